@@ -1,0 +1,45 @@
+# LMS Bridge — the two commands of the README:  `make run`  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test chromium demo lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+.env:
+	$(BIN)/python scripts/write_env.py .env
+
+## run: install, migrate, seed the demo, then start web + worker + beat + the Udemy sandbox
+run: install .env
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "LMS Bridge on http://127.0.0.1:8000/  (Ctrl-C stops everything)"
+	$(BIN)/honcho -f Procfile.dev start
+
+## chromium: Debian's browser for the Playwright tests (never a downloaded browser build)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
+
+## test: install what the tests need and run the whole suite
+test: install chromium
+	DJANGO_ENV=$${DJANGO_ENV:-test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf var/*.sqlite3* var/broker var/celery-results

@@ -1,0 +1,32 @@
+"""Default beat schedules, created once in django-celery-beat's tables (then editable in admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+# (periodic task name, task, setting holding "HH:MM")
+DEFAULT_SCHEDULES = [
+    ("Udemy content sync (daily)", "integrations.tasks.sync_all_content", "SYNC_CONTENT_AT"),
+    ("Udemy statistics sync (daily)", "integrations.tasks.sync_all_stats", "SYNC_STATS_AT"),
+]
+
+
+def ensure_default_schedules(**kwargs: Any) -> None:
+    """post_migrate hook: create missing schedules; never overwrite an admin's edit."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    for name, task, setting_name in DEFAULT_SCHEDULES:
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        hour, minute = getattr(settings, setting_name).split(":")
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=str(int(minute)),
+            hour=str(int(hour)),
+            day_of_week="*",
+            day_of_month="*",
+            month_of_year="*",
+            timezone=settings.SYNC_SCHEDULE_TIMEZONE,
+        )
+        PeriodicTask.objects.create(name=name, task=task, crontab=crontab)

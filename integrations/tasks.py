@@ -1,0 +1,1 @@
+"""Celery tasks: thin wrappers (ids in, one service call)."""

@@ -1,0 +1,42 @@
+from django.contrib import admin
+
+from .models import Attempt, Course, Group, Learner, Membership, Tag
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["learner"]
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "is_public", "is_platform"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Learner)
+class LearnerAdmin(admin.ModelAdmin):
+    list_display = ["email", "first_name", "last_name", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "group", "status", "lang", "duration_minutes"]
+    list_filter = ["kind", "status", "lang"]
+    search_fields = ["title", "external_id"]
+    list_select_related = ["group"]
+    readonly_fields = ["title", "name", "description", "external_id", "fingerprint"]
+
+
+@admin.register(Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ["learner", "course", "number", "progress", "is_open", "completed_at"]
+    list_select_related = ["learner", "course"]
+    raw_id_fields = ["learner", "course"]
+
+
+admin.site.register(Tag)

@@ -1,0 +1,180 @@
+"""The platform side: groups (a tree), learners, memberships, the synced catalog and attempts.
+
+This site is the embedded default learning platform. Courses are written by the sync services
+of `integrations` only; nothing here talks to a provider.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Group(models.Model):
+    """A group of the platform. Exactly one root group is the *platform group*."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    is_public = models.BooleanField(
+        default=False, help_text="Learners of a public child group see this group's catalog."
+    )
+    is_platform = models.BooleanField(default=False, editable=False)
+    remote_kind = models.CharField(max_length=30, blank=True, default="")
+    remote_id = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_platform"],
+                condition=models.Q(is_platform=True),
+                name="one_platform_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Learner(models.Model):
+    """A person of the platform, identified by e-mail (unique, case-insensitive)."""
+
+    email = models.EmailField(max_length=254)
+    first_name = models.CharField(max_length=150, blank=True, default="")
+    last_name = models.CharField(max_length=150, blank=True, default="")
+    language = models.CharField(max_length=10, default="en")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="learner",
+    )
+    is_active = models.BooleanField(default=True)
+    remote_kind = models.CharField(max_length=30, blank=True, default="")
+    remote_id = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="learner_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        LEARNER = "learner", "Learner"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.LEARNER)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "learner"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.group} ({self.role})"
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Course(models.Model):
+    """A course or learning path of a group's catalog, mirrored from a provider.
+
+    `external_id` is the provider's id, unique per (integration, kind) and never changed:
+    a learning path and a course may share a numeric id upstream.
+    """
+
+    class Kind(models.TextChoices):
+        COURSE = "course", "Course"
+        LEARNING_PATH = "learning_path", "Learning path"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="courses"
+    )
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="courses")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.COURSE)
+    external_id = models.CharField(max_length=64)
+    title = models.CharField(max_length=500)
+    name = models.CharField(max_length=500)
+    description = models.TextField(blank=True, default="")
+    image = models.URLField(max_length=1000, blank=True, default="")
+    duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    authors = models.JSONField(default=list, blank=True)
+    lang = models.CharField(max_length=10, default="en")
+    video_url = models.URLField(max_length=2000, blank=True, default="")
+    launch_url = models.URLField(max_length=1000, blank=True, default="")
+    modified_at = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="courses")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "kind", "external_id"], name="course_external_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["group", "status", "kind"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Attempt(models.Model):
+    """A learner's attempt on a course: opened (in progress) or closed (completed)."""
+
+    class Source(models.TextChoices):
+        PROVIDER = "provider", "Provider statistics"
+        LAUNCH = "launch", "Launched from the platform"
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="attempts")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField(default=1)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PROVIDER)
+    first_activity = models.DateTimeField(null=True, blank=True)
+    last_activity = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    progress = models.FloatField(default=0)
+    time_spent_ms = models.BigIntegerField(default=0)
+    is_open = models.BooleanField(default=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["course", "learner", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "course", "number"], name="attempt_number_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.course} #{self.number}"

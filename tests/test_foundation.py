@@ -1,0 +1,189 @@
+"""Foundation: settings profiles, health, schedules, platform model, deployment files."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.db import IntegrityError
+from django.urls import reverse
+
+from lmsbridge.catalog.models import Group, Learner
+from tests.factories import DEFAULT_PASSWORD, GroupFactory, UserFactory, group_admin
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(
+        DJANGO_ENV="production",
+        DJANGO_SETTINGS_MODULE="lmsbridge.settings",
+        SECRET_KEY=Fernet.generate_key().decode() * 2,
+        ALLOWED_HOSTS="lms.example.com",
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+    )
+    env.update(extra)
+    return env
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_its_secrets():
+    env = production_env()
+    del env["FIELD_ENCRYPTION_KEYS"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+@pytest.mark.django_db
+def test_health_reports_database_and_broker(client):
+    response = client.get(reverse("health"))
+    assert response.status_code == 200, response.content
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+
+
+@pytest.mark.django_db
+def test_health_answers_503_when_the_broker_is_down(client, settings):
+    from lmsbridge.celery import app
+
+    original = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    try:
+        response = client.get(reverse("health"))
+    finally:
+        app.conf.broker_url = original
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == "down"
+
+
+@pytest.mark.django_db
+def test_daily_schedules_exist_in_central_european_time():
+    from django_celery_beat.models import PeriodicTask
+
+    tasks = {t.task: t for t in PeriodicTask.objects.select_related("crontab")}
+    content = tasks["integrations.tasks.sync_all_content"].crontab
+    stats = tasks["integrations.tasks.sync_all_stats"].crontab
+    assert (content.hour, content.minute, str(content.timezone)) == ("7", "30", "Europe/Paris")
+    assert (stats.hour, stats.minute, str(stats.timezone)) == ("7", "45", "Europe/Paris")
+
+
+def test_celery_defaults_fit_long_syncs():
+    from lmsbridge.celery import app
+
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.task_time_limit
+    assert app.conf.task_soft_time_limit < app.conf.task_time_limit
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    assert visibility > app.conf.task_time_limit
+    assert app.conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def test_broker_follows_the_environment():
+    if os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL"):
+        assert settings.CELERY_BROKER_URL.startswith(("redis://", "amqp://"))
+    else:
+        assert settings.CELERY_BROKER_URL == "filesystem://"
+
+
+@pytest.mark.django_db
+def test_one_platform_group_exists():
+    platform = Group.objects.get(is_platform=True)
+    assert platform.parent is None
+    with pytest.raises(IntegrityError):
+        Group.objects.create(name="Another root", slug="root-2", is_platform=True)
+
+
+@pytest.mark.django_db
+def test_learner_email_is_unique_case_insensitively():
+    Learner.objects.create(email="Jane.Doe@example.com")
+    with pytest.raises(IntegrityError):
+        Learner.objects.create(email="jane.doe@EXAMPLE.com")
+
+
+@pytest.mark.django_db
+def test_login_then_group_admin_lands_on_the_group_settings(client):
+    group = GroupFactory(name="Sales")
+    user = group_admin(group)
+    response = client.post(
+        reverse("login"), {"username": user.username, "password": DEFAULT_PASSWORD}, follow=True
+    )
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("integrations:settings", args=[group.slug])
+    assert b"Udemy Business" in response.content
+
+
+@pytest.mark.django_db
+def test_static_assets_come_from_packages_not_a_cdn(client):
+    user = UserFactory(is_superuser=True, is_staff=True)
+    client.force_login(user)
+    html = client.get(reverse("home"), follow=True).content.decode()
+    assert "bootstrap/css/bootstrap.min.css" in html
+    assert not re.search(r"https?://(?!127\.0\.0\.1|localhost)[^\"']+\.(?:css|js)", html)
+
+
+def test_docker_compose_describes_the_production_stack():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"web", "worker", "beat", "postgres", "redis"}
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert "worker" in services["worker"]["command"]
+    assert "beat" in services["beat"]["command"]
+    for name in ("web", "postgres", "redis"):
+        assert "healthcheck" in services[name], name
+    for name in ("web", "worker", "beat"):
+        svc = services[name]
+        assert svc["env_file"] == [".env"] or svc["env_file"] == ".env"
+        env = svc["environment"]
+        assert env["DJANGO_ENV"] == "production"
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://redis:6379")
+        assert set(svc["depends_on"]) >= {"postgres", "redis"}
+    beat = services["beat"]
+    assert beat.get("deploy", {}).get("replicas", 1) == 1  # one beat, or daily runs double
+
+
+def _settings_variables() -> set[str]:
+    source = (ROOT / "lmsbridge" / "settings.py").read_text()
+    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    example = (ROOT / ".env.example").read_text()
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    missing = _settings_variables() - documented
+    assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_readme_documents_every_variable():
+    readme = (ROOT / "README.md").read_text()
+    missing = {name for name in _settings_variables() if f"`{name}`" not in readme}
+    assert not missing, f"README lacks {sorted(missing)}"
