@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("integrations.api.urls")),
     path("catalog/", include("lmsbridge.catalog.urls")),
     path("groups/<slug:slug>/", include("integrations.urls")),
 ]

@@ -8,11 +8,7 @@ import pytest
 
 from tests.celery_worker import celery_process, wait_for
 
-pytest_plugins = (
-    ["tests.udemy_sandbox_plugin"]
-    if (Path(__file__).parent / "udemy_sandbox_plugin.py").exists()
-    else []
-)
+pytest_plugins = ["tests.udemy_sandbox_plugin"]
 
 
 @pytest.fixture

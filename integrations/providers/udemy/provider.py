@@ -1,0 +1,90 @@
+"""Glue between an `Integration` row and the Udemy client and mapping."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from integrations.models import Integration
+from lmsbridge.catalog.models import Course
+
+from ..base import Stream
+from .client import (
+    CredentialCheck,
+    UdemyAuthError,
+    UdemyClient,
+    UdemyCredentials,
+    UdemyError,
+    UdemyRetryLater,
+)
+from .mapping import map_activity, map_course, map_learning_path
+
+
+def credentials_for(integration: Integration, *, client_secret: str | None = None):
+    return UdemyCredentials(
+        client_id=integration.client_id,
+        client_secret=integration.client_secret if client_secret is None else client_secret,
+        organization_name=integration.organization_name,
+        organization_id=integration.organization_id,
+        api_base_url=integration.api_base_url,
+    )
+
+
+def make_client(integration: Integration) -> UdemyClient:
+    return UdemyClient(credentials_for(integration))
+
+
+def check_credentials(integration: Integration) -> CredentialCheck:
+    """One cheap authenticated call; a verdict with an admin-readable message, never a raise."""
+    try:
+        client = make_client(integration)
+    except Exception as exc:
+        return CredentialCheck(ok=False, verdict="not_allowed", message=str(exc))
+    with client:
+        return client.check_credentials()
+
+
+def owner_language(integration: Integration) -> str:
+    """Seed rule: a course without locale takes the language of the connector's owner."""
+    owner = integration.owner
+    learner = getattr(owner, "learner", None) if owner else None
+    return (learner.language if learner else "") or "en"
+
+
+def content_streams(integration: Integration, client: UdemyClient) -> list[Stream]:
+    streams = [
+        Stream(
+            name="courses",
+            kind=Course.Kind.COURSE,
+            pages=lambda start: client.iter_course_pages(start_page=start),
+            map_item=partial(
+                map_course,
+                sync_tags=integration.sync_tags,
+                default_lang=owner_language(integration),
+            ),
+        )
+    ]
+    if integration.sync_learning_paths:
+        streams.append(
+            Stream(
+                name="learning_paths",
+                kind=Course.Kind.LEARNING_PATH,
+                pages=lambda start: client.iter_learning_path_pages(start_page=start),
+                map_item=partial(map_learning_path, sync_tags=integration.sync_tags),
+            )
+        )
+    return streams
+
+
+def stats_stream(client: UdemyClient) -> Stream:
+    return Stream(
+        name="user_course_activity",
+        kind=Course.Kind.COURSE,
+        pages=lambda start: client.iter_user_course_activity_pages(start_page=start),
+        map_item=map_activity,
+    )
+
+
+# Provider-neutral names the sync services catch.
+ProviderError = UdemyError
+AuthError = UdemyAuthError
+RetryLater = UdemyRetryLater

@@ -1,0 +1,1 @@
+"""Write side of the connector (HackSoft style: services write, selectors read)."""

@@ -1,0 +1,109 @@
+"""Bulk upsert of one page of course records: a constant number of statements per page.
+
+Per page: one SELECT of the existing rows, one INSERT of the new ones, one UPDATE of the changed
+ones, and for tags one INSERT of new tag names, one SELECT and one INSERT of the links. Unchanged
+items (same fingerprint) are not written at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from integrations.records import CourseRecord
+from lmsbridge.catalog.models import Course, Tag
+
+MODEL_FIELDS = {
+    "title": "title",
+    "name": "name",
+    "description": "description",
+    "image": "image",
+    "duration_minutes": "duration_minutes",
+    "authors": "authors",
+    "lang": "lang",
+    "video_url": "video_url",
+    "launch_url": "launch_url",
+    "modified_at": "modified_at",
+}
+
+
+@dataclass
+class UpsertCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    restored: int = 0
+
+
+def _apply(course: Course, record: CourseRecord) -> None:
+    for record_field, model_field in MODEL_FIELDS.items():
+        value = getattr(record, record_field)
+        setattr(course, model_field, list(value) if isinstance(value, tuple) else value)
+    course.fingerprint = record.fingerprint
+
+
+def courses_upsert_page(
+    *, integration_id: int, group_id: int, kind: str, records: list[CourseRecord]
+) -> UpsertCounts:
+    """Insert new, update changed, restore archived; duplicates in the page keep the last."""
+    by_id = {r.external_id: r for r in records}
+    existing = {
+        c.external_id: c
+        for c in Course.objects.filter(
+            integration_id=integration_id, kind=kind, external_id__in=list(by_id)
+        ).only("id", "external_id", "fingerprint", "status")
+    }
+    counts = UpsertCounts()
+    now = timezone.now()
+    to_create: list[Course] = []
+    to_update: list[Course] = []
+    tagged: list[tuple[Course, tuple[str, ...]]] = []
+    for external_id, record in by_id.items():
+        course = existing.get(external_id)
+        if course is None:
+            course = Course(
+                integration_id=integration_id, group_id=group_id, kind=kind, external_id=external_id
+            )
+            _apply(course, record)
+            to_create.append(course)
+            counts.created += 1
+        elif course.fingerprint != record.fingerprint or course.status != Course.Status.ACTIVE:
+            if course.status != Course.Status.ACTIVE:
+                counts.restored += 1
+            else:
+                counts.updated += 1
+            _apply(course, record)
+            course.status, course.archived_at, course.updated_at = Course.Status.ACTIVE, None, now
+            to_update.append(course)
+        else:
+            counts.unchanged += 1
+            continue
+        if record.tag_names:
+            tagged.append((course, record.tag_names))
+    if to_create:
+        Course.objects.bulk_create(to_create)
+    if to_update:
+        Course.objects.bulk_update(
+            to_update,
+            [*MODEL_FIELDS.values(), "fingerprint", "status", "archived_at", "updated_at"],
+        )
+    if tagged:
+        _add_tags(tagged)
+    return counts
+
+
+def _add_tags(tagged: list[tuple[Course, tuple[str, ...]]]) -> None:
+    """Add tags to courses. Seed rule: tags are only ever added, never removed from a course."""
+    names = {name for _, tag_names in tagged for name in tag_names}
+    Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+    tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
+    through = Course.tags.through
+    Course.tags.through.objects.bulk_create(
+        [
+            through(course_id=course.pk, tag_id=tag_ids[name])
+            for course, tag_names in tagged
+            for name in tag_names
+        ],
+        ignore_conflicts=True,
+    )

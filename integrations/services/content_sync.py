@@ -1,0 +1,112 @@
+"""The daily content sync: courses (and public learning paths) into the group's catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from django.conf import settings
+from django.utils import timezone
+
+from integrations.models import Integration, SyncRun
+from integrations.providers.base import Stream
+from lmsbridge.catalog.models import Course
+
+from .catalog_upsert import courses_upsert_page
+from .paging import run_stream, seen_ids
+from .runs import run_add_counts
+
+ARCHIVE_CHUNK = 500
+
+
+def _write_courses(records: list, *, integration: Integration, kind: str) -> dict[str, int]:
+    counts = courses_upsert_page(
+        integration_id=integration.pk, group_id=integration.group_id, kind=kind, records=records
+    )
+    return {
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "restored": counts.restored,
+    }
+
+
+def content_sync(
+    *,
+    run: SyncRun,
+    streams: list[Stream],
+    on_page: Callable[[], None] | None = None,
+) -> None:
+    """Drain every stream, then archive what a complete, error-free scan no longer lists.
+
+    Raises whatever the client raises (the caller closes the run); pages already committed stay.
+    """
+    integration = run.integration
+    for stream in streams:
+        writer = partial(_write_courses, integration=integration, kind=stream.kind)
+        run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
+    run.refresh_from_db()
+    synced_kinds = {stream.kind for stream in streams}
+    archive_missing(run=run, streams=streams)
+    if Course.Kind.LEARNING_PATH not in synced_kinds:
+        archive_disabled_paths(run=run)
+
+
+def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
+    """Archive active items absent from the scan, unless the scan can't be trusted.
+
+    Guard (DESIGN promise): an empty, failed or item-erroring scan, or one that would archive more
+    than SYNC_ARCHIVE_MAX_SHARE of the catalog, archives nothing and says why.
+    """
+    if run.failed:
+        return _decide(run, "skipped", f"{run.failed} item(s) failed: the scan is not error-free")
+    if run.fetched == 0:
+        return _decide(run, "skipped", "the scan returned no item")
+    to_archive: list[int] = []
+    active_total = 0
+    for stream in streams:
+        seen = seen_ids(run=run, stream=stream.name)
+        active = Course.objects.filter(
+            integration=run.integration, kind=stream.kind, status=Course.Status.ACTIVE
+        ).values_list("id", "external_id")
+        for pk, external_id in active.iterator(chunk_size=2000):
+            active_total += 1
+            if external_id not in seen:
+                to_archive.append(pk)
+    share = settings.SYNC_ARCHIVE_MAX_SHARE
+    if to_archive and len(to_archive) > share * active_total:
+        return _decide(
+            run,
+            "skipped",
+            f"{len(to_archive)} of {active_total} items would be archived, more than "
+            f"{share:.0%} (SYNC_ARCHIVE_MAX_SHARE): nothing archived",
+        )
+    _archive(run=run, ids=to_archive)
+    return _decide(run, "applied", f"{len(to_archive)} item(s) absent from a complete scan")
+
+
+def archive_disabled_paths(*, run: SyncRun) -> None:
+    """Learning paths sync turned off: the paths already synced are kept, archived."""
+    ids = list(
+        Course.objects.filter(
+            integration=run.integration,
+            kind=Course.Kind.LEARNING_PATH,
+            status=Course.Status.ACTIVE,
+        ).values_list("id", flat=True)
+    )
+    _archive(run=run, ids=ids)
+
+
+def _archive(*, run: SyncRun, ids: list[int]) -> None:
+    now = timezone.now()
+    for start in range(0, len(ids), ARCHIVE_CHUNK):
+        Course.objects.filter(pk__in=ids[start : start + ARCHIVE_CHUNK]).update(
+            status=Course.Status.ARCHIVED, archived_at=now, updated_at=now
+        )
+    run_add_counts(run=run, archived=len(ids))
+
+
+def _decide(run: SyncRun, decision: str, reason: str) -> None:
+    run.archival_decision = decision
+    run.archival_reason = reason[:500]
+    run.save(update_fields=["archival_decision", "archival_reason"])
