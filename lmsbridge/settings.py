@@ -110,7 +110,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     # A file, not memory, so that worker processes started by tests share the test database.
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test.sqlite3")
+    # One file per test session (pid), so that parallel suites never share it.
+    _test_db = VAR_DIR / f"test-{os.getpid()}.sqlite3"
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(_test_db)
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

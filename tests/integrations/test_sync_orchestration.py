@@ -1,0 +1,125 @@
+"""Scheduling, rescheduling, time limits and the operator commands around a sync."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from integrations.models import Integration, SyncRun
+from integrations.services import sync as sync_service
+from integrations.services.lease import lease_acquire
+from integrations.services.sync import RescheduleSync, sync_execute, sync_request_scheduled
+from lmsbridge.catalog.models import Course
+from tests.factories import IntegrationFactory, SyncRunFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def no_enqueue(monkeypatch):
+    sent = []
+    monkeypatch.setattr(sync_service, "_enqueue", lambda run, countdown=None: sent.append(run.pk))
+    return sent
+
+
+def test_the_daily_trigger_requests_one_run_per_active_integration_and_day(
+    no_enqueue, django_capture_on_commit_callbacks
+):
+    active = [IntegrationFactory(status=Integration.Status.ACTIVE) for _ in range(2)]
+    IntegrationFactory(status=Integration.Status.INACTIVE)
+    today = date(2026, 3, 29)
+    with django_capture_on_commit_callbacks(execute=True):
+        runs = sync_request_scheduled(kind="content", today=today)
+        again = sync_request_scheduled(kind="content", today=today)
+    assert sorted(r.integration_id for r in runs) == sorted(i.pk for i in active)
+    assert again == []  # the (integration, kind, local day) guard: no double daily run
+    assert len(no_enqueue) == 2
+    assert {r.trigger for r in runs} == {SyncRun.Trigger.SCHEDULE}
+
+
+def test_a_long_retry_after_reschedules_the_run_and_it_resumes(
+    make_udemy_sandbox, make_integration, settings
+):
+    settings.UDEMY_RETRY_AFTER_CAP = 5
+    sandbox = make_udemy_sandbox(courses=250, paths=0, learners=1)
+    integration = make_integration(sandbox)
+    run = SyncRun.objects.create(integration=integration, kind="content", trigger="manual")
+    sandbox.fail(path_contains="page=2", status=429, retry_after=600, times=1)
+    with pytest.raises(RescheduleSync) as excinfo:
+        sync_execute(run_id=run.pk)
+    assert excinfo.value.countdown == 600  # the task retries itself later; no worker blocked
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.RUNNING
+    assert run.checkpoint == {"courses": 1}
+    run = sync_execute(run_id=run.pk)  # the retried task
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.created == 250
+    pages = [r["query"] for r in sandbox.request_log if r["status"] == 200]
+    assert sum("page=1&" in q + "&" for q in pages) == 1  # page 1 fetched once: resumed
+
+
+def test_the_statistics_sync_waits_for_a_running_content_sync(make_udemy_sandbox, make_integration):
+    sandbox = make_udemy_sandbox(courses=10, paths=0, learners=2)
+    integration = make_integration(sandbox)
+    assert lease_acquire(integration=integration, kind="content", holder="run:content")
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="schedule")
+    with pytest.raises(RescheduleSync):
+        sync_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.QUEUED
+    assert sandbox.request_log == []
+
+
+def test_the_soft_time_limit_closes_the_run_as_timed_out(
+    make_udemy_sandbox, make_integration, monkeypatch
+):
+    sandbox = make_udemy_sandbox(courses=10, paths=0, learners=1)
+    integration = make_integration(sandbox)
+
+    def too_long(**kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(sync_service, "content_sync", too_long)
+    run = SyncRun.objects.create(integration=integration, kind="content", trigger="manual")
+    run = sync_execute(run_id=run.pk)
+    assert run.status == SyncRun.Status.TIMED_OUT
+    assert run.errors.filter(category="timeout").exists()
+
+
+def test_sync_udemy_command_runs_in_the_foreground(make_udemy_sandbox, make_integration, capsys):
+    sandbox = make_udemy_sandbox(courses=120, paths=0, learners=1)
+    integration = make_integration(sandbox)
+    call_command("sync_udemy", integration.group.slug, "--kind", "content")
+    out = capsys.readouterr().out
+    assert "120/120 items" in out
+    assert "succeeded" in out
+    assert Course.objects.count() == 120
+    call_command("sync_udemy", integration.group.slug, "--kind", "content", "--json")
+    printed = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert printed["counts"]["unchanged"] == 120
+
+
+def test_sync_udemy_command_fails_loudly(make_udemy_sandbox, make_integration):
+    sandbox = make_udemy_sandbox(courses=5, paths=0, learners=1)
+    integration = make_integration(sandbox, client_secret="nope")
+    with pytest.raises(CommandError, match="failed"):
+        call_command("sync_udemy", integration.group.slug)
+    with pytest.raises(CommandError, match="no Udemy integration"):
+        call_command("sync_udemy", "no-such-group")
+
+
+def test_purge_keeps_recent_and_running_runs():
+    old = SyncRunFactory(status=SyncRun.Status.SUCCEEDED)
+    SyncRun.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=120))
+    old_running = SyncRunFactory(status=SyncRun.Status.RUNNING)
+    SyncRun.objects.filter(pk=old_running.pk).update(
+        created_at=timezone.now() - timedelta(days=120)
+    )
+    recent = SyncRunFactory(status=SyncRun.Status.FAILED)
+    call_command("purge_sync_runs", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert set(SyncRun.objects.values_list("pk", flat=True)) == {old_running.pk, recent.pk}
