@@ -1,0 +1,84 @@
+"""Run the fake Udemy Business API (integrations.providers.udemy.sandbox) in the foreground.
+
+    manage.py udemy_sandbox --port 8001 --courses 300 --paths 12 --learners 60 --seed 1
+
+The control endpoints (`/_sandbox/state`, `/_sandbox/scenario`) are unauthenticated and answer
+loopback clients only: keep the default `--host 127.0.0.1`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from integrations.providers.udemy.client import is_loopback_host
+from integrations.providers.udemy.sandbox import SandboxData, UdemySandbox
+
+
+class Command(BaseCommand):
+    help = "Serve a deterministic fake Udemy Business API on loopback (demo and browser tests)."
+    # The sandbox needs no database: start even while another app's checks are failing.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8001)
+        parser.add_argument("--courses", type=int, default=300)
+        parser.add_argument("--paths", type=int, default=12)
+        parser.add_argument("--learners", type=int, default=60)
+        parser.add_argument("--activity-per-learner", type=int, default=5)
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--client-id", default="demo-client")
+        parser.add_argument("--client-secret", default="demo-secret")
+        parser.add_argument("--org-name", default="demo")
+        parser.add_argument("--org-id", default="4242")
+        parser.add_argument("--latency-ms", type=float, default=0.0)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        data = SandboxData.generate(
+            seed=opts["seed"],
+            courses=opts["courses"],
+            paths=opts["paths"],
+            learners=opts["learners"],
+            activity_per_learner=opts["activity_per_learner"],
+            organization_name=opts["org_name"],
+        )
+        sandbox = UdemySandbox(
+            data,
+            client_id=opts["client_id"],
+            client_secret=opts["client_secret"],
+            organization_name=opts["org_name"],
+            organization_id=opts["org_id"],
+            latency=opts["latency_ms"] / 1000,
+            host=opts["host"],
+            port=opts["port"],
+        )
+        if not is_loopback_host(opts["host"]):
+            self.stderr.write("Warning: the sandbox is not on loopback; never expose it publicly.")
+        self._serve(sandbox)
+
+    def _serve(self, sandbox: UdemySandbox) -> None:
+        stop = threading.Event()
+        # honcho and docker stop with SIGTERM: shut the socket down cleanly instead of dying.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        sandbox.start()
+        state = sandbox.state()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Udemy sandbox on {sandbox.api_base_url} (client id {sandbox.client_id!r}): "
+                f"{state['courses']} courses, {state['learning_paths']} learning paths, "
+                f"{state['activity']} activity rows. Ctrl-C stops it."
+            ),
+        )
+        self.stdout.flush()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sandbox.stop()
+            self.stdout.write("Udemy sandbox stopped.")

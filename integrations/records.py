@@ -1,0 +1,97 @@
+"""Provider-neutral records: what a provider's mapping hands to the sync services.
+
+Records are frozen dataclasses of plain values (str, int, float, tuples, aware UTC datetimes) so
+they hash, compare and serialize the same way in every process. Each one carries a `fingerprint`
+(SHA-256 of a canonical JSON of all its fields): the sync services compare it with the stored one
+and skip unchanged rows, which is how "re-running a sync with unchanged upstream data writes
+nothing" holds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-ready value whose serialization never depends on the process or dict order."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def _fingerprint(record: Any) -> str:
+    data = {f.name: _canonical(getattr(record, f.name)) for f in fields(record)}
+    # sort_keys + fixed separators: byte-identical output for equal records, whatever the run.
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CourseRecord:
+    """A course or learning path of the provider's catalog, ready to upsert.
+
+    The database key is (integration, kind, external_id): a learning path and a course may share
+    a numeric id upstream, so `kind` is part of the identity.
+    """
+
+    kind: str  # "course" | "learning_path"
+    external_id: str
+    title: str
+    name: str
+    description: str  # sanitized HTML
+    image: str  # absolute http(s) URL or ""
+    duration_minutes: int | None
+    authors: tuple[str, ...]
+    lang: str
+    tag_names: tuple[str, ...]  # empty when tags sync is disabled
+    video_url: str
+    launch_url: str
+    modified_at: datetime | None  # aware, UTC
+
+    @property
+    def fingerprint(self) -> str:
+        return _fingerprint(self)
+
+
+@dataclass(frozen=True)
+class StatRecord:
+    """One learner x course statistic row, ready to match by e-mail and apply to an attempt."""
+
+    external_course_id: str
+    email: str  # as given upstream, stripped
+    email_key: str  # lower-cased: learners are matched case-insensitively
+    is_anonymized: bool  # "Anonymized User" rows (privacy settings) or no address at all
+    first_activity: datetime | None
+    last_activity: datetime | None
+    completed_at: datetime | None
+    progress: float  # 0-100
+    time_spent_ms: int
+
+    @property
+    def fingerprint(self) -> str:
+        return _fingerprint(self)
+
+
+class MappingError(Exception):
+    """One upstream item could not be mapped; the sync records it and goes on with the others.
+
+    Categories: "invalid_item" (missing id, wrong type), "invalid_date" (unparsable date),
+    "invalid_value" (a number out of range: negative minutes, ratio above 100 …).
+    """
+
+    def __init__(self, external_id: str, category: str, message: str, excerpt: str = "") -> None:
+        super().__init__(f"{category}: {message}" + (f" (id {external_id})" if external_id else ""))
+        self.external_id = external_id
+        self.category = category
+        self.message = message
+        self.excerpt = excerpt
+
+    def __reduce__(self) -> tuple[type[MappingError], tuple[str, str, str, str]]:
+        # Exceptions pickle through `args`; keep all four fields across process boundaries.
+        return (type(self), (self.external_id, self.category, self.message, self.excerpt))

@@ -1,0 +1,51 @@
+"""Pytest fixtures serving a fake Udemy Business API on a free loopback port.
+
+Loaded by `tests/conftest.py` (`pytest_plugins`). Each sandbox is fresh (its own data, faults and
+request log) and stopped when the test ends.
+
+    def test_sync(udemy_sandbox):
+        client = UdemyClient(udemy_sandbox.credentials())
+
+    def test_big_catalog(make_udemy_sandbox):
+        sandbox = make_udemy_sandbox(courses=1050, latency=0.01)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from integrations.providers.udemy.sandbox import SandboxData, UdemySandbox
+
+# Small by default: fast to generate and to sync; tests ask for more when they need it.
+SMALL = {"seed": 1, "courses": 25, "paths": 4, "learners": 10, "activity_per_learner": 5}
+DATA_KWARGS = {*SMALL, "organization_name", "unknown_learners"}
+
+
+@pytest.fixture
+def make_udemy_sandbox() -> Iterator[Callable[..., UdemySandbox]]:
+    """Factory: `make_udemy_sandbox(courses=..., seed=..., latency=..., data=...)`, started.
+
+    Keyword arguments of `SandboxData.generate` shape the data (ignored when `data` is given);
+    the others (latency, client_secret, organization_id...) go to `UdemySandbox`.
+    """
+    started: list[UdemySandbox] = []
+
+    def factory(*, data: SandboxData | None = None, **kwargs: Any) -> UdemySandbox:
+        data_kwargs = {**SMALL, **{k: kwargs.pop(k) for k in list(kwargs) if k in DATA_KWARGS}}
+        data_kwargs.setdefault("organization_name", kwargs.get("organization_name", "demo"))
+        sandbox = UdemySandbox(data or SandboxData.generate(**data_kwargs), **kwargs)
+        started.append(sandbox.start())
+        return sandbox
+
+    yield factory
+    for sandbox in started:
+        sandbox.stop()
+
+
+@pytest.fixture
+def udemy_sandbox(make_udemy_sandbox: Callable[..., UdemySandbox]) -> UdemySandbox:
+    """A started sandbox with small default data (25 courses, 4 paths, 10 learners)."""
+    return make_udemy_sandbox()
