@@ -1030,3 +1030,19 @@ def test_a_fixed_offset_timezone_is_converted() -> None:
     expected = datetime(2024, 6, 30, 23, 30, tzinfo=timezone(timedelta(hours=-2, minutes=-30)))
     assert map_activity(raw).first_activity == expected
     assert map_activity(raw).first_activity.tzinfo is UTC
+
+
+def test_a_relative_course_url_is_joined_to_the_udemy_site():
+    """Seed: START sends the learner to the course on Udemy; the API may give "/course/x/"."""
+    from integrations.providers.udemy.mapping import map_course, map_learning_path
+
+    raw = {"id": 7, "title": "Relative", "url": "/course/relative/"}
+    record = map_course(raw, sync_tags=False, default_lang="en", site_url="https://acme.udemy.com")
+    assert record.launch_url == "https://acme.udemy.com/course/relative/"
+    assert map_course(raw, sync_tags=False, default_lang="en").launch_url == ""
+    path = map_learning_path(
+        {"id": 8, "title": "P", "url": "/learning-paths/8/"},
+        sync_tags=False,
+        site_url="https://acme.udemy.com",
+    )
+    assert path.launch_url == "https://acme.udemy.com/learning-paths/8/"

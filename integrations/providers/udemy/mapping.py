@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -74,14 +74,21 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- public map functions
 
 
-def map_course(raw: Mapping[str, Any], *, sync_tags: bool, default_lang: str) -> CourseRecord:
-    """One item of the course list → a `CourseRecord` (seed table "Udemy courses")."""
-    return _guarded(raw, "id", lambda: _map_course(raw, sync_tags, default_lang))
+def map_course(
+    raw: Mapping[str, Any], *, sync_tags: bool, default_lang: str, site_url: str = ""
+) -> CourseRecord:
+    """One item of the course list → a `CourseRecord` (seed table "Udemy courses").
+
+    `site_url` (e.g. https://acme.udemy.com) completes a relative `url` such as "/course/x/".
+    """
+    return _guarded(raw, "id", lambda: _map_course(raw, sync_tags, default_lang, site_url))
 
 
-def map_learning_path(raw: Mapping[str, Any], *, sync_tags: bool) -> CourseRecord:
+def map_learning_path(
+    raw: Mapping[str, Any], *, sync_tags: bool, site_url: str = ""
+) -> CourseRecord:
     """One public learning path → a course record (seed table "Udemy learning paths")."""
-    return _guarded(raw, "id", lambda: _map_learning_path(raw, sync_tags))
+    return _guarded(raw, "id", lambda: _map_learning_path(raw, sync_tags, site_url))
 
 
 def map_activity(raw: Mapping[str, Any]) -> StatRecord:
@@ -106,7 +113,7 @@ def _guarded(raw: Any, id_key: str, build: Callable[[], R]) -> R:
         ) from exc
 
 
-def _map_course(raw: Any, sync_tags: bool, default_lang: str) -> CourseRecord:
+def _map_course(raw: Any, sync_tags: bool, default_lang: str, site_url: str) -> CourseRecord:
     item = _validate(UdemyCourse, raw, "id")
     external_id = _external_id(item.id, "id")
     title = _title(item.title, external_id)
@@ -122,12 +129,12 @@ def _map_course(raw: Any, sync_tags: bool, default_lang: str) -> CourseRecord:
         lang=normalize_lang(_locale_code(item.locale), default_lang),
         tag_names=_tags(item.categories) if sync_tags else (),
         video_url=pick_video(item.promo_video_url),
-        launch_url=_http_url(item.url),
+        launch_url=_launch_url(item.url, site_url),
         modified_at=_datetime(item.last_update_date, "last_update_date", external_id),
     )
 
 
-def _map_learning_path(raw: Any, sync_tags: bool) -> CourseRecord:
+def _map_learning_path(raw: Any, sync_tags: bool, site_url: str) -> CourseRecord:
     item = _validate(UdemyLearningPath, raw, "id")
     external_id = _external_id(item.id, "id")
     title = _title(item.title, external_id, prefix=PATH_TITLE_PREFIX)
@@ -143,7 +150,7 @@ def _map_learning_path(raw: Any, sync_tags: bool) -> CourseRecord:
         lang=PATH_LANG,
         tag_names=_tags(item.categories) if sync_tags else (),
         video_url="",
-        launch_url=_http_url(item.url),
+        launch_url=_launch_url(item.url, site_url),
         modified_at=_datetime(item.last_modified, "last_modified", external_id),
     )
 
@@ -402,6 +409,13 @@ def _locale_code(locale: Any) -> str | None:
 
 
 # --------------------------------------------------------------------------- URLs and media
+
+
+def _launch_url(value: Any, site_url: str) -> str:
+    """An absolute URL as is; a site-relative one ("/course/x/") joined to the Udemy site."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+        return _http_url(urljoin(site_url, value)) if site_url else ""
+    return _http_url(value)
 
 
 def _http_url(value: Any, max_length: int = MAX_URL) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from urllib.parse import urlsplit
 
 from integrations.models import Integration
 from lmsbridge.catalog.models import Course
@@ -50,7 +51,14 @@ def owner_language(integration: Integration) -> str:
     return (learner.language if learner else "") or "en"
 
 
+def site_url(client: UdemyClient) -> str:
+    """The Udemy site of the API (scheme://host[:port]), for relative course URLs."""
+    parts = urlsplit(client.base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def content_streams(integration: Integration, client: UdemyClient) -> list[Stream]:
+    site = site_url(client)
     streams = [
         Stream(
             name="courses",
@@ -60,6 +68,7 @@ def content_streams(integration: Integration, client: UdemyClient) -> list[Strea
                 map_course,
                 sync_tags=integration.sync_tags,
                 default_lang=owner_language(integration),
+                site_url=site,
             ),
         )
     ]
@@ -69,7 +78,7 @@ def content_streams(integration: Integration, client: UdemyClient) -> list[Strea
                 name="learning_paths",
                 kind=Course.Kind.LEARNING_PATH,
                 pages=lambda start: client.iter_learning_path_pages(start_page=start),
-                map_item=partial(map_learning_path, sync_tags=integration.sync_tags),
+                map_item=partial(map_learning_path, sync_tags=integration.sync_tags, site_url=site),
             )
         )
     return streams
