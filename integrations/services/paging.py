@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from django.db import transaction
 
@@ -12,6 +14,9 @@ from integrations.providers.base import PageLike, Stream
 from integrations.records import MappingError
 
 from .runs import EXCERPT_LIMIT, run_add_counts
+
+T = TypeVar("T")
+PREFETCH_DEPTH = 2
 
 # writer(records) -> dict of counter increments; runs inside the page's transaction.
 PageWriter = Callable[[list[Any]], dict[str, int]]
@@ -47,6 +52,55 @@ def map_page(
     return records, errors, seen
 
 
+def prefetched(items: Iterator[T], *, depth: int = PREFETCH_DEPTH) -> Iterator[T]:
+    """Produce `items` from a background thread, up to `depth` ahead of the consumer.
+
+    A sync is bound by upstream latency: while the main thread writes page N, the next pages are
+    already being fetched and mapped (HTTP and the database both release the GIL). The thread
+    never touches the ORM. Errors are re-raised in the consumer, in order.
+    """
+    channel: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(message: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(message, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    break
+            else:
+                put(("end", None))
+        except BaseException as exc:
+            put(("error", exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close:
+                close()
+
+    thread = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, value = channel.get()
+            if kind == "item":
+                yield value
+            elif kind == "end":
+                return
+            else:
+                raise value
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def run_stream(
     *,
     run: SyncRun,
@@ -57,11 +111,11 @@ def run_stream(
     """Drain `stream` from the run's checkpoint on; each page commits atomically with it."""
     start = int(run.checkpoint.get(stream.name, 0)) + 1
     counted_total = stream.name in run.checkpoint
-    for page in stream.pages(start):
+    mapped = ((page, *map_page(run=run, stream=stream, page=page)) for page in stream.pages(start))
+    for page, records, errors, seen in prefetched(mapped):
         if not counted_total and page.count is not None:
             _add_total(run=run, count=page.count)
             counted_total = True
-        records, errors, seen = map_page(run=run, stream=stream, page=page)
         with transaction.atomic():
             counts = writer(records)
             if errors:
