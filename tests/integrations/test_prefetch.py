@@ -19,11 +19,10 @@ def test_an_error_arrives_after_the_items_before_it():
         yield 2
         raise RuntimeError("page 3 failed")
 
-    seen = []
+    stream = prefetched(pages())
+    assert [next(stream), next(stream)] == [1, 2]
     with pytest.raises(RuntimeError, match="page 3"):
-        for item in prefetched(pages()):
-            seen.append(item)
-    assert seen == [1, 2]
+        next(stream)
 
 
 def test_stopping_early_closes_the_source_and_its_thread():
@@ -31,8 +30,7 @@ def test_stopping_early_closes_the_source_and_its_thread():
 
     def pages():
         try:
-            for n in range(1000):
-                yield n
+            yield from range(1000)
         finally:
             closed.set()
 
