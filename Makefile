@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test chromium demo lint bench clean
+.PHONY: run test install install-test chromium demo lint bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,15 @@ lint: install
 
 clean:
 	rm -rf var/*.sqlite3* var/broker var/celery-results
+
+## bench: the benchmark harness (issue [9]); writes bench/results.json and docs/benchmarks/*.png
+## (PostgreSQL sections use BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/lmsbridge_bench)
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## bench-quick: the same harness at small sizes (checks it works; results stay in the var dir)
+bench-quick: install
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python bench/run.py --quick $(BENCH_ARGS)

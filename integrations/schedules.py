@@ -10,7 +10,14 @@ from django.conf import settings
 DEFAULT_SCHEDULES = [
     ("Udemy content sync (daily)", "integrations.tasks.sync_all_content", "SYNC_CONTENT_AT"),
     ("Udemy statistics sync (daily)", "integrations.tasks.sync_all_stats", "SYNC_STATS_AT"),
+    (
+        "Platform directory import (daily)",
+        "integrations.platform_tasks.import_all_directories",
+        "SYNC_DIRECTORY_AT",
+    ),
 ]
+# Defaults of settings that may be absent (the platform import's time is optional).
+SCHEDULE_DEFAULTS = {"SYNC_DIRECTORY_AT": "07:15"}
 
 
 def ensure_default_schedules(**kwargs: Any) -> None:
@@ -20,7 +27,9 @@ def ensure_default_schedules(**kwargs: Any) -> None:
     for name, task, setting_name in DEFAULT_SCHEDULES:
         if PeriodicTask.objects.filter(name=name).exists():
             continue
-        hour, minute = getattr(settings, setting_name).split(":")
+        hour, minute = getattr(
+            settings, setting_name, SCHEDULE_DEFAULTS.get(setting_name, "")
+        ).split(":")
         crontab, _ = CrontabSchedule.objects.get_or_create(
             minute=str(int(minute)),
             hour=str(int(hour)),

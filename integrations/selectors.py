@@ -1,13 +1,24 @@
-"""Read side of the connector: integrations, runs and errors of a group."""
+"""Read side of the connector: integrations, runs and errors of a group.
+
+Every function takes the group (already checked by `group_get_administered`) and filters by it,
+so a run or an integration of another group is simply not found (404, never 403).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+
 from lmsbridge.catalog.models import Group
 
-from .models import Integration, SyncRun
-from .registry import PROVIDERS
+from .models import AuditEntry, Integration, SyncError, SyncRun
+from .registry import PROVIDER_CHOICES, PROVIDERS
+
+AUDIT_LIMIT = 25
+CHART_RUNS = 30
+BUSY_STATUSES = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -24,16 +35,101 @@ class IntegrationState:
 
 def integration_states_for_group(*, group: Group) -> list[IntegrationState]:
     """Every available provider with its integration (if any) and latest run: two queries."""
-    integrations = {i.provider: i for i in Integration.objects.filter(group=group)}
-    last_runs: dict[int, SyncRun] = {}
-    for run in SyncRun.objects.filter(integration__group=group).order_by("integration_id", "-id"):
-        last_runs.setdefault(run.integration_id, run)
+    latest = SyncRun.objects.filter(integration=OuterRef("pk")).order_by("-created_at", "-id")
+    integrations = {
+        i.provider: i
+        for i in Integration.objects.filter(group=group).annotate(
+            last_run_id=Subquery(latest.values("id")[:1])
+        )
+    }
+    run_ids = [i.last_run_id for i in integrations.values() if i.last_run_id]
+    last_runs = {run.pk: run for run in SyncRun.objects.filter(pk__in=run_ids)} if run_ids else {}
     return [
         IntegrationState(
             provider=key,
             label=label,
             integration=integrations.get(key),
-            last_run=last_runs.get(integrations[key].pk) if key in integrations else None,
+            last_run=last_runs.get(integrations[key].last_run_id) if key in integrations else None,
         )
-        for key, label in PROVIDERS.items()
+        for key, label in PROVIDER_CHOICES
     ]
+
+
+def integration_for_group(*, group: Group, provider: str) -> Integration | None:
+    """The group's integration of `provider`, or None before the first save.
+
+    Raises 404 for a provider that is not in the registry (no page for it).
+    """
+    if provider not in PROVIDERS:
+        raise Http404("No such provider")
+    return Integration.objects.filter(group=group, provider=provider).first()
+
+
+def audit_entries_for_integration(
+    *, integration: Integration | None, limit: int = AUDIT_LIMIT
+) -> list[AuditEntry]:
+    """The latest audit entries (who, when, action, field names), newest first: one query."""
+    if integration is None or integration.pk is None:
+        return []
+    return list(
+        AuditEntry.objects.filter(integration=integration)
+        .select_related("actor")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def run_list_for_group(
+    *, group: Group, kind: str = "", status: str = "", trigger: str = ""
+) -> QuerySet[SyncRun]:
+    """Runs of the group's integrations, newest first, optionally filtered (unknown values of a
+    filter are ignored rather than raising: they come straight from the query string)."""
+    runs = SyncRun.objects.filter(integration__group=group).select_related(
+        "integration", "triggered_by"
+    )
+    if kind in SyncRun.Kind.values:
+        runs = runs.filter(kind=kind)
+    if status in SyncRun.Status.values:
+        runs = runs.filter(status=status)
+    if trigger in SyncRun.Trigger.values:
+        runs = runs.filter(trigger=trigger)
+    return runs.order_by("-created_at", "-id")
+
+
+def run_chart_rows(*, runs: QuerySet[SyncRun], limit: int = CHART_RUNS) -> list[SyncRun]:
+    """The latest `limit` runs of a (filtered) run list, oldest first, for the history chart."""
+    rows = list(
+        runs.select_related(None).only(
+            "id", "kind", "status", "started_at", "finished_at", "fetched", "created", "updated"
+        )[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+def run_get_for_group(*, group: Group, run_id: int) -> SyncRun:
+    run = (
+        SyncRun.objects.filter(pk=run_id, integration__group=group)
+        .select_related("integration", "triggered_by")
+        .first()
+    )
+    if run is None:
+        raise Http404("No such run")
+    return run
+
+
+def run_active_for_integration(*, integration: Integration, kind: str) -> SyncRun | None:
+    """The queued or running run of this kind, if any (what "already running" points to)."""
+    return (
+        SyncRun.objects.filter(integration=integration, kind=kind, status__in=BUSY_STATUSES)
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def run_errors(*, run: SyncRun, query: str = "") -> QuerySet[SyncError]:
+    """The run's per-item errors, searchable over external id and message."""
+    errors = SyncError.objects.filter(run=run).order_by("id")
+    query = query.strip()
+    if query:
+        errors = errors.filter(Q(external_id__icontains=query) | Q(message__icontains=query))
+    return errors

@@ -27,3 +27,6 @@ def sync_all_content() -> int:
 @shared_task(name="integrations.tasks.sync_all_stats")
 def sync_all_stats() -> int:
     return len(sync_request_scheduled(kind=SyncRun.Kind.STATS, today=timezone.localdate()))
+
+
+from .platform_tasks import *  # noqa: E402,F403

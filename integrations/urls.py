@@ -1,4 +1,9 @@
+"""Pages of one group (mounted at ``groups/<slug>/``): Settings → Integrations, sync history and
+runs, and the group's catalog pages from `lmsbridge.catalog.urls.group_urlpatterns`."""
+
 from django.urls import path
+
+from lmsbridge.catalog.urls import group_urlpatterns
 
 from . import views
 
@@ -6,4 +11,23 @@ app_name = "integrations"
 
 urlpatterns = [
     path("settings/integrations/", views.integration_list, name="settings"),
+    path("settings/integrations/history/", views.run_history, name="history"),
+    path("settings/integrations/runs/<int:run_id>/", views.run_detail, name="run"),
+    path(
+        "settings/integrations/runs/<int:run_id>/progress/",
+        views.run_progress,
+        name="run_progress",
+    ),
+    path("settings/integrations/<slug:provider>/", views.integration_detail, name="provider"),
+    path(
+        "settings/integrations/<slug:provider>/deactivate/",
+        views.integration_deactivate_confirm,
+        name="deactivate",
+    ),
+    path(
+        "settings/integrations/<slug:provider>/sync/<slug:kind>/",
+        views.integration_sync,
+        name="sync",
+    ),
+    *group_urlpatterns,
 ]

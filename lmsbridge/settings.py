@@ -6,9 +6,14 @@
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE as CSP_NONCE
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
+from csp.constants import UNSAFE_INLINE as CSP_UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,6 +65,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
+    "csp",
     "lmsbridge.catalog",
     "integrations",
 ]
@@ -74,6 +81,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lmsbridge.urls"
@@ -118,6 +128,11 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a locked-out username+IP before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -227,12 +242,30 @@ SYNC_ARCHIVE_MAX_SHARE = env.float("SYNC_ARCHIVE_MAX_SHARE", default=0.2)
 SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=90)
 DEMO_SANDBOX_URL = env.str("DEMO_SANDBOX_URL", default="http://127.0.0.1:8001")
 
+# --- Learning platforms (LearnUpon, Coursebase) -----------------------------------------------
+# Extra hosts a platform connection may use (*.learnupon.com is always allowed; loopback only
+# outside production).
+PLATFORM_ALLOWED_HOSTS = env.list("PLATFORM_ALLOWED_HOSTS", default=[])
+PLATFORM_CONNECT_TIMEOUT = env.float("PLATFORM_CONNECT_TIMEOUT", default=5.0)
+PLATFORM_READ_TIMEOUT = env.float("PLATFORM_READ_TIMEOUT", default=60.0)
+PLATFORM_MAX_RETRIES = env.int("PLATFORM_MAX_RETRIES", default=5)
+PLATFORM_RETRY_AFTER_CAP = env.float("PLATFORM_RETRY_AFTER_CAP", default=60.0)
+# Below this X-LU-Rate-Limit-Remaining-Minute, LearnUpon requests are spread over the minute.
+LEARNUPON_MIN_REMAINING_MINUTE = env.int("LEARNUPON_MIN_REMAINING_MINUTE", default=5)
+LEARNUPON_THROTTLE_MAX_WAIT = env.float("LEARNUPON_THROTTLE_MAX_WAIT", default=60.0)
+SYNC_DIRECTORY_AT = env.str("SYNC_DIRECTORY_AT", default="07:15")
+
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+# A session ends with the browser, and in any case SESSION_COOKIE_AGE after the login.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -242,12 +275,86 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Login throttling (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one IP
+# lock that pair out for AXES_COOLOFF_MINUTES (answer 429, the right password included); a
+# successful login resets the count. Covers the console login and the Django admin login.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+
+
+def _launch_sources(host_patterns: list[str]) -> list[str]:
+    """CSP sources of the Udemy sites START may redirect to: a form POST that redirects is
+    checked against form-action by browsers, so the allow-listed API hosts are allowed there
+    (https, or http on any port for the loopback sandbox); fnmatch patterns CSP can't express
+    (a "*" anywhere but a leading "*.") are left out."""
+    sources = []
+    for pattern in (p.strip().lower() for p in host_patterns):
+        if not pattern or "*" in pattern.removeprefix("*."):
+            continue
+        loopback = pattern in ("localhost", "[::1]", "::1") or pattern.startswith("127.")
+        host = f"[{pattern}]" if pattern == "::1" else pattern
+        sources.append(f"http://{host}:*" if loopback else f"https://{host}")
+    return sources
+
+
+# Content-Security-Policy (django-csp 4). Scripts come only from this site's static files
+# (Bootstrap, htmx: neither needs 'unsafe-eval' for what the pages use); a nonce is available as
+# `request.csp_nonce` for any inline script. Styles allow 'unsafe-inline' because the pygal
+# charts are inline SVGs carrying their own <style> element and htmx injects a small <style> for
+# its indicators; scripts never get 'unsafe-inline'. Images: course pictures come from Udemy's
+# CDN (https:), icons are data: URLs. Forms post to this site only, and START's redirect may
+# land on the organization's Udemy site (see `_launch_sources`).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "script-src": [CSP_SELF, CSP_NONCE],
+        "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
+        "img-src": [CSP_SELF, "https:", "data:"],
+        "font-src": [CSP_SELF, "data:"],
+        "connect-src": [CSP_SELF],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        "form-action": [CSP_SELF, *_launch_sources(UDEMY_ALLOWED_API_HOSTS)],
+    }
+}
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+
+
+def _hide_post_values(record) -> bool:
+    """Error reports (the e-mails to ADMINS) list no POST value: a settings form may carry a
+    client secret or a platform password, and a view that forgets `sensitive_post_parameters`
+    must not mail it. Django's reporter filter stars every value when this is "__ALL__"."""
+    request = getattr(record, "request", None)
+    if request is not None and not getattr(request, "sensitive_post_parameters", None):
+        request.sensitive_post_parameters = "__ALL__"
+    return True
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "hide_post_values": {"()": lambda: _hide_post_values},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Django's own error e-mails (as in its default logging), with POST values hidden.
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "hide_post_values"],
+        },
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        # Replaces Django's default handlers of this logger; records still reach the root.
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+    },
 }

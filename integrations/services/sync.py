@@ -18,6 +18,7 @@ from integrations.registry import provider_module
 from .audit import audit_record
 from .content_sync import content_sync
 from .lease import lease_acquire, lease_is_held, lease_release, lease_renew
+from .platforms import platform_push_after_sync
 from .runs import outcome_status, run_finish, run_record_error, run_skip, run_start
 from .stats_sync import pending_apply, stats_sync
 
@@ -174,6 +175,8 @@ def _succeed(*, run: SyncRun) -> None:
         update += ["status", "status_message"]
     integration.save(update_fields=update)
     run_finish(run=run, status=outcome_status(run=run, complete=True))
+    # A LearnUpon connection of the group receives the new catalog / completions (never raises).
+    platform_push_after_sync(run.integration_id)
 
 
 def _fail(

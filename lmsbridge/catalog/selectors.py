@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from .models import Group, Membership
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.http import Http404
+from django.utils import timezone
+
+from .models import Attempt, Course, Group, Membership, Tag
 
 
 def group_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Group]:
@@ -74,3 +79,176 @@ def is_group_admin(*, user: AbstractBaseUser | AnonymousUser, group: Group) -> b
     return Membership.objects.filter(
         Q(group=group) & Q(learner__user=user) & Q(role=Membership.Role.ADMIN)
     ).exists()
+
+
+# --------------------------------------------------------------------------- catalog pages
+
+ATTEMPT_SORTS: dict[str, str] = {
+    "email": "learner__email",
+    "progress": "progress",
+    "first_activity": "first_activity",
+    "last_activity": "last_activity",
+    "completed_at": "completed_at",
+    "time_spent": "time_spent_ms",
+    "number": "number",
+    "state": "is_open",
+}
+DEFAULT_ATTEMPT_SORT = "-last_activity"
+
+
+def _course_search(
+    courses: QuerySet[Course], *, query: str = "", tag: str = "", lang: str = "", kind: str = ""
+) -> QuerySet[Course]:
+    if query := query.strip():
+        courses = courses.filter(title__icontains=query)
+    if tag:
+        courses = courses.filter(tags__name=tag)
+    if lang:
+        courses = courses.filter(lang=lang)
+    if kind in Course.Kind.values:
+        courses = courses.filter(kind=kind)
+    return courses
+
+
+def course_list_for_group(
+    *,
+    group: Group,
+    query: str = "",
+    tag: str = "",
+    lang: str = "",
+    kind: str = "",
+    status: str = "",
+) -> QuerySet[Course]:
+    """The group's synced courses and learning paths, filtered; tags prefetched (one query per
+    page whatever its size). Unknown filter values are ignored: they come from a query string."""
+    courses = _course_search(
+        Course.objects.filter(group=group), query=query, tag=tag, lang=lang, kind=kind
+    )
+    if status in Course.Status.values:
+        courses = courses.filter(status=status)
+    return courses.prefetch_related(_tags_prefetch()).order_by("title", "id")
+
+
+def _tags_prefetch() -> Prefetch:
+    return Prefetch("tags", queryset=Tag.objects.only("id", "name").order_by("name"))
+
+
+def course_filter_options(*, group: Group) -> dict[str, list[str]]:
+    """Values offered by the catalog's filter bar: the tags and languages in use (two queries)."""
+    tags = Tag.objects.filter(courses__group=group).values_list("name", flat=True).distinct()
+    langs = Course.objects.filter(group=group).values_list("lang", flat=True).distinct().order_by()
+    return {"tags": sorted(set(tags)), "langs": sorted(set(langs))}
+
+
+def course_get_for_group(*, group: Group, course_id: int) -> Course:
+    course = (
+        Course.objects.filter(pk=course_id, group=group)
+        .select_related("integration")
+        .prefetch_related(_tags_prefetch())
+        .first()
+    )
+    if course is None:
+        raise Http404("No such course")
+    return course
+
+
+def attempt_sort_key(sort: str) -> str:
+    """A whitelisted `?sort=` value ("progress", "-progress"...), or the default."""
+    name = sort.removeprefix("-")
+    return sort if name in ATTEMPT_SORTS else DEFAULT_ATTEMPT_SORT
+
+
+def attempt_list_for_course(*, course: Course, sort: str = "") -> QuerySet[Attempt]:
+    """The learners' attempts on a course, with the learner e-mail, sorted by a whitelisted
+    column (ties broken by id so pages are stable)."""
+    sort = attempt_sort_key(sort)
+    descending = sort.startswith("-")
+    field = ATTEMPT_SORTS[sort.removeprefix("-")]
+    order = F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+    return (
+        Attempt.objects.filter(course=course)
+        .select_related("learner")
+        .only(
+            "id",
+            "number",
+            "first_activity",
+            "last_activity",
+            "completed_at",
+            "progress",
+            "time_spent_ms",
+            "is_open",
+            "source",
+            "learner__email",
+        )
+        .order_by(order, "id")
+    )
+
+
+def catalog_courses_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, query: str = "", tag: str = "", kind: str = ""
+) -> QuerySet[Course]:
+    """Active courses of every catalog the user sees (their groups and public-child rule)."""
+    group_ids = catalog_group_ids_for_user(user=user)
+    courses = Course.objects.filter(group_id__in=group_ids, status=Course.Status.ACTIVE)
+    courses = _course_search(courses, query=query, tag=tag, kind=kind)
+    return courses.prefetch_related(_tags_prefetch()).order_by("title", "id")
+
+
+def course_get_launchable(*, user: AbstractBaseUser | AnonymousUser, course_id: int) -> Course:
+    """An active course of a catalog the user sees; 404 otherwise (no existence leak)."""
+    group_ids = catalog_group_ids_for_user(user=user)
+    course = Course.objects.filter(
+        pk=course_id, group_id__in=group_ids, status=Course.Status.ACTIVE
+    ).first()
+    if course is None:
+        raise Http404("No such course")
+    return course
+
+
+@dataclass(frozen=True)
+class ActivitySeries:
+    days: list[date]
+    completions: list[int]
+    active_learners: list[int]
+
+
+def activity_series_for_group(*, group: Group, days: int = 90) -> ActivitySeries:
+    """Completions and distinct active learners per local day over the last `days` days.
+
+    A learner is active on a day when one of their attempts on the group's courses started,
+    was last accessed or completed that day (the dates Udemy reports). Two queries, grouped in
+    the database.
+    """
+    today = timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.combine(start, time.min))
+    attempts = Attempt.objects.filter(course__group=group)
+    completions = dict(
+        attempts.filter(completed_at__gte=since)
+        .annotate(day=TruncDate("completed_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+        .order_by()
+    )
+    active: dict[date, set[int]] = {}
+    for learner_id, day in _activity_pairs(attempts, since):
+        active.setdefault(day, set()).add(learner_id)
+    all_days = [start + timedelta(days=i) for i in range(days)]
+    return ActivitySeries(
+        days=all_days,
+        completions=[completions.get(day, 0) for day in all_days],
+        active_learners=[len(active.get(day, ())) for day in all_days],
+    )
+
+
+def _activity_pairs(attempts: QuerySet[Attempt], since: datetime) -> QuerySet:
+    """Distinct (learner, day) pairs of any activity date: one UNION query."""
+    parts = [
+        attempts.filter(**{f"{field}__gte": since})
+        .annotate(day=TruncDate(field))
+        .values_list("learner_id", "day")
+        .order_by()
+        for field in ("first_activity", "last_activity", "completed_at")
+    ]
+    return parts[0].union(*parts[1:])

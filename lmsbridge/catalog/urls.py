@@ -1,3 +1,11 @@
+"""Learner-facing catalog URLs (mounted at /catalog/), plus the group admin's catalog pages.
+
+`group_urlpatterns` are relative to ``groups/<slug>/``: `integrations/urls.py` mounts them there
+(the project urls include only that one module under the group prefix), so their names live in
+the ``integrations`` namespace: ``integrations:group_catalog``, ``integrations:course_dashboard``,
+``integrations:group_dashboard``.
+"""
+
 from django.urls import path
 
 from . import views
@@ -6,4 +14,11 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.learner_catalog, name="learner_catalog"),
+    path("courses/<int:course_id>/start/", views.course_start, name="course_start"),
+]
+
+group_urlpatterns = [
+    path("catalog/", views.group_catalog, name="group_catalog"),
+    path("courses/<int:course_id>/", views.course_dashboard, name="course_dashboard"),
+    path("dashboard/", views.group_dashboard, name="group_dashboard"),
 ]

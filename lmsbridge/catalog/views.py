@@ -1,26 +1,315 @@
-"""Learner-facing pages: the catalog of the learner's groups and START."""
+"""Catalog pages: the learner's catalog and START, and the group admin's catalog, course
+dashboard (learners' attempts, CSV export) and activity dashboard.
+
+Group pages are admin-only: `group_get_administered` answers 404 for anyone else, so learners
+never see other learners' statistics. Reads go through selectors, writes through services.
+"""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_POST
 
-from .models import Course
-from .selectors import catalog_group_ids_for_user
+from integrations.charts import activity_chart
+
+from .models import Attempt, Course, Learner
+from .selectors import (
+    activity_series_for_group,
+    attempt_list_for_course,
+    attempt_sort_key,
+    catalog_courses_for_user,
+    course_filter_options,
+    course_get_for_group,
+    course_get_launchable,
+    course_list_for_group,
+    group_get_administered,
+)
+from .services import attempt_launch
+
+CATALOG_PAGE_SIZE = 24
+ATTEMPTS_PAGE_SIZE = 50
+CSV_CHUNK = 2000
+
+# The seed's mapping tables, as shown on the course dashboard: (platform field, model attribute,
+# provider field). Display only: the mapping itself lives in the provider's mapping module.
+FIELD_SOURCES: dict[str, list[tuple[str, str, str]]] = {
+    Course.Kind.COURSE: [
+        ("externalId", "external_id", "id"),
+        ("title", "title", "title"),
+        ("name", "name", "title"),
+        ("description", "description", "description"),
+        ("image", "image", "image"),
+        ("courseDuration", "duration_minutes", "estimated_content_length"),
+        ("authors", "authors", "instructors"),
+        ("lang", "lang", "locale.locale"),
+        ("tagNames", "tags", "categories"),
+        ("videoUrl", "video_url", "promo_video_url"),
+    ],
+    Course.Kind.LEARNING_PATH: [
+        ("externalId", "external_id", "id"),
+        ("title", "title", "title"),
+        ("description", "description", "description"),
+        ("image", "image", "thumbnail"),
+        ("modifiedAt", "modified_at", "last_modified"),
+        ("lang", "lang", '"en" (no language upstream)'),
+        ("authors", "authors", "editors.display_name"),
+        ("duration", "duration_minutes", "estimated_content_length"),
+        ("tagNames", "tags", "categories"),
+    ],
+}
+
+
+def human_duration_ms(milliseconds: int | None) -> str:
+    """Time spent as people read it: "0 min", "45 min", "2 h 05 min"."""
+    minutes = (milliseconds or 0) // 60_000
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+# --------------------------------------------------------------------------- learner side
 
 
 @login_required
+@require_GET
 def learner_catalog(request: HttpRequest) -> HttpResponse:
-    group_ids = catalog_group_ids_for_user(user=request.user)
-    courses = (
-        Course.objects.filter(group_id__in=group_ids, status=Course.Status.ACTIVE)
-        .only("title", "image", "duration_minutes", "authors", "kind", "lang")
-        .order_by("title", "id")
-    )
     query = request.GET.get("q", "").strip()
-    if query:
-        courses = courses.filter(title__icontains=query)
-    page = Paginator(courses, 24).get_page(request.GET.get("page"))
+    courses = catalog_courses_for_user(user=request.user, query=query)
+    page = Paginator(courses, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalog/learner_catalog.html", {"page": page, "q": query})
+
+
+@login_required
+@require_POST
+def course_start(request: HttpRequest, course_id: int) -> HttpResponse:
+    """START: record the launch (closed attempt, 0 %), then send the learner to Udemy."""
+    course = course_get_launchable(user=request.user, course_id=course_id)
+    learner = _learner_of(request)
+    # Only http(s) targets: a bad upstream URL (javascript:...) must never become a redirect.
+    if not course.launch_url.lower().startswith(("https://", "http://")):
+        raise Http404("This course has no launch URL")
+    attempt_launch(learner=learner, course=course)
+    return HttpResponseRedirect(course.launch_url)
+
+
+def _learner_of(request: HttpRequest) -> Learner:
+    learner = getattr(request.user, "learner", None)
+    if learner is None:  # e.g. a superuser without a learner profile: nothing to record
+        raise Http404("No learner profile")
+    return learner
+
+
+# --------------------------------------------------------------------------- group admin side
+
+
+@login_required
+@require_GET
+def group_catalog(request: HttpRequest, slug: str) -> HttpResponse:
+    group = group_get_administered(user=request.user, slug=slug)
+    filters = {
+        name: request.GET.get(name, "").strip() for name in ("q", "tag", "lang", "kind", "status")
+    }
+    courses = course_list_for_group(
+        group=group,
+        query=filters["q"],
+        tag=filters["tag"],
+        lang=filters["lang"],
+        kind=filters["kind"],
+        status=filters["status"],
+    )
+    page = Paginator(courses, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "group": group,
+        "page": page,
+        "filters": filters,
+        "options": course_filter_options(group=group),
+        "kinds": Course.Kind.choices,
+        "statuses": Course.Status.choices,
+    }
+    return render(request, "catalog/group_catalog.html", context)
+
+
+@dataclass(frozen=True)
+class MappedField:
+    target: str
+    source: str
+    value: object
+
+    @property
+    def is_url(self) -> bool:
+        # Only http(s) values become links: an upstream "javascript:" URL stays plain text.
+        return isinstance(self.value, str) and self.value.startswith(("https://", "http://"))
+
+
+def _mapped_fields(course: Course) -> list[MappedField]:
+    rows = []
+    for target, attribute, source in FIELD_SOURCES.get(course.kind, []):
+        if attribute == "description":
+            continue  # rendered on its own, as stored (sanitized by the sync)
+        if attribute == "tags":
+            value: object = ", ".join(tag.name for tag in course.tags.all())
+        elif attribute == "authors":
+            value = ", ".join(course.authors or [])
+        elif attribute == "duration_minutes" and course.duration_minutes is not None:
+            value = f"{course.duration_minutes} min"
+        else:
+            value = getattr(course, attribute)
+        rows.append(MappedField(target=target, source=source, value=value))
+    return rows
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    attempt: Attempt
+    time_spent: str
+
+
+@login_required
+@require_GET
+def course_dashboard(request: HttpRequest, slug: str, course_id: int) -> HttpResponse:
+    group = group_get_administered(user=request.user, slug=slug)
+    course = course_get_for_group(group=group, course_id=course_id)
+    sort = attempt_sort_key(request.GET.get("sort", ""))
+    attempts = attempt_list_for_course(course=course, sort=sort)
+    if request.GET.get("format") == "csv":
+        return _attempts_csv(course, attempts)
+    page = Paginator(attempts, ATTEMPTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [AttemptRow(a, human_duration_ms(a.time_spent_ms)) for a in page.object_list]
+    context = {
+        "group": group,
+        "course": course,
+        "mapped": _mapped_fields(course),
+        "page": page,
+        "rows": rows,
+        "sort": sort,
+        "columns": _attempt_columns(sort),
+    }
+    return render(request, "catalog/course_dashboard.html", context)
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    key: str
+    label: str
+    next_sort: str  # the ?sort= value a click on the header applies
+    direction: str  # "asc", "desc" or "" when not the current sort
+
+
+ATTEMPT_COLUMNS = [
+    ("email", "Learner"),
+    ("progress", "Progress"),
+    ("first_activity", "First activity"),
+    ("last_activity", "Last activity"),
+    ("completed_at", "Completed at"),
+    ("time_spent", "Time spent"),
+    ("number", "Attempt"),
+    ("state", "State"),
+]
+
+
+def _attempt_columns(sort: str) -> list[SortColumn]:
+    current, descending = sort.removeprefix("-"), sort.startswith("-")
+    columns = []
+    for key, label in ATTEMPT_COLUMNS:
+        if key == current:
+            direction = "desc" if descending else "asc"
+            next_sort = key if descending else f"-{key}"
+        else:
+            direction, next_sort = "", key
+        columns.append(SortColumn(key, label, next_sort, direction))
+    return columns
+
+
+# --------------------------------------------------------------------------- CSV export
+
+CSV_HEADER = [
+    "learner_email",
+    "progress",
+    "first_activity",
+    "last_activity",
+    "completed_at",
+    "time_spent",
+    "time_spent_ms",
+    "attempt",
+    "state",
+]
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class _Echo:
+    """A file-like object whose write returns the line: csv.writer straight into a stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not evaluate as a formula (CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat(timespec="seconds")
+    text = str(value)
+    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def _csv_rows(attempts: QuerySet[Attempt]) -> Iterator[list[str]]:
+    yield CSV_HEADER
+    for attempt in attempts.iterator(chunk_size=CSV_CHUNK):
+        yield [
+            _cell(attempt.learner.email),
+            _cell(f"{attempt.progress:g}"),
+            _cell(attempt.first_activity),
+            _cell(attempt.last_activity),
+            _cell(attempt.completed_at),
+            _cell(human_duration_ms(attempt.time_spent_ms)),
+            _cell(attempt.time_spent_ms),
+            _cell(attempt.number),
+            "opened" if attempt.is_open else "closed",
+        ]
+
+
+def _attempts_csv(course: Course, attempts: QuerySet[Attempt]) -> StreamingHttpResponse:
+    """Every attempt of the course, streamed (constant memory whatever the number of rows)."""
+    writer = csv.writer(_Echo())
+    lines: Iterable[str] = (writer.writerow(row) for row in _csv_rows(attempts))
+    filename = f"{slugify(course.title)[:60] or 'course'}-{course.pk}-learners.csv"
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --------------------------------------------------------------------------- group dashboard
+
+
+@login_required
+@require_GET
+def group_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    group = group_get_administered(user=request.user, slug=slug)
+    series = activity_series_for_group(group=group, days=90)
+    chart = activity_chart(
+        days=series.days, completions=series.completions, active_learners=series.active_learners
+    )
+    context = {
+        "group": group,
+        "chart": chart,
+        "total_completions": sum(series.completions),
+        "peak_active": max(series.active_learners, default=0),
+    }
+    return render(request, "catalog/group_dashboard.html", context)

@@ -1,0 +1,39 @@
+"""Validation of a connection's settings, shared by the console form and the API serializer:
+what each kind requires, numeric LearnUpon ids, and the client's own host rule (allow-list)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .registry import PLATFORMS, platform_module
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "learnupon": ("learnupon_portal", "learnupon_username"),
+    "coursebase": ("coursebase_domain",),
+}
+SECRET: dict[str, str] = {"learnupon": "learnupon_password", "coursebase": "coursebase_token"}
+NUMERIC = ("learnupon_owner_id", "target_group_id")
+
+
+def connection_errors(values: dict[str, Any], *, stored_secret: bool) -> dict[str, list[str]]:
+    """Field → messages (empty when the settings are usable). `stored_secret`: a secret of
+    this kind is already stored (a blank one then means "keep it")."""
+    kind = values.get("kind", "")
+    if kind not in PLATFORMS:
+        return {"kind": [f"Choose one of {', '.join(PLATFORMS)}."]}
+    label = PLATFORMS[kind].label
+    errors: dict[str, list[str]] = {}
+    for name in REQUIRED[kind]:
+        if not str(values.get(name) or "").strip():
+            errors[name] = [f"Required for {label}."]
+    secret = SECRET[kind]
+    if not values.get(secret) and not stored_secret:
+        errors[secret] = [f"Required for {label}: none is stored yet."]
+    for name in NUMERIC:
+        value = str(values.get(name) or "")
+        if value and not value.isdigit():
+            errors[name] = ["Use the numeric id shown in LearnUpon."]
+    required_ok = not any(name in errors for name in REQUIRED[kind])
+    if required_ok and (problem := platform_module(kind).config_problem(values)):
+        errors[problem[0]] = [problem[1]]
+    return errors

@@ -1,0 +1,1 @@
+"""Coursebase (reference 002): directory import (group tree, users, group members)."""

@@ -1,0 +1,182 @@
+"""HTTP client of the Coursebase API (reference 002, "Methods"; FACTS.md "Coursebase API").
+
+RPC over HTTPS: every method is `POST https://{custom_domain}/api/{method}` with a JSON body and
+`Authorization: Bearer <token>`. Answers are `{"status": "success", "data": …}` or
+`{"status": "error", "error": "<code>"}`; lists are paged with a cursor: send the same body plus
+`"next": <cursor>`, `next: null` ends (100 per page). The list methods only read, so they are
+retried like GETs.
+
+HTTP only: no ORM, no mapping (see `mapping.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from ..base import (
+    CredentialCheck,
+    PlatformApiError,
+    PlatformAuthError,
+    PlatformBadResponse,
+    PlatformConfigError,
+    PlatformNotFound,
+    PlatformRetryLater,
+    verdict_for,
+)
+from ..hosts import DOMAIN_RE, validated_base_url
+from ..http import JsonHttpClient
+
+MAX_PAGES = 10_000
+# Codes the reference documents, with what they mean for an admin (reference 002, "Errors").
+ERROR_MESSAGES = {
+    "group_not_found": "Coursebase could not find the group (group_not_found).",
+    "user_not_found": "Coursebase could not find the user (user_not_found).",
+    "feature_not_enabled": "This feature is not enabled for the Coursebase org "
+    "(feature_not_enabled): ask Coursebase to enable API access.",
+    "not_found": "Coursebase could not find what was asked for (not_found).",
+}
+# Not listed in the reference (auth and rate-limit failures have no documented code): the
+# usual spellings are recognised, and HTTP 401/403/429 are handled whatever the body says.
+AUTH_CODES = frozenset(
+    {"invalid_auth", "invalid_token", "not_authed", "unauthorized", "token_revoked",
+     "token_expired", "forbidden", "account_inactive"}
+)  # fmt: skip
+RATE_CODES = frozenset({"rate_limited", "ratelimited", "too_many_requests"})
+
+
+@dataclass(frozen=True)
+class CoursebaseCredentials:
+    domain: str  # the org's custom domain, e.g. learn.acme.com
+    token: str = field(repr=False)
+    base_url: str = ""  # override (the sandbox); allow-listed
+
+
+def build_base_url(credentials: CoursebaseCredentials) -> str:
+    """`https://{custom_domain}/api/`, or the validated override; the host must be allowed."""
+    if credentials.base_url:
+        return validated_base_url(credentials.base_url, kind="coursebase")
+    domain = credentials.domain.strip().lower()
+    if not DOMAIN_RE.match(domain):
+        raise PlatformConfigError(
+            f"The custom domain {domain!r} is not valid: use the host name only, "
+            "e.g. learn.acme.com."
+        )
+    return validated_base_url(f"https://{domain}/api/", kind="coursebase")
+
+
+def error_for_code(code: str, *, status: int | None, excerpt: str = "") -> PlatformApiError:
+    """The client error for a Coursebase error code, with a message an admin can act on."""
+    if code in AUTH_CODES:
+        return PlatformAuthError(
+            f"Coursebase rejected the API token ({code}): check it, or create a new one.",
+            status=status,
+            excerpt=excerpt,
+        )
+    if code in RATE_CODES:
+        return PlatformRetryLater(
+            f"Coursebase is rate-limiting requests ({code}).", retry_after=60.0, status=status
+        )
+    message = ERROR_MESSAGES.get(code, f"Coursebase refused the request ({code or 'no code'}).")
+    cls = PlatformNotFound if code.endswith("not_found") else PlatformApiError
+    return cls(message, status=status, excerpt=excerpt)
+
+
+class CoursebaseClient(JsonHttpClient):
+    """Client of one Coursebase org (read-only: LMS Bridge imports its directory)."""
+
+    vendor = "Coursebase"
+
+    def __init__(self, credentials: CoursebaseCredentials, **kwargs: Any) -> None:
+        super().__init__(
+            build_base_url(credentials),
+            headers={"Authorization": f"Bearer {credentials.token}"},
+            secrets=(credentials.token,),
+            **kwargs,
+        )
+
+    def _detail(self, payload: Any) -> str:
+        if isinstance(payload, dict) and isinstance(payload.get("error"), str):
+            return payload["error"]
+        return ""
+
+    def _http_error(self, response: requests.Response) -> PlatformApiError:
+        code = self._detail_of(response.text)
+        if code and response.status_code not in (401, 403) and response.status_code < 500:
+            return error_for_code(
+                code, status=response.status_code, excerpt=self._excerpt(response.text)
+            )
+        return super()._http_error(response)
+
+    # ------------------------------------------------------------------ RPC
+
+    def rpc(self, method: str, body: Mapping[str, Any] | None = None, *, read: bool = True) -> Any:
+        """Call one method and return its `data` (errors raised as client errors)."""
+        result = self.call("POST", method, body=dict(body or {}), idempotent=read)
+        payload = result.payload
+        if not isinstance(payload, dict) or payload.get("status") not in ("success", "error"):
+            raise PlatformBadResponse(
+                "Coursebase answered with JSON that is not its envelope (status, data).",
+                status=result.status,
+                excerpt=self._excerpt(repr(payload)),
+            )
+        if payload["status"] == "error":
+            code = payload.get("error") if isinstance(payload.get("error"), str) else ""
+            raise error_for_code(code, status=result.status, excerpt=self._excerpt(repr(payload)))
+        return payload.get("data")
+
+    def iter_cursor(
+        self, method: str, key: str, body: Mapping[str, Any] | None = None
+    ) -> Iterator[list[dict]]:
+        """Every page of a paginated method: the same body plus `next` until `next` is null."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            data = self.rpc(method, {**(body or {}), **({"next": cursor} if cursor else {})})
+            items = data.get(key) if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise PlatformBadResponse(f"Coursebase's {method} answer has no {key} list.")
+            yield items
+            cursor = data.get("next")
+            if not cursor:
+                return
+            if not isinstance(cursor, str) or cursor in seen:
+                raise PlatformBadResponse(f"Coursebase's {method} cursor does not move on.")
+            seen.add(cursor)
+        raise PlatformBadResponse(f"Coursebase kept announcing pages of {method}.")
+
+    # ------------------------------------------------------------------ directory
+
+    def list_groups(self) -> list[dict]:
+        # reference 002, org.groups.list: every group with its parent_id (null: the org level)
+        data = self.rpc("org.groups.list")
+        if not isinstance(data, list):
+            raise PlatformBadResponse("Coursebase's org.groups.list answer is not a list.")
+        return data
+
+    def iter_user_pages(self) -> Iterator[list[dict]]:
+        # reference 002, org.users.list: paginated users of the org (user_id, login_id)
+        return self.iter_cursor("org.users.list", "users")
+
+    def iter_group_member_pages(self, group_id: str) -> Iterator[list[dict]]:
+        # reference 002, group.users.list: paginated users of a group (user_id, login_id, role)
+        return self.iter_cursor("group.users.list", "users", {"group_id": group_id})
+
+    def check_connection(self) -> CredentialCheck:
+        """Test connection: one `org.groups.list` call; never raises, never waits out a 429."""
+        saved = self.max_retries, self.retry_after_cap
+        self.max_retries, self.retry_after_cap = min(self.max_retries, 1), 0.0
+        try:
+            groups = self.list_groups()
+        except PlatformApiError as exc:
+            return verdict_for(exc)
+        finally:
+            self.max_retries, self.retry_after_cap = saved
+        return CredentialCheck(
+            ok=True,
+            verdict="ok",
+            message=f"Connected to Coursebase at {self.host}: {len(groups)} group(s).",
+        )

@@ -1,0 +1,203 @@
+"""A loopback fake of the Coursebase API (reference 002), with deterministic data.
+
+Every method is `POST /api/{method}` with a JSON body and `Authorization: Bearer <token>`;
+answers use the `{"status": "success", "data": …}` / `{"status": "error", "error": "<code>"}`
+envelope; lists are paged by an opaque `next` cursor (100 per page, `next: null` at the end).
+Methods: `org.groups.list` (a 3-level tree: org → departments → teams), `org.users.list`,
+`group.users.list` (`group_not_found` for an unknown group). Whether Coursebase answers its
+error codes with HTTP 200 or 4xx is not documented: `error_status` picks (200 by default), and
+the client handles both. Faults: `fail(status=429, retry_after=1)`, or
+`fail(status=200, error_code="feature_not_enabled")`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import random
+import string
+from base64 import urlsafe_b64decode, urlsafe_b64encode
+from typing import Any
+
+from ..sandbox_base import Fault, Reply, Request, SandboxServer, json_reply
+from .client import CoursebaseCredentials
+
+PAGE_SIZE = 100
+DEPARTMENTS = ["Sales", "Engineering", "Support", "Marketing", "Finance"]
+TEAMS = ["North", "South", "East", "West", "Platform", "Growth"]
+
+
+class CoursebaseData:
+    """A deterministic org: a group tree, users (login_id = e-mail) and group members."""
+
+    def __init__(self, *, seed: int, org: str) -> None:
+        self.seed, self.org = seed, org
+        self.groups: list[dict] = []
+        self.users: list[dict] = []
+        self.members: dict[str, list[dict]] = {}
+        self._rng = random.Random(seed)  # noqa: S311 - deterministic data, not security
+        self._count = 0
+
+    @classmethod
+    def generate(
+        cls,
+        *,
+        seed: int = 1,
+        users: int = 60,
+        departments: int = 3,
+        teams: int = 2,
+        org: str = "Acme",
+    ) -> CoursebaseData:
+        data = cls(seed=seed, org=org)
+        root = data._group(org, None)
+        for d in range(departments):
+            department = data._group(DEPARTMENTS[d % len(DEPARTMENTS)], root)
+            for t in range(teams):
+                data._group(f"{department['name']} {TEAMS[t % len(TEAMS)]}", department)
+        data.add_users(users)
+        return data
+
+    def new_id(self) -> str:
+        return "".join(self._rng.choices(string.ascii_letters + string.digits, k=12))
+
+    def _group(self, name: str, parent: dict | None) -> dict:
+        group = {
+            "group_id": self.new_id(),
+            "name": name,
+            "parent_id": parent["group_id"] if parent else None,
+        }
+        self.groups.append(group)
+        self.members[group["group_id"]] = []
+        return group
+
+    @property
+    def root(self) -> dict:
+        return self.groups[0]
+
+    def leaves(self) -> list[dict]:
+        parents = {g["parent_id"] for g in self.groups}
+        return [g for g in self.groups if g["group_id"] not in parents]
+
+    def add_users(self, n: int) -> list[dict]:
+        """Users in the org group and in one team (and its department); some e-mails are
+        mixed-case on purpose (learners are matched case-insensitively)."""
+        added = []
+        leaves = self.leaves()
+        by_id = {g["group_id"]: g for g in self.groups}
+        for _ in range(n):
+            self._count += 1
+            login = f"cb.user{self._count}@example.com"
+            if self._count % 5 == 0:
+                login = login.upper()
+            user = {"user_id": self.new_id(), "login_id": login}
+            self.users.append(user)
+            added.append(user)
+            role = "admin" if self._count == 1 else "learner"
+            self.members[self.root["group_id"]].append({**user, "role": role})
+            if leaves and leaves[0] is not self.root:
+                team = leaves[self._count % len(leaves)]
+                self.members[team["group_id"]].append({**user, "role": "learner"})
+                department = by_id[team["parent_id"]]
+                if department is not self.root and self._count % 2 == 0:
+                    self.members[department["group_id"]].append({**user, "role": "learner"})
+        return added
+
+    def remove_users(self, ids: list[str]) -> None:
+        gone = set(ids)
+        self.users = [u for u in self.users if u["user_id"] not in gone]
+        for members in self.members.values():
+            members[:] = [m for m in members if m["user_id"] not in gone]
+
+
+class CoursebaseSandbox(SandboxServer):
+    """A fake Coursebase org on a loopback port; see the module docstring."""
+
+    name = "coursebase-sandbox"
+    api_prefix = "/api/"
+
+    def __init__(
+        self,
+        data: CoursebaseData | None = None,
+        *,
+        token: str = "cb-demo-token",  # noqa: S107 - the sandbox's public demo value
+        domain: str = "learn.acme.example",
+        error_status: int = 200,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.data = data or CoursebaseData.generate()
+        self.token, self.domain, self.error_status = token, domain, error_status
+        self._methods = {
+            "org.groups.list": self._groups,
+            "org.users.list": self._users,
+            "group.users.list": self._group_users,
+        }
+
+    @property
+    def api_base_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def credentials(self, **overrides: str) -> CoursebaseCredentials:
+        values = {"domain": self.domain, "token": self.token, "base_url": self.api_base_url}
+        return CoursebaseCredentials(**{**values, **overrides})
+
+    def is_write(self, entry: dict) -> bool:
+        # RPC: every call is a POST; only methods other than lists and info change data.
+        method = entry["path"].removeprefix(self.api_prefix)
+        return not method.endswith((".list", ".info", ".search", ".status"))
+
+    def _fault_body(self, fault: Fault) -> Any:
+        return {"status": "error", "error": fault.error_code or f"http_{fault.status}"}
+
+    def _error(self, code: str, status: int | None = None) -> Reply:
+        return json_reply(status or self.error_status, {"status": "error", "error": code})
+
+    def _serve(self, request: Request) -> Reply:
+        if request.method != "POST":
+            return self._error("method_not_allowed", 405)
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode(), self.token.encode()
+        ):
+            return self._error("invalid_auth", 401)
+        handler = self._methods.get(request.path.removeprefix(self.api_prefix))
+        if handler is None:
+            return self._error("unknown_method", 404)
+        body = request.body if isinstance(request.body, dict) else {}
+        with self._lock:
+            return handler(body)
+
+    def _page(self, items: list[dict], key: str, body: dict, scope: str) -> Reply:
+        offset = _offset(body.get("next"), scope)
+        if offset is None:
+            return self._error("invalid_cursor")
+        chunk = items[offset : offset + PAGE_SIZE]
+        more = offset + PAGE_SIZE < len(items)
+        cursor = _cursor(scope, offset + PAGE_SIZE) if more else None
+        return json_reply(200, {"status": "success", "data": {key: chunk, "next": cursor}})
+
+    def _groups(self, body: dict) -> Reply:
+        return json_reply(200, {"status": "success", "data": list(self.data.groups)})
+
+    def _users(self, body: dict) -> Reply:
+        return self._page(self.data.users, "users", body, "org.users")
+
+    def _group_users(self, body: dict) -> Reply:
+        group_id = body.get("group_id")
+        if group_id not in self.data.members:
+            return self._error("group_not_found")
+        return self._page(self.data.members[group_id], "users", body, f"group:{group_id}")
+
+
+def _cursor(scope: str, offset: int) -> str:
+    return urlsafe_b64encode(f"{scope}|{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: Any, scope: str) -> int | None:
+    if cursor is None:
+        return 0
+    try:
+        text = urlsafe_b64decode(str(cursor) + "=" * (-len(str(cursor)) % 4)).decode()
+        cursor_scope, _, offset = text.rpartition("|")
+        return int(offset) if cursor_scope == scope else None
+    except (ValueError, UnicodeDecodeError):
+        return None

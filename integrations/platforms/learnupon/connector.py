@@ -1,0 +1,92 @@
+"""Glue between a `PlatformConnection` of kind "learnupon", its client and the engines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from integrations.models import PlatformConnection, PlatformRun
+
+from ..base import CredentialCheck, DirectorySource, PlatformApiError, verdict_for
+from . import mapping
+from .client import LearnUponClient, LearnUponCredentials, build_base_url
+from .push_completions import push_completions
+from .push_courses import push_courses
+
+
+def credentials_for(connection: PlatformConnection) -> LearnUponCredentials:
+    return LearnUponCredentials(
+        portal=connection.learnupon_portal,
+        username=connection.learnupon_username,
+        password=connection.learnupon_password,
+        base_url=connection.base_url,
+    )
+
+
+def make_client(connection: PlatformConnection, **options: Any) -> LearnUponClient:
+    """A client of the connection's portal (raises `PlatformConfigError` for a bad host)."""
+    return LearnUponClient(credentials_for(connection), **options)
+
+
+def check_connection(connection: PlatformConnection) -> CredentialCheck:
+    """Test connection: the keys, the course owner and the target group; never raises."""
+    try:
+        client = make_client(connection)
+    except PlatformApiError as exc:
+        return verdict_for(exc)
+    with client:
+        return client.check_connection(
+            owner_id=connection.learnupon_owner_id, group_id=connection.target_group_id
+        )
+
+
+def directory_source(connection: PlatformConnection, client: LearnUponClient) -> DirectorySource:
+    return DirectorySource(
+        groups=client.iter_group_pages,
+        users=client.iter_user_pages,
+        members=client.iter_group_member_pages,
+        map_group=mapping.map_group,
+        map_user=mapping.map_user,
+        map_member=mapping.map_member,
+    )
+
+
+def push_problem(connection: PlatformConnection) -> str:
+    """Why a push can't run with these settings ('' when it can)."""
+    if not connection.learnupon_owner_id:
+        return "Set the course owner id (a LearnUpon admin or instructor) before pushing."
+    return ""
+
+
+def push(
+    *,
+    run: PlatformRun,
+    connection: PlatformConnection,
+    client: LearnUponClient | None,
+    dry_run: bool,
+    on_item: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Catalog first (completions need their course), then completions; dry: no request."""
+    plan: list[dict] = []
+    courses = push_courses(
+        run=run, connection=connection, client=client, dry_run=dry_run, plan=plan, on_item=on_item
+    )
+    completions = push_completions(
+        run=run, connection=connection, client=client, dry_run=dry_run, plan=plan, on_item=on_item
+    )
+    return {"courses": courses, "completions": completions, "plan": plan}
+
+
+def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, message) when the portal or base URL would be refused by the client."""
+    credentials = LearnUponCredentials(
+        portal=values.get("learnupon_portal", ""),
+        username="",
+        password="",
+        base_url=values.get("base_url", ""),
+    )
+    try:
+        build_base_url(credentials)
+    except PlatformApiError as exc:
+        return ("base_url" if credentials.base_url else "learnupon_portal"), exc.message
+    return None

@@ -1,0 +1,145 @@
+"""Pure mappings between LearnUpon payloads and LMS Bridge records (no I/O, no database).
+
+Directory: a LearnUpon user/group/membership object → `RemoteUser`/`RemoteGroup`/`RemoteMember`.
+Push: a synced course → the `Course` object of `POST /courses` (reference 003: "Create a
+course"), a completed attempt → the enrollment and mark-complete it becomes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from integrations.records import MappingError
+
+from ..base import RemoteGroup, RemoteMember, RemoteUser
+
+KEYWORDS_MAX = 500  # LearnUpon limits string lengths (reference 003: "character limits")
+
+
+def _id(raw: Mapping[str, Any], key: str = "id") -> str:
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise MappingError(str(value or ""), "invalid_item", f"missing or non-numeric {key}")
+    return str(value)
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str:
+    value = raw.get(key)
+    return value.strip() if isinstance(value, str) else ""
+
+
+# --------------------------------------------------------------------------- directory
+
+
+def map_group(raw: Mapping[str, Any]) -> RemoteGroup:
+    """reference 003, "Groups data attributes returned": id, title, description, ...
+
+    LearnUpon groups are flat (no parent attribute): they become children of the connected group.
+    """
+    remote_id = _id(raw)
+    title = _text(raw, "title") or f"LearnUpon group {remote_id}"
+    return RemoteGroup(remote_id=remote_id, name=title[:200])
+
+
+def map_user(raw: Mapping[str, Any]) -> RemoteUser:
+    """reference 003, "User object attributes": id, email, first_name, last_name, enabled.
+
+    A disabled account (`enabled: false`) is imported as an inactive learner.
+    """
+    remote_id = _id(raw)
+    email = _text(raw, "email").lower()
+    if "@" not in email:
+        raise MappingError(
+            remote_id,
+            "no_email",
+            "the user has no e-mail address (portals identifying users by username only are "
+            "not matched: statistics are matched by e-mail)",
+        )
+    return RemoteUser(
+        remote_id=remote_id,
+        email=email[:254],
+        first_name=_text(raw, "first_name")[:150],
+        last_name=_text(raw, "last_name")[:150],
+        active=raw.get("enabled") not in (False, "false", 0),
+    )
+
+
+def map_member(raw: Mapping[str, Any]) -> RemoteMember:
+    """reference 003, Group memberships: without `version_id` each object is the *user* (`id`);
+    with `version_id=1.1` `id` is the membership and `user_id` the user. Both are accepted."""
+    if raw.get("user_id") is not None:
+        return RemoteMember(user_id=_id(raw, "user_id"))
+    return RemoteMember(user_id=_id(raw))
+
+
+# --------------------------------------------------------------------------- catalog push
+
+
+@dataclass(frozen=True)
+class CourseSnapshot:
+    """What the push needs of a synced course (plain values, read by the push engine)."""
+
+    local_id: str
+    kind: str  # course | learning_path
+    external_id: str
+    title: str
+    description: str
+    duration_minutes: int | None
+    tags: tuple[str, ...]
+
+
+def reference_code(kind: str, external_id: str) -> str:
+    """Identifies the Udemy item in LearnUpon: how a crashed push finds what it created."""
+    return f"udemy-{kind}-{external_id}"
+
+
+def course_fields(course: CourseSnapshot, *, owner_id: str) -> dict[str, Any]:
+    """The `Course` object of POST/PUT /courses (reference 003: "Create a course")."""
+    fields: dict[str, Any] = {
+        "name": course.title[:250],
+        "owner_id": int(owner_id),
+        "description": course.description,
+        "keywords": ", ".join(sorted(course.tags))[:KEYWORDS_MAX],
+        "reference_code": reference_code(course.kind, course.external_id),
+    }
+    if course.duration_minutes:
+        fields["minute_length"] = float(course.duration_minutes)
+        fields["course_length_unit"] = 0  # minutes
+    return fields
+
+
+def fingerprint(payload: Mapping[str, Any]) -> str:
+    """A stable digest of what was (or would be) sent: unchanged → nothing to send."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- completions
+
+
+def utc_z(moment: datetime) -> str:
+    """LearnUpon's date/time format: UTC, YYYY-MM-DDTHH:MI:SSZ (reference 003)."""
+    # isoformat pads the year to 4 digits (strftime's %Y does not on every platform)
+    return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+
+
+def completion_fields(*, email: str, course_id: str, completed_at: datetime) -> dict[str, Any]:
+    """The enrollment (by e-mail) and mark-complete a Udemy completion becomes."""
+    return {
+        "email": email.lower(),
+        "course_id": str(course_id),
+        "date_completed": utc_z(completed_at),
+    }
+
+
+COMPLETE_STATUSES = frozenset({"completed", "passed"})
+
+
+def enrollment_is_complete(enrollment: Mapping[str, Any]) -> bool:
+    """reference 003, enrollment `status`: not_started, in_progress, completed, passed, ..."""
+    return str(enrollment.get("status", "")).lower() in COMPLETE_STATUSES

@@ -1,0 +1,201 @@
+"""Completion push to LearnUpon: completed Udemy attempts → enrollments marked complete.
+
+A completion is one (learner, course) with a completed attempt: the learner is enrolled by
+e-mail if not yet enrolled (`POST /enrollments`), then the enrollment is marked complete with
+Udemy's completion date (`POST /markcompletes`, status `completed`) — reference 003,
+"Enrollments" and "MarkCompletes". The ledger (one row per learner × course, fingerprint of
+e-mail, LearnUpon course and date) makes it happen once; a newer completion date sends a new
+mark-complete. A completion waits ("pending") until its course has been pushed.
+
+Which attempts count: completed ones (`completed_at` set) that Udemy reported — a provider
+attempt, or a launched one whose statistics reached 100 % (a launch alone closes an attempt
+at 0 %, which is not a Udemy completion) — of active learners of the connected group or of its
+subgroups, on the group's courses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Max, Q
+
+from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
+from lmsbridge.catalog.models import Attempt, Group
+
+from ..base import PlatformNotFound, PlatformRejected
+from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent
+from ..runs import run_record_error
+from .client import LearnUponClient
+from .mapping import completion_fields, enrollment_is_complete, fingerprint
+
+COMPLETION = PlatformLedgerItem.ItemType.COMPLETION
+COURSE = PlatformLedgerItem.ItemType.COURSE
+ITEM_ERRORS = (PlatformRejected, PlatformNotFound)
+
+
+def group_subtree_ids(group: Group) -> set[int]:
+    """The group and all its descendants (one query; trees are small)."""
+    children: dict[int | None, list[int]] = {}
+    for group_id, parent_id in Group.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(group_id)
+    found, todo = {group.pk}, [group.pk]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def completion_rows(*, connection: PlatformConnection) -> Iterator[dict[str, Any]]:
+    """(learner, course, latest completion) of the group's Udemy completions."""
+    udemy_completed = Q(source=Attempt.Source.PROVIDER) | Q(progress__gte=100)
+    return (
+        Attempt.objects.filter(
+            udemy_completed,
+            course__group=connection.group,
+            completed_at__isnull=False,
+            learner__is_active=True,
+            learner__memberships__group_id__in=group_subtree_ids(connection.group),
+        )
+        .values("learner_id", "learner__email", "course_id", "course__title")
+        .annotate(completed=Max("completed_at"))
+        .order_by("learner_id", "course_id")
+        .iterator(chunk_size=1000)
+    )
+
+
+@dataclass
+class CompletionStep:
+    item: PlatformLedgerItem
+    fields: dict[str, str]
+    fp: str
+    title: str
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "type": "completion",
+            "id": self.item.local_id,
+            "action": "enroll-if-needed+markcomplete",
+            "title": self.title,
+            "email": self.fields["email"],
+            "date_completed": self.fields["date_completed"],
+        }
+
+
+def plan_completions(*, connection: PlatformConnection) -> Iterator[CompletionStep | str]:
+    """A step per completion to send; "unchanged" or "pending" (course not pushed) otherwise."""
+    pushed = {
+        local_id: item.remote_id
+        for local_id, item in ledger_items(connection=connection, item_type=COURSE).items()
+        if item.remote_id and item.state.get("published")
+    }
+    items = ledger_items(connection=connection, item_type=COMPLETION)
+    for row in completion_rows(connection=connection):
+        remote_course = pushed.get(str(row["course_id"]))
+        if remote_course is None:
+            yield "pending"
+            continue
+        local_id = f"{row['learner_id']}:{row['course_id']}"
+        fields = completion_fields(
+            email=row["learner__email"], course_id=remote_course, completed_at=row["completed"]
+        )
+        fp = fingerprint(fields)
+        item = items.get(local_id)
+        if item is not None and item.fingerprint == fp and not item.is_errored:
+            yield "unchanged"
+            continue
+        item = item or ledger_item(connection=connection, item_type=COMPLETION, local_id=local_id)
+        yield CompletionStep(item, fields, fp, row["course__title"])
+
+
+@dataclass
+class CompletionPusher:
+    run: PlatformRun
+    client: LearnUponClient
+    counts: dict[str, int] = field(default_factory=dict)
+    _enrollments: dict[str, dict[str, dict]] = field(default_factory=dict)
+
+    def count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def push(self, step: CompletionStep) -> bool:
+        email, course_id = step.fields["email"], step.fields["course_id"]
+        try:
+            enrollment = self._enrollment(email, course_id)
+            if enrollment is None:
+                # reference 003, Create an enrollment: POST /enrollments (by e-mail)
+                enrollment_id = self.client.create_enrollment(email, course_id)
+                self._enrollments[email][course_id] = {"id": enrollment_id}
+                ledger_sent(step.item, status_code=201, remote_id=enrollment_id)
+                self.count("enrolled")
+            else:
+                enrollment_id = str(enrollment["id"])
+            resend = bool(step.item.fingerprint) and step.item.fingerprint != step.fp
+            if resend or enrollment is None or not enrollment_is_complete(enrollment):
+                # reference 003, Create MarkComplete: POST /markcompletes
+                mark_id = self.client.create_markcomplete(
+                    enrollment_id, step.fields["date_completed"]
+                )
+                self.count("marked")
+            else:
+                mark_id = step.item.state.get("markcomplete_id", "")
+                self.count("already_complete")
+        except ITEM_ERRORS as exc:
+            ledger_errored(step.item, exc)
+            run_record_error(
+                run=self.run,
+                category="completion_refused",
+                message=f"{email} on {step.title}: {exc.message}",
+                external_id=step.item.local_id,
+                excerpt=exc.excerpt,
+            )
+            self.count("failed")
+            return False
+        ledger_sent(
+            step.item,
+            status_code=201,
+            remote_id=enrollment_id,
+            fingerprint=step.fp,
+            state={"markcomplete_id": mark_id},
+        )
+        return True
+
+    def _enrollment(self, email: str, course_id: str) -> dict | None:
+        """The learner's enrollment on the course, from one search per learner and push."""
+        if email not in self._enrollments:
+            # reference 003, Search for enrollments: GET /enrollments/search?email=
+            self._enrollments[email] = {
+                str(e.get("course_id")): e for e in self.client.enrollments_for_email(email)
+            }
+        return self._enrollments[email].get(course_id)
+
+
+def push_completions(
+    *,
+    run: PlatformRun,
+    connection: PlatformConnection,
+    client: LearnUponClient | None,
+    dry_run: bool,
+    plan: list[dict],
+    on_item: Callable[[], None] | None = None,
+) -> dict[str, int]:
+    """Push (or, dry, list) the completions; returns the counts by outcome."""
+    pusher = CompletionPusher(run, client) if client is not None else None
+    counts = {"unchanged": 0, "pending": 0, "planned": 0}
+    for step in plan_completions(connection=connection):
+        if isinstance(step, str):
+            counts[step] += 1
+            continue
+        counts["planned"] += 1
+        if dry_run or pusher is None:
+            plan.append(step.describe())
+            continue
+        pusher.push(step)
+        if on_item:
+            on_item()
+    if pusher is not None:
+        counts.update(pusher.counts)
+    return counts

@@ -1,0 +1,254 @@
+"""Catalog push to LearnUpon: the group's synced courses → LearnUpon courses in the target group.
+
+Per course, the ledger decides the steps (reference 003, "Courses" and "Group Courses"):
+create (`POST /courses`) → publish (`POST /courses/publish`) → attach (`POST /group_courses`);
+a changed course is updated (`PUT /courses/{id}`); an archived course is detached
+(`DELETE /group_courses/{id}`), never deleted. Unchanged courses send nothing. Before creating,
+the portal's courses are listed once and matched by `reference_code`, so a course created by a
+push that crashed before saving its ledger row is adopted, not created twice; the target group's
+courses are listed once so an existing attachment is reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
+from lmsbridge.catalog.models import Course
+
+from ..base import PlatformNotFound, PlatformRejected
+from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent
+from ..runs import run_record_error
+from .client import LearnUponClient
+from .mapping import CourseSnapshot, course_fields, fingerprint, reference_code
+
+COURSE = PlatformLedgerItem.ItemType.COURSE
+ITEM_ERRORS = (PlatformRejected, PlatformNotFound)
+DONE = {
+    "create": "created",
+    "update": "updated",
+    "publish": "published",
+    "attach": "attached",
+    "detach": "detached",
+}
+
+
+@dataclass
+class CourseStep:
+    """The steps one course needs; `fields`/`fp` are what create/update send."""
+
+    course: CourseSnapshot
+    status: str
+    item: PlatformLedgerItem
+    actions: list[str]
+    fields: dict[str, Any] = field(default_factory=dict)
+    fp: str = ""
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "type": "course",
+            "id": self.course.local_id,
+            "action": "+".join(self.actions),
+            "title": self.course.title,
+            "reference_code": reference_code(self.course.kind, self.course.external_id),
+        }
+
+
+def snapshot(course: Course) -> CourseSnapshot:
+    return CourseSnapshot(
+        local_id=str(course.pk),
+        kind=course.kind,
+        external_id=course.external_id,
+        title=course.title,
+        description=course.description,
+        duration_minutes=course.duration_minutes,
+        tags=tuple(tag.name for tag in course.tags.all()),
+    )
+
+
+def _actions(item: PlatformLedgerItem | None, fp: str, target: str) -> list[str]:
+    """The steps an active course needs, from its ledger row (None: never sent)."""
+    if item is None or not item.remote_id:
+        return ["create", "publish", *(["attach"] if target else [])]
+    actions = []
+    if item.fingerprint != fp:
+        actions.append("update")
+    if not item.state.get("published"):
+        actions.append("publish")
+    attached = item.state.get("group_id") or ""
+    if attached and attached != target:
+        actions.append("detach")
+    if target and attached != target:
+        actions.append("attach")
+    return actions
+
+
+def plan_courses(*, connection: PlatformConnection) -> Iterator[CourseStep | None]:
+    """One `CourseStep` per course that needs something, `None` per unchanged course."""
+    items = ledger_items(connection=connection, item_type=COURSE)
+    owner, target = connection.learnupon_owner_id, connection.target_group_id
+    courses = Course.objects.filter(group=connection.group).prefetch_related("tags").order_by("pk")
+    for course in courses.iterator(chunk_size=500):
+        item = items.get(str(course.pk))
+        shot = snapshot(course)
+        if course.status == Course.Status.ACTIVE:
+            fields = course_fields(shot, owner_id=owner)
+            fp = fingerprint(fields)
+            actions = _actions(item, fp, target)
+        else:  # archived: detach from the group, keep the LearnUpon course
+            fields, fp = {}, ""
+            actions = ["detach"] if item and item.state.get("group_course_id") else []
+        if not actions:
+            yield None
+            continue
+        item = item or ledger_item(connection=connection, item_type=COURSE, local_id=shot.local_id)
+        yield CourseStep(shot, course.status, item, actions, fields, fp)
+
+
+@dataclass
+class CoursePusher:
+    """Executes course steps against one portal, recording each step in the ledger."""
+
+    run: PlatformRun
+    connection: PlatformConnection
+    client: LearnUponClient
+    counts: dict[str, int] = field(default_factory=dict)
+    _by_reference: dict[str, dict] | None = None
+    _attached: dict[str, str] | None = None
+
+    def count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def push(self, step: CourseStep) -> bool:
+        """Run the steps of one course; a refusal is recorded and returns False."""
+        try:
+            for action in step.actions:
+                getattr(self, f"_{action}")(step)
+                self.count(DONE[action])
+        except ITEM_ERRORS as exc:
+            self._refused(step, exc)
+            return False
+        return True
+
+    def _refused(self, step: CourseStep, exc: PlatformRejected | PlatformNotFound) -> None:
+        message = exc.message
+        if (
+            isinstance(exc, PlatformNotFound)
+            and step.item.remote_id
+            and "create" not in step.actions
+        ):
+            # Deleted in LearnUpon: forget it, the next push creates it again.
+            step.item.remote_id, step.item.fingerprint, step.item.state = "", "", {}
+            message += " The course is gone from LearnUpon: the next push creates it again."
+        ledger_errored(step.item, exc)
+        run_record_error(
+            run=self.run,
+            category="course_refused",
+            message=f"{step.course.title}: {message}",
+            external_id=step.course.local_id,
+            excerpt=exc.excerpt,
+        )
+        self.count("failed")
+
+    # ------------------------------------------------------------------ steps
+
+    def _create(self, step: CourseStep) -> None:
+        code = step.fields["reference_code"]
+        existing = self._existing_by_reference().get(code)
+        if existing is None:
+            # reference 003, Create a course: POST /courses
+            remote_id = self.client.create_course(step.fields)
+            ledger_sent(step.item, status_code=201, remote_id=remote_id, fingerprint=step.fp)
+            return
+        # Created by a push that died before its ledger row was saved: adopt it, then bring
+        # it up to date (the fields may have changed since).
+        published = existing.get("published_status_id") == "published"
+        ledger_sent(step.item, remote_id=str(existing["id"]), state={"published": published})
+        self.count("adopted")
+        self._update(step)  # then `_publish` skips a course that is already published
+
+    def _update(self, step: CourseStep) -> None:
+        # reference 003, Update courses: PUT /courses/{id}
+        self.client.update_course(step.item.remote_id, step.fields)
+        ledger_sent(step.item, fingerprint=step.fp)
+
+    def _publish(self, step: CourseStep) -> None:
+        if step.item.state.get("published"):
+            return
+        # reference 003, Publish courses: POST /courses/publish
+        self.client.publish_course(step.item.remote_id)
+        ledger_sent(step.item, state={"published": True})
+
+    def _attach(self, step: CourseStep) -> None:
+        target = self.connection.target_group_id
+        link_id = self._existing_attachments().get(step.item.remote_id)
+        if link_id is None:
+            # reference 003, Create a GroupCourse: POST /group_courses
+            link_id = self.client.create_group_course(target, step.item.remote_id)
+        ledger_sent(
+            step.item, status_code=201, state={"group_id": target, "group_course_id": link_id}
+        )
+
+    def _detach(self, step: CourseStep) -> None:
+        link_id = step.item.state.get("group_course_id")
+        if link_id:
+            # Already detached in LearnUpon (404): the goal is reached all the same.
+            with suppress(PlatformNotFound):
+                # reference 003, Delete a GroupCourse: DELETE /group_courses/{id}
+                self.client.delete_group_course(link_id)
+        ledger_sent(step.item, state={"group_id": "", "group_course_id": ""})
+
+    # ------------------------------------------------------------------ one-time reads
+
+    def _existing_by_reference(self) -> dict[str, dict]:
+        if self._by_reference is None:
+            # reference 003, Search for courses: GET /courses?include_draft=true
+            self._by_reference = {
+                str(c.get("reference_code")): c
+                for page in self.client.iter_course_pages()
+                for c in page
+                if c.get("reference_code")
+            }
+        return self._by_reference
+
+    def _existing_attachments(self) -> dict[str, str]:
+        if self._attached is None:
+            target = self.connection.target_group_id
+            # reference 003, List your GroupCourses: GET /group_courses?group_id=
+            self._attached = {
+                str(gc.get("course_id")): str(gc.get("id"))
+                for page in self.client.iter_group_course_pages(target)
+                for gc in page
+            }
+        return self._attached
+
+
+def push_courses(
+    *,
+    run: PlatformRun,
+    connection: PlatformConnection,
+    client: LearnUponClient | None,
+    dry_run: bool,
+    plan: list[dict],
+    on_item: Callable[[], None] | None = None,
+) -> dict[str, int]:
+    """Push (or, dry, list) what the catalog needs; returns the counts by step."""
+    pusher = CoursePusher(run, connection, client) if client is not None else None
+    counts = {"unchanged": 0, "planned": 0}
+    for step in plan_courses(connection=connection):
+        if step is None:
+            counts["unchanged"] += 1
+            continue
+        counts["planned"] += 1
+        if dry_run or pusher is None:
+            plan.append(step.describe())
+            continue
+        pusher.push(step)
+        if on_item:
+            on_item()
+    if pusher is not None:
+        counts.update(pusher.counts)
+    return counts

@@ -1,0 +1,98 @@
+"""Deterministic data of the LearnUpon sandbox: a portal built from a seed, and its mutators."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+ANCHOR = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)  # the data's "now": no wall clock
+FIRST = ["Ada", "Bruno", "Chloé", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas"]
+LAST = ["Martin", "Okafor", "Tanaka", "Silva", "Dubois", "Kowalski", "Haddad", "Kim", "Rossi"]
+DEPARTMENTS = ["Sales", "Engineering", "Support", "Marketing", "Finance", "People", "Legal"]
+COMPLETE = {"completed", "passed", "failed"}
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class LearnUponData:
+    """A deterministic portal: an admin (the course owner), users, flat groups, memberships,
+    and what the push creates (courses, group courses, enrollments, mark-completes)."""
+
+    ADMIN_ID = 1
+
+    def __init__(self, *, seed: int, portal: str) -> None:
+        self.seed, self.portal = seed, portal
+        self.users: list[dict] = []
+        self.groups: list[dict] = []
+        self.memberships: dict[int, list[int]] = {}
+        self.courses: dict[int, dict] = {}
+        self.group_courses: dict[int, dict] = {}
+        self.enrollments: dict[int, dict] = {}
+        self.markcompletes: list[dict] = []
+        self._rng = random.Random(seed)  # noqa: S311 - deterministic data, not security
+        self._next = 900_000
+
+    @classmethod
+    def generate(
+        cls, *, seed: int = 1, users: int = 60, groups: int = 4, portal: str = "demo"
+    ) -> LearnUponData:
+        data = cls(seed=seed, portal=portal)
+        data.users.append(data._user(cls.ADMIN_ID, "admin", f"admin@{portal}.example.com"))
+        for g in range(groups):
+            group_id = 5001 + g
+            title = DEPARTMENTS[g % len(DEPARTMENTS)] + ("" if g < len(DEPARTMENTS) else f" {g}")
+            data.groups.append({"id": group_id, "title": title, "description": f"{title} team"})
+            data.memberships[group_id] = []
+        data.add_users(users)
+        return data
+
+    def new_id(self) -> int:
+        self._next += 1
+        return self._next
+
+    def _user(self, user_id: int, user_type: str, email: str) -> dict:
+        first, last = self._rng.choice(FIRST), self._rng.choice(LAST)
+        return {
+            "id": user_id,
+            "first_name": first,
+            "last_name": last,
+            "email": email,
+            "username": "",
+            "user_type": user_type,
+            "enabled": True,
+            "locale": "en",
+            "created_at": iso(ANCHOR - timedelta(days=user_id % 700)),
+        }
+
+    # ------------------------------------------------------------------ mutators
+
+    def add_users(self, n: int) -> list[dict]:
+        """Append `n` learners; some e-mails are mixed-case (matched case-insensitively)."""
+        start = max((u["id"] for u in self.users if u["id"] > 10_000), default=10_000) + 1
+        added = []
+        for user_id in range(start, start + n):
+            email = f"learner{user_id}@example.com"
+            if user_id % 7 == 0:
+                email = email.capitalize().replace("@example", "@Example")
+            user = self._user(user_id, "learner", email)
+            self.users.append(user)
+            added.append(user)
+            group_ids = [g["id"] for g in self.groups]
+            if group_ids:
+                self.memberships[group_ids[user_id % len(group_ids)]].append(user_id)
+                if user_id % 3 == 0 and len(group_ids) > 1:
+                    self.memberships[group_ids[(user_id + 1) % len(group_ids)]].append(user_id)
+        return added
+
+    def remove_users(self, ids: list[int]) -> None:
+        """Delete users from the portal (and from their groups)."""
+        gone = set(ids)
+        self.users = [u for u in self.users if u["id"] not in gone]
+        for members in self.memberships.values():
+            members[:] = [m for m in members if m not in gone]
+
+    def user_by_email(self, email: str) -> dict | None:
+        email = email.lower()
+        return next((u for u in self.users if u["email"].lower() == email), None)

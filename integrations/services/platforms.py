@@ -1,0 +1,233 @@
+"""Platform connections of a group: save settings, Test connection, request and run imports and
+pushes (dry runs included), the daily import, and the hook run after each Udemy sync.
+
+Views, the API and tasks call these; the engines live in `integrations/platforms/`. Secrets are
+write-only: a blank value keeps the stored one, and audit entries name fields, never values.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import date
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from integrations.models import (
+    Integration,
+    PlatformAuditEntry,
+    PlatformConnection,
+    PlatformRun,
+)
+from integrations.platforms.base import CredentialCheck
+from integrations.platforms.execute import RescheduleRun, platform_run_execute
+from integrations.platforms.registry import PLATFORMS, platform_module
+from integrations.platforms.runs import run_skip
+
+__all__ = [
+    "RescheduleRun",
+    "connection_for_group",
+    "connection_get_or_new",
+    "connection_test",
+    "connection_update",
+    "platform_import_scheduled",
+    "platform_push_after_sync",
+    "platform_run_execute",
+    "platform_run_request",
+]
+
+logger = logging.getLogger(__name__)
+SECRET_FIELDS = frozenset({"learnupon_password", "coursebase_token"})
+EDITABLE_FIELDS = (
+    "kind",
+    "learnupon_portal",
+    "learnupon_username",
+    "learnupon_password",
+    "learnupon_owner_id",
+    "target_group_id",
+    "coursebase_domain",
+    "coursebase_token",
+    "base_url",
+    "push_after_sync",
+)
+# Changing one of these means the last "Test connection" no longer vouches for the settings.
+CONNECTIVITY_FIELDS = frozenset(EDITABLE_FIELDS) - {"push_after_sync"}
+BUSY = (PlatformRun.Status.QUEUED, PlatformRun.Status.RUNNING)
+
+
+def audit(*, connection: PlatformConnection, actor, action: str, fields=(), detail: str = ""):
+    return PlatformAuditEntry.objects.create(
+        connection=connection,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        fields=sorted(fields),
+        detail=detail[:500],
+    )
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def connection_for_group(*, group) -> PlatformConnection | None:
+    """The group's saved connection, if any."""
+    return PlatformConnection.objects.filter(group=group).first()
+
+
+def connection_get_or_new(*, group, kind: str = "learnupon") -> PlatformConnection:
+    """The saved connection, or an unsaved one (the first save creates it)."""
+    return connection_for_group(group=group) or PlatformConnection(group=group, kind=kind)
+
+
+def connection_update(*, connection: PlatformConnection, actor, data: dict[str, Any]) -> list[str]:
+    """Apply changed fields (a blank secret keeps the stored one); audit names, never values.
+
+    A change to what the connection reaches (kind, portal, keys, ids, URL) sets it back to
+    "not tested": scheduled imports and sync-time pushes wait for a new Test connection.
+    """
+    changed = []
+    for name in EDITABLE_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if name in SECRET_FIELDS and not value:
+            continue  # write-only: blank means "keep"
+        if connection.pk is None or getattr(connection, name) != value:
+            setattr(connection, name, value)
+            changed.append(name)
+    if (
+        CONNECTIVITY_FIELDS & set(changed)
+        and connection.status != PlatformConnection.Status.INACTIVE
+    ):
+        connection.status = PlatformConnection.Status.INACTIVE
+        connection.status_message = "Settings changed: test the connection again."
+    if changed or connection.pk is None:
+        connection.save()
+        audit(connection=connection, actor=actor, action="update", fields=changed)
+    return changed
+
+
+def connection_test(*, connection: PlatformConnection, actor) -> CredentialCheck:
+    """Test connection: one cheap authenticated call (plus, for LearnUpon, the course owner
+    and target group); the verdict activates the connection or marks it in error."""
+    check = platform_module(connection.kind).check_connection(connection)
+    connection.last_tested_at = timezone.now()
+    if check.ok:
+        connection.status, connection.status_message = PlatformConnection.Status.ACTIVE, ""
+    else:
+        connection.status = PlatformConnection.Status.ERROR
+        connection.status_message = check.message[:500]
+    connection.save(update_fields=["last_tested_at", "status", "status_message", "updated_at"])
+    audit(connection=connection, actor=actor, action="test", detail=check.verdict)
+    return check
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def platform_run_request(
+    *,
+    connection: PlatformConnection,
+    kind: str,
+    trigger: str,
+    user=None,
+    dry_run: bool = False,
+    scheduled_for: date | None = None,
+) -> PlatformRun:
+    """Create a run and enqueue it (a dry run is executed at once: it sends nothing).
+
+    If a run of the same kind is queued or running, the new one is recorded as skipped."""
+    if kind == PlatformRun.Kind.PUSH and not PLATFORMS[connection.kind].push:
+        raise ValueError(f"{connection.kind} connections can't receive a push")
+    if dry_run and kind != PlatformRun.Kind.PUSH:
+        raise ValueError("only a push has a dry run")
+    with transaction.atomic():
+        run = PlatformRun.objects.create(
+            connection=connection,
+            kind=kind,
+            trigger=trigger,
+            triggered_by=user if user is not None and user.is_authenticated else None,
+            dry_run=dry_run,
+            scheduled_for=scheduled_for,
+            task_id=uuid.uuid4().hex,
+        )
+        if trigger in (PlatformRun.Trigger.MANUAL, PlatformRun.Trigger.API):
+            action = f"{kind}_dry_run" if dry_run else kind
+            audit(connection=connection, actor=user, action=action, detail=f"run {run.pk}")
+        if not dry_run:
+            if _busy(connection, kind, run, trigger):
+                label = run.get_kind_display().lower()
+                run_skip(run=run, reason=f"Skipped: a {label} is already queued or running.")
+                return run
+            transaction.on_commit(partial(_enqueue, run))
+    if dry_run:
+        return platform_run_execute(run_id=run.pk)
+    return run
+
+
+def _busy(connection: PlatformConnection, kind: str, run: PlatformRun, trigger: str) -> bool:
+    """Another run of the kind is queued or running. After a sync, only a *queued* push makes
+    this one redundant (it will read the fresh data); a running push may predate the sync, so
+    this one is queued and waits for it (see `platform_run_execute`)."""
+    statuses = [PlatformRun.Status.QUEUED] if trigger == PlatformRun.Trigger.SYNC else BUSY
+    return (
+        PlatformRun.objects.filter(
+            connection=connection, kind=kind, status__in=statuses, dry_run=False
+        )
+        .exclude(pk=run.pk)
+        .exists()
+    )
+
+
+def _enqueue(run: PlatformRun, countdown: float | None = None) -> None:
+    from integrations.platform_tasks import run_platform
+
+    run_platform.apply_async(args=[run.pk], task_id=run.task_id or None, countdown=countdown)
+
+
+def platform_import_scheduled(*, today: date) -> list[PlatformRun]:
+    """Beat entry point (07:15 Europe/Paris, before the statistics sync): one directory import
+    per tested connection and local day (a unique guard stops a double daily run)."""
+    runs = []
+    connections = PlatformConnection.objects.filter(status=PlatformConnection.Status.ACTIVE)
+    for connection in connections.select_related("group"):
+        try:
+            with transaction.atomic():
+                runs.append(
+                    platform_run_request(
+                        connection=connection,
+                        kind=PlatformRun.Kind.DIRECTORY,
+                        trigger=PlatformRun.Trigger.SCHEDULE,
+                        scheduled_for=today,
+                    )
+                )
+        except IntegrityError:
+            logger.info("daily directory import of connection %s already requested", connection.pk)
+    return runs
+
+
+def platform_push_after_sync(integration_id: int) -> PlatformRun | None:
+    """Hook for the end of each content/stats sync: queue a push when the integration's group
+    has a tested LearnUpon connection with "push after each sync" on. Never raises: a problem
+    here must not turn a finished Udemy sync into a failure."""
+    try:
+        group_id = (
+            Integration.objects.filter(pk=integration_id).values_list("group_id", flat=True).first()
+        )
+        push_kinds = [kind for kind, info in PLATFORMS.items() if info.push]
+        connection = PlatformConnection.objects.filter(
+            group_id=group_id,
+            kind__in=push_kinds,
+            status=PlatformConnection.Status.ACTIVE,
+            push_after_sync=True,
+        ).first()
+        if connection is None:
+            return None
+        return platform_run_request(
+            connection=connection, kind=PlatformRun.Kind.PUSH, trigger=PlatformRun.Trigger.SYNC
+        )
+    except Exception:
+        logger.exception("could not queue the platform push after integration %s", integration_id)
+        return None

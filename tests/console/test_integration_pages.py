@@ -1,0 +1,309 @@
+"""Settings → Integrations → Udemy: the form, SETUP / Save / DEACTIVATE and the sync buttons."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from integrations.models import AuditEntry, Integration, SyncRun
+from lmsbridge.catalog.models import Course
+from tests.factories import CourseFactory, IntegrationFactory, SyncRunFactory
+
+from .conftest import SECRET
+
+pytestmark = pytest.mark.django_db
+
+
+def provider_url(group) -> str:
+    return reverse("integrations:provider", args=[group.slug, "udemy"])
+
+
+def form_data(sandbox, action: str = "setup", **overrides) -> dict:
+    data = {
+        "client_id": sandbox.client_id,
+        "client_secret": sandbox.client_secret,
+        "organization_name": sandbox.organization_name,
+        "organization_id": sandbox.organization_id,
+        "api_base_url": sandbox.api_base_url,
+        "action": action,
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+# --------------------------------------------------------------------------- the list
+
+
+def test_list_shows_state_last_sync_and_links_to_the_provider_page(admin_client, group):
+    integration = IntegrationFactory(group=group, status=Integration.Status.ERROR)
+    SyncRunFactory(integration=integration, status=SyncRun.Status.FAILED)
+    html = admin_client.get(reverse("integrations:settings", args=[group.slug])).content.decode()
+    assert "Udemy Business" in html
+    assert "Error" in html
+    assert "Last sync" in html and "Failed" in html
+    assert provider_url(group) in html
+
+
+def test_list_says_inactive_before_any_setup(admin_client, group):
+    html = admin_client.get(reverse("integrations:settings", args=[group.slug])).content.decode()
+    assert "Inactive" in html
+    assert "Never synchronized" in html
+
+
+# --------------------------------------------------------------------------- the form
+
+
+def test_form_of_a_new_integration_offers_setup(admin_client, group):
+    response = admin_client.get(provider_url(group))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in (
+        "client_id",
+        "client_secret",
+        "organization_name",
+        "organization_id",
+        "Enable tags synchronization",
+        "Enable learning paths synchronization",
+        "SETUP INTEGRATION",
+        "Save",
+    ):
+        assert text in html
+    assert "DEACTIVATE" not in html
+    assert 'type="password"' in html
+
+
+def test_form_is_filled_from_the_integration_but_never_with_the_secret(
+    admin_client, group, integration
+):
+    html = admin_client.get(provider_url(group)).content.decode()
+    assert 'value="demo-client"' in html
+    assert SECRET not in html
+    assert "Leave blank to keep it" in html
+    assert "DEACTIVATE" in html
+    assert "Sync content now" in html and "Sync statistics now" in html
+
+
+def test_setup_with_a_wrong_secret_shows_the_client_message_and_stays_inactive(
+    admin_client, group, udemy_sandbox
+):
+    wrong = "not-the-right-secret-42"
+    response = admin_client.post(provider_url(group), form_data(udemy_sandbox, client_secret=wrong))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Udemy rejected the credentials (401)" in html
+    assert wrong not in html
+    integration = Integration.objects.get(group=group)
+    assert integration.status == Integration.Status.INACTIVE
+    assert AuditEntry.objects.filter(integration=integration, action="activation_failed").exists()
+
+
+def test_setup_with_the_right_secret_activates(admin_client, group, admin_user, udemy_sandbox):
+    response = admin_client.post(provider_url(group), form_data(udemy_sandbox))
+    assert response.status_code == 302
+    assert response.url == provider_url(group)
+    integration = Integration.objects.get(group=group)
+    assert integration.status == Integration.Status.ACTIVE
+    assert integration.client_secret == udemy_sandbox.client_secret
+    assert integration.owner == admin_user
+    assert "The integration is active." in messages_of(response)
+    actions = set(
+        AuditEntry.objects.filter(integration=integration).values_list("action", flat=True)
+    )
+    assert {"update", "activate"} <= actions
+
+
+def test_setup_after_a_failure_with_the_right_secret_activates(admin_client, group, udemy_sandbox):
+    admin_client.post(provider_url(group), form_data(udemy_sandbox, client_secret="wrong"))
+    admin_client.post(provider_url(group), form_data(udemy_sandbox))
+    assert Integration.objects.get(group=group).status == Integration.Status.ACTIVE
+
+
+def test_setup_with_a_blank_secret_keeps_the_stored_one(admin_client, group, udemy_sandbox):
+    IntegrationFactory(group=group, client_secret=udemy_sandbox.client_secret)
+    response = admin_client.post(provider_url(group), form_data(udemy_sandbox, client_secret=""))
+    assert response.status_code == 302
+    integration = Integration.objects.get(group=group)
+    assert integration.client_secret == udemy_sandbox.client_secret
+    assert integration.status == Integration.Status.ACTIVE
+
+
+def test_setup_without_any_secret_asks_for_one(admin_client, group, udemy_sandbox):
+    response = admin_client.post(provider_url(group), form_data(udemy_sandbox, client_secret=""))
+    assert response.status_code == 400
+    assert "Enter the client secret." in response.content.decode()
+    assert Integration.objects.get(group=group).status == Integration.Status.INACTIVE
+
+
+def test_save_toggles_without_reentering_the_secret(admin_client, group, integration):
+    data = {
+        "client_id": integration.client_id,
+        "client_secret": "",
+        "organization_name": integration.organization_name,
+        "organization_id": integration.organization_id,
+        "api_base_url": "",
+        "sync_tags": "on",
+        "sync_learning_paths": "on",
+        "action": "save",
+    }
+    response = admin_client.post(provider_url(group), data)
+    assert response.status_code == 302
+    assert "Settings saved." in messages_of(response)
+    integration.refresh_from_db()
+    assert integration.sync_tags and integration.sync_learning_paths
+    assert integration.client_secret == SECRET
+    assert integration.status == Integration.Status.ACTIVE
+    entry = AuditEntry.objects.filter(integration=integration, action="update").first()
+    assert entry.fields == ["sync_learning_paths", "sync_tags"]
+
+
+def test_clearing_a_toggle_saves_it(admin_client, group, integration):
+    integration.sync_tags = True
+    integration.save()
+    data = {
+        "client_id": integration.client_id,
+        "organization_name": integration.organization_name,
+        "organization_id": integration.organization_id,
+        "action": "save",
+    }
+    admin_client.post(provider_url(group), data)
+    integration.refresh_from_db()
+    assert not integration.sync_tags
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("api_base_url", "https://evil.example.com/api/", "not in the allowed list"),
+        ("api_base_url", "http://user@127.0.0.1:9/x/", "must not contain user info"),
+        ("api_base_url", "ftp://demo.udemy.com/", "absolute http(s) URL"),
+        ("organization_name", "acme.evil.com/x", "is not valid"),
+        ("organization_id", "42/../../x", "is not valid"),
+        ("client_id", "", "This field is required."),
+    ],
+)
+def test_invalid_input_re_renders_with_messages_and_saves_nothing(
+    admin_client, group, udemy_sandbox, field, value, message
+):
+    response = admin_client.post(provider_url(group), form_data(udemy_sandbox, **{field: value}))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html
+    assert "Please correct the errors below." in html
+    assert udemy_sandbox.client_secret not in html
+    assert not Integration.objects.filter(group=group).exists()
+
+
+def test_allowed_udemy_host_override_is_accepted(admin_client, group, udemy_sandbox):
+    data = form_data(udemy_sandbox, api_base_url="https://demo.udemy.com/api-2.0/x/", action="save")
+    assert admin_client.post(provider_url(group), data).status_code == 302
+    assert Integration.objects.get(group=group).api_base_url == "https://demo.udemy.com/api-2.0/x/"
+
+
+def test_unknown_provider_is_404(admin_client, group):
+    url = reverse("integrations:provider", args=[group.slug, "coursera"])
+    assert admin_client.get(url).status_code == 404
+
+
+def test_audit_trail_shows_who_when_action_and_fields(admin_client, group, integration, admin_user):
+    AuditEntry.objects.create(
+        integration=integration, actor=admin_user, action="update", fields=["client_secret"]
+    )
+    html = admin_client.get(provider_url(group)).content.decode()
+    assert 'data-testid="audit-trail"' in html
+    assert "alice" in html and "update" in html and "client_secret" in html
+    assert SECRET not in html
+
+
+# --------------------------------------------------------------------------- DEACTIVATE
+
+
+def test_deactivate_asks_for_confirmation_first(admin_client, group, integration):
+    url = reverse("integrations:deactivate", args=[group.slug, "udemy"])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert "Yes, DEACTIVATE" in response.content.decode()
+    integration.refresh_from_db()
+    assert integration.status == Integration.Status.ACTIVE
+
+
+def test_deactivate_keeps_the_courses(admin_client, group, integration):
+    CourseFactory.create_batch(3, integration=integration)
+    queued = SyncRunFactory(integration=integration, status=SyncRun.Status.QUEUED)
+    url = reverse("integrations:deactivate", args=[group.slug, "udemy"])
+    response = admin_client.post(url)
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.status == Integration.Status.INACTIVE
+    assert Course.objects.filter(integration=integration, status="active").count() == 3
+    queued.refresh_from_db()
+    assert queued.status == SyncRun.Status.SKIPPED
+    assert AuditEntry.objects.filter(integration=integration, action="deactivate").exists()
+
+
+def test_deactivate_of_a_missing_integration_is_404(admin_client, group):
+    url = reverse("integrations:deactivate", args=[group.slug, "udemy"])
+    assert admin_client.post(url).status_code == 404
+
+
+# --------------------------------------------------------------------------- sync buttons
+
+
+def sync_url(group, kind: str) -> str:
+    return reverse("integrations:sync", args=[group.slug, "udemy", kind])
+
+
+@pytest.mark.parametrize("kind", ["content", "stats"])
+def test_sync_now_queues_a_manual_run_and_shows_it(
+    admin_client, group, integration, admin_user, kind, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_client.post(sync_url(group, kind))
+    run = SyncRun.objects.get(integration=integration)
+    assert (run.kind, run.trigger, run.triggered_by) == (kind, "manual", admin_user)
+    assert run.status == SyncRun.Status.QUEUED
+    assert len(callbacks) == 1  # the task is enqueued once the transaction commits
+    assert response.url == reverse("integrations:run", args=[group.slug, run.pk])
+    assert AuditEntry.objects.filter(integration=integration, action=f"sync_{kind}").exists()
+
+
+def test_sync_now_while_running_says_already_running(admin_client, group, integration):
+    running = SyncRunFactory(integration=integration, status=SyncRun.Status.RUNNING)
+    response = admin_client.post(sync_url(group, "content"))
+    assert "A content sync is already running." in messages_of(response)
+    assert response.url == reverse("integrations:run", args=[group.slug, running.pk])
+    skipped = SyncRun.objects.exclude(pk=running.pk).get()
+    assert skipped.status == SyncRun.Status.SKIPPED
+
+
+def test_sync_now_of_an_inactive_integration_is_refused(admin_client, group):
+    IntegrationFactory(group=group, status=Integration.Status.INACTIVE)
+    response = admin_client.post(sync_url(group, "content"))
+    assert response.status_code == 302
+    assert "Set the integration up before synchronizing." in messages_of(response)
+    assert not SyncRun.objects.exists()
+
+
+def test_sync_now_needs_post_and_a_known_kind(admin_client, group, integration):
+    assert admin_client.get(sync_url(group, "content")).status_code == 405
+    assert admin_client.post(sync_url(group, "everything")).status_code == 404
+    assert not SyncRun.objects.exists()
+
+
+def test_state_changes_need_a_csrf_token(group, admin_user, integration):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    for url in (
+        provider_url(group),
+        sync_url(group, "content"),
+        reverse("integrations:deactivate", args=[group.slug, "udemy"]),
+    ):
+        assert client.post(url, {"action": "save"}).status_code == 403
+    integration.refresh_from_db()
+    assert integration.status == Integration.Status.ACTIVE
