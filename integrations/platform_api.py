@@ -190,8 +190,10 @@ class PlatformConnectionView(ApiGenericView):
     """The learning platform a group is connected to. Secrets are write-only."""
 
     serializer_class = PlatformConnectionSerializer
-    # Only for DRF's OPTIONS metadata (it probes get_object): the views look up by group.
-    queryset = PlatformConnection.objects.none()
+
+    def get_object(self) -> PlatformConnection:
+        # DRF's OPTIONS metadata probes get_object(): the connection is looked up by group.
+        return _connection(self.request, self.kwargs["slug"])
 
     @extend_schema(summary="The group's platform connection (secrets are never returned)")
     def get(self, request: Request, slug: str) -> Response:

@@ -203,7 +203,7 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """A run: counts, archival decision, unmatched learners, searchable per-item errors."""
     group = group_get_administered(user=request.user, slug=slug)
     run = run_get_for_group(group=group, run_id=run_id)
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()
     errors = Paginator(run_errors(run=run, query=query), ERRORS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )

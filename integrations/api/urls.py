@@ -28,5 +28,5 @@ urlpatterns = [
     path("sync-runs/<int:id>/", runs.SyncRunDetailView.as_view(), name="syncrun-detail"),
     path("sync-runs/<int:id>/errors/", runs.SyncRunErrorListView.as_view(), name="syncrun-errors"),
     # Last: any other URL under /api/v1/ answers a JSON 404, not Django's HTML page.
-    re_path(r"^(?P<path>.*)$", api_not_found),
+    re_path(r"^(?P<path>[\s\S]*)$", api_not_found),  # [\s\S]: a newline in the path too
 ]

@@ -1,12 +1,19 @@
 """A lease per (integration, kind) so two syncs never run at once.
 
 `select_for_update()` is a no-op on SQLite, so the lease is taken with one conditional UPDATE
-(`… WHERE holder = me OR expires_at < now`), which is atomic on SQLite and PostgreSQL alike. The
-holder is the run (`run:<id>`): a task redelivered after a crash re-takes its own lease at once.
+(`… WHERE holder = me OR expires_at < now`), which is atomic on SQLite and PostgreSQL alike.
+
+The holder names one *execution*: `run:<id>:<host>:<pid>:<nonce>`. A second delivery of the same
+run while the first still executes finds the lease taken and waits. A task redelivered after its
+process was killed takes the lease over at once when the dead holder ran on the same host (its
+pid is gone); from another host it waits for the lease to expire.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from datetime import timedelta
 
 from django.db.models import Q
@@ -17,6 +24,32 @@ from ..models import Integration, SyncLease
 LEASE_TTL = timedelta(minutes=10)
 
 
+def execution_holder(run_id: int) -> str:
+    return f"run:{run_id}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_run_id(holder: str) -> int | None:
+    parts = holder.split(":")
+    return int(parts[1]) if len(parts) > 1 and parts[0] == "run" and parts[1].isdigit() else None
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """True when the holder ran on this host in a process that no longer exists."""
+    parts = holder.split(":")
+    if len(parts) != 5 or parts[2] != socket.gethostname() or not parts[3].isdigit():
+        return False
+    pid = int(parts[3])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def lease_acquire(*, integration: Integration, kind: str, holder: str) -> bool:
     lease, _ = SyncLease.objects.get_or_create(integration=integration, kind=kind)
     now = timezone.now()
@@ -25,7 +58,26 @@ def lease_acquire(*, integration: Integration, kind: str, holder: str) -> bool:
         .filter(Q(holder=holder) | Q(holder="") | Q(expires_at__lt=now))
         .update(holder=holder, expires_at=now + LEASE_TTL)
     )
-    return taken == 1
+    if taken:
+        return True
+    current = SyncLease.objects.filter(pk=lease.pk).values_list("holder", flat=True).first()
+    if current and _holder_is_dead(current):
+        # Take over from a killed process of this host, only if it is still the holder.
+        return (
+            SyncLease.objects.filter(pk=lease.pk, holder=current).update(
+                holder=holder, expires_at=now + LEASE_TTL
+            )
+            == 1
+        )
+    return False
+
+
+def lease_holder(*, integration: Integration, kind: str) -> tuple[str, float]:
+    """The current holder and the seconds left on its lease ("" and 0 when free)."""
+    lease = SyncLease.objects.filter(integration=integration, kind=kind).first()
+    if lease is None or not lease.holder or lease.expires_at is None:
+        return "", 0.0
+    return lease.holder, max(0.0, (lease.expires_at - timezone.now()).total_seconds())
 
 
 def lease_renew(*, integration: Integration, kind: str, holder: str) -> bool:

@@ -9,7 +9,7 @@ from datetime import date
 from functools import partial
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from integrations.models import Integration, SyncRun
@@ -17,7 +17,15 @@ from integrations.registry import provider_module
 
 from .audit import audit_record
 from .content_sync import content_sync
-from .lease import lease_acquire, lease_is_held, lease_release, lease_renew
+from .lease import (
+    execution_holder,
+    holder_run_id,
+    lease_acquire,
+    lease_holder,
+    lease_is_held,
+    lease_release,
+    lease_renew,
+)
 from .platforms import platform_push_after_sync
 from .runs import outcome_status, run_finish, run_record_error, run_skip, run_start
 from .stats_sync import pending_apply, stats_sync
@@ -107,8 +115,13 @@ def sync_execute(*, run_id: int, progress: Callable[[SyncRun], None] | None = No
     run = SyncRun.objects.select_related("integration__group", "integration__owner").get(pk=run_id)
     if run.status in SyncRun.FINISHED:
         return run  # a duplicate delivery of a finished run
-    integration, kind, holder = run.integration, run.kind, f"run:{run.pk}"
+    integration, kind, holder = run.integration, run.kind, execution_holder(run.pk)
     if not lease_acquire(integration=integration, kind=kind, holder=holder):
+        current, seconds_left = lease_holder(integration=integration, kind=kind)
+        if holder_run_id(current) == run.pk:
+            # Another delivery of this very run is executing (or its lease has not expired
+            # yet after a crash elsewhere): come back when it can be settled.
+            raise RescheduleSync(run.pk, max(5, min(seconds_left, 60)), "run already executing")
         run_skip(run=run, reason=f"Skipped: a {kind} sync of this integration is already running.")
         return run
     try:
@@ -118,6 +131,7 @@ def sync_execute(*, run_id: int, progress: Callable[[SyncRun], None] | None = No
             raise RescheduleSync(run.pk, 60, "waiting for the content sync to finish")
         _execute(run=run, holder=holder, progress=progress)
     finally:
+        _reconnect_if_broken()
         lease_release(integration=integration, kind=kind, holder=holder)
     return run
 
@@ -161,7 +175,24 @@ def _execute(
         logger.exception("sync run %s: database error", run.pk)
         _fail(run=run, category="database", message=f"Database error: {type(exc).__name__}")
         return
+    except Exception as exc:
+        # A bug must not leave the run RUNNING forever (every later trigger would be skipped).
+        logger.exception("sync run %s: unexpected error", run.pk)
+        _fail(run=run, category="internal", message=f"Unexpected error: {type(exc).__name__}")
+        return
     _succeed(run=run)
+
+
+def _reconnect_if_broken() -> None:
+    """After a lost database connection, start the bookkeeping on a fresh one."""
+    if connection.in_atomic_block:
+        return
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        connection.close()
 
 
 def _succeed(*, run: SyncRun) -> None:
@@ -190,6 +221,7 @@ def _fail(
 ) -> None:
     """Close the run with a clear error; the pages committed before stay committed."""
     logger.warning("sync run %s failed: %s: %s", run.pk, category, message)
+    _reconnect_if_broken()
     try:
         run.refresh_from_db()
         run_record_error(run=run, category=category, message=message, excerpt=excerpt)

@@ -89,7 +89,7 @@ def human_duration_ms(milliseconds: int | None) -> str:
 @login_required
 @require_GET
 def learner_catalog(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()
     courses = catalog_courses_for_user(user=request.user, query=query)
     page = Paginator(courses, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalog/learner_catalog.html", {"page": page, "q": query})
@@ -123,7 +123,8 @@ def _learner_of(request: HttpRequest) -> Learner:
 def group_catalog(request: HttpRequest, slug: str) -> HttpResponse:
     group = group_get_administered(user=request.user, slug=slug)
     filters = {
-        name: request.GET.get(name, "").strip() for name in ("q", "tag", "lang", "kind", "status")
+        name: request.GET.get(name, "").replace("\x00", "").strip()
+        for name in ("q", "tag", "lang", "kind", "status")
     }
     courses = course_list_for_group(
         group=group,

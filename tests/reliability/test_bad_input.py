@@ -5,7 +5,6 @@ ignored or answered, never crashed on."""
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 
 from integrations.models import AuditEntry, Integration
@@ -71,20 +70,12 @@ def test_the_form_re_renders_with_a_message_and_saves_nothing(
     assert not AuditEntry.objects.exists()
 
 
-BEYOND_LATIN_1 = pytest.mark.xfail(
-    reason="BUG (integrations/providers/udemy/client.py): requests encodes Basic auth as "
-    "latin-1; a secret outside it raises UnicodeEncodeError, uncaught: SETUP answers 500 (and "
-    "a sync with such a secret stored crashes)",
-    strict=False,
-)
-
-
 @pytest.mark.parametrize(
     "secret",
     [
         "sécret-with-latin-1",
-        pytest.param("secret-✓-beyond-latin-1", marks=BEYOND_LATIN_1),
-        pytest.param("秘密のキー", marks=BEYOND_LATIN_1),
+        pytest.param("secret-✓-beyond-latin-1"),
+        pytest.param("秘密のキー"),
         "x" * 10_000,
     ],
     ids=["latin-1", "beyond-latin-1", "cjk", "10k-chars"],
@@ -126,12 +117,6 @@ def test_odd_history_filters_are_ignored(admin, group, query):
     [
         pytest.param(
             "q=%00",
-            marks=pytest.mark.xfail(
-                "postgresql" in settings.DATABASES["default"]["ENGINE"],
-                reason="BUG (lmsbridge/catalog/views.py): a NUL in the search reaches the query; "
-                "PostgreSQL refuses it (DataError): 500",
-                strict=False,
-            ),
         ),
         "q=" + "é" * 3000,
         "q=💥&tag=<b>&lang=zz-ZZ&kind=nope&status=nope",

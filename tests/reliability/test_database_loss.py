@@ -56,12 +56,6 @@ def test_the_database_failing_after_page_two_fails_the_run_clearly_then_the_next
     next_run_succeeds(integration)
 
 
-@pytest.mark.xfail(
-    reason="BUG (integrations/services/sync.py): `_execute` catches only provider, time-limit "
-    "and database errors; any other exception leaves the run RUNNING, so every later trigger "
-    "is skipped as 'already running'",
-    strict=False,
-)
 @pytest.mark.django_db
 def test_an_unexpected_error_mid_run_fails_the_run_then_the_next_succeeds(
     make_udemy_sandbox, make_integration, monkeypatch
@@ -126,12 +120,6 @@ def killing_on_call(target, n: int):
             "integrations.services.sync",
             "lease_renew",
             2,  # an autocommit statement, between two pages
-            marks=pytest.mark.xfail(
-                reason="BUG (integrations/services/sync.py): outside a transaction nothing closes "
-                "the dead connection, so `_fail` and the lease release reuse it: the run stays "
-                "RUNNING, the lease stays held, and later triggers are skipped as already running",
-                strict=False,
-            ),
         ),
     ],
     ids=["inside-page-3-transaction", "between-pages-2-and-3"],

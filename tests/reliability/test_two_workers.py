@@ -132,11 +132,6 @@ def test_two_runs_of_one_integration_never_overlap(
     assert_synced_once(done, sandbox, 400)
 
 
-@pytest.mark.xfail(
-    reason="BUG (integrations/services/lease.py): the lease holder is `run:<id>`, so a second "
-    "delivery of the same run re-takes the lease of the first and syncs concurrently",
-    strict=False,
-)
 def test_the_same_run_delivered_twice_syncs_once(
     two_workers, broker, make_udemy_sandbox, make_integration
 ):
@@ -153,11 +148,6 @@ def test_the_same_run_delivered_twice_syncs_once(
     assert_synced_once(run, sandbox, 400)
 
 
-@pytest.mark.xfail(
-    reason="BUG (integrations/services/lease.py): a redelivered task re-takes the lease of the "
-    "execution still running (same holder `run:<id>`)",
-    strict=False,
-)
 def test_a_redelivery_past_the_visibility_timeout_does_not_run_the_sync_twice(
     two_workers, broker, make_udemy_sandbox, make_integration
 ):

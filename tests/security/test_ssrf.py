@@ -36,11 +36,6 @@ REFUSED = [
     "file:///etc/passwd",
     pytest.param(
         "https://ｅｖｉｌ.udemy.com/api-2.0/",  # fullwidth letters: not a valid IDNA label
-        marks=pytest.mark.xfail(
-            reason="BUG (integrations/providers/udemy/client.py `_validated_override`): urllib3's "
-            "LocationParseError escapes instead of UdemyConfigError (form and API answer 500)",
-            strict=False,
-        ),
         id="fullwidth-idna",
     ),
 ]

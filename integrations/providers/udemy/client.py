@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
+from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
 logger = logging.getLogger(__name__)
@@ -210,6 +211,8 @@ def build_base_url(
 
 def _validated_override(url: str, allowed_hosts: Sequence[str]) -> str:
     url = url.strip()
+    if not url.isascii():
+        raise UdemyConfigError("The API base URL must be plain ASCII (use the punycode host name).")
     if any(ch.isspace() or ch == "\\" or ord(ch) < 32 for ch in url):
         raise UdemyConfigError("The API base URL contains characters that are not allowed.")
     parts = urlsplit(url)
@@ -219,7 +222,11 @@ def _validated_override(url: str, allowed_hosts: Sequence[str]) -> str:
     if "@" in parts.netloc or parts.query or parts.fragment:
         raise UdemyConfigError("The API base URL must not contain user info, a query or fragment.")
     # Two parsers must agree on the host: a disagreement is how URL-parser SSRF tricks work.
-    if (parse_url(url).host or "").strip("[]").lower() != host:
+    try:
+        other_host = parse_url(url).host or ""
+    except LocationParseError:  # e.g. full-width or IDNA-invalid host names
+        raise UdemyConfigError("The API base URL has an invalid host name.") from None
+    if other_host.strip("[]").lower() != host:
         raise UdemyConfigError("The API base URL is ambiguous.")
     if not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in allowed_hosts):
         raise UdemyConfigError(
@@ -285,6 +292,9 @@ class UdemyClient:
         self._own_session = session is None
         self._session = session or requests.Session()
         self._auth = (credentials.client_id, credentials.client_secret)
+        # requests would encode str credentials as latin-1 and crash on anything else: hand it
+        # UTF-8 bytes (what servers decoding Basic auth expect today).
+        self._wire_auth = tuple(part.encode("utf-8") for part in self._auth)
         self._origin = _origin(self.base_url)
         # Loopback (sandbox) traffic must never be sent through an environment proxy.
         loopback = is_loopback_host(self._origin[1])
@@ -420,7 +430,7 @@ class UdemyClient:
         try:
             return self._session.get(
                 url,
-                auth=self._auth,
+                auth=self._wire_auth,
                 timeout=(self.connect_timeout, self.read_timeout),
                 allow_redirects=False,  # a redirect would carry our request to another host
                 proxies=self._proxies,
