@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from lmsbridge.catalog.models import Group
+from lmsbridge.catalog.services import group_create, group_update
 
 from ..permissions import CanCreateInAdministeredGroups
 from ..selectors import group_list_for_api
 from ..serializers import GroupSerializer
-from ..services import group_create, group_update
 from .base import ApiGenericView, administered_group
 
 

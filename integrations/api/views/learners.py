@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from lmsbridge.catalog.models import Learner
+from lmsbridge.catalog.services import LearnerEmailTaken, learner_create
 
 from ..permissions import CanCreateInAdministeredGroups
 from ..selectors import learner_list_for_user
 from ..serializers import LearnerCreateSerializer, LearnerFilterSerializer, LearnerSerializer
-from ..services import LearnerEmailTaken, learner_create
 from .base import ApiGenericView, administered_group, validated_query
 
 
