@@ -358,3 +358,4 @@ LOGGING = {
         "django": {"handlers": ["mail_admins"], "level": "INFO"},
     },
 }
+DEFAULT_EXCEPTION_REPORTER_FILTER = "lmsbridge.reporting.CredentialSafeReporterFilter"
