@@ -455,12 +455,13 @@ def pick_image(images: Mapping[str, Any] | None) -> str:
     """
     if not isinstance(images, Mapping):
         return ""
-    ranked = [
-        (_image_area(str(key)), str(key), url)
-        for key, value in images.items()
-        if (url := _http_url(value))
-    ]
-    return max(ranked)[2] if ranked else ""
+    # Largest first, and only until one URL is valid: a course carries about a dozen sizes and
+    # validating each URL is most of the cost of mapping a course.
+    ranked = sorted(images.items(), key=lambda kv: (_image_area(str(kv[0])), str(kv[0])))
+    for _, value in reversed(ranked):
+        if url := _http_url(value):
+            return url
+    return ""
 
 
 def _thumbnail(value: Any) -> str:
