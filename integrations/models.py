@@ -67,6 +67,21 @@ class Integration(models.Model):
 class SyncRun(models.Model):
     """One execution of a sync, with its counts, progress, checkpoint and outcome."""
 
+    # The integer fields a sync adds to as it goes (services.runs.run_add_counts).
+    COUNTERS = (
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "archived",
+        "restored",
+        "failed",
+        "unmatched_learners",
+        "anonymized",
+        "pending",
+        "progress_done",
+    )
+
     class Kind(models.TextChoices):
         CONTENT = "content", "Content"
         STATS = "stats", "Statistics"

@@ -92,6 +92,19 @@ class PlatformConnection(models.Model):
 class PlatformRun(models.Model):
     """One directory import or catalog/completion push, with its counts and outcome."""
 
+    # The integer fields a run adds to as it goes (services.runs.run_add_counts).
+    COUNTERS = (
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "removed",
+        "deactivated",
+        "failed",
+        "pending",
+        "write_requests",
+    )
+
     class Kind(models.TextChoices):
         DIRECTORY = "directory", "Directory import"
         PUSH = "push", "Catalog and completion push"

@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from integrations.models import PlatformConnection, PlatformRun
 
+from ..services.lease import execution_holder, holder_run_id
 from .base import PlatformApiError, PlatformAuthError, PlatformRetryLater
 from .directory import directory_import
 from .registry import platform_module
 from .runs import (
     lease_acquire,
+    lease_holder,
     lease_release,
     lease_renew,
     outcome_status,
@@ -55,8 +57,13 @@ def platform_run_execute(*, run_id: int) -> PlatformRun:
     if run.dry_run:  # reads the database only: no lease, no request
         _execute(run, renew=lambda: None)
         return run
-    connection, holder = run.connection, f"run:{run.pk}"
+    connection, holder = run.connection, execution_holder(run.pk)
     if not lease_acquire(connection=connection, kind=run.kind, holder=holder):
+        current, seconds_left = lease_holder(connection=connection, kind=run.kind)
+        if holder_run_id(current) == run.pk:
+            # Another delivery of this very run is executing (or its lease has not expired yet
+            # after a crash elsewhere): come back when it can be settled.
+            raise RescheduleRun(run.pk, max(5, min(seconds_left, 60)), "run already executing")
         if run.trigger == PlatformRun.Trigger.SYNC:  # newer data than the running push saw
             raise RescheduleRun(run.pk, WAIT_FOR_RUNNING, "waiting for the running push")
         run_skip(run=run, reason=f"Skipped: a {run.get_kind_display().lower()} is already running.")

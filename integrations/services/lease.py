@@ -15,7 +15,9 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import Any
 
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -24,8 +26,13 @@ from ..models import Integration, SyncLease
 LEASE_TTL = timedelta(minutes=10)
 
 
+def _host() -> str:
+    # Bounded so that a holder fits its 64-character column whatever the host name.
+    return socket.gethostname()[:32].replace(":", "-")
+
+
 def execution_holder(run_id: int) -> str:
-    return f"run:{run_id}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"run:{run_id}:{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def holder_run_id(holder: str) -> int | None:
@@ -36,7 +43,7 @@ def holder_run_id(holder: str) -> int | None:
 def _holder_is_dead(holder: str) -> bool:
     """True when the holder ran on this host in a process that no longer exists."""
     parts = holder.split(":")
-    if len(parts) != 5 or parts[2] != socket.gethostname() or not parts[3].isdigit():
+    if len(parts) != 5 or parts[2] != _host() or not parts[3].isdigit():
         return False
     pid = int(parts[3])
     if pid == os.getpid():
@@ -50,21 +57,22 @@ def _holder_is_dead(holder: str) -> bool:
     return False
 
 
-def lease_acquire(*, integration: Integration, kind: str, holder: str) -> bool:
-    lease, _ = SyncLease.objects.get_or_create(integration=integration, kind=kind)
+def acquire(model: type[models.Model], *, kind: str, holder: str, **scope: Any) -> bool:
+    """Take the lease row of `model` (SyncLease, PlatformLease) for `scope` and `kind`."""
+    lease, _ = model.objects.get_or_create(kind=kind, **scope)
     now = timezone.now()
     taken = (
-        SyncLease.objects.filter(pk=lease.pk)
+        model.objects.filter(pk=lease.pk)
         .filter(Q(holder=holder) | Q(holder="") | Q(expires_at__lt=now))
         .update(holder=holder, expires_at=now + LEASE_TTL)
     )
     if taken:
         return True
-    current = SyncLease.objects.filter(pk=lease.pk).values_list("holder", flat=True).first()
+    current = model.objects.filter(pk=lease.pk).values_list("holder", flat=True).first()
     if current and _holder_is_dead(current):
         # Take over from a killed process of this host, only if it is still the holder.
         return (
-            SyncLease.objects.filter(pk=lease.pk, holder=current).update(
+            model.objects.filter(pk=lease.pk, holder=current).update(
                 holder=holder, expires_at=now + LEASE_TTL
             )
             == 1
@@ -72,27 +80,41 @@ def lease_acquire(*, integration: Integration, kind: str, holder: str) -> bool:
     return False
 
 
-def lease_holder(*, integration: Integration, kind: str) -> tuple[str, float]:
-    """The current holder and the seconds left on its lease ("" and 0 when free)."""
-    lease = SyncLease.objects.filter(integration=integration, kind=kind).first()
-    if lease is None or not lease.holder or lease.expires_at is None:
-        return "", 0.0
-    return lease.holder, max(0.0, (lease.expires_at - timezone.now()).total_seconds())
-
-
-def lease_renew(*, integration: Integration, kind: str, holder: str) -> bool:
+def renew(model: type[models.Model], *, kind: str, holder: str, **scope: Any) -> bool:
     return (
-        SyncLease.objects.filter(integration=integration, kind=kind, holder=holder).update(
+        model.objects.filter(kind=kind, holder=holder, **scope).update(
             expires_at=timezone.now() + LEASE_TTL
         )
         == 1
     )
 
 
+def release(model: type[models.Model], *, kind: str, holder: str, **scope: Any) -> None:
+    model.objects.filter(kind=kind, holder=holder, **scope).update(holder="", expires_at=None)
+
+
+def lease_acquire(*, integration: Integration, kind: str, holder: str) -> bool:
+    return acquire(SyncLease, integration=integration, kind=kind, holder=holder)
+
+
+def current(model: type[models.Model], *, kind: str, **scope: Any) -> tuple[str, float]:
+    """The current holder and the seconds left on its lease ("" and 0 when free)."""
+    lease = model.objects.filter(kind=kind, **scope).first()
+    if lease is None or not lease.holder or lease.expires_at is None:
+        return "", 0.0
+    return lease.holder, max(0.0, (lease.expires_at - timezone.now()).total_seconds())
+
+
+def lease_holder(*, integration: Integration, kind: str) -> tuple[str, float]:
+    return current(SyncLease, integration=integration, kind=kind)
+
+
+def lease_renew(*, integration: Integration, kind: str, holder: str) -> bool:
+    return renew(SyncLease, integration=integration, kind=kind, holder=holder)
+
+
 def lease_release(*, integration: Integration, kind: str, holder: str) -> None:
-    SyncLease.objects.filter(integration=integration, kind=kind, holder=holder).update(
-        holder="", expires_at=None
-    )
+    release(SyncLease, integration=integration, kind=kind, holder=holder)
 
 
 def lease_is_held(*, integration: Integration, kind: str) -> bool:

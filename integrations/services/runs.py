@@ -1,48 +1,40 @@
-"""SyncRun bookkeeping: create, start, count, fail, finish."""
+"""Run bookkeeping (start, count, record errors, finish) for both run models: `SyncRun` (Udemy
+syncs) and `PlatformRun` (learning-platform connectors). A run model has `COUNTERS`, a `Status`
+with running/skipped, `started_at`/`finished_at`/`error_summary`, and its errors as `run.errors`."""
 
 from __future__ import annotations
 
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import SyncError, SyncRun
+from ..models import PlatformRun, SyncRun
 
-COUNTERS = (
-    "fetched",
-    "created",
-    "updated",
-    "unchanged",
-    "archived",
-    "restored",
-    "failed",
-    "unmatched_learners",
-    "anonymized",
-    "pending",
-    "progress_done",
-)
+Run = SyncRun | PlatformRun
+
 EXCERPT_LIMIT = 300
 
 
-def run_add_counts(*, run: SyncRun, **counts: int) -> None:
+def run_add_counts(*, run: Run, **counts: int) -> None:
     """Add to the run's counters in one UPDATE (atomic increments, safe against re-reads)."""
     deltas = {name: value for name, value in counts.items() if value}
     if not deltas:
         return
-    unknown = set(deltas) - set(COUNTERS)
+    model = type(run)
+    unknown = set(deltas) - set(model.COUNTERS)
     if unknown:
         raise ValueError(f"unknown counters {sorted(unknown)}")
-    SyncRun.objects.filter(pk=run.pk).update(**{k: F(k) + v for k, v in deltas.items()})
+    model.objects.filter(pk=run.pk).update(**{k: F(k) + v for k, v in deltas.items()})
     for name, value in deltas.items():
         setattr(run, name, getattr(run, name) + value)
 
 
-def run_start(*, run: SyncRun) -> None:
-    run.status = SyncRun.Status.RUNNING
+def run_start(*, run: Run) -> None:
+    run.status = type(run).Status.RUNNING
     run.started_at = run.started_at or timezone.now()
     run.save(update_fields=["status", "started_at"])
 
 
-def run_finish(*, run: SyncRun, status: str, summary: str = "") -> None:
+def run_finish(*, run: Run, status: str, summary: str = "") -> None:
     run.status = status
     run.finished_at = timezone.now()
     if summary:
@@ -50,9 +42,9 @@ def run_finish(*, run: SyncRun, status: str, summary: str = "") -> None:
     run.save(update_fields=["status", "finished_at", "error_summary"])
 
 
-def run_skip(*, run: SyncRun, reason: str) -> None:
+def run_skip(*, run: Run, reason: str) -> None:
     now = timezone.now()
-    run.status = SyncRun.Status.SKIPPED
+    run.status = type(run).Status.SKIPPED
     run.started_at = run.started_at or now
     run.finished_at = now
     run.error_summary = reason
@@ -60,11 +52,10 @@ def run_skip(*, run: SyncRun, reason: str) -> None:
 
 
 def run_record_error(
-    *, run: SyncRun, category: str, message: str, external_id: str = "", excerpt: str = ""
-) -> SyncError:
-    return SyncError.objects.create(
-        run=run,
-        external_id=external_id[:100],
+    *, run: Run, category: str, message: str, external_id: str = "", excerpt: str = ""
+):
+    return run.errors.create(
+        external_id=str(external_id)[:100],
         category=category[:50],
         message=message[:1000],
         excerpt=excerpt[:EXCERPT_LIMIT],

@@ -205,3 +205,25 @@ def test_a_sync_triggered_push_waits_for_the_running_one(learnupon_sandbox, make
         platform_run_execute(run_id=run.pk)
     manual = PlatformRun.objects.create(connection=connection, kind="push", trigger="manual")
     assert platform_run_execute(run_id=manual.pk).status == PlatformRun.Status.SKIPPED
+
+
+def test_a_second_delivery_of_an_executing_run_waits_instead_of_skipping(
+    learnupon_sandbox, make_connection
+):
+    """The lease holder names one execution: a redelivered run finding its own earlier execution
+    (alive, or dead on another host before the lease expired) is rescheduled, never skipped."""
+    from integrations.platforms.execute import RescheduleRun, platform_run_execute
+    from integrations.platforms.runs import lease_acquire
+    from integrations.services.lease import execution_holder
+
+    connection = make_connection(learnupon_sandbox)
+    run = PlatformRun.objects.create(connection=connection, kind="directory", trigger="manual")
+    elsewhere = f"run:{run.pk}:another-host:4242:0badc0de"
+    assert lease_acquire(connection=connection, kind="directory", holder=elsewhere)
+    with pytest.raises(RescheduleRun) as waited:
+        platform_run_execute(run_id=run.pk)
+    assert 5 <= waited.value.countdown <= 60
+    run.refresh_from_db()
+    assert run.status == PlatformRun.Status.QUEUED
+    # Two executions of one run never share a holder.
+    assert execution_holder(run.pk) != execution_holder(run.pk)

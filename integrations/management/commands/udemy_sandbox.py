@@ -64,21 +64,16 @@ class Command(BaseCommand):
         stop = threading.Event()
         # honcho and docker stop with SIGTERM: shut the socket down cleanly instead of dying.
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        sandbox.start()
-        state = sandbox.state()
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Udemy sandbox on {sandbox.api_base_url} (client id {sandbox.client_id!r}): "
-                f"{state['courses']} courses, {state['learning_paths']} learning paths, "
-                f"{state['activity']} activity rows. Ctrl-C stops it."
-            ),
-        )
-        self.stdout.flush()
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sandbox.stop()
-            self.stdout.write("Udemy sandbox stopped.")
+
+        def announce(state: dict[str, Any]) -> None:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Udemy sandbox on {sandbox.api_base_url} (client id {sandbox.client_id!r}): "
+                    f"{state['courses']} courses, {state['learning_paths']} learning paths, "
+                    f"{state['activity']} activity rows. Ctrl-C stops it."
+                ),
+            )
+            self.stdout.flush()
+
+        sandbox.serve_until(stop, announce)
+        self.stdout.write("Udemy sandbox stopped.")

@@ -34,7 +34,7 @@ import socket
 import threading
 import unicodedata
 from base64 import b64decode
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -745,6 +745,21 @@ class UdemySandbox:
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def serve_until(
+        self, stop: threading.Event, on_ready: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """Serve in the foreground: start, report the state to `on_ready`, and stop cleanly
+        once `stop` is set (a SIGTERM handler sets it) or on Ctrl-C."""
+        self.start()
+        try:
+            on_ready(self.state())
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
 
     def __enter__(self) -> UdemySandbox:
         return self.start()
