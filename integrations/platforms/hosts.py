@@ -9,13 +9,14 @@ allowed only outside production, and plain http only for loopback.
 from __future__ import annotations
 
 import fnmatch
-import ipaddress
 import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from urllib3.util import parse_url
 
+from ..netutil import is_loopback_host
+from ..netutil import setting as _setting
 from .base import PlatformConfigError
 
 VENDOR_HOSTS: dict[str, tuple[str, ...]] = {
@@ -28,25 +29,6 @@ DNS_LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-
-
-def _setting(name: str, default):
-    try:
-        from django.conf import settings
-
-        return getattr(settings, name, default)
-    except Exception:  # Django not configured: stand-alone use of a client
-        return default
-
-
-def is_loopback_host(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def allowed_host_patterns(kind: str) -> tuple[str, ...]:

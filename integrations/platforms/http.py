@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
+from ..netutil import RetryBudget, full_jitter_backoff, retry_after_seconds
 from .base import (
     PlatformApiError,
     PlatformAuthError,
@@ -58,30 +59,6 @@ class Result:
     status: int
     payload: Any
     headers: Mapping[str, str]
-
-
-@dataclass
-class _Budget:
-    max_retries: int
-    retry_after_cap: float
-    made: int = 0
-
-    @property
-    def exhausted(self) -> bool:
-        return self.made > self.max_retries
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` header; None when absent or not a number."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        return None
-    return max(0.0, seconds)
 
 
 class JsonHttpClient:
@@ -162,7 +139,7 @@ class JsonHttpClient:
         url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
-        budget = _Budget(
+        budget = RetryBudget(
             self.max_retries if max_retries is None else max_retries,
             self.retry_after_cap if retry_after_cap is None else retry_after_cap,
         )
@@ -214,7 +191,7 @@ class JsonHttpClient:
             ) from None
 
     def _transient(
-        self, method: str, path: str, exc: Exception, budget: _Budget, idempotent: bool
+        self, method: str, path: str, exc: Exception, budget: RetryBudget, idempotent: bool
     ) -> None:
         error = PlatformUnavailable(self._network_message(exc, budget))
         if isinstance(exc, requests.exceptions.SSLError):
@@ -225,7 +202,7 @@ class JsonHttpClient:
         self._retry_or_raise(method, path, budget, error, type(exc).__name__)
 
     def _handle_429(
-        self, method: str, path: str, response: requests.Response, budget: _Budget
+        self, method: str, path: str, response: requests.Response, budget: RetryBudget
     ) -> None:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         wait = retry_after if retry_after is not None else self._default_429_wait(budget.made)
@@ -250,7 +227,7 @@ class JsonHttpClient:
         self,
         method: str,
         path: str,
-        budget: _Budget,
+        budget: RetryBudget,
         error: PlatformApiError,
         why: str,
         retry_after: float | None = None,
@@ -263,8 +240,9 @@ class JsonHttpClient:
         self.wait(f"{method} {path}: {why}, retry {budget.made}/{budget.max_retries}", wait)
 
     def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter."""
-        return min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)) * self._random.random()
+        return full_jitter_backoff(
+            attempt, base=self.backoff_base, ceiling=self.backoff_max, rng=self._random
+        )
 
     def wait(self, why: str, seconds: float) -> None:
         """Sleep (recorded in `waits`): the run reports how long the platform slowed it."""
@@ -328,7 +306,7 @@ class JsonHttpClient:
         detail = self._detail(payload)
         return self._scrub(detail.rstrip("."))[:300] if isinstance(detail, str) else ""
 
-    def _network_message(self, exc: Exception, budget: _Budget) -> str:
+    def _network_message(self, exc: Exception, budget: RetryBudget) -> str:
         attempts = f"after {budget.made} attempt{'s' if budget.made != 1 else ''}"
         if isinstance(exc, requests.ConnectTimeout):
             return f"{self.vendor} at {self.host} did not accept a connection ({attempts})."

@@ -20,7 +20,6 @@ Design choices, each guarding a known trap:
 from __future__ import annotations
 
 import fnmatch
-import ipaddress
 import json
 import logging
 import random
@@ -35,6 +34,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
+
+from ...netutil import RetryBudget, full_jitter_backoff, is_loopback_host, retry_after_seconds
+from ...netutil import setting as _setting
 
 logger = logging.getLogger(__name__)
 
@@ -130,26 +132,6 @@ class CredentialCheck:
 # --------------------------------------------------------------------------- helpers
 
 
-def _setting(name: str, default: Any) -> Any:
-    """A Django setting when Django is configured, else the default (the client works alone)."""
-    try:
-        from django.conf import settings
-
-        return getattr(settings, name, default)
-    except Exception:  # ImproperlyConfigured or Django absent: stand-alone use
-        return default
-
-
-def is_loopback_host(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -167,19 +149,6 @@ def _page_number(url: str) -> int:
 def _path_for_log(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{parts.query}" if parts.query else parts.path
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` header; None when absent or an HTTP-date (then: backoff)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return None
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN / inf
-        return None
-    return max(0.0, seconds)
 
 
 def _json_detail(body: str) -> str:
@@ -238,19 +207,6 @@ def _validated_override(url: str, allowed_hosts: Sequence[str]) -> str:
 
 
 # --------------------------------------------------------------------------- the client
-
-
-@dataclass
-class _Attempts:
-    """Retry budget and bookkeeping of one logical request."""
-
-    max_retries: int
-    retry_after_cap: float
-    made: int = 0
-
-    @property
-    def exhausted(self) -> bool:
-        return self.made > self.max_retries
 
 
 class UdemyClient:
@@ -325,7 +281,7 @@ class UdemyClient:
         It runs inside a web request: at most one retry, and a 429 Retry-After is never waited out.
         """
         url = self._url("courses/list/", {"page_size": 1})
-        budget = _Attempts(max_retries=min(self.max_retries, 1), retry_after_cap=0.0)
+        budget = RetryBudget(max_retries=min(self.max_retries, 1), retry_after_cap=0.0)
         try:
             page = self._page(url, self._get_json(url, budget))
         except UdemyError as exc:
@@ -398,12 +354,12 @@ class UdemyClient:
             url=url,
         )
 
-    def _budget(self) -> _Attempts:
-        return _Attempts(max_retries=self.max_retries, retry_after_cap=self.retry_after_cap)
+    def _budget(self) -> RetryBudget:
+        return RetryBudget(max_retries=self.max_retries, retry_after_cap=self.retry_after_cap)
 
     # ------------------------------------------------------------------ one request, with retries
 
-    def _get_json(self, url: str, budget: _Attempts) -> Any:
+    def _get_json(self, url: str, budget: RetryBudget) -> Any:
         while True:
             budget.made += 1
             try:
@@ -418,7 +374,7 @@ class UdemyClient:
                 self._handle_429(url, budget, response)
             elif response.status_code in RETRY_STATUSES:
                 error = self._unavailable(response, budget)
-                retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 self._retry_or_raise(
                     url, budget, error, why=str(response.status_code), retry_after=retry_after
                 )
@@ -443,8 +399,8 @@ class UdemyClient:
             # the chained exception holds the prepared request, Authorization header included.
             raise UdemyUnavailable(f"The request to Udemy failed ({type(exc).__name__}).") from None
 
-    def _handle_429(self, url: str, budget: _Attempts, response: requests.Response) -> None:
-        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+    def _handle_429(self, url: str, budget: RetryBudget, response: requests.Response) -> None:
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         excerpt = self._excerpt(response.text)
         if retry_after is not None and retry_after > budget.retry_after_cap:
             raise UdemyRetryLater(
@@ -464,7 +420,7 @@ class UdemyClient:
     def _retry_or_raise(
         self,
         url: str,
-        budget: _Attempts,
+        budget: RetryBudget,
         error: UdemyError,
         *,
         why: str,
@@ -480,16 +436,16 @@ class UdemyClient:
             wait = retry_after
         self._wait(url, why, wait, budget)
 
-    def _unavailable(self, response: requests.Response, budget: _Attempts) -> UdemyError:
+    def _unavailable(self, response: requests.Response, budget: RetryBudget) -> UdemyError:
         msg = f"{self._status_message(response)} after {_attempts(budget.made)}."
         return self._error(response, UdemyUnavailable, msg)
 
     def _backoff(self, attempt: int) -> float:
-        """Exponential backoff with full jitter: spreads retries of many workers apart."""
-        ceiling = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
-        return ceiling * self._random.random()
+        return full_jitter_backoff(
+            attempt, base=self.backoff_base, ceiling=self.backoff_max, rng=self._random
+        )
 
-    def _wait(self, url: str, why: int | str, seconds: float, budget: _Attempts) -> None:
+    def _wait(self, url: str, why: int | str, seconds: float, budget: RetryBudget) -> None:
         logger.warning(
             "Udemy GET %s: %s; retry %d/%d in %.2f s",
             _path_for_log(url),
@@ -610,7 +566,7 @@ def _short_reason(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _network_error(exc: Exception, client: UdemyClient, budget: _Attempts) -> UdemyUnavailable:
+def _network_error(exc: Exception, client: UdemyClient, budget: RetryBudget) -> UdemyUnavailable:
     """An admin-readable message for a transport failure (never the exception's headers)."""
     host = client._origin[1]
     attempts = f"after {_attempts(budget.made)}"
