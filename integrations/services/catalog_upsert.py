@@ -52,7 +52,9 @@ def courses_upsert_page(
         c.external_id: c
         for c in Course.objects.filter(
             integration_id=integration_id, kind=kind, external_id__in=list(by_id)
-        ).only("id", "external_id", "fingerprint", "status")
+        )
+        .only("id", "external_id", "fingerprint", "status")
+        .order_by()  # no sort: the model's default ordering is for pages, not lookups
     }
     counts = UpsertCounts()
     now = timezone.now()

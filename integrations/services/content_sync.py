@@ -14,6 +14,7 @@ from lmsbridge.catalog.models import Course
 
 from .catalog_upsert import courses_upsert_page
 from .paging import run_stream, seen_ids
+from .planner import PlannerStatistics, refreshing
 from .runs import run_add_counts
 
 ARCHIVE_CHUNK = 500
@@ -42,6 +43,8 @@ def content_sync(
     Raises whatever the client raises (the caller closes the run); pages already committed stay.
     """
     integration = run.integration
+    statistics = PlannerStatistics(Course, Course.tags.through)
+    on_page = refreshing(on_page, statistics, lambda: run.created + run.restored)
     for stream in streams:
         writer = partial(_write_courses, integration=integration, kind=stream.kind)
         run_stream(run=run, stream=stream, writer=writer, on_page=on_page)

@@ -26,6 +26,7 @@ from integrations.records import StatRecord
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
 from .paging import run_stream
+from .planner import PlannerStatistics, refreshing
 
 UNMATCHED_LIST_LIMIT = 1000
 ATTEMPT_FIELDS = [
@@ -41,6 +42,7 @@ ATTEMPT_FIELDS = [
 
 def stats_sync(*, run: SyncRun, stream: Stream, on_page: Callable[[], None] | None = None) -> None:
     writer = partial(_write_stats, run=run, integration=run.integration)
+    on_page = refreshing(on_page, PlannerStatistics(Attempt), lambda: run.created)
     run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
 
 
@@ -88,9 +90,9 @@ def _course_ids(integration: Integration, records: list[StatRecord]) -> dict[str
         return {}
     # Archived courses keep their statistics: match them too.
     return dict(
-        Course.objects.filter(
-            integration=integration, kind=Course.Kind.COURSE, external_id__in=ids
-        ).values_list("external_id", "id")
+        Course.objects.filter(integration=integration, kind=Course.Kind.COURSE, external_id__in=ids)
+        .order_by()
+        .values_list("external_id", "id")
     )
 
 
