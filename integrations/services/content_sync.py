@@ -13,7 +13,7 @@ from integrations.providers.base import Stream
 from lmsbridge.catalog.models import Course
 
 from .catalog_upsert import courses_upsert_page
-from .paging import run_stream, seen_ids
+from .paging import run_stream, unlisted_by_ledger
 from .planner import PlannerStatistics, refreshing
 from .runs import run_add_counts
 
@@ -65,25 +65,26 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
         return _decide(run, "skipped", f"{run.failed} item(s) failed: the scan is not error-free")
     if run.fetched == 0:
         return _decide(run, "skipped", "the scan returned no item")
-    to_archive: list[int] = []
-    active_total = 0
+    absent_sets, active_total, absent_total = [], 0, 0
     for stream in streams:
-        seen = seen_ids(run=run, stream=stream.name)
         active = Course.objects.filter(
             integration=run.integration, kind=stream.kind, status=Course.Status.ACTIVE
-        ).values_list("id", "external_id")
-        for pk, external_id in active.iterator(chunk_size=2000):
-            active_total += 1
-            if external_id not in seen:
-                to_archive.append(pk)
+        )
+        absent = active.filter(
+            unlisted_by_ledger(run=run, stream=stream.name, model=Course, field="external_id")
+        )
+        active_total += active.count()
+        absent_total += absent.count()
+        absent_sets.append(absent)
     share = settings.SYNC_ARCHIVE_MAX_SHARE
-    if to_archive and len(to_archive) > share * active_total:
+    if absent_total and absent_total > share * active_total:
         return _decide(
             run,
             "skipped",
-            f"{len(to_archive)} of {active_total} items would be archived, more than "
+            f"{absent_total} of {active_total} items would be archived, more than "
             f"{share:.0%} (SYNC_ARCHIVE_MAX_SHARE): nothing archived",
         )
+    to_archive = [pk for absent in absent_sets for pk in absent.values_list("id", flat=True)]
     _archive(run=run, ids=to_archive)
     return _decide(run, "applied", f"{len(to_archive)} item(s) absent from a complete scan")
 

@@ -7,7 +7,9 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import BooleanField, Model
+from django.db.models.expressions import RawSQL
 
 from integrations.models import SyncError, SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
@@ -142,10 +144,27 @@ def _add_total(*, run: SyncRun, count: int) -> None:
     SyncRun.objects.filter(pk=run.pk).update(progress_total=run.progress_total)
 
 
-def seen_ids(*, run: SyncRun, stream: str) -> set[str]:
-    ids: set[str] = set()
-    for page_ids in SyncPage.objects.filter(run=run, stream=stream).values_list(
-        "external_ids", flat=True
-    ):
-        ids.update(page_ids)
-    return ids
+def unlisted_by_ledger(*, run: SyncRun, stream: str, model: type[Model], field: str) -> RawSQL:
+    """A condition on rows of `model`: true when no page of the run's `stream` listed the row's
+    `field`. The database expands the ledger's id lists and does the anti-join, so the sync's
+    memory stays flat whatever the catalog size. Identifiers come from the models' metadata,
+    values are parameters."""
+    quote = connection.ops.quote_name
+    pages = quote(SyncPage._meta.db_table)
+    column = f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(field).column)}"
+    # Only identifiers are interpolated (quoted, from model metadata); values are parameters.
+    if connection.vendor == "postgresql":
+        # NOT EXISTS: a hash anti-join that spills to disk if it must (NOT IN would degrade to a
+        # nested loop once the ids outgrow work_mem).
+        sql = (
+            f"NOT EXISTS (SELECT 1 FROM {pages} p CROSS JOIN LATERAL "  # noqa: S608 # nosec B608
+            "jsonb_array_elements_text(p.external_ids) AS e(id) "
+            f"WHERE p.run_id = %s AND p.stream = %s AND e.id = {column})"
+        )
+    else:
+        # NOT IN: SQLite materializes the uncorrelated subquery into a temporary index once.
+        sql = (
+            f"{column} NOT IN (SELECT e.value FROM {pages} p, "  # noqa: S608 # nosec B608
+            "json_each(p.external_ids) e WHERE p.run_id = %s AND p.stream = %s)"
+        )
+    return RawSQL(sql, (run.pk, stream), output_field=BooleanField())  # noqa: S611 # nosec
