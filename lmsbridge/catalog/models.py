@@ -141,7 +141,11 @@ class Course(models.Model):
                 fields=["integration", "kind", "external_id"], name="course_external_unique"
             )
         ]
-        indexes = [models.Index(fields=["group", "status", "kind"])]
+        indexes = [
+            models.Index(fields=["group", "status", "kind"]),
+            # The catalog pages: a group's courses by title, a page at a time.
+            models.Index(fields=["group", "title", "id"], name="course_group_title_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
