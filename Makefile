@@ -44,7 +44,7 @@ lint: install
 clean:
 	rm -rf var/*.sqlite3* var/broker var/celery-results
 
-## bench: the benchmark harness (issue [9]); writes bench/results.json and docs/benchmarks/*.png
+## bench: the benchmark harness; writes bench/results.json, docs/benchmarks/*.png and the tables of BENCHMARKS.md
 ## (PostgreSQL sections use BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/lmsbridge_bench)
 BENCH_ARGS ?=
 bench: install
