@@ -40,3 +40,20 @@ def celery_worker_process(tmp_path: Path, worker_queue: str) -> Iterator:
         proc.log_path = log
         wait_for(lambda: "ready" in log.read_text(), timeout=60, message="worker ready")
         yield proc
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_session_left_on_the_test_database(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """On PostgreSQL, end any session still open on the test database (a thread or a worker
+    process of a test) before Django drops it, which it refuses while anyone is connected.
+    Set up after `django_db_setup`, so torn down before it."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
