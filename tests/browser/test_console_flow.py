@@ -2,13 +2,15 @@
 through a real Celery worker, browse the catalog and a course dashboard, export CSV, deactivate;
 then a learner of a public child group STARTs a course and lands on Udemy.
 
-Screenshots of the main pages go to docs/screenshots/.
+Screenshots of the main pages go to the var dir; with UPDATE_SCREENSHOTS=1 they replace the
+README's, in docs/screenshots/.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import shutil
 import uuid
@@ -27,7 +29,11 @@ from tests.factories import DEFAULT_PASSWORD, GroupFactory, group_admin, group_l
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(os.environ.get("LMSBRIDGE_VAR_DIR", ROOT / "var")) / "screenshots"
+)
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
