@@ -7,6 +7,7 @@ retried by the next push.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.utils import timezone
@@ -61,3 +62,30 @@ def ledger_errored(item: PlatformLedgerItem, exc: PlatformApiError) -> None:
     item.last_response_excerpt = (exc.excerpt or exc.message)[:300]
     item.errored_at = timezone.now()
     item.save()
+
+
+def push_plan(
+    steps: Iterable[Any],
+    pusher: Any,
+    *,
+    counts: dict[str, int],
+    dry_run: bool,
+    plan: list[dict],
+    on_item: Callable[[], None] | None,
+) -> dict[str, int]:
+    """Drive a pusher over planned steps: a step that is a string only counts under that name;
+    the others are pushed or, in a dry run (or without a client), described in `plan`."""
+    for step in steps:
+        if isinstance(step, str):
+            counts[step] += 1
+            continue
+        counts["planned"] += 1
+        if dry_run or pusher is None:
+            plan.append(step.describe())
+            continue
+        pusher.push(step)
+        if on_item:
+            on_item()
+    if pusher is not None:
+        counts.update(pusher.counts)
+    return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import partial
 
@@ -65,26 +66,31 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
         return _decide(run, "skipped", f"{run.failed} item(s) failed: the scan is not error-free")
     if run.fetched == 0:
         return _decide(run, "skipped", "the scan returned no item")
-    absent_sets, active_total, absent_total = [], 0, 0
+    absent_sets, active_total = [], 0
     for stream in streams:
         active = Course.objects.filter(
             integration=run.integration, kind=stream.kind, status=Course.Status.ACTIVE
         )
-        absent = active.filter(
-            unlisted_by_ledger(run=run, stream=stream.name, model=Course, field="external_id")
+        absent_sets.append(
+            active.filter(
+                unlisted_by_ledger(run=run, stream=stream.name, model=Course, field="external_id")
+            ).order_by()
         )
         active_total += active.count()
-        absent_total += absent.count()
-        absent_sets.append(absent)
     share = settings.SYNC_ARCHIVE_MAX_SHARE
-    if absent_total and absent_total > share * active_total:
+    # At most `cap` ids may be archived: fetch one more to know, never the whole catalog.
+    cap = math.floor(share * active_total)
+    to_archive: list[int] = []
+    for absent in absent_sets:
+        to_archive += absent.values_list("id", flat=True)[: cap + 1 - len(to_archive)]
+    if len(to_archive) > cap:
+        absent_total = sum(absent.count() for absent in absent_sets)  # for the message only
         return _decide(
             run,
             "skipped",
             f"{absent_total} of {active_total} items would be archived, more than "
             f"{share:.0%} (SYNC_ARCHIVE_MAX_SHARE): nothing archived",
         )
-    to_archive = [pk for absent in absent_sets for pk in absent.values_list("id", flat=True)]
     _archive(run=run, ids=to_archive)
     return _decide(run, "applied", f"{len(to_archive)} item(s) absent from a complete scan")
 

@@ -25,7 +25,7 @@ from integrations.models import PlatformConnection, PlatformLedgerItem, Platform
 from lmsbridge.catalog.models import Attempt, Group
 
 from ..base import PlatformNotFound, PlatformRejected
-from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent
+from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent, push_plan
 from ..runs import run_record_error
 from .client import LearnUponClient
 from .mapping import completion_fields, enrollment_is_complete, fingerprint
@@ -184,18 +184,11 @@ def push_completions(
 ) -> dict[str, int]:
     """Push (or, dry, list) the completions; returns the counts by outcome."""
     pusher = CompletionPusher(run, client) if client is not None else None
-    counts = {"unchanged": 0, "pending": 0, "planned": 0}
-    for step in plan_completions(connection=connection):
-        if isinstance(step, str):
-            counts[step] += 1
-            continue
-        counts["planned"] += 1
-        if dry_run or pusher is None:
-            plan.append(step.describe())
-            continue
-        pusher.push(step)
-        if on_item:
-            on_item()
-    if pusher is not None:
-        counts.update(pusher.counts)
-    return counts
+    return push_plan(
+        plan_completions(connection=connection),
+        pusher,
+        counts={"unchanged": 0, "pending": 0, "planned": 0},
+        dry_run=dry_run,
+        plan=plan,
+        on_item=on_item,
+    )

@@ -20,7 +20,7 @@ from integrations.models import PlatformConnection, PlatformLedgerItem, Platform
 from lmsbridge.catalog.models import Course
 
 from ..base import PlatformNotFound, PlatformRejected
-from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent
+from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent, push_plan
 from ..runs import run_record_error
 from .client import LearnUponClient
 from .mapping import CourseSnapshot, course_fields, fingerprint, reference_code
@@ -237,18 +237,12 @@ def push_courses(
 ) -> dict[str, int]:
     """Push (or, dry, list) what the catalog needs; returns the counts by step."""
     pusher = CoursePusher(run, connection, client) if client is not None else None
-    counts = {"unchanged": 0, "planned": 0}
-    for step in plan_courses(connection=connection):
-        if step is None:
-            counts["unchanged"] += 1
-            continue
-        counts["planned"] += 1
-        if dry_run or pusher is None:
-            plan.append(step.describe())
-            continue
-        pusher.push(step)
-        if on_item:
-            on_item()
-    if pusher is not None:
-        counts.update(pusher.counts)
-    return counts
+    steps = ("unchanged" if step is None else step for step in plan_courses(connection=connection))
+    return push_plan(
+        steps,
+        pusher,
+        counts={"unchanged": 0, "planned": 0},
+        dry_run=dry_run,
+        plan=plan,
+        on_item=on_item,
+    )
