@@ -8,8 +8,8 @@ implementation would do, so the ratio it shows is a lower bound.
 
 from __future__ import annotations
 
+from integrations.core.records import MappingError
 from integrations.providers.udemy import provider
-from integrations.records import MappingError
 from lmsbridge.catalog.models import Course, Tag
 
 FIELDS = (

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
+from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS
 from lmsbridge.catalog.models import Group
 
 from .models import AuditEntry, Integration, SyncError, SyncRun
-from .registry import PROVIDER_CHOICES, PROVIDERS
 
 AUDIT_LIMIT = 25
 CHART_RUNS = 30

@@ -187,6 +187,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Groups, learners, Udemy integrations, synced catalog, statistics, sync runs.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Syncs and platform runs share one set of statuses (integrations.core.models.RunStatus).
+    "ENUM_NAME_OVERRIDES": {"RunStatusEnum": "integrations.core.models.RunStatus"},
 }
 
 # --- Celery -----------------------------------------------------------------------------------

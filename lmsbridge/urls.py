@@ -1,8 +1,26 @@
+"""The site's URLs: the one place where the apps' pages and API routes are put together."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+
+from integrations.api import urls as integrations_api
+from integrations.web import urls as integrations_web
+from lmsbridge.api.docs import api_docs
+from lmsbridge.api.errors import api_not_found
+from lmsbridge.catalog.api import urls as catalog_api
 
 from . import views
+
+api_urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", api_docs, name="docs"),
+    *catalog_api.urlpatterns,
+    *integrations_api.urlpatterns,
+    # Last: any other URL under /api/v1/ answers a JSON 404, not Django's HTML page.
+    re_path(r"^(?P<path>[\s\S]*)$", api_not_found),  # [\s\S]: a newline in the path too
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,10 +28,13 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    # Platform endpoints first: integrations.api.urls ends with a JSON catch-all 404.
-    path("api/v1/", include("integrations.platform_api_urls")),
-    path("api/v1/", include("integrations.api.urls")),
-    path("groups/<slug:slug>/settings/platform/", include("integrations.platform_urls")),
+    # Platform endpoints before the API's JSON catch-all 404.
+    path("api/v1/", include((integrations_api.platform_urlpatterns, "platform_api"))),
+    path("api/v1/", include((api_urlpatterns, "api"))),
+    path(
+        "groups/<slug:slug>/settings/platform/",
+        include((integrations_web.platform_urlpatterns, "platforms")),
+    ),
     path("catalog/", include("lmsbridge.catalog.urls")),
-    path("groups/<slug:slug>/", include("integrations.urls")),
+    path("groups/<slug:slug>/", include(integrations_web)),
 ]

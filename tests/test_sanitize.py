@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from integrations.sanitize import LINK_REL, sanitize_html, scrub_text
+from integrations.core.sanitize import LINK_REL, sanitize_html, scrub_text
 
 REL = f'rel="{LINK_REL}"'
 

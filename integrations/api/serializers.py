@@ -20,10 +20,7 @@ from integrations.providers.udemy.client import (
     UdemyCredentials,
     build_base_url,
 )
-from lmsbridge.catalog.models import Course, Group, Learner
-from lmsbridge.catalog.selectors import group_list_administered
-
-from .fields import (
+from lmsbridge.api.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictEmailField,
@@ -31,6 +28,8 @@ from .fields import (
     StrictSlugField,
     UtcDateTimeField,
 )
+from lmsbridge.catalog.models import Course, Group, Learner
+from lmsbridge.catalog.selectors import group_list_administered
 
 NOT_YOUR_GROUP = "No group '{value}' among the groups you administer."
 TOP_LEVEL_FOR_SUPERUSERS = (

@@ -128,7 +128,7 @@ class DirectorySource:
     """How the directory import reads one platform: raw pages and pure mappers.
 
     `members(group_remote_id)` lists one group's users; mappers raise
-    `integrations.records.MappingError` for a bad item (recorded, the import goes on).
+    `integrations.core.records.MappingError` for a bad item (recorded, the import goes on).
     """
 
     groups: Callable[[], Pages]

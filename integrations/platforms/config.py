@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import PLATFORMS, platform_module
+from integrations.core.registry import PLATFORMS, platform_module
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "learnupon": ("learnupon_portal", "learnupon_username"),

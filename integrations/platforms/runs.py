@@ -1,46 +1,12 @@
-"""PlatformRun bookkeeping (shared with SyncRun: `integrations/services/runs.py`) and the
-per-connection lease.
-
-The lease is the Udemy one (`integrations/services/lease.py`) for connections: one conditional
-`UPDATE … WHERE holder = me OR expires_at < now`, atomic on SQLite (where `select_for_update` is
-a no-op) and PostgreSQL alike; the holder names one execution of the run.
-"""
+"""What a PlatformRun records beyond the core bookkeeping (`integrations.core.runs`): counts per
+stream and the client's write requests and rate-limit waits."""
 
 from __future__ import annotations
 
 from django.db.models import F
 
-from integrations.models import PlatformConnection, PlatformLease, PlatformRun
-from integrations.services import lease
-from integrations.services.runs import (  # noqa: F401 - the bookkeeping of both run models
-    EXCERPT_LIMIT,
-    run_add_counts,
-    run_finish,
-    run_record_error,
-    run_skip,
-    run_start,
-)
-
-# --------------------------------------------------------------------------- lease
-
-
-def lease_acquire(*, connection: PlatformConnection, kind: str, holder: str) -> bool:
-    return lease.acquire(PlatformLease, connection=connection, kind=kind, holder=holder)
-
-
-def lease_holder(*, connection: PlatformConnection, kind: str) -> tuple[str, float]:
-    return lease.current(PlatformLease, connection=connection, kind=kind)
-
-
-def lease_renew(*, connection: PlatformConnection, kind: str, holder: str) -> bool:
-    return lease.renew(PlatformLease, connection=connection, kind=kind, holder=holder)
-
-
-def lease_release(*, connection: PlatformConnection, kind: str, holder: str) -> None:
-    lease.release(PlatformLease, connection=connection, kind=kind, holder=holder)
-
-
-# --------------------------------------------------------------------------- runs
+from integrations.core.runs import run_add_counts
+from integrations.models import PlatformRun
 
 
 def run_set_details(*, run: PlatformRun, stream: str, **counts: int) -> None:
@@ -67,11 +33,3 @@ def run_record_client(*, run: PlatformRun, client) -> None:
             waits=before.get("waits", 0) + len(waits),
             seconds=round(run.waited_seconds, 3),
         )
-
-
-def outcome_status(*, run: PlatformRun, complete: bool) -> str:
-    if not complete and run.fetched == 0 and run.created == 0 and run.updated == 0:
-        return PlatformRun.Status.FAILED
-    if run.failed or not complete:
-        return PlatformRun.Status.PARTIAL
-    return PlatformRun.Status.SUCCEEDED

@@ -24,7 +24,7 @@ class Stream:
 
     `name` keys the checkpoint (`SyncRun.checkpoint[name]` = last committed page), `kind` is the
     `Course.Kind` the records become (content streams only), `map_item` turns a raw item into a
-    record or raises `integrations.records.MappingError`.
+    record or raises `integrations.core.records.MappingError`.
     """
 
     name: str

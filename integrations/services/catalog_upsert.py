@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from integrations.records import CourseRecord
+from integrations.core.records import CourseRecord
 from lmsbridge.catalog.models import Course, Tag
 
 MODEL_FIELDS = {

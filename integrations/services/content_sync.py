@@ -9,6 +9,7 @@ from functools import partial
 from django.conf import settings
 from django.utils import timezone
 
+from integrations.core.runs import run_add_counts
 from integrations.models import Integration, SyncRun
 from integrations.providers.base import Stream
 from lmsbridge.catalog.models import Course
@@ -16,7 +17,6 @@ from lmsbridge.catalog.models import Course
 from .catalog_upsert import courses_upsert_page
 from .paging import run_stream, unlisted_by_ledger
 from .planner import PlannerStatistics, refreshing
-from .runs import run_add_counts
 
 ARCHIVE_CHUNK = 500
 

@@ -11,11 +11,10 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Model
 from django.db.models.expressions import RawSQL
 
+from integrations.core.records import MappingError
+from integrations.core.runs import EXCERPT_LIMIT, run_add_counts
 from integrations.models import SyncError, SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
-from integrations.records import MappingError
-
-from .runs import EXCERPT_LIMIT, run_add_counts
 
 T = TypeVar("T")
 PREFETCH_DEPTH = 2

@@ -16,6 +16,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from integrations.core.audit import audit_record
+from integrations.core.execute import run_enqueue
+from integrations.core.registry import PLATFORMS, platform_module
+from integrations.core.runs import run_skip
 from integrations.models import (
     Integration,
     PlatformAuditEntry,
@@ -23,12 +27,9 @@ from integrations.models import (
     PlatformRun,
 )
 from integrations.platforms.base import CredentialCheck
-from integrations.platforms.execute import RescheduleRun, platform_run_execute
-from integrations.platforms.registry import PLATFORMS, platform_module
-from integrations.platforms.runs import run_skip
+from integrations.platforms.execute import platform_run_execute
 
 __all__ = [
-    "RescheduleRun",
     "connection_for_group",
     "connection_get_or_new",
     "connection_test",
@@ -55,17 +56,8 @@ EDITABLE_FIELDS = (
 )
 # Changing one of these means the last "Test connection" no longer vouches for the settings.
 CONNECTIVITY_FIELDS = frozenset(EDITABLE_FIELDS) - {"push_after_sync"}
-BUSY = (PlatformRun.Status.QUEUED, PlatformRun.Status.RUNNING)
-
-
-def audit(*, connection: PlatformConnection, actor, action: str, fields=(), detail: str = ""):
-    return PlatformAuditEntry.objects.create(
-        connection=connection,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        action=action,
-        fields=sorted(fields),
-        detail=detail[:500],
-    )
+BUSY = PlatformRun.BUSY
+RUN_PLATFORM_TASK = "integrations.platform_tasks.run_platform"  # stable name (tasks/platforms.py)
 
 
 # --------------------------------------------------------------------------- settings
@@ -105,7 +97,9 @@ def connection_update(*, connection: PlatformConnection, actor, data: dict[str, 
         connection.status_message = "Settings changed: test the connection again."
     if changed or connection.pk is None:
         connection.save()
-        audit(connection=connection, actor=actor, action="update", fields=changed)
+        audit_record(
+            PlatformAuditEntry, connection=connection, actor=actor, action="update", fields=changed
+        )
     return changed
 
 
@@ -120,7 +114,9 @@ def connection_test(*, connection: PlatformConnection, actor) -> CredentialCheck
         connection.status = PlatformConnection.Status.ERROR
         connection.status_message = check.message[:500]
     connection.save(update_fields=["last_tested_at", "status", "status_message", "updated_at"])
-    audit(connection=connection, actor=actor, action="test", detail=check.verdict)
+    audit_record(
+        PlatformAuditEntry, connection=connection, actor=actor, action="test", detail=check.verdict
+    )
     return check
 
 
@@ -155,7 +151,13 @@ def platform_run_request(
         )
         if trigger in (PlatformRun.Trigger.MANUAL, PlatformRun.Trigger.API):
             action = f"{kind}_dry_run" if dry_run else kind
-            audit(connection=connection, actor=user, action=action, detail=f"run {run.pk}")
+            audit_record(
+                PlatformAuditEntry,
+                connection=connection,
+                actor=user,
+                action=action,
+                detail=f"run {run.pk}",
+            )
         if not dry_run:
             if _busy(connection, kind, run, trigger):
                 label = run.get_kind_display().lower()
@@ -182,9 +184,7 @@ def _busy(connection: PlatformConnection, kind: str, run: PlatformRun, trigger: 
 
 
 def _enqueue(run: PlatformRun, countdown: float | None = None) -> None:
-    from integrations.platform_tasks import run_platform
-
-    run_platform.apply_async(args=[run.pk], task_id=run.task_id or None, countdown=countdown)
+    run_enqueue(task_name=RUN_PLATFORM_TASK, run=run, countdown=countdown)
 
 
 def platform_import_scheduled(*, today: date) -> list[PlatformRun]:
@@ -231,3 +231,9 @@ def platform_push_after_sync(integration_id: int) -> PlatformRun | None:
     except Exception:
         logger.exception("could not queue the platform push after integration %s", integration_id)
         return None
+
+
+def push_after_sync_receiver(*, sender, run, **kwargs) -> None:
+    """`core.events.run_completed` receiver for Udemy syncs (connected in `IntegrationsConfig`):
+    a finished sync is followed by the push of its group's platform connection, if any."""
+    platform_push_after_sync(run.integration_id)

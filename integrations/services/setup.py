@@ -8,10 +8,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import Integration, SyncRun
-from integrations.registry import provider_module
-
-from .audit import audit_record
+from integrations.core.audit import audit_record
+from integrations.core.registry import provider_module
+from integrations.models import AuditEntry, Integration, SyncRun
 
 SECRET_FIELDS = {"client_secret"}
 EDITABLE_FIELDS = (
@@ -53,7 +52,9 @@ def integration_update(*, integration: Integration, actor, data: dict[str, Any])
         integration.owner = actor
     if changed or integration.pk is None:
         integration.save()
-        audit_record(integration=integration, actor=actor, action="update", fields=changed)
+        audit_record(
+            AuditEntry, integration=integration, actor=actor, action="update", fields=changed
+        )
     return changed
 
 
@@ -67,7 +68,11 @@ def integration_activate(*, integration: Integration, actor) -> ActivationResult
     check = provider_module(integration.provider).check_credentials(integration)
     if not check.ok:
         audit_record(
-            integration=integration, actor=actor, action="activation_failed", detail=check.verdict
+            AuditEntry,
+            integration=integration,
+            actor=actor,
+            action="activation_failed",
+            detail=check.verdict,
         )
         return ActivationResult(False, check.message, integration)
     with transaction.atomic():
@@ -77,7 +82,7 @@ def integration_activate(*, integration: Integration, actor) -> ActivationResult
         if actor is not None and actor.is_authenticated:
             integration.owner = integration.owner or actor
         integration.save()
-        audit_record(integration=integration, actor=actor, action="activate")
+        audit_record(AuditEntry, integration=integration, actor=actor, action="activate")
     return ActivationResult(True, "The integration is active.", integration)
 
 
@@ -92,5 +97,5 @@ def integration_deactivate(*, integration: Integration, actor) -> Integration:
             error_summary="Skipped: the integration was deactivated.",
             finished_at=timezone.now(),
         )
-        audit_record(integration=integration, actor=actor, action="deactivate")
+        audit_record(AuditEntry, integration=integration, actor=actor, action="deactivate")
     return integration

@@ -20,9 +20,9 @@ from functools import partial
 
 from django.db.models.functions import Lower
 
+from integrations.core.records import StatRecord
 from integrations.models import Integration, PendingStatistic, SyncRun
 from integrations.providers.base import Stream
-from integrations.records import StatRecord
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
 from .paging import run_stream

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from integrations.charts import activity_chart
+from lmsbridge.charts import activity_chart
 
 from .models import Attempt, Course, Learner
 from .selectors import (

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from integrations.charts import activity_chart, run_history_chart
 from integrations.models import SyncRun
+from lmsbridge.charts import activity_chart, run_history_chart
 
 
 def run(pk: int, seconds: float | None, fetched: int = 0) -> SyncRun:

@@ -208,12 +208,13 @@ def test_two_triggers_give_one_run_and_one_skipped(make_udemy_sandbox, make_inte
 def test_a_run_holding_the_lease_makes_a_concurrent_execution_skip(
     make_udemy_sandbox, make_integration
 ):
-    from integrations.services.lease import lease_acquire
+    from integrations.core.lease import acquire
+    from integrations.models import SyncLease
     from integrations.services.sync import sync_execute
 
     sandbox = make_udemy_sandbox(courses=10, paths=0, learners=1)
     integration = make_integration(sandbox)
-    assert lease_acquire(integration=integration, kind="content", holder="run:other")
+    assert acquire(SyncLease, integration=integration, kind="content", holder="run:other")
     run = SyncRun.objects.create(integration=integration, kind="content", trigger="manual")
     run = sync_execute(run_id=run.pk)
     assert run.status == SyncRun.Status.SKIPPED

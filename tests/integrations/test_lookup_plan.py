@@ -17,7 +17,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from integrations.records import CourseRecord
+from integrations.core.records import CourseRecord
 from integrations.services.catalog_upsert import courses_upsert_page
 from integrations.services.planner import PlannerStatistics
 from integrations.services.stats_sync import _course_ids

@@ -7,7 +7,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from integrations import crypto
+from integrations.core import crypto
 from integrations.models import Integration
 from tests.factories import IntegrationFactory
 

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from integrations.core.records import StatRecord
 from integrations.models import PendingStatistic, SyncError, SyncRun
-from integrations.records import StatRecord
 from integrations.services.stats_sync import attempts_apply
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.services import attempt_launch

@@ -10,10 +10,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from integrations.models import Integration, SyncRun
+from integrations.core.execute import Reschedule
+from integrations.core.lease import acquire
+from integrations.models import Integration, SyncLease, SyncRun
 from integrations.services import sync as sync_service
-from integrations.services.lease import lease_acquire
-from integrations.services.sync import RescheduleSync, sync_execute, sync_request_scheduled
+from integrations.services.sync import sync_execute, sync_request_scheduled
 from lmsbridge.catalog.models import Course
 from tests.factories import IntegrationFactory, SyncRunFactory
 
@@ -50,7 +51,7 @@ def test_a_long_retry_after_reschedules_the_run_and_it_resumes(
     integration = make_integration(sandbox)
     run = SyncRun.objects.create(integration=integration, kind="content", trigger="manual")
     sandbox.fail(path_contains="page=2", status=429, retry_after=600, times=1)
-    with pytest.raises(RescheduleSync) as excinfo:
+    with pytest.raises(Reschedule) as excinfo:
         sync_execute(run_id=run.pk)
     assert excinfo.value.countdown == 600  # the task retries itself later; no worker blocked
     run.refresh_from_db()
@@ -66,9 +67,9 @@ def test_a_long_retry_after_reschedules_the_run_and_it_resumes(
 def test_the_statistics_sync_waits_for_a_running_content_sync(make_udemy_sandbox, make_integration):
     sandbox = make_udemy_sandbox(courses=10, paths=0, learners=2)
     integration = make_integration(sandbox)
-    assert lease_acquire(integration=integration, kind="content", holder="run:content")
+    assert acquire(SyncLease, integration=integration, kind="content", holder="run:content")
     run = SyncRun.objects.create(integration=integration, kind="stats", trigger="schedule")
-    with pytest.raises(RescheduleSync):
+    with pytest.raises(Reschedule):
         sync_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == SyncRun.Status.QUEUED

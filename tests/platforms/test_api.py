@@ -10,7 +10,7 @@ from tests.factories import CourseFactory, IntegrationFactory
 
 from .conftest import LU_SECRET
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.platforms.urls")]
+pytestmark = [pytest.mark.django_db]
 
 BASE = "/api/v1/groups/{slug}/platform/"
 

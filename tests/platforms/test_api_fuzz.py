@@ -29,7 +29,7 @@ from tests.factories import CourseFactory, IntegrationFactory
 
 from .conftest import LU_SECRET, assert_no_secret
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.urls("tests.platforms.urls")]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 CHECKS = [
     not_a_server_error,

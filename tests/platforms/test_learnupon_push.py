@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from integrations.core.execute import Reschedule
 from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
-from integrations.platforms.execute import RescheduleRun, platform_run_execute
+from integrations.platforms.execute import platform_run_execute
 from lmsbridge.catalog.models import Attempt, Course, Learner, Tag
 from tests.factories import AttemptFactory, CourseFactory, IntegrationFactory
 
@@ -214,7 +215,7 @@ def test_a_long_retry_after_reschedules_the_run(lu, connection, run_platform, se
     make_courses(connection, 3)
     lu.fail(path_contains="courses", method="POST", status=429, retry_after=600)
     run = PlatformRun.objects.create(connection=connection, kind="push", trigger="manual")
-    with pytest.raises(RescheduleRun) as caught:
+    with pytest.raises(Reschedule) as caught:
         platform_run_execute(run_id=run.pk)
     assert caught.value.countdown == 600
     run.refresh_from_db()

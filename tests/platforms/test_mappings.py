@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from integrations.core.records import MappingError
 from integrations.platforms.base import RemoteGroup
 from integrations.platforms.coursebase import mapping as cb
 from integrations.platforms.directory.groups import _parents_first
 from integrations.platforms.learnupon import mapping as lu
-from integrations.records import MappingError
 
 # --------------------------------------------------------------------------- LearnUpon
 

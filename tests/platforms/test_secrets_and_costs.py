@@ -9,8 +9,8 @@ import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
-from integrations.models import PlatformError, PlatformLedgerItem, PlatformRun
-from integrations.platforms.runs import lease_acquire
+from integrations.core.lease import acquire
+from integrations.models import PlatformError, PlatformLease, PlatformLedgerItem, PlatformRun
 from tests.factories import CourseFactory, IntegrationFactory
 
 from .conftest import CB_SECRET, LU_SECRET, assert_no_secret
@@ -76,7 +76,7 @@ def test_two_imports_of_one_connection_never_run_at_once(
     learnupon_sandbox, make_connection, run_platform
 ):
     connection = make_connection(learnupon_sandbox)
-    lease_acquire(connection=connection, kind="directory", holder="run:elsewhere")
+    acquire(PlatformLease, connection=connection, kind="directory", holder="run:elsewhere")
     run = run_platform(connection)
     assert run.status == PlatformRun.Status.SKIPPED
     assert "already running" in run.error_summary

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from integrations.models import PlatformAuditEntry, PlatformConnection, PlatformRun
+from integrations.models import PlatformAuditEntry, PlatformConnection, PlatformLease, PlatformRun
 from integrations.schedules import ensure_default_schedules
 from integrations.services.platforms import (
     connection_get_or_new,
@@ -180,7 +180,7 @@ def test_the_hook_never_raises(monkeypatch, learnupon_sandbox, make_connection, 
 
 
 def test_the_task_runs_and_reschedules(learnupon_sandbox, make_connection, caplog):
-    from integrations.platform_tasks import run_platform
+    from integrations.tasks.platforms import run_platform
 
     connection = make_connection(learnupon_sandbox)
     run = PlatformRun.objects.create(connection=connection, kind="directory", trigger="manual")
@@ -195,13 +195,14 @@ def test_the_task_runs_and_reschedules(learnupon_sandbox, make_connection, caplo
 
 
 def test_a_sync_triggered_push_waits_for_the_running_one(learnupon_sandbox, make_connection):
-    from integrations.platforms.execute import RescheduleRun, platform_run_execute
-    from integrations.platforms.runs import lease_acquire
+    from integrations.core.execute import Reschedule
+    from integrations.core.lease import acquire
+    from integrations.platforms.execute import platform_run_execute
 
     connection = make_connection(learnupon_sandbox)
-    lease_acquire(connection=connection, kind="push", holder="run:other")
+    acquire(PlatformLease, connection=connection, kind="push", holder="run:other")
     run = PlatformRun.objects.create(connection=connection, kind="push", trigger="sync")
-    with pytest.raises(RescheduleRun):
+    with pytest.raises(Reschedule):
         platform_run_execute(run_id=run.pk)
     manual = PlatformRun.objects.create(connection=connection, kind="push", trigger="manual")
     assert platform_run_execute(run_id=manual.pk).status == PlatformRun.Status.SKIPPED
@@ -212,15 +213,15 @@ def test_a_second_delivery_of_an_executing_run_waits_instead_of_skipping(
 ):
     """The lease holder names one execution: a redelivered run finding its own earlier execution
     (alive, or dead on another host before the lease expired) is rescheduled, never skipped."""
-    from integrations.platforms.execute import RescheduleRun, platform_run_execute
-    from integrations.platforms.runs import lease_acquire
-    from integrations.services.lease import execution_holder
+    from integrations.core.execute import Reschedule
+    from integrations.core.lease import acquire, execution_holder
+    from integrations.platforms.execute import platform_run_execute
 
     connection = make_connection(learnupon_sandbox)
     run = PlatformRun.objects.create(connection=connection, kind="directory", trigger="manual")
     elsewhere = f"run:{run.pk}:another-host:4242:0badc0de"
-    assert lease_acquire(connection=connection, kind="directory", holder=elsewhere)
-    with pytest.raises(RescheduleRun) as waited:
+    assert acquire(PlatformLease, connection=connection, kind="directory", holder=elsewhere)
+    with pytest.raises(Reschedule) as waited:
         platform_run_execute(run_id=run.pk)
     assert 5 <= waited.value.countdown <= 60
     run.refresh_from_db()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from integrations.core.records import CourseRecord, MappingError, StatRecord
 from integrations.providers.udemy.mapping import (
     PATH_TITLE_PREFIX,
     map_activity,
@@ -23,7 +24,6 @@ from integrations.providers.udemy.mapping import (
     pick_image,
     pick_video,
 )
-from integrations.records import CourseRecord, MappingError, StatRecord
 
 # --------------------------------------------------------------------------- builders
 

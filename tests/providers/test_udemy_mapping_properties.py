@@ -19,6 +19,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from integrations.core.records import CourseRecord, MappingError, StatRecord
 from integrations.providers.udemy.mapping import (
     MAX_MINUTES,
     MAX_TITLE,
@@ -28,7 +29,6 @@ from integrations.providers.udemy.mapping import (
     map_learning_path,
     normalize_lang,
 )
-from integrations.records import CourseRecord, MappingError, StatRecord
 
 CATEGORIES = {"invalid_item", "invalid_date", "invalid_value"}
 PROPERTY_SETTINGS = settings(

@@ -24,7 +24,7 @@ from django.core import mail, serializers
 from django.test import Client
 from django.urls import reverse
 
-from integrations.fields import EncryptedTextField
+from integrations.core.fields import EncryptedTextField
 from integrations.models import AuditEntry, Integration, SyncError, SyncRun
 from integrations.services.sync import sync_request
 from integrations.tasks import run_sync
@@ -237,7 +237,7 @@ def crashing_setup(monkeypatch) -> None:
     def crash(**kwargs):
         raise RuntimeError("the database fell over while saving the integration")
 
-    monkeypatch.setattr("integrations.views.integration_update", crash)
+    monkeypatch.setattr("integrations.web.integrations.integration_update", crash)
 
 
 @pytest.mark.django_db

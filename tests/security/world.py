@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from django.test import Client
 from django.urls import reverse
 
+from integrations.core.registry import PROVIDERS
 from integrations.models import Integration, PlatformConnection, PlatformRun, SyncError, SyncRun
-from integrations.registry import PROVIDERS
 from lmsbridge.catalog.models import Group
 from tests.factories import (
     AttemptFactory,

@@ -11,8 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from integrations import crypto
-from integrations.fields import EncryptedTextField
+from integrations.core import crypto
+from integrations.core.fields import EncryptedTextField
 
 
 class Command(BaseCommand):

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from integrations.core.execute import Reschedule
 from integrations.models import Integration, SyncRun
-from integrations.services.sync import RescheduleSync, sync_execute, sync_request_foreground
+from integrations.services.sync import sync_execute, sync_request_foreground
 
 
 class Command(BaseCommand):
@@ -28,7 +29,7 @@ class Command(BaseCommand):
             raise CommandError(run.error_summary)
         try:
             run = sync_execute(run_id=run.pk, progress=self._progress)
-        except RescheduleSync as exc:
+        except Reschedule as exc:
             raise CommandError(f"Run {run.pk} must continue later: {exc.reason}") from exc
         self.stdout.write("")
         if json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from integrations.records import MappingError
+from integrations.core.records import MappingError
 
 from ..base import RemoteGroup, RemoteMember, RemoteUser
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from integrations.core.records import MappingError
+from integrations.core.runs import EXCERPT_LIMIT, run_add_counts
 from integrations.models import PlatformDirectoryLink, PlatformError, PlatformRun
-from integrations.records import MappingError
-
-from ..runs import EXCERPT_LIMIT, run_add_counts
 
 Link = PlatformDirectoryLink
 OnPage = Callable[[], None] | None

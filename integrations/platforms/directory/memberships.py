@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from integrations.core.runs import run_add_counts, run_record_error
 from integrations.models import PlatformConnection, PlatformRun
 from lmsbridge.catalog.models import Learner, Membership
 
 from ..base import DirectorySource, PlatformNotFound
-from ..runs import run_add_counts, run_record_error, run_set_details
+from ..runs import run_set_details
 from .common import Link, OnPage, Tally, mapped
 
 

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from integrations.core.runs import run_add_counts
 from integrations.models import PlatformConnection, PlatformDirectoryLink, PlatformRun
 from lmsbridge.catalog.models import Learner
 
 from ..base import DirectorySource, RemoteUser
-from ..runs import run_add_counts, run_set_details
+from ..runs import run_set_details
 from .common import Link, OnPage, Tally, mapped
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from integrations.records import MappingError
+from integrations.core.records import MappingError
 
 from ..base import RemoteGroup, RemoteMember, RemoteUser
 

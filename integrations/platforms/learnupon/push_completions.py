@@ -21,12 +21,12 @@ from typing import Any
 
 from django.db.models import Max, Q
 
+from integrations.core.runs import run_record_error
 from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
 from lmsbridge.catalog.models import Attempt, Group
 
 from ..base import PlatformNotFound, PlatformRejected
 from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent, push_plan
-from ..runs import run_record_error
 from .client import LearnUponClient
 from .mapping import completion_fields, enrollment_is_complete, fingerprint
 

@@ -16,12 +16,12 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrations.core.runs import run_record_error
 from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
 from lmsbridge.catalog.models import Course
 
 from ..base import PlatformNotFound, PlatformRejected
 from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent, push_plan
-from ..runs import run_record_error
 from .client import LearnUponClient
 from .mapping import CourseSnapshot, course_fields, fingerprint, reference_code
 

@@ -21,8 +21,8 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
-from integrations.records import CourseRecord, MappingError, StatRecord
-from integrations.sanitize import sanitize_html, scrub_text
+from integrations.core.records import CourseRecord, MappingError, StatRecord
+from integrations.core.sanitize import sanitize_html, scrub_text
 
 from .payloads import (
     DATE_FIELDS,

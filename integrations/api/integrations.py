@@ -1,0 +1,152 @@
+"""Settings → Integrations → Udemy of a group: configure, SETUP INTEGRATION, DEACTIVATE, sync."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from integrations.api.selectors import integration_for_group
+from integrations.api.serializers import (
+    IntegrationSerializer,
+    SyncConflictSerializer,
+    SyncRequestSerializer,
+    SyncRunSerializer,
+)
+from integrations.models import Integration, SyncRun
+from integrations.services.setup import (
+    integration_activate,
+    integration_deactivate,
+    integration_get_or_new,
+    integration_update,
+)
+from integrations.services.sync import sync_request
+from lmsbridge.api.errors import Conflict
+from lmsbridge.api.schema import ErrorSerializer
+from lmsbridge.api.views import ApiGenericView, ApiView, administered_group
+
+PROVIDER = "udemy"
+
+
+def _integration(request: Request, slug: str) -> Integration:
+    group = administered_group(request, slug)
+    integration = integration_for_group(group=group, provider=PROVIDER)
+    if integration is None:
+        raise NotFound(f"Udemy is not set up for group '{slug}' yet: PUT its settings first.")
+    return integration
+
+
+class UdemyIntegrationView(ApiGenericView):
+    """The Udemy Business connection of a group. The client secret is write-only."""
+
+    serializer_class = IntegrationSerializer
+
+    def get_object(self) -> Integration:
+        return _integration(self.request, self.kwargs["slug"])
+
+    @extend_schema(summary="The group's Udemy integration (the client secret is never returned)")
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Create or replace the Udemy settings",
+        description="Created inactive; a blank or absent client_secret keeps the stored one. "
+        "Activate with POST .../activate/.",
+        responses={200: IntegrationSerializer, 201: IntegrationSerializer},
+    )
+    def put(self, request: Request, slug: str) -> Response:
+        group = administered_group(request, slug)
+        integration = integration_get_or_new(group=group, provider=PROVIDER)
+        created = integration.pk is None
+        self._save(request, integration)
+        return Response(
+            self.get_serializer(integration).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(summary="Change some Udemy settings")
+    def patch(self, request: Request, slug: str) -> Response:
+        integration = self._save(request, self.get_object(), partial=True)
+        return Response(self.get_serializer(integration).data)
+
+    def _save(
+        self, request: Request, integration: Integration, partial: bool = False
+    ) -> Integration:
+        stored = integration if integration.pk else None  # validate() reads the stored values
+        serializer = self.get_serializer(stored, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        integration_update(
+            integration=integration, actor=request.user, data=serializer.validated_data
+        )
+        return integration
+
+
+class UdemyActivateView(ApiView):
+    """SETUP INTEGRATION: one call to Udemy checks the credentials; if it fails, nothing
+    is activated."""
+
+    @extend_schema(
+        summary="SETUP INTEGRATION: check the credentials with Udemy, then activate",
+        request=None,
+        responses={
+            200: IntegrationSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Udemy refused: nothing activated."),
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        result = integration_activate(integration=_integration(request, slug), actor=request.user)
+        if not result.ok:
+            raise ValidationError({"detail": result.message})
+        return Response(IntegrationSerializer(result.integration).data)
+
+
+class UdemyDeactivateView(ApiView):
+    """DEACTIVATE: the daily syncs stop and queued runs are skipped."""
+
+    @extend_schema(
+        summary="DEACTIVATE: stop the daily syncs (catalog and statistics are kept)",
+        request=None,
+        responses={200: IntegrationSerializer},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        integration = integration_deactivate(
+            integration=_integration(request, slug), actor=request.user
+        )
+        return Response(IntegrationSerializer(integration).data)
+
+
+class UdemySyncView(ApiView):
+    """Queue a content or statistics sync; one run of a kind at a time per integration."""
+
+    @extend_schema(
+        summary="Request a sync now (queued; follow it at /api/v1/sync-runs/{id}/)",
+        request=SyncRequestSerializer,
+        responses={
+            202: SyncRunSerializer,
+            409: OpenApiResponse(
+                SyncConflictSerializer,
+                description="Not active, or a sync of this kind is already running.",
+            ),
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        integration = _integration(request, slug)
+        body = SyncRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not integration.is_active:
+            raise Conflict(
+                f"The integration is {integration.status}: activate it before requesting a sync."
+            )
+        run = sync_request(
+            integration=integration,
+            kind=body.validated_data["kind"],
+            trigger=SyncRun.Trigger.API,
+            user=request.user,
+        )
+        data = SyncRunSerializer(run).data
+        if run.status == SyncRun.Status.SKIPPED:
+            detail = run.error_summary or f"A {run.kind} sync is already running."
+            return Response({"detail": detail, "run": data}, status=status.HTTP_409_CONFLICT)
+        return Response(data, status=status.HTTP_202_ACCEPTED)

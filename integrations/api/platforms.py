@@ -1,0 +1,337 @@
+"""REST API of a group's learning-platform connection (LearnUpon, Coursebase).
+
+Mounted by the lead under /api/v1/ (see `platform_api_urls.py`). Same rules as the rest of the
+API: JSON only, group admins (and superusers) only, 404 for another group's objects, secrets
+write-only (`*_set` booleans say whether one is stored), validation in serializers, writes in
+`integrations.services.platforms`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from integrations.core.registry import PLATFORM_CHOICES, PLATFORMS
+from integrations.models import PlatformConnection, PlatformError, PlatformRun
+from integrations.platforms.config import SECRET, connection_errors
+from integrations.platforms.selectors import (
+    connection_of_group,
+    run_get_for_group,
+    run_list_for_group,
+)
+from integrations.services.platforms import (
+    connection_get_or_new,
+    connection_test,
+    connection_update,
+    platform_run_request,
+)
+from lmsbridge.api.errors import Conflict
+from lmsbridge.api.fields import StrictBooleanField, StrictCharField, UtcDateTimeField
+from lmsbridge.api.schema import ErrorSerializer
+from lmsbridge.api.views import ApiGenericView, ApiView, administered_group
+
+# --------------------------------------------------------------------------- serializers
+
+
+RUN_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Run id.")
+
+
+class PlatformConnectionSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(
+        source="kind", choices=PLATFORM_CHOICES, help_text="learnupon or coursebase."
+    )
+    learnupon_portal = StrictCharField(max_length=63, allow_blank=True, default="")
+    learnupon_username = StrictCharField(max_length=200, allow_blank=True, default="")
+    learnupon_password = StrictCharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Write-only. Blank or absent keeps the stored password.",
+    )
+    learnupon_password_set = serializers.SerializerMethodField()
+    learnupon_owner_id = StrictCharField(
+        max_length=20, allow_blank=True, default="", help_text="Numeric LearnUpon user id."
+    )
+    target_group_id = StrictCharField(
+        max_length=20, allow_blank=True, default="", help_text="Numeric LearnUpon group id."
+    )
+    coursebase_domain = StrictCharField(max_length=253, allow_blank=True, default="")
+    coursebase_token = StrictCharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Write-only. Blank or absent keeps the stored token.",
+    )
+    coursebase_token_set = serializers.SerializerMethodField()
+    base_url = StrictCharField(
+        max_length=300,
+        allow_blank=True,
+        default="",
+        help_text="Optional override; allow-listed hosts only (PLATFORM_ALLOWED_HOSTS).",
+    )
+    push_after_sync = StrictBooleanField(default=True)
+    status = serializers.ChoiceField(choices=PlatformConnection.Status.choices, read_only=True)
+    status_message = serializers.CharField(read_only=True)
+    last_tested_at = UtcDateTimeField(read_only=True, allow_null=True)
+    last_import_at = UtcDateTimeField(read_only=True, allow_null=True)
+    last_push_at = UtcDateTimeField(read_only=True, allow_null=True)
+
+    def get_learnupon_password_set(self, connection: PlatformConnection) -> bool:
+        return bool(connection.learnupon_password)
+
+    def get_coursebase_token_set(self, connection: PlatformConnection) -> bool:
+        return bool(connection.coursebase_token)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        stored = self.instance
+        kind = attrs["kind"]
+        has_secret = bool(stored and stored.pk and getattr(stored, SECRET[kind]))
+        errors = connection_errors(attrs, stored_secret=has_secret)
+        if "kind" in errors:
+            errors["platform"] = errors.pop("kind")
+        if errors:
+            raise ValidationError(errors)
+        return attrs
+
+
+class CredentialCheckSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    verdict = serializers.CharField(help_text="ok, bad_credentials, not_found, unreachable...")
+    message = serializers.CharField()
+    connection = PlatformConnectionSerializer()
+
+
+class PlatformRunCountsSerializer(serializers.Serializer):
+    fetched = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    removed = serializers.IntegerField()
+    deactivated = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    write_requests = serializers.IntegerField()
+
+
+class PlatformRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    group = serializers.CharField(source="connection.group.slug")
+    platform = serializers.ChoiceField(source="connection.kind", choices=PLATFORM_CHOICES)
+    operation = serializers.ChoiceField(
+        source="kind", choices=PlatformRun.Kind.choices, help_text="directory import or push."
+    )
+    trigger = serializers.ChoiceField(choices=PlatformRun.Trigger.choices)
+    status = serializers.ChoiceField(choices=PlatformRun.Status.choices)
+    dry_run = serializers.BooleanField()
+    created_at = UtcDateTimeField()
+    started_at = UtcDateTimeField(allow_null=True)
+    finished_at = UtcDateTimeField(allow_null=True)
+    counts = PlatformRunCountsSerializer(source="*")
+    waited_seconds = serializers.FloatField(help_text="Time the platform's rate limits cost.")
+    details = serializers.DictField(help_text="Counts per stream (groups, users, courses...).")
+    plan = serializers.ListField(
+        child=serializers.DictField(), help_text="Dry run: what a push would send."
+    )
+    errors_count = serializers.SerializerMethodField()
+    error_summary = serializers.CharField()
+
+    def get_errors_count(self, run: PlatformRun) -> int:
+        count = getattr(run, "errors_count", None)
+        return run.errors.count() if count is None else count
+
+
+class PlatformErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlatformError
+        fields = ["external_id", "category", "message"]
+
+
+class PlatformRunDetailSerializer(serializers.Serializer):
+    run = PlatformRunSerializer(source="*")
+    errors = serializers.SerializerMethodField(help_text="The first 200 errors of the run.")
+
+    @extend_schema_field(PlatformErrorSerializer(many=True))
+    def get_errors(self, run: PlatformRun) -> list[dict]:
+        return PlatformErrorSerializer(run.errors.all()[:200], many=True).data
+
+
+class PushRequestSerializer(serializers.Serializer):
+    dry_run = StrictBooleanField(default=False, help_text="List what would be sent; send nothing.")
+
+
+class RunConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    run = PlatformRunSerializer(required=False)
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _connection(request: Request, slug: str) -> PlatformConnection:
+    group = administered_group(request, slug)
+    connection = connection_of_group(group=group)
+    if connection is None:
+        raise NotFound(f"Group '{slug}' has no platform connection yet: PUT its settings first.")
+    return connection
+
+
+class PlatformConnectionView(ApiGenericView):
+    """The learning platform a group is connected to. Secrets are write-only."""
+
+    serializer_class = PlatformConnectionSerializer
+
+    def get_object(self) -> PlatformConnection:
+        # DRF's OPTIONS metadata probes get_object(): the connection is looked up by group.
+        return _connection(self.request, self.kwargs["slug"])
+
+    @extend_schema(summary="The group's platform connection (secrets are never returned)")
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(self.get_serializer(_connection(request, slug)).data)
+
+    @extend_schema(
+        summary="Create or replace the platform connection",
+        description="A change of kind, host, keys or ids sets the status back to inactive: "
+        "POST .../test/ to activate it. Blank or absent secrets keep the stored ones.",
+        responses={200: PlatformConnectionSerializer, 201: PlatformConnectionSerializer},
+    )
+    def put(self, request: Request, slug: str) -> Response:
+        group = administered_group(request, slug)
+        existing = connection_of_group(group=group)
+        connection = existing or connection_get_or_new(group=group)
+        serializer = self.get_serializer(existing, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        connection_update(connection=connection, actor=request.user, data=serializer.validated_data)
+        return Response(
+            self.get_serializer(connection).data,
+            status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,
+        )
+
+
+class PlatformTestView(ApiView):
+    """Test connection: one cheap call with the saved settings; activates on success."""
+
+    @extend_schema(
+        summary="Test the connection (activates it when the platform accepts it)",
+        request=None,
+        responses={200: CredentialCheckSerializer},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        connection = _connection(request, slug)
+        check = connection_test(connection=connection, actor=request.user)
+        data = {"ok": check.ok, "verdict": check.verdict, "message": check.message}
+        data["connection"] = PlatformConnectionSerializer(connection).data
+        return Response(data)
+
+
+def _requested(request: Request, connection: PlatformConnection, kind: str, dry_run: bool):
+    if not dry_run and not connection.is_active:
+        raise Conflict(
+            f"The connection is {connection.status}: test it (POST .../test/) before running it."
+        )
+    run = platform_run_request(
+        connection=connection,
+        kind=kind,
+        trigger=PlatformRun.Trigger.API,
+        user=request.user,
+        dry_run=dry_run,
+    )
+    data = PlatformRunSerializer(run).data
+    if run.status == PlatformRun.Status.SKIPPED:
+        return Response({"detail": run.error_summary, "run": data}, status=status.HTTP_409_CONFLICT)
+    code = status.HTTP_200_OK if dry_run else status.HTTP_202_ACCEPTED
+    return Response(data, status=code)
+
+
+CONFLICT = OpenApiResponse(
+    RunConflictSerializer, description="Not tested yet, or a run of this kind is already running."
+)
+
+
+class PlatformImportView(ApiView):
+    """Import the platform's groups and users now (queued)."""
+
+    @extend_schema(
+        summary="Import the directory now (queued; follow it at .../runs/{id}/)",
+        request=None,
+        responses={202: PlatformRunSerializer, 409: CONFLICT},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        connection = _connection(request, slug)
+        return _requested(request, connection, PlatformRun.Kind.DIRECTORY, dry_run=False)
+
+
+class PlatformPushView(ApiView):
+    """Push the catalog and completions (LearnUpon); `dry_run` lists them, sends nothing."""
+
+    @extend_schema(
+        summary="Push now (queued), or dry run (answered at once with the plan)",
+        request=PushRequestSerializer,
+        responses={
+            200: OpenApiResponse(PlatformRunSerializer, description="Dry run: the plan."),
+            202: PlatformRunSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="This platform takes no push."),
+            409: CONFLICT,
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        connection = _connection(request, slug)
+        body = PushRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not PLATFORMS[connection.kind].push:
+            raise ValidationError(
+                {"detail": f"{connection.get_kind_display()} connections can't receive a push."}
+            )
+        return _requested(
+            request, connection, PlatformRun.Kind.PUSH, dry_run=body.validated_data["dry_run"]
+        )
+
+
+class PlatformRunListView(ApiGenericView):
+    """The group's imports and pushes, newest first."""
+
+    serializer_class = PlatformRunSerializer
+    pagination_class = PageNumberPagination
+
+    def get_queryset(self):
+        group = administered_group(self.request, self.kwargs["slug"])
+        return run_list_for_group(group=group)
+
+    @extend_schema(
+        summary="Platform runs of the group, newest first",
+        responses=PlatformRunSerializer(many=True),
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+
+class PlatformRunDetailView(ApiView):
+    """One platform run with its first 200 errors."""
+
+    @extend_schema(
+        summary="A platform run",
+        parameters=[RUN_ID],
+        responses={200: PlatformRunDetailSerializer},
+    )
+    def get(self, request: Request, slug: str, id: int) -> Response:
+        group = administered_group(request, slug)
+        try:
+            run = run_get_for_group(group=group, run_id=id)
+        except Http404:
+            raise NotFound("No such run among your group's platform runs.") from None
+        return Response(PlatformRunDetailSerializer(run).data)

@@ -1,1 +1,0 @@
-"""REST API v1 views: thin, read through selectors, write through services."""

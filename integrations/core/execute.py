@@ -1,0 +1,225 @@
+"""Executing a run, written once: lease, start, the connector's work, outcome, release.
+
+`RunExecutor` is the template every connector runs through (Udemy syncs, platform imports and
+pushes, any new kind). A subclass names its run and lease models, the error classes of its
+clients, and implements `work()`; everything around it is here:
+
+- one execution per run and (owner, kind): the lease (`core.lease`); a second delivery of the
+  same run while it executes is rescheduled, another run of the same kind is skipped;
+- a long rate limit (`retry_later` error) raises `Reschedule`, which the Celery task turns into
+  `self.retry(countdown=…)`: the worker is freed and the run resumes later;
+- an auth error closes the run as failed and puts the owner (integration, connection) in Error;
+  any other client error, a time limit, a database error or a bug closes the run too: a run
+  never stays "running" because of an exception;
+- a run that went through its work is closed as succeeded or partial, the owner's "last run"
+  timestamp is set, and `run_completed` is sent (whatever follows subscribes to it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from integrations.core import lease
+from integrations.core.events import run_completed
+from integrations.core.models import LeaseBase, RunBase, RunStatus
+from integrations.core.runs import outcome_status, run_finish, run_record_error, run_skip, run_start
+
+logger = logging.getLogger(__name__)
+
+
+class Reschedule(Exception):
+    """The run must continue later (rate limit, or it waits for another run)."""
+
+    def __init__(self, run_id: int, countdown: float, reason: str) -> None:
+        super().__init__(reason)
+        self.run_id, self.countdown, self.reason = run_id, countdown, reason
+
+
+class RunFailed(Exception):
+    """Raised by `work()` to close the run as failed with a message for the admin."""
+
+    def __init__(self, category: str, message: str, excerpt: str = "") -> None:
+        super().__init__(message)
+        self.category, self.message, self.excerpt = category, message, excerpt
+
+
+def reconnect_if_broken() -> None:
+    """After a lost database connection, start the bookkeeping on a fresh one."""
+    if connection.in_atomic_block:
+        return
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        connection.close()
+
+
+class RunExecutor:
+    """The life of one run. Subclasses set the class attributes and implement `work()`."""
+
+    run_model: ClassVar[type[RunBase]]
+    lease_model: ClassVar[type[LeaseBase]]
+    # Client errors: (retry later, with .retry_after), (auth), (any other API error).
+    retry_later_error: ClassVar[type[Exception]]
+    auth_error: ClassVar[type[Exception]]
+    api_error: ClassVar[type[Exception]]
+    # Owner field set when a run of a kind goes through, e.g. {"content": "last_content_sync"}.
+    last_run_fields: ClassVar[dict[str, str]] = {}
+    renew_every: ClassVar[int] = 1  # calls of `renew` between two lease renewals
+    timeout_message: ClassVar[str] = "The run hit its time limit."
+    select_related: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, progress: Callable[[RunBase], None] | None = None) -> None:
+        self.progress = progress
+
+    # ------------------------------------------------------------------ hooks
+
+    def work(self, run: RunBase, renew: Callable[[], None]) -> None:
+        """The connector's part: fetch, map, write. Call `renew()` after each page or item."""
+        raise NotImplementedError
+
+    def prepare(self, run: RunBase) -> None:
+        """Called once the run is loaded, before anything else (e.g. pick the client module)."""
+
+    def uses_lease(self, run: RunBase) -> bool:
+        return True
+
+    def before_work(self, run: RunBase) -> None:
+        """Checks under the lease before the run starts (may raise `Reschedule`)."""
+
+    def when_busy(self, run: RunBase) -> None:
+        """Another run of the same kind holds the lease: by default this one is skipped."""
+        run_skip(run=run, reason=self.busy_reason(run))
+
+    def busy_reason(self, run: RunBase) -> str:
+        return f"Skipped: a {run.get_kind_display().lower()} run is already running."
+
+    def after_work(self, run: RunBase) -> None:
+        """Always called after `work()` (success or failure), e.g. to record client counters."""
+
+    # ------------------------------------------------------------------ template
+
+    def execute(self, *, run_id: int) -> RunBase:
+        """Run (or resume) a run. Never raises for upstream problems: they end up on the run."""
+        run = self.run_model.objects.select_related(*self.select_related).get(pk=run_id)
+        if run.status in self.run_model.FINISHED:
+            return run  # a duplicate delivery of a finished run
+        self.prepare(run)
+        if not self.uses_lease(run):
+            self._run(run, renew=lambda: None)
+            return run
+        scope = {run.OWNER: run.owner, "kind": run.kind}
+        holder = lease.execution_holder(run.pk)
+        if not lease.acquire(self.lease_model, holder=holder, **scope):
+            current, seconds_left = lease.current(self.lease_model, **scope)
+            if lease.holder_run_id(current) == run.pk:
+                # Another delivery of this very run is executing (or its lease has not expired
+                # yet after a crash elsewhere): come back when it can be settled.
+                raise Reschedule(run.pk, max(5, min(seconds_left, 60)), "run already executing")
+            self.when_busy(run)
+            return run
+        calls = 0
+
+        def renew() -> None:
+            nonlocal calls
+            calls += 1
+            if calls % self.renew_every == 0:
+                lease.renew(self.lease_model, holder=holder, **scope)
+            if self.progress:
+                self.progress(run)
+
+        try:
+            self.before_work(run)
+            self._run(run, renew=renew)
+        finally:
+            reconnect_if_broken()
+            lease.release(self.lease_model, holder=holder, **scope)
+        return run
+
+    def _run(self, run: RunBase, *, renew: Callable[[], None]) -> None:
+        run_start(run=run)
+        try:
+            self.work(run, renew)
+        except self.retry_later_error as exc:
+            raise Reschedule(run.pk, exc.retry_after, exc.message) from None
+        except RunFailed as exc:
+            self.fail(run, exc.category, exc.message, exc.excerpt)
+        except self.auth_error as exc:
+            self.fail(run, "auth", exc.message, exc.excerpt, owner_error=True)
+        except self.api_error as exc:
+            self.fail(run, type(exc).__name__, exc.message, exc.excerpt)
+        except SoftTimeLimitExceeded:
+            self.fail(run, "timeout", self.timeout_message, timed_out=True)
+        except DatabaseError as exc:
+            logger.exception("run %s: database error", run.pk)
+            self.fail(run, "database", f"Database error: {type(exc).__name__}")
+        except Exception as exc:
+            # A bug must not leave the run RUNNING forever (every later trigger would be skipped).
+            logger.exception("run %s: unexpected error", run.pk)
+            self.fail(run, "internal", f"Unexpected error: {type(exc).__name__}")
+        else:
+            self.succeed(run)
+        finally:
+            self.after_work(run)
+
+    def succeed(self, run: RunBase) -> None:
+        owner = run.owner
+        updates: dict[str, Any] = {}
+        if field := self.last_run_fields.get(run.kind):
+            updates[field] = timezone.now()
+        if owner.status == owner.Status.ERROR:
+            updates.update(status=owner.Status.ACTIVE, status_message="")
+        if updates:
+            type(owner).objects.filter(pk=owner.pk).update(**updates)
+            for name, value in updates.items():
+                setattr(owner, name, value)
+        run.refresh_from_db()
+        run_finish(run=run, status=outcome_status(run=run, complete=True))
+        run_completed.send(sender=type(run), run=run)
+
+    def fail(
+        self,
+        run: RunBase,
+        category: str,
+        message: str,
+        excerpt: str = "",
+        *,
+        owner_error: bool = False,
+        timed_out: bool = False,
+    ) -> None:
+        """Close the run with a clear error; what was committed before stays committed."""
+        logger.warning("run %s failed: %s: %s", run.pk, category, message)
+        reconnect_if_broken()
+        try:
+            run.refresh_from_db()
+            run_record_error(run=run, category=category, message=message, excerpt=excerpt)
+            if owner_error:
+                owner_model = type(run.owner)
+                owner_model.objects.filter(pk=run.owner_id).update(
+                    status=owner_model.Status.ERROR, status_message=message[:500]
+                )
+            status = RunStatus.TIMED_OUT if timed_out else outcome_status(run=run, complete=False)
+            run_finish(run=run, status=status, summary=message)
+        except DatabaseError:
+            logger.exception("run %s: could not record its failure", run.pk)
+
+
+def run_enqueue(*, task_name: str, run: RunBase, countdown: float | None = None) -> None:
+    """Send `run` to the worker task registered as `task_name`, by name: the code that requests
+    a run never imports the task module that executes it (no import cycle)."""
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:  # debugging: run in-process like `apply_async` would
+        current_app.loader.import_default_modules()
+        current_app.tasks[task_name].apply(args=[run.pk], task_id=run.task_id or None)
+        return
+    current_app.send_task(
+        task_name, args=[run.pk], task_id=run.task_id or None, countdown=countdown
+    )

@@ -1,0 +1,138 @@
+"""The shape every connector's runs share, written once as abstract models.
+
+A concrete run model (`SyncRun` for Udemy syncs, `PlatformRun` for learning-platform imports
+and pushes) adds the foreign key to what it runs for (its *owner*: an `Integration`, a
+`PlatformConnection`), its kinds and triggers, and its own counters. Its errors, its lease and
+its audit entries are concrete subclasses of `RunErrorBase`, `LeaseBase` and `AuditEntryBase`
+with that same foreign key. Abstract models (rather than one table with a kind column) keep each
+side's constraints and indexes on real foreign keys, and leave the existing tables as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Partial"
+    FAILED = "failed", "Failed"
+    TIMED_OUT = "timed_out", "Timed out"
+    SKIPPED = "skipped", "Skipped"
+
+
+class RunBase(models.Model):
+    """One execution: status, timestamps, counters, outcome.
+
+    Subclasses set `OWNER` (the name of their foreign key), `COUNTERS` (the integer fields a run
+    adds to as it goes, see `core.runs.run_add_counts`), a `Kind` and a `Trigger`.
+    """
+
+    OWNER = ""
+    COUNTERS: tuple[str, ...] = ()
+    Status = RunStatus
+    FINISHED = (
+        RunStatus.SUCCEEDED,
+        RunStatus.PARTIAL,
+        RunStatus.FAILED,
+        RunStatus.TIMED_OUT,
+        RunStatus.SKIPPED,
+    )
+    BUSY = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    scheduled_for = models.DateField(
+        null=True, blank=True, help_text="Local date of a scheduled run (one per day and kind)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error_summary = models.TextField(blank=True, default="")
+    task_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def owner(self) -> models.Model:
+        return getattr(self, self.OWNER)
+
+    @property
+    def owner_id(self) -> int:
+        return getattr(self, f"{self.OWNER}_id")
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class RunErrorBase(models.Model):
+    """One bad item of a run (or a run-level failure when `external_id` is empty).
+
+    Subclasses add `run = ForeignKey(<run model>, related_name="errors")`.
+    """
+
+    external_id = models.CharField(max_length=100, blank=True, default="")
+    category = models.CharField(max_length=50)
+    message = models.CharField(max_length=1000)
+    excerpt = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.message[:60]}"
+
+
+class LeaseBase(models.Model):
+    """At most one running execution per (owner, kind): taken by a conditional UPDATE
+    (`core.lease`). Subclasses add the owner's foreign key and a unique (owner, kind)."""
+
+    kind = models.CharField(max_length=20)
+    holder = models.CharField(max_length=64, blank=True, default="")
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"lease {self.kind} until {self.expires_at}"
+
+
+class AuditEntryBase(models.Model):
+    """Who changed or ran what, and when: field names only, never values of secrets.
+
+    Subclasses add the owner's foreign key with `related_name="audit"`."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=30)
+    fields = models.JSONField(default=list, blank=True)
+    detail = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,57 @@
+"""The extension points: one explicit dict per kind of connector, model choices built from them.
+
+Adding a provider = a folder under `integrations/providers/` whose `provider` module exposes
+`make_client`, `check_credentials`, `content_streams` and `stats_stream`, plus one line in
+`PROVIDERS`. Adding a learning platform = a folder under `integrations/platforms/` whose
+`connector` module exposes the functions listed in `integrations/platforms/base.py`, plus one line
+in `PLATFORMS` (model choices come from these dicts: a new kind also needs a choices-only
+migration). The modules are named by strings, so this table imports no connector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    label: str
+    module: str
+
+
+PROVIDERS: dict[str, ProviderInfo] = {
+    "udemy": ProviderInfo("Udemy Business", "integrations.providers.udemy.provider"),
+}
+
+PROVIDER_CHOICES = [(key, info.label) for key, info in PROVIDERS.items()]
+
+
+def provider_module(key: str) -> ModuleType:
+    return import_module(PROVIDERS[key].module)
+
+
+@dataclass(frozen=True)
+class PlatformInfo:
+    label: str
+    module: str
+    directory: bool = True  # can import the group tree and users
+    push: bool = False  # can receive the catalog and completions
+
+
+PLATFORMS: dict[str, PlatformInfo] = {
+    "learnupon": PlatformInfo(
+        "LearnUpon", "integrations.platforms.learnupon.connector", directory=True, push=True
+    ),
+    "coursebase": PlatformInfo(
+        "Coursebase", "integrations.platforms.coursebase.connector", directory=True, push=False
+    ),
+}
+
+PLATFORM_CHOICES = [(key, info.label) for key, info in PLATFORMS.items()]
+
+
+def platform_module(kind: str) -> ModuleType:
+    """The `connector` module of a kind (KeyError for an unknown kind)."""
+    return import_module(PLATFORMS[kind].module)

@@ -1,0 +1,71 @@
+"""Run bookkeeping (start, count, record errors, finish) for every run model built on
+`core.models.RunBase`: `SyncRun` (Udemy syncs), `PlatformRun` (learning-platform connectors)."""
+
+from __future__ import annotations
+
+from django.db.models import F
+from django.utils import timezone
+
+from integrations.core.models import RunBase, RunStatus
+
+Run = RunBase
+
+EXCERPT_LIMIT = 300
+
+
+def run_add_counts(*, run: Run, **counts: int) -> None:
+    """Add to the run's counters in one UPDATE (atomic increments, safe against re-reads)."""
+    deltas = {name: value for name, value in counts.items() if value}
+    if not deltas:
+        return
+    model = type(run)
+    unknown = set(deltas) - set(model.COUNTERS)
+    if unknown:
+        raise ValueError(f"unknown counters {sorted(unknown)}")
+    model.objects.filter(pk=run.pk).update(**{k: F(k) + v for k, v in deltas.items()})
+    for name, value in deltas.items():
+        setattr(run, name, getattr(run, name) + value)
+
+
+def run_start(*, run: Run) -> None:
+    run.status = type(run).Status.RUNNING
+    run.started_at = run.started_at or timezone.now()
+    run.save(update_fields=["status", "started_at"])
+
+
+def run_finish(*, run: Run, status: str, summary: str = "") -> None:
+    run.status = status
+    run.finished_at = timezone.now()
+    if summary:
+        run.error_summary = summary[:2000]
+    run.save(update_fields=["status", "finished_at", "error_summary"])
+
+
+def run_skip(*, run: Run, reason: str) -> None:
+    now = timezone.now()
+    run.status = type(run).Status.SKIPPED
+    run.started_at = run.started_at or now
+    run.finished_at = now
+    run.error_summary = reason
+    run.save(update_fields=["status", "started_at", "finished_at", "error_summary"])
+
+
+def run_record_error(
+    *, run: Run, category: str, message: str, external_id: str = "", excerpt: str = ""
+):
+    return run.errors.create(
+        external_id=str(external_id)[:100],
+        category=category[:50],
+        message=message[:1000],
+        excerpt=excerpt[:EXCERPT_LIMIT],
+    )
+
+
+def outcome_status(*, run: Run, complete: bool) -> str:
+    """succeeded (all items fine), partial (some failed or the scan is incomplete), failed (an
+    incomplete run that got nothing through)."""
+    if not complete and not (run.fetched or run.created or run.updated):
+        return RunStatus.FAILED
+    if run.failed or not complete:
+        return RunStatus.PARTIAL
+    return RunStatus.SUCCEEDED

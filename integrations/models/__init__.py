@@ -1,0 +1,38 @@
+"""The models of the `integrations` app: Udemy integrations and their syncs (`sync`), learning-
+platform connections and their runs (`platforms`). Their shared shape comes from `core.models`."""
+
+from integrations.models.platforms import (
+    PlatformAuditEntry,
+    PlatformConnection,
+    PlatformDirectoryLink,
+    PlatformError,
+    PlatformLease,
+    PlatformLedgerItem,
+    PlatformRun,
+)
+from integrations.models.sync import (
+    AuditEntry,
+    Integration,
+    PendingStatistic,
+    SyncError,
+    SyncLease,
+    SyncPage,
+    SyncRun,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Integration",
+    "PendingStatistic",
+    "PlatformAuditEntry",
+    "PlatformConnection",
+    "PlatformDirectoryLink",
+    "PlatformError",
+    "PlatformLease",
+    "PlatformLedgerItem",
+    "PlatformRun",
+    "SyncError",
+    "SyncLease",
+    "SyncPage",
+    "SyncRun",
+]

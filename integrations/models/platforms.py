@@ -1,0 +1,246 @@
+"""Platform connections (LearnUpon, Coursebase) of a group: settings, runs, ledger, links.
+
+A platform run is its own model (`PlatformRun`), not a `SyncRun`: a SyncRun belongs to a
+Udemy `Integration`, and a group may have a platform connection without one.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from integrations.core.fields import EncryptedTextField
+from integrations.core.models import AuditEntryBase, LeaseBase, RunBase, RunErrorBase
+from integrations.core.registry import PLATFORM_CHOICES
+
+__all__ = [
+    "PlatformAuditEntry",
+    "PlatformConnection",
+    "PlatformDirectoryLink",
+    "PlatformError",
+    "PlatformLease",
+    "PlatformLedgerItem",
+    "PlatformRun",
+]
+
+
+class PlatformConnection(models.Model):
+    """The learning platform a group is connected to (at most one per group).
+
+    Secrets (`learnupon_password`, `coursebase_token`) are encrypted at rest and write-only:
+    never rendered, returned by the API or logged.
+    """
+
+    class Status(models.TextChoices):
+        INACTIVE = "inactive", "Not tested"
+        ACTIVE = "active", "Connected"
+        ERROR = "error", "Error"
+
+    group = models.OneToOneField(
+        "catalog.Group", on_delete=models.CASCADE, related_name="platform_connection"
+    )
+    kind = models.CharField(max_length=30, choices=PLATFORM_CHOICES)
+    # LearnUpon (reference 003: https://{portal}.learnupon.com/api/v1/, Basic auth)
+    learnupon_portal = models.CharField("Portal subdomain", max_length=63, blank=True, default="")
+    learnupon_username = models.CharField("API username", max_length=200, blank=True, default="")
+    learnupon_password = EncryptedTextField("API password", blank=True, default="")
+    learnupon_owner_id = models.CharField(
+        "Course owner id",
+        max_length=20,
+        blank=True,
+        default="",
+        help_text="Numeric LearnUpon user id (admin or instructor) owning the created courses.",
+    )
+    target_group_id = models.CharField(
+        "Target group id",
+        max_length=20,
+        blank=True,
+        default="",
+        help_text="Numeric LearnUpon group id the pushed courses are attached to.",
+    )
+    # Coursebase (reference 002: POST https://{custom_domain}/api/{method}, Bearer token)
+    coursebase_domain = models.CharField("Custom domain", max_length=253, blank=True, default="")
+    coursebase_token = EncryptedTextField("API token", blank=True, default="")
+    base_url = models.CharField(
+        "API base URL override",
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="Optional; allow-listed hosts only (PLATFORM_ALLOWED_HOSTS).",
+    )
+    push_after_sync = models.BooleanField(
+        "Push after each Udemy sync",
+        default=True,
+        help_text="LearnUpon only: push the catalog and completions after every sync.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INACTIVE)
+    status_message = models.CharField(max_length=500, blank=True, default="")
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_import_at = models.DateTimeField(null=True, blank=True)
+    last_push_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ← {self.group}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class PlatformRun(RunBase):
+    """One directory import or catalog/completion push, with its counts and outcome."""
+
+    OWNER = "connection"
+    COUNTERS = (
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "removed",
+        "deactivated",
+        "failed",
+        "pending",
+        "write_requests",
+    )
+
+    class Kind(models.TextChoices):
+        DIRECTORY = "directory", "Directory import"
+        PUSH = "push", "Catalog and completion push"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Manual"
+        API = "api", "API"
+        SYNC = "sync", "After a Udemy sync"
+
+    connection = models.ForeignKey(
+        PlatformConnection, on_delete=models.CASCADE, related_name="runs"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    dry_run = models.BooleanField(default=False)
+    removed = models.PositiveIntegerField(default=0, help_text="Memberships removed, detached.")
+    deactivated = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0, help_text="Waiting on something else.")
+    write_requests = models.PositiveIntegerField(default=0)
+    waited_seconds = models.FloatField(default=0)
+    details = models.JSONField(default=dict, blank=True, help_text="Counts per stream.")
+    plan = models.JSONField(default=list, blank=True, help_text="Dry run: what would be sent.")
+
+    class Meta(RunBase.Meta):
+        indexes = [models.Index(fields=["connection", "kind", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "kind", "scheduled_for"],
+                condition=models.Q(trigger="schedule"),
+                name="one_scheduled_platform_run_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+
+class PlatformError(RunErrorBase):
+    """One item the platform refused or the mapping rejected (or a run-level failure)."""
+
+    run = models.ForeignKey(PlatformRun, on_delete=models.CASCADE, related_name="errors")
+
+
+class PlatformLedgerItem(models.Model):
+    """What was sent for one local item and what the platform answered.
+
+    Drives the push: no item → create; other fingerprint → update; errored → retried;
+    same fingerprint → skipped. `state` keeps the remote ids of the item's parts
+    (`group_course_id`, `group_id`, `published`, `markcomplete_id`).
+    """
+
+    class ItemType(models.TextChoices):
+        COURSE = "course", "Course"
+        COMPLETION = "completion", "Completion"
+
+    connection = models.ForeignKey(
+        PlatformConnection, on_delete=models.CASCADE, related_name="ledger"
+    )
+    item_type = models.CharField(max_length=20, choices=ItemType.choices)
+    local_id = models.CharField(max_length=64)
+    remote_id = models.CharField(max_length=64, blank=True, default="")
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
+    state = models.JSONField(default=dict, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_response_excerpt = models.CharField(max_length=300, blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    errored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "item_type", "local_id"], name="platform_ledger_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_type} {self.local_id} → {self.remote_id or '?'}"
+
+    @property
+    def is_errored(self) -> bool:
+        return self.errored_at is not None and (
+            self.sent_at is None or self.errored_at > self.sent_at
+        )
+
+
+class PlatformDirectoryLink(models.Model):
+    """A platform group or user imported by a connection, and the local row it became.
+
+    Scopes the import to its connection (two portals may both have a user 42) and remembers
+    which learners the import deactivated (so it reactivates only those).
+    """
+
+    class ItemType(models.TextChoices):
+        GROUP = "group", "Group"
+        USER = "user", "User"
+
+    connection = models.ForeignKey(
+        PlatformConnection, on_delete=models.CASCADE, related_name="links"
+    )
+    item_type = models.CharField(max_length=10, choices=ItemType.choices)
+    remote_id = models.CharField(max_length=100)
+    group = models.ForeignKey(
+        "catalog.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    learner = models.ForeignKey(
+        "catalog.Learner", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    present = models.BooleanField(default=True, help_text="Seen by the last complete import.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "item_type", "remote_id"], name="platform_link_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_type} {self.remote_id} of connection {self.connection_id}"
+
+
+class PlatformLease(LeaseBase):
+    """At most one running run per (connection, kind)."""
+
+    connection = models.ForeignKey(
+        PlatformConnection, on_delete=models.CASCADE, related_name="leases"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "kind"], name="platform_lease_unique")
+        ]
+
+
+class PlatformAuditEntry(AuditEntryBase):
+    """Who changed or ran what on a connection, and when."""
+
+    connection = models.ForeignKey(
+        PlatformConnection, on_delete=models.CASCADE, related_name="audit"
+    )

@@ -1,0 +1,194 @@
+"""Connector state: integrations per group, sync runs, per-item errors, leases and the audit."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from integrations.core.fields import EncryptedTextField
+from integrations.core.models import AuditEntryBase, LeaseBase, RunBase, RunErrorBase
+from integrations.core.registry import PROVIDER_CHOICES
+
+
+class Integration(models.Model):
+    """A provider connected to a target group (Settings → Integrations → <provider>)."""
+
+    class Status(models.TextChoices):
+        INACTIVE = "inactive", "Inactive"
+        ACTIVE = "active", "Active"
+        ERROR = "error", "Error"
+
+    group = models.ForeignKey(
+        "catalog.Group", on_delete=models.CASCADE, related_name="integrations"
+    )
+    provider = models.CharField(max_length=30, choices=PROVIDER_CHOICES, default="udemy")
+    client_id = models.CharField(max_length=200, blank=True, default="")
+    client_secret = EncryptedTextField(blank=True, default="")
+    organization_name = models.CharField(max_length=100, blank=True, default="")
+    organization_id = models.CharField(max_length=50, blank=True, default="")
+    api_base_url = models.URLField(
+        max_length=300,
+        blank=True,
+        default="",
+        help_text="Optional override of the API base URL (allow-listed hosts only).",
+    )
+    sync_tags = models.BooleanField("Enable tags synchronization", default=False)
+    sync_learning_paths = models.BooleanField(
+        "Enable learning paths synchronization", default=False
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INACTIVE)
+    status_message = models.CharField(max_length=500, blank=True, default="")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The admin who set the integration up (their language is the fallback).",
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    last_content_sync = models.DateTimeField(null=True, blank=True)
+    last_stats_sync = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["group", "provider"], name="integration_per_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} → {self.group}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class SyncRun(RunBase):
+    """One execution of a Udemy sync, with its counts, progress, checkpoint and outcome."""
+
+    OWNER = "integration"
+    COUNTERS = (
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "archived",
+        "restored",
+        "failed",
+        "unmatched_learners",
+        "anonymized",
+        "pending",
+        "progress_done",
+    )
+
+    class Kind(models.TextChoices):
+        CONTENT = "content", "Content"
+        STATS = "stats", "Statistics"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Manual"
+        API = "api", "API"
+        COMMAND = "command", "Command"
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    archived = models.PositiveIntegerField(default=0)
+    restored = models.PositiveIntegerField(default=0)
+    unmatched_learners = models.PositiveIntegerField(default=0)
+    anonymized = models.PositiveIntegerField(default=0)
+    pending = models.PositiveIntegerField(default=0)
+    unmatched_emails = models.JSONField(default=list, blank=True)
+    # Progress: items done / total (total from the first page's `count`)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(null=True, blank=True)
+    # Resumption: the last committed page of each stream, e.g. {"courses": 7}
+    checkpoint = models.JSONField(default=dict, blank=True)
+    archival_decision = models.CharField(max_length=20, blank=True, default="")
+    archival_reason = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta(RunBase.Meta):
+        indexes = [models.Index(fields=["integration", "kind", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "kind", "scheduled_for"],
+                condition=models.Q(trigger="schedule"),
+                name="one_scheduled_run_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} sync #{self.pk} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.progress_total:
+            return 100 if self.status in self.FINISHED else 0
+        return min(100, round(100 * self.progress_done / self.progress_total))
+
+
+class SyncError(RunErrorBase):
+    """One bad item of a sync (or a run-level failure when `external_id` is empty)."""
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="errors")
+
+
+class SyncPage(models.Model):
+    """The external ids of one committed page of a run: checkpoint and archival ledger.
+
+    Written in the same transaction as the page's upserts, so the last row of a run *is* its
+    checkpoint, and a resumed run still knows every id it saw before the crash.
+    """
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="pages")
+    stream = models.CharField(max_length=30)
+    number = models.PositiveIntegerField()
+    external_ids = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "stream", "number"], name="sync_page_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} {self.stream} page {self.number}"
+
+
+class SyncLease(LeaseBase):
+    """At most one running sync per (integration, kind)."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="leases")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["integration", "kind"], name="lease_unique")]
+
+
+class PendingStatistic(models.Model):
+    """A statistics row for a course not (yet) in the catalog: applied by a later run."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="pending_stats"
+    )
+    external_course_id = models.CharField(max_length=64)
+    email = models.CharField(max_length=254)
+    payload = models.JSONField()
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "external_course_id", "email"], name="pending_stat_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"pending {self.email} on {self.external_course_id}"
+
+
+class AuditEntry(AuditEntryBase):
+    """Who changed an integration or requested a sync, and when."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="audit")

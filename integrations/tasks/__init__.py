@@ -1,0 +1,14 @@
+"""Celery tasks (found by autodiscovery of `integrations.tasks`): thin wrappers, ids in, one
+service call, never a secret as an argument. Task names are stable strings: beat entries and
+queued messages refer to them."""
+
+from integrations.tasks.platforms import import_all_directories, run_platform
+from integrations.tasks.sync import run_sync, sync_all_content, sync_all_stats
+
+__all__ = [
+    "import_all_directories",
+    "run_platform",
+    "run_sync",
+    "sync_all_content",
+    "sync_all_stats",
+]

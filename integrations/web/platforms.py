@@ -1,0 +1,167 @@
+"""Settings → Learning platform pages of a group (group admins only; others get 404).
+
+Mounted by the lead at ``groups/<slug>/settings/platform/``. Thin views: the group is scoped by
+`group_get_administered`, selectors read, services write; every change is a CSRF-protected
+POST. Secrets never reach a context (the form's password widgets render no value).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from integrations.core.registry import PLATFORMS
+from integrations.models import PlatformConnection, PlatformRun
+from integrations.platforms.selectors import (
+    audit_for_connection,
+    connection_of_group,
+    run_get_for_group,
+    run_list_for_group,
+)
+from integrations.services.platforms import (
+    connection_get_or_new,
+    connection_test,
+    connection_update,
+    platform_run_request,
+)
+from integrations.web.forms import PlatformConnectionForm
+from lmsbridge.catalog.models import Group
+from lmsbridge.catalog.selectors import group_get_administered
+
+RUNS_PAGE_SIZE = 25
+ERRORS_PAGE_SIZE = 50
+PLAN_PAGE_SIZE = 100
+
+
+def _saved_connection(group: Group) -> PlatformConnection:
+    connection = connection_of_group(group=group)
+    if connection is None:
+        raise Http404("No platform connection")
+    return connection
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    return render(request, f"platforms/{template}", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The connection form: Save, or Save and test connection."""
+    group = group_get_administered(user=request.user, slug=slug)
+    connection = connection_get_or_new(group=group)
+    if request.method == "GET":
+        form = PlatformConnectionForm.for_connection(connection)
+        return _render_connection(request, group, connection, form)
+    form = PlatformConnectionForm.for_connection(connection, data=request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please correct the errors below.")
+        return _render_connection(request, group, connection, form, status=400)
+    connection_update(connection=connection, actor=request.user, data=form.cleaned_data)
+    if request.POST.get("action") == "test":
+        _test_and_report(request, connection)
+    else:
+        messages.success(request, "Settings saved.")
+    return redirect("platforms:connection", slug=group.slug)
+
+
+def _render_connection(request, group, connection, form, status: int = 200) -> HttpResponse:
+    context = {
+        "group": group,
+        "connection": connection,
+        "form": form,
+        "platforms": PLATFORMS,
+        "can_push": bool(connection.pk and PLATFORMS[connection.kind].push),
+        "audit": audit_for_connection(connection=connection) if connection.pk else [],
+        "recent_runs": list(run_list_for_group(group=group)[:5]) if connection.pk else [],
+    }
+    return _render(request, "connection.html", context, status=status)
+
+
+def _test_and_report(request: HttpRequest, connection: PlatformConnection) -> None:
+    check = connection_test(connection=connection, actor=request.user)
+    if check.ok:
+        messages.success(request, f"Connection OK. {check.message}")
+    else:
+        messages.error(request, f"Connection failed ({check.verdict}): {check.message}")
+
+
+@login_required
+@require_POST
+def connection_test_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Test connection with the saved settings: a clear verdict, nothing else changes."""
+    group = group_get_administered(user=request.user, slug=slug)
+    _test_and_report(request, _saved_connection(group))
+    return redirect("platforms:connection", slug=group.slug)
+
+
+@login_required
+@require_POST
+def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    """Import directory now / Push now / Dry run: queue (or, dry, run) and show the run."""
+    group = group_get_administered(user=request.user, slug=slug)
+    connection = _saved_connection(group)
+    if kind not in PlatformRun.Kind.values:
+        raise Http404("No such run kind")
+    dry_run = kind == PlatformRun.Kind.PUSH and request.POST.get("dry_run") == "1"
+    if kind == PlatformRun.Kind.PUSH and not PLATFORMS[connection.kind].push:
+        messages.error(
+            request, f"{connection.get_kind_display()} connections can't receive a push."
+        )
+        return redirect("platforms:connection", slug=group.slug)
+    if not dry_run and not connection.is_active:
+        messages.error(request, "Test the connection successfully before running it.")
+        return redirect("platforms:connection", slug=group.slug)
+    run = platform_run_request(
+        connection=connection,
+        kind=kind,
+        trigger=PlatformRun.Trigger.MANUAL,
+        user=request.user,
+        dry_run=dry_run,
+    )
+    if run.status == PlatformRun.Status.SKIPPED:
+        messages.warning(request, run.error_summary)
+    elif dry_run:
+        messages.info(request, "Dry run: nothing was sent. Here is what a push would send.")
+    else:
+        messages.success(request, f"The {run.get_kind_display().lower()} is queued.")
+    return redirect("platforms:run", slug=group.slug, run_id=run.pk)
+
+
+@login_required
+@require_GET
+def run_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """History of the group's imports and pushes."""
+    group = group_get_administered(user=request.user, slug=slug)
+    page = Paginator(run_list_for_group(group=group), RUNS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return _render(request, "run_list.html", {"group": group, "page": page})
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """A run: counts per stream, throttling, errors and (dry run) what would be sent."""
+    group = group_get_administered(user=request.user, slug=slug)
+    run = run_get_for_group(group=group, run_id=run_id)
+    errors = Paginator(run.errors.all(), ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
+    streams = {
+        name: counts
+        for name, counts in run.details.items()
+        if isinstance(counts, dict) and name != "throttle"
+    }
+    context = {
+        "group": group,
+        "run": run,
+        "errors": errors,
+        "streams": streams,
+        "throttle": run.details.get("throttle", {}),
+        "plan": run.plan[:PLAN_PAGE_SIZE],
+        "plan_total": run.details.get("plan_total", len(run.plan)),
+    }
+    return _render(request, "run_detail.html", context)

@@ -1,0 +1,43 @@
+"""Pages of one group (mounted at ``groups/<slug>/``): Settings → Integrations, sync history and
+runs, and the group's catalog pages from `lmsbridge.catalog.urls.group_urlpatterns`."""
+
+from django.urls import path
+
+from integrations.web import integrations as views
+from integrations.web import platforms
+from lmsbridge.catalog.urls import group_urlpatterns
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("settings/integrations/", views.integration_list, name="settings"),
+    path("settings/integrations/history/", views.run_history, name="history"),
+    path("settings/integrations/runs/<int:run_id>/", views.run_detail, name="run"),
+    path(
+        "settings/integrations/runs/<int:run_id>/progress/",
+        views.run_progress,
+        name="run_progress",
+    ),
+    path("settings/integrations/<slug:provider>/", views.integration_detail, name="provider"),
+    path(
+        "settings/integrations/<slug:provider>/deactivate/",
+        views.integration_deactivate_confirm,
+        name="deactivate",
+    ),
+    path(
+        "settings/integrations/<slug:provider>/sync/<slug:kind>/",
+        views.integration_sync,
+        name="sync",
+    ),
+    *group_urlpatterns,
+]
+
+# Settings → Learning platform of a group (namespace "platforms", under
+# ``groups/<slug>/settings/platform/``).
+platform_urlpatterns = [
+    path("", platforms.connection_detail, name="connection"),
+    path("test/", platforms.connection_test_view, name="test"),
+    path("runs/", platforms.run_list, name="runs"),
+    path("runs/<int:run_id>/", platforms.run_detail, name="run"),
+    path("<slug:kind>/", platforms.run_request, name="request"),
+]
