@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS
 from lmsbridge.catalog.models import Group
+from lmsbridge.catalog.selectors import User, group_list_administered
 
-from .models import AuditEntry, Integration, SyncError, SyncRun
+from .models import (
+    AuditEntry,
+    Integration,
+    PlatformAuditEntry,
+    PlatformConnection,
+    PlatformRun,
+    SyncError,
+    SyncRun,
+)
 
 AUDIT_LIMIT = 25
 CHART_RUNS = 30
@@ -133,3 +142,54 @@ def run_errors(*, run: SyncRun, query: str = "") -> QuerySet[SyncError]:
     if query:
         errors = errors.filter(Q(external_id__icontains=query) | Q(message__icontains=query))
     return errors
+
+
+def sync_run_list_for_user(*, user: User) -> QuerySet[SyncRun]:
+    runs = SyncRun.objects.all()
+    if not user.is_superuser:
+        runs = runs.filter(integration__group__in=group_list_administered(user=user))
+    return (
+        runs.select_related("integration__group")
+        .annotate(errors_count=Count("errors"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def sync_run_get_for_user(*, user: User, run_id: int) -> SyncRun | None:
+    return sync_run_list_for_user(user=user).filter(pk=run_id).first()
+
+
+def sync_error_list(*, run: SyncRun) -> QuerySet[SyncError]:
+    return SyncError.objects.filter(run=run).order_by("id")
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+def connection_for_group(*, group: Group) -> PlatformConnection | None:
+    """The group's saved learning-platform connection, if any."""
+    return PlatformConnection.objects.filter(group=group).first()
+
+
+def platform_run_list_for_group(*, group) -> QuerySet[PlatformRun]:
+    """The group's platform runs, newest first, with their error counts (one query a page)."""
+    return (
+        PlatformRun.objects.filter(connection__group=group)
+        .select_related("connection", "triggered_by")
+        .annotate(errors_count=Count("errors"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def platform_run_get_for_group(*, group, run_id: int) -> PlatformRun:
+    """A run of the group's connection; 404 for another group's run (existence not revealed)."""
+    run = platform_run_list_for_group(group=group).filter(pk=run_id).first()
+    if run is None:
+        raise Http404("No such run")
+    return run
+
+
+def audit_entries_for_connection(*, connection: PlatformConnection, limit: int = 20):
+    return list(
+        PlatformAuditEntry.objects.filter(connection=connection).select_related("actor")[:limit]
+    )

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
-
-from integrations.models import SyncRun
 
 _SCRIPT_RE = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
 
@@ -58,8 +57,10 @@ def _integer_labels(*series: Sequence[float | None], ticks: int = 6) -> list[int
     return list(range(0, int(peak) + step + 1, step))
 
 
-def run_history_chart(runs: Sequence[SyncRun]) -> SafeString | str:
-    """Items fetched and written (bars) and duration in seconds (secondary axis), oldest first."""
+def run_history_chart(runs: Sequence[Any]) -> SafeString | str:
+    """Items fetched and written (bars) and duration in seconds (secondary axis), oldest first.
+
+    `runs` are run rows (`fetched`, `created`, `updated`, `duration`, `started_at`...)."""
     if not runs:
         return ""
     fetched = [run.fetched for run in runs]

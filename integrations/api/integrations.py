@@ -8,7 +8,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.api.selectors import integration_for_group
 from integrations.api.serializers import (
     IntegrationSerializer,
     SyncConflictSerializer,
@@ -16,6 +15,7 @@ from integrations.api.serializers import (
     SyncRunSerializer,
 )
 from integrations.models import Integration, SyncRun
+from integrations.selectors import integration_for_group
 from integrations.services.setup import (
     integration_activate,
     integration_deactivate,
@@ -25,7 +25,8 @@ from integrations.services.setup import (
 from integrations.services.sync import sync_request
 from lmsbridge.api.errors import Conflict
 from lmsbridge.api.schema import ErrorSerializer
-from lmsbridge.api.views import ApiGenericView, ApiView, administered_group
+from lmsbridge.api.views import ApiGenericView, ApiView
+from lmsbridge.catalog.api.access import administered_group
 
 PROVIDER = "udemy"
 

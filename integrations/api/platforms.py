@@ -27,10 +27,10 @@ from rest_framework.response import Response
 from integrations.core.registry import PLATFORM_CHOICES, PLATFORMS
 from integrations.models import PlatformConnection, PlatformError, PlatformRun
 from integrations.platforms.config import SECRET, connection_errors
-from integrations.platforms.selectors import (
-    connection_of_group,
-    run_get_for_group,
-    run_list_for_group,
+from integrations.selectors import (
+    connection_for_group,
+    platform_run_get_for_group,
+    platform_run_list_for_group,
 )
 from integrations.services.platforms import (
     connection_get_or_new,
@@ -41,7 +41,8 @@ from integrations.services.platforms import (
 from lmsbridge.api.errors import Conflict
 from lmsbridge.api.fields import StrictBooleanField, StrictCharField, UtcDateTimeField
 from lmsbridge.api.schema import ErrorSerializer
-from lmsbridge.api.views import ApiGenericView, ApiView, administered_group
+from lmsbridge.api.views import ApiGenericView, ApiView
+from lmsbridge.catalog.api.access import administered_group
 
 # --------------------------------------------------------------------------- serializers
 
@@ -184,7 +185,7 @@ class RunConflictSerializer(serializers.Serializer):
 
 def _connection(request: Request, slug: str) -> PlatformConnection:
     group = administered_group(request, slug)
-    connection = connection_of_group(group=group)
+    connection = connection_for_group(group=group)
     if connection is None:
         raise NotFound(f"Group '{slug}' has no platform connection yet: PUT its settings first.")
     return connection
@@ -211,7 +212,7 @@ class PlatformConnectionView(ApiGenericView):
     )
     def put(self, request: Request, slug: str) -> Response:
         group = administered_group(request, slug)
-        existing = connection_of_group(group=group)
+        existing = connection_for_group(group=group)
         connection = existing or connection_get_or_new(group=group)
         serializer = self.get_serializer(existing, data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -309,7 +310,7 @@ class PlatformRunListView(ApiGenericView):
 
     def get_queryset(self):
         group = administered_group(self.request, self.kwargs["slug"])
-        return run_list_for_group(group=group)
+        return platform_run_list_for_group(group=group)
 
     @extend_schema(
         summary="Platform runs of the group, newest first",
@@ -331,7 +332,7 @@ class PlatformRunDetailView(ApiView):
     def get(self, request: Request, slug: str, id: int) -> Response:
         group = administered_group(request, slug)
         try:
-            run = run_get_for_group(group=group, run_id=id)
+            run = platform_run_get_for_group(group=group, run_id=id)
         except Http404:
             raise NotFound("No such run among your group's platform runs.") from None
         return Response(PlatformRunDetailSerializer(run).data)

@@ -9,18 +9,19 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.api.selectors import (
-    sync_error_list,
-    sync_run_get_for_user,
-    sync_run_list_for_user,
-)
 from integrations.api.serializers import (
     SyncErrorSerializer,
     SyncRunFilterSerializer,
     SyncRunSerializer,
 )
 from integrations.models import SyncError, SyncRun
-from lmsbridge.api.views import ApiGenericView, administered_group, validated_query
+from integrations.selectors import (
+    sync_error_list,
+    sync_run_get_for_user,
+    sync_run_list_for_user,
+)
+from lmsbridge.api.views import ApiGenericView, validated_query
+from lmsbridge.catalog.api.access import administered_group
 
 RUN_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Run id.")
 

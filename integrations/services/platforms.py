@@ -28,9 +28,9 @@ from integrations.models import (
 )
 from integrations.platforms.base import CredentialCheck
 from integrations.platforms.execute import platform_run_execute
+from integrations.selectors import connection_for_group
 
 __all__ = [
-    "connection_for_group",
     "connection_get_or_new",
     "connection_test",
     "connection_update",
@@ -61,11 +61,6 @@ RUN_PLATFORM_TASK = "integrations.platform_tasks.run_platform"  # stable name (t
 
 
 # --------------------------------------------------------------------------- settings
-
-
-def connection_for_group(*, group) -> PlatformConnection | None:
-    """The group's saved connection, if any."""
-    return PlatformConnection.objects.filter(group=group).first()
 
 
 def connection_get_or_new(*, group, kind: str = "learnupon") -> PlatformConnection:

@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrations.core.registry import PLATFORMS
 from integrations.models import PlatformConnection, PlatformRun
-from integrations.platforms.selectors import (
-    audit_for_connection,
-    connection_of_group,
-    run_get_for_group,
-    run_list_for_group,
+from integrations.selectors import (
+    audit_entries_for_connection,
+    connection_for_group,
+    platform_run_get_for_group,
+    platform_run_list_for_group,
 )
 from integrations.services.platforms import (
     connection_get_or_new,
@@ -38,7 +38,7 @@ PLAN_PAGE_SIZE = 100
 
 
 def _saved_connection(group: Group) -> PlatformConnection:
-    connection = connection_of_group(group=group)
+    connection = connection_for_group(group=group)
     if connection is None:
         raise Http404("No platform connection")
     return connection
@@ -76,8 +76,8 @@ def _render_connection(request, group, connection, form, status: int = 200) -> H
         "form": form,
         "platforms": PLATFORMS,
         "can_push": bool(connection.pk and PLATFORMS[connection.kind].push),
-        "audit": audit_for_connection(connection=connection) if connection.pk else [],
-        "recent_runs": list(run_list_for_group(group=group)[:5]) if connection.pk else [],
+        "audit": audit_entries_for_connection(connection=connection) if connection.pk else [],
+        "recent_runs": list(platform_run_list_for_group(group=group)[:5]) if connection.pk else [],
     }
     return _render(request, "connection.html", context, status=status)
 
@@ -137,7 +137,7 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 def run_list(request: HttpRequest, slug: str) -> HttpResponse:
     """History of the group's imports and pushes."""
     group = group_get_administered(user=request.user, slug=slug)
-    page = Paginator(run_list_for_group(group=group), RUNS_PAGE_SIZE).get_page(
+    page = Paginator(platform_run_list_for_group(group=group), RUNS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return _render(request, "run_list.html", {"group": group, "page": page})
@@ -148,7 +148,7 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
 def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """A run: counts per stream, throttling, errors and (dry run) what would be sent."""
     group = group_get_administered(user=request.user, slug=slug)
-    run = run_get_for_group(group=group, run_id=run_id)
+    run = platform_run_get_for_group(group=group, run_id=run_id)
     errors = Paginator(run.errors.all(), ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
     streams = {
         name: counts

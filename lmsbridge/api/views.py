@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -17,8 +16,6 @@ from rest_framework.views import APIView
 from lmsbridge.api.errors import api_exception_handler
 from lmsbridge.api.pagination import StrictPageNumberPagination
 from lmsbridge.api.schema import ApiAutoSchema
-from lmsbridge.catalog.models import Group
-from lmsbridge.catalog.selectors import group_get_administered
 
 
 class ApiViewMixin:
@@ -50,14 +47,6 @@ class ApiView(ApiViewMixin, APIView):
 
 class ApiGenericView(ApiViewMixin, GenericAPIView):
     """LMS Bridge API v1."""
-
-
-def administered_group(request: Request, slug: str) -> Group:
-    """The group if the user administers it, else 404 (never 403: existence is not revealed)."""
-    try:
-        return group_get_administered(user=request.user, slug=slug)
-    except Http404:
-        raise NotFound(f"No group '{slug}' among the groups you administer.") from None
 
 
 def validated_query(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from django.db.models.functions import TruncDate
 from django.http import Http404
 from django.utils import timezone
 
-from .models import Attempt, Course, Group, Membership, Tag
+from .models import Attempt, Course, Group, Learner, Membership, Tag
+
+User = AbstractBaseUser | AnonymousUser
 
 
 def group_list_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Group]:
@@ -255,3 +257,34 @@ def _activity_pairs(attempts: QuerySet[Attempt], since: datetime) -> QuerySet:
         for field in ("first_activity", "last_activity", "completed_at")
     ]
     return parts[0].union(*parts[1:])
+
+
+def group_list_for_api(*, user: User) -> QuerySet[Group]:
+    """The groups a user administers (all for superusers): the only groups the API reveals."""
+    return group_list_administered(user=user).select_related("parent").order_by("name", "id")
+
+
+def learner_list_for_user(*, user: User, group: Group | None = None) -> QuerySet[Learner]:
+    """Learners of the groups the user administers, each with `visible_memberships`: only the
+    memberships of those groups, so a group admin never learns about other groups."""
+    administered = group_list_administered(user=user)
+    learners = Learner.objects.all()
+    memberships = Membership.objects.select_related("group").order_by("group__slug")
+    if not user.is_superuser:
+        learners = learners.filter(memberships__group__in=administered)
+        memberships = memberships.filter(group__in=administered)
+    if group is not None:
+        learners = learners.filter(memberships__group=group)
+    return (
+        learners.distinct()
+        .order_by("email", "id")
+        .prefetch_related(Prefetch("memberships", memberships, to_attr="visible_memberships"))
+    )
+
+
+def attempt_list_for_group(*, group: Group) -> QuerySet[Attempt]:
+    return (
+        Attempt.objects.filter(course__group=group)
+        .select_related("course", "learner")
+        .order_by("course__external_id", "learner__email", "number", "id")
+    )

@@ -38,7 +38,7 @@ def test_an_existing_email_any_case_is_a_clear_400(a_api, group_a):
 def test_the_race_between_two_identical_creations_is_a_400(a_api, group_a, monkeypatch):
     # The serializer's check passes, then the database constraint fires (the other request won).
     monkeypatch.setattr(
-        "integrations.api.serializers.LearnerCreateSerializer.validate_email",
+        "lmsbridge.catalog.api.serializers.LearnerCreateSerializer.validate_email",
         lambda self, value: value,
     )
     LearnerFactory(email="race@example.com")

@@ -12,16 +12,17 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.api.selectors import attempt_list_for_group, course_list_for_group
-from integrations.api.serializers import (
+from lmsbridge.api.renderers import CsvRenderer, csv_lines
+from lmsbridge.api.views import ApiGenericView, validated_query
+from lmsbridge.catalog.api.access import administered_group
+from lmsbridge.catalog.api.serializers import (
     CourseFilterSerializer,
     CourseSerializer,
     StatisticFilterSerializer,
     StatisticSerializer,
 )
-from lmsbridge.api.renderers import CsvRenderer, csv_lines
-from lmsbridge.api.views import ApiGenericView, administered_group, validated_query
 from lmsbridge.catalog.models import Attempt, Course
+from lmsbridge.catalog.selectors import attempt_list_for_group, course_list_for_group
 
 CSV_CHUNK = 2000
 

@@ -9,11 +9,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.api.selectors import group_list_for_api
-from integrations.api.serializers import GroupSerializer
-from lmsbridge.api.permissions import CanCreateInAdministeredGroups
-from lmsbridge.api.views import ApiGenericView, administered_group
+from lmsbridge.api.views import ApiGenericView
+from lmsbridge.catalog.api.access import CanCreateInAdministeredGroups, administered_group
+from lmsbridge.catalog.api.serializers import GroupSerializer
 from lmsbridge.catalog.models import Group
+from lmsbridge.catalog.selectors import group_list_for_api
 from lmsbridge.catalog.services import group_create, group_update
 
 

@@ -9,15 +9,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.api.selectors import learner_list_for_user
-from integrations.api.serializers import (
+from lmsbridge.api.views import ApiGenericView, validated_query
+from lmsbridge.catalog.api.access import CanCreateInAdministeredGroups, administered_group
+from lmsbridge.catalog.api.serializers import (
     LearnerCreateSerializer,
     LearnerFilterSerializer,
     LearnerSerializer,
 )
-from lmsbridge.api.permissions import CanCreateInAdministeredGroups
-from lmsbridge.api.views import ApiGenericView, administered_group, validated_query
 from lmsbridge.catalog.models import Learner
+from lmsbridge.catalog.selectors import learner_list_for_user
 from lmsbridge.catalog.services import LearnerEmailTaken, learner_create
 
 

@@ -1,13 +1,24 @@
-"""Who may call what. Object access goes through the selectors (404 for others' groups);
-these classes only guard the collection-level writes."""
+"""Who may reach which group through the API: object access goes through the selectors (404 for
+other groups, existence never revealed); the permission guards collection-level writes."""
 
 from __future__ import annotations
 
+from django.http import Http404
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from lmsbridge.catalog.selectors import group_list_administered
+from lmsbridge.catalog.models import Group
+from lmsbridge.catalog.selectors import group_get_administered, group_list_administered
+
+
+def administered_group(request: Request, slug: str) -> Group:
+    """The group if the user administers it, else 404 (never 403: existence is not revealed)."""
+    try:
+        return group_get_administered(user=request.user, slug=slug)
+    except Http404:
+        raise NotFound(f"No group '{slug}' among the groups you administer.") from None
 
 
 def administers_any_group(user) -> bool:
