@@ -3,18 +3,12 @@ Validation lives here; writes happen in the services the views call."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from rest_framework import serializers
 
 from integrations.models import Integration, SyncError, SyncRun
-from integrations.providers.udemy.client import (
-    UdemyClient,
-    UdemyConfigError,
-    UdemyCredentials,
-    build_base_url,
-)
+from integrations.providers.udemy.settings import settings_errors
 from lmsbridge.api.fields import (
     StrictBooleanField,
     StrictCharField,
@@ -31,26 +25,6 @@ TOP_LEVEL_FOR_SUPERUSERS = (
 # --------------------------------------------------------------------------- integrations
 
 CONFIG_FIELDS = ("client_id", "organization_name", "organization_id", "api_base_url")
-
-
-def udemy_config_errors(config: dict[str, str]) -> dict[str, list[str]]:
-    """Validate the organization and base URL exactly as the Udemy client will (allow-list
-    included: no SSRF through the API), and name the field the client's message is about."""
-    credentials = UdemyCredentials(client_secret="", **config)
-    try:
-        UdemyClient(credentials).close()
-    except UdemyConfigError as exc:
-        return {_config_error_field(credentials): [exc.message]}
-    return {}
-
-
-def _config_error_field(credentials: UdemyCredentials) -> str:
-    # The client checks the organization id first, then the override URL, else the name.
-    try:
-        build_base_url(replace(credentials, api_base_url="", organization_name="x"), ())
-    except UdemyConfigError:
-        return "organization_id"
-    return "api_base_url" if credentials.api_base_url else "organization_name"
 
 
 class IntegrationSerializer(serializers.Serializer):
@@ -92,7 +66,7 @@ class IntegrationSerializer(serializers.Serializer):
                 {"client_secret": ["Enter the client secret: none is stored yet."]}
             )
         config = {f: attrs.get(f, getattr(stored, f, "")) for f in CONFIG_FIELDS}
-        errors = udemy_config_errors(config)
+        errors = settings_errors(config)
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

@@ -16,6 +16,22 @@ from django.conf import settings
 from django.db import models
 
 
+class OwnerBase(models.Model):
+    """What runs belong to: a Udemy `Integration`, a `PlatformConnection`. Subclasses add
+    `status` with a `Status` that has ACTIVE and ERROR (the executor sets them)."""
+
+    status_message = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -34,7 +50,7 @@ class RunBase(models.Model):
     """
 
     OWNER = ""
-    COUNTERS: tuple[str, ...] = ()
+    COUNTERS: tuple[str, ...] = ("fetched", "created", "updated", "unchanged", "failed")
     Status = RunStatus
     FINISHED = (
         RunStatus.SUCCEEDED,
@@ -80,6 +96,18 @@ class RunBase(models.Model):
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at
         return None
+
+
+def run_indexes_and_constraints(owner: str, *, daily_name: str) -> tuple[list, list]:
+    """A run model's `Meta.indexes` and `Meta.constraints`: runs of an owner by kind, newest
+    first; at most one scheduled run per owner, kind and local day (a double beat tick fails)."""
+    index = models.Index(fields=[owner, "kind", "-created_at"])
+    daily = models.UniqueConstraint(
+        fields=[owner, "kind", "scheduled_for"],
+        condition=models.Q(trigger="schedule"),
+        name=daily_name,
+    )
+    return [index], [daily]
 
 
 class RunErrorBase(models.Model):

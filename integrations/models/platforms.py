@@ -9,21 +9,18 @@ from __future__ import annotations
 from django.db import models
 
 from integrations.core.fields import EncryptedTextField
-from integrations.core.models import AuditEntryBase, LeaseBase, RunBase, RunErrorBase
+from integrations.core.models import (
+    AuditEntryBase,
+    LeaseBase,
+    OwnerBase,
+    RunBase,
+    RunErrorBase,
+    run_indexes_and_constraints,
+)
 from integrations.core.registry import PLATFORM_CHOICES
 
-__all__ = [
-    "PlatformAuditEntry",
-    "PlatformConnection",
-    "PlatformDirectoryLink",
-    "PlatformError",
-    "PlatformLease",
-    "PlatformLedgerItem",
-    "PlatformRun",
-]
 
-
-class PlatformConnection(models.Model):
+class PlatformConnection(OwnerBase):
     """The learning platform a group is connected to (at most one per group).
 
     Secrets (`learnupon_password`, `coursebase_token`) are encrypted at rest and write-only:
@@ -73,36 +70,19 @@ class PlatformConnection(models.Model):
         help_text="LearnUpon only: push the catalog and completions after every sync.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INACTIVE)
-    status_message = models.CharField(max_length=500, blank=True, default="")
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_import_at = models.DateTimeField(null=True, blank=True)
     last_push_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ← {self.group}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status == self.Status.ACTIVE
 
 
 class PlatformRun(RunBase):
     """One directory import or catalog/completion push, with its counts and outcome."""
 
     OWNER = "connection"
-    COUNTERS = (
-        "fetched",
-        "created",
-        "updated",
-        "unchanged",
-        "removed",
-        "deactivated",
-        "failed",
-        "pending",
-        "write_requests",
-    )
+    COUNTERS = (*RunBase.COUNTERS, "removed", "deactivated", "pending", "write_requests")
 
     class Kind(models.TextChoices):
         DIRECTORY = "directory", "Directory import"
@@ -129,14 +109,9 @@ class PlatformRun(RunBase):
     plan = models.JSONField(default=list, blank=True, help_text="Dry run: what would be sent.")
 
     class Meta(RunBase.Meta):
-        indexes = [models.Index(fields=["connection", "kind", "-created_at"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "kind", "scheduled_for"],
-                condition=models.Q(trigger="schedule"),
-                name="one_scheduled_platform_run_per_day",
-            )
-        ]
+        indexes, constraints = run_indexes_and_constraints(
+            "connection", daily_name="one_scheduled_platform_run_per_day"
+        )
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ({self.status})"

@@ -6,11 +6,18 @@ from django.conf import settings
 from django.db import models
 
 from integrations.core.fields import EncryptedTextField
-from integrations.core.models import AuditEntryBase, LeaseBase, RunBase, RunErrorBase
+from integrations.core.models import (
+    AuditEntryBase,
+    LeaseBase,
+    OwnerBase,
+    RunBase,
+    RunErrorBase,
+    run_indexes_and_constraints,
+)
 from integrations.core.registry import PROVIDER_CHOICES
 
 
-class Integration(models.Model):
+class Integration(OwnerBase):
     """A provider connected to a target group (Settings → Integrations → <provider>)."""
 
     class Status(models.TextChoices):
@@ -37,7 +44,6 @@ class Integration(models.Model):
         "Enable learning paths synchronization", default=False
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INACTIVE)
-    status_message = models.CharField(max_length=500, blank=True, default="")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -49,8 +55,6 @@ class Integration(models.Model):
     activated_at = models.DateTimeField(null=True, blank=True)
     last_content_sync = models.DateTimeField(null=True, blank=True)
     last_stats_sync = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
@@ -60,23 +64,15 @@ class Integration(models.Model):
     def __str__(self) -> str:
         return f"{self.get_provider_display()} → {self.group}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status == self.Status.ACTIVE
-
 
 class SyncRun(RunBase):
     """One execution of a Udemy sync, with its counts, progress, checkpoint and outcome."""
 
     OWNER = "integration"
     COUNTERS = (
-        "fetched",
-        "created",
-        "updated",
-        "unchanged",
+        *RunBase.COUNTERS,
         "archived",
         "restored",
-        "failed",
         "unmatched_learners",
         "anonymized",
         "pending",
@@ -111,14 +107,9 @@ class SyncRun(RunBase):
     archival_reason = models.CharField(max_length=500, blank=True, default="")
 
     class Meta(RunBase.Meta):
-        indexes = [models.Index(fields=["integration", "kind", "-created_at"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["integration", "kind", "scheduled_for"],
-                condition=models.Q(trigger="schedule"),
-                name="one_scheduled_run_per_day",
-            )
-        ]
+        indexes, constraints = run_indexes_and_constraints(
+            "integration", daily_name="one_scheduled_run_per_day"
+        )
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} sync #{self.pk} ({self.status})"

@@ -17,8 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS
-from integrations.forms import PROVIDER_FORMS, RunFilterForm
+from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS, provider_module
 from integrations.models import Integration, SyncRun
 from integrations.selectors import (
     audit_entries_for_integration,
@@ -36,6 +35,7 @@ from integrations.services.setup import (
     integration_update,
 )
 from integrations.services.sync import sync_request
+from integrations.web.run_filters import RunFilterForm
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
 from lmsbridge.charts import run_history_chart
@@ -81,8 +81,6 @@ def integration_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _integration_or_new(group: Group, provider: str) -> Integration:
     """The saved integration, or an unsaved one (the first SETUP or Save creates it)."""
-    if provider not in PROVIDER_FORMS:
-        raise Http404("No such provider")
     return integration_for_group(group=group, provider=provider) or Integration(
         group=group, provider=provider
     )
@@ -94,7 +92,7 @@ def integration_detail(request: HttpRequest, slug: str, provider: str) -> HttpRe
     """The integration form: SETUP INTEGRATION (save + activate) or Save (no activation)."""
     group = group_get_administered(user=request.user, slug=slug)
     integration = _integration_or_new(group, provider)
-    form_class = PROVIDER_FORMS[provider]
+    form_class = provider_module(provider).SettingsForm
     if request.method == "GET":
         form = form_class.for_integration(integration)
         return _render_detail(request, group, integration, form)

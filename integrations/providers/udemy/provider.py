@@ -17,6 +17,7 @@ from .client import (
     UdemyError,
     UdemyRetryLater,
 )
+from .forms import UdemyIntegrationForm as SettingsForm  # noqa: F401 - the settings page's form
 from .mapping import map_activity, map_course, map_learning_path
 
 
