@@ -212,14 +212,13 @@ class RunExecutor:
 
 
 def run_enqueue(*, task_name: str, run: RunBase, countdown: float | None = None) -> None:
-    """Send `run` to the worker task registered as `task_name`, by name: the code that requests
-    a run never imports the task module that executes it (no import cycle)."""
+    """Send `run` to the worker task registered as `task_name`. The task is looked up by name
+    in Celery's registry: the code that requests a run never imports the task module that
+    executes it (no import cycle)."""
     from celery import current_app
 
-    if current_app.conf.task_always_eager:  # debugging: run in-process like `apply_async` would
+    task = current_app.tasks.get(task_name)
+    if task is None:  # this process has not imported the task modules yet
         current_app.loader.import_default_modules()
-        current_app.tasks[task_name].apply(args=[run.pk], task_id=run.task_id or None)
-        return
-    current_app.send_task(
-        task_name, args=[run.pk], task_id=run.task_id or None, countdown=countdown
-    )
+        task = current_app.tasks[task_name]
+    task.apply_async(args=[run.pk], task_id=run.task_id or None, countdown=countdown)
