@@ -1,9 +1,9 @@
-"""Which hosts a platform connection may call: vendor domains + `PLATFORM_ALLOWED_HOSTS`.
+"""Which hosts a connector may call: an allow-list of host patterns, checked before any request.
 
-No SSRF: a base URL (derived or overridden) is accepted only when its host matches the kind's
-vendor patterns (`*.learnupon.com`; Coursebase custom domains have none and must be listed in
-the setting) or the setting's patterns (fnmatch syntax). Loopback hosts (the sandboxes) are
-allowed only outside production, and plain http only for loopback.
+No SSRF: a base URL (derived or overridden) is accepted only when it is a plain absolute http(s)
+URL whose host matches one of the given patterns (fnmatch syntax: the vendor's own domains, the
+patterns of an allow-list setting, loopback outside production), and plain http only for
+loopback. The caller names the setting, so the refusal tells the admin what to change.
 """
 
 from __future__ import annotations
@@ -13,53 +13,62 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
-from ..netutil import is_loopback_host
-from ..netutil import setting as _setting
-from .base import PlatformConfigError
+from .errors import ApiError, ConfigError
+from .netutil import is_loopback_host, setting
 
-VENDOR_HOSTS: dict[str, tuple[str, ...]] = {
-    "learnupon": ("*.learnupon.com",),
-    "coursebase": (),  # custom domains: each one is listed in PLATFORM_ALLOWED_HOSTS
-}
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-# A DNS label (a LearnUpon portal subdomain): anything else could smuggle in another host.
+# A DNS label (a portal subdomain, an organization name): anything else (".", "/", "@", ":")
+# could smuggle another host into a derived URL.
 DNS_LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
+NOT_ALLOWED = "The host {host} is not allowed: add it to {setting} to connect to it."
 
 
-def allowed_host_patterns(kind: str) -> tuple[str, ...]:
-    """Vendor patterns of `kind`, the setting's patterns, and loopback outside production."""
-    extra = tuple(_setting("PLATFORM_ALLOWED_HOSTS", ()) or ())
-    production = bool(_setting("PRODUCTION", False))
-    loopback = () if production else LOOPBACK_HOSTS
-    return (*VENDOR_HOSTS.get(kind, ()), *extra, *loopback)
+def allowed_host_patterns(vendor_patterns: Sequence[str], setting_name: str) -> tuple[str, ...]:
+    """The vendor's patterns, the setting's patterns, and loopback outside production."""
+    extra = tuple(setting(setting_name, ()) or ())
+    loopback = () if setting("PRODUCTION", False) else LOOPBACK_HOSTS
+    return (*vendor_patterns, *extra, *loopback)
 
 
-def validated_base_url(url: str, *, kind: str, patterns: Sequence[str] | None = None) -> str:
-    """The URL with a trailing slash, or `PlatformConfigError` naming what is wrong."""
+def validated_base_url(
+    url: str,
+    *,
+    patterns: Sequence[str],
+    setting_name: str,
+    error: type[ApiError] = ConfigError,
+    not_allowed: str = NOT_ALLOWED,
+) -> str:
+    """The URL with a trailing slash, or `error` naming what is wrong.
+
+    `not_allowed` is the refusal of a host outside `patterns`, formatted with `host` and
+    `setting` (`setting_name`, the allow-list an admin can extend).
+    """
     url = url.strip()
+    if not url.isascii():
+        raise error("The API base URL must be plain ASCII (use the punycode host name).")
     if any(ch.isspace() or ch == "\\" or ord(ch) < 32 for ch in url):
-        raise PlatformConfigError("The API base URL contains characters that are not allowed.")
+        raise error("The API base URL contains characters that are not allowed.")
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
-        raise PlatformConfigError("The API base URL must be an absolute http(s) URL.")
+        raise error("The API base URL must be an absolute http(s) URL.")
     if "@" in parts.netloc or parts.query or parts.fragment:
-        raise PlatformConfigError(
-            "The API base URL must not contain user info, a query or a fragment."
-        )
+        raise error("The API base URL must not contain user info, a query or a fragment.")
     # Two parsers must agree on the host: a disagreement is how URL-parser SSRF tricks work.
-    if (parse_url(url).host or "").strip("[]").lower() != host:
-        raise PlatformConfigError("The API base URL is ambiguous.")
-    allowed = allowed_host_patterns(kind) if patterns is None else patterns
-    if not any(fnmatch.fnmatchcase(host, p.lower()) for p in allowed):
-        raise PlatformConfigError(
-            f"The host {host} is not allowed: add it to PLATFORM_ALLOWED_HOSTS to connect to it."
-        )
+    try:
+        other_host = parse_url(url).host or ""
+    except LocationParseError:  # e.g. full-width or IDNA-invalid host names
+        raise error("The API base URL has an invalid host name.") from None
+    if other_host.strip("[]").lower() != host:
+        raise error("The API base URL is ambiguous.")
+    if not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns):
+        raise error(not_allowed.format(host=host, setting=setting_name))
     if parts.scheme == "http" and not is_loopback_host(host):
-        raise PlatformConfigError(f"Plain http is only allowed for loopback hosts, not {host}.")
+        raise error(f"Plain http is only allowed for loopback hosts, not {host}.")
     return url if url.endswith("/") else url + "/"
