@@ -2,13 +2,14 @@
 
 Each side (the Udemy provider, the learning platforms) subclasses these under its own names
 (`UdemyAuthError`, `PlatformAuthError`...: run histories record the class name) and hands the
-core client its `ErrorFamily`, so the core raises the side's classes while engines can catch
-either the side's base class or the neutral one. Every `message` is written for an admin.
+core client its `ErrorFamily.of(its base class)`, so the core raises the side's classes while
+engines catch either the side's base class or the neutral one. Every `message` is written for
+an admin.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
 class ApiError(Exception):
@@ -68,6 +69,17 @@ class ErrorFamily:
     unavailable: type[ApiError] = Unavailable
     bad_response: type[ApiError] = BadResponse
 
+    @classmethod
+    def of(cls, base: type[ApiError]) -> ErrorFamily:
+        """The family of a side: `base` (its `ApiError` subclass) and, for each neutral kind,
+        the direct subclass of `base` that is also of that kind (`base` itself when none)."""
+        members: dict[str, type[ApiError]] = {"api": base}
+        for kind in fields(cls)[1:]:
+            neutral = kind.default
+            found = [sub for sub in base.__subclasses__() if issubclass(sub, neutral)]
+            members[kind.name] = found[0] if found else base
+        return cls(**members)
+
 
 NEUTRAL = ErrorFamily()
 
@@ -81,9 +93,21 @@ class CredentialCheck:
     message: str
 
 
+# What a failed "Test connection" tells the admin, by kind of failure.
+VERDICTS: dict[type[ApiError], str] = {
+    ConfigError: "not_allowed",
+    AuthError: "bad_credentials",
+    NotFound: "not_found",
+    RetryLater: "rate_limited",
+    Unavailable: "unreachable",
+    BadResponse: "bad_response",
+}
+
+
 def verdict_for(
-    exc: ApiError, verdicts: list[tuple[type[ApiError], str]], default: str = "error"
+    exc: ApiError, overrides: dict[type[ApiError], str] | None = None, default: str = "error"
 ) -> CredentialCheck:
-    """A failed check: the verdict of the first class in `verdicts` that `exc` is an instance of."""
-    verdict = next((v for cls, v in verdicts if isinstance(exc, cls)), default)
+    """A failed check: the verdict of the kind of `exc` (`overrides` first, then `VERDICTS`)."""
+    table = {**(overrides or {}), **VERDICTS}
+    verdict = next((v for cls, v in table.items() if isinstance(exc, cls)), default)
     return CredentialCheck(ok=False, verdict=verdict, message=exc.message)

@@ -61,32 +61,12 @@ class PlatformBadResponse(PlatformApiError, core.BadResponse):
     """A body that is not the documented JSON (HTML, truncated, wrong envelope)."""
 
 
-PLATFORM_ERRORS = core.ErrorFamily(
-    api=PlatformApiError,
-    config=PlatformConfigError,
-    auth=PlatformAuthError,
-    not_found=PlatformNotFound,
-    rejected=PlatformRejected,
-    retry_later=PlatformRetryLater,
-    unavailable=PlatformUnavailable,
-    bad_response=PlatformBadResponse,
-)
-
-# --------------------------------------------------------------------------- verdicts
-
-VERDICTS: list[tuple[type[core.ApiError], str]] = [
-    (PlatformConfigError, "not_allowed"),
-    (PlatformAuthError, "bad_credentials"),
-    (PlatformNotFound, "not_found"),
-    (PlatformRetryLater, "rate_limited"),
-    (PlatformUnavailable, "unreachable"),
-    (PlatformBadResponse, "bad_response"),
-]
+PLATFORM_ERRORS = core.ErrorFamily.of(PlatformApiError)
 
 
 def verdict_for(exc: PlatformApiError) -> CredentialCheck:
-    """A failed check's verdict, from the class of the client's error."""
-    return core.verdict_for(exc, VERDICTS)
+    """A failed check's verdict, from the kind of the client's error (`core.VERDICTS`)."""
+    return core.verdict_for(exc)
 
 
 # --------------------------------------------------------------------------- hosts

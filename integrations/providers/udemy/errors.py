@@ -1,7 +1,9 @@
 """The Udemy client's errors: the core classes under Udemy names, and the credential verdicts.
 
-The sync records an error's class name as its category ("UdemyUnavailable"...); the services
-catch `UdemyError` (see `provider.ProviderError`).
+Each class is the neutral kind first (`core.AuthError`), then `UdemyError`: `except UdemyError`
+and `except core.AuthError` both catch a `UdemyAuthError`. The sync records an error's class
+name as its category ("UdemyUnavailable"...); the services catch `UdemyError` (see
+`provider.ProviderError`).
 """
 
 from __future__ import annotations
@@ -14,48 +16,38 @@ class UdemyError(core.ApiError):
     """Any failure talking to Udemy. `message` is written for an organization admin."""
 
 
-class UdemyConfigError(UdemyError, core.ConfigError):
+class UdemyConfigError(core.ConfigError, UdemyError):
     """The configured base URL is not acceptable (host not allowed, plain http off loopback)."""
 
 
-class UdemyAuthError(UdemyError, core.AuthError):
+class UdemyAuthError(core.AuthError, UdemyError):
     """401/403: retrying cannot help; the admin must fix the credentials or the API access."""
 
 
-class UdemyNotFound(UdemyError, core.NotFound):
+class UdemyNotFound(core.NotFound, UdemyError):
     """404 (or a redirect away from the API): wrong organization name or id."""
 
 
-class UdemyRetryLater(UdemyError, core.RetryLater):
+class UdemyRetryLater(core.RetryLater, UdemyError):
     """429 whose `Retry-After` exceeds the cap (or retries exhausted): reschedule after it."""
 
 
-class UdemyUnavailable(UdemyError, core.Unavailable):
+class UdemyUnavailable(core.Unavailable, UdemyError):
     """5xx, connection error or timeout that outlived every retry."""
 
 
-class UdemyBadResponse(UdemyError, core.BadResponse):
+class UdemyBadResponse(core.BadResponse, UdemyError):
     """A body that is not the documented JSON envelope (HTML, truncated, garbled)."""
 
 
-UDEMY_ERRORS = core.ErrorFamily(
-    api=UdemyError,
-    config=UdemyConfigError,
-    auth=UdemyAuthError,
-    not_found=UdemyNotFound,
-    rejected=UdemyError,  # a refused read (400 "Invalid page.") has no class of its own
-    retry_later=UdemyRetryLater,
-    unavailable=UdemyUnavailable,
-    bad_response=UdemyBadResponse,
-)
+# A refused read (400 "Invalid page.") has no class of its own: it is a plain `UdemyError`.
+UDEMY_ERRORS = core.ErrorFamily.of(UdemyError)
 
-VERDICTS: list[tuple[type[core.ApiError], str]] = [
-    (UdemyConfigError, "not_allowed"),
-    (UdemyNotFound, "wrong_organization"),
-    (UdemyRetryLater, "unreachable"),
-    (UdemyUnavailable, "unreachable"),
-    (UdemyBadResponse, "bad_response"),
-]
+# Where Udemy's verdicts differ from the core's (`core.VERDICTS`).
+VERDICTS: dict[type[core.ApiError], str] = {
+    UdemyNotFound: "wrong_organization",
+    UdemyRetryLater: "unreachable",
+}
 
 
 def verdict_for(exc: UdemyError) -> CredentialCheck:

@@ -39,12 +39,12 @@ class SandboxData(Reports):
     def generate(
         cls,
         *,
+        organization_name: str = "demo",
         seed: int = 1,
         courses: int = 300,
         paths: int = 12,
         learners: int = 60,
         activity_per_learner: int = 5,
-        organization_name: str = "demo",
         unknown_learners: int = 0,
     ) -> SandboxData:
         """Build the organization. `unknown_learners` adds activity of people missing from

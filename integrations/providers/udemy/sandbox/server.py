@@ -7,16 +7,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from ....core.sandbox import (
-    SCENARIO_KEYS,
-    Fault,
-    Reply,
-    Request,
-    SandboxServer,
-    basic_auth_matches,
-    json_reply,
-    phrase,
-)
+from ....core import sandbox as core
 from ..client import UdemyCredentials
 from .data import SandboxData
 
@@ -44,14 +35,14 @@ ENDPOINT_DATA = {
 DATA_SCENARIO_KEYS = {"add_courses", "update_courses", "retire_courses", "advance_progress"}
 
 
-class UdemySandbox(SandboxServer):
+class UdemySandbox(core.SandboxServer):
     """A fake Udemy Business API on a loopback port; see the package docstring."""
 
     name = "udemy-sandbox"
     api_prefix = "/api-2.0/"
     server_version = "UdemySandbox/1.0"
     access_log_level = logging.INFO  # the foreground command shows the requests
-    scenario_keys = SCENARIO_KEYS | DATA_SCENARIO_KEYS
+    scenario_keys = core.SCENARIO_KEYS | DATA_SCENARIO_KEYS
 
     def __init__(
         self,
@@ -77,13 +68,8 @@ class UdemySandbox(SandboxServer):
         return f"{self.url}/api-2.0/organizations/{self.organization_id}/"
 
     def credentials(self) -> UdemyCredentials:
-        return UdemyCredentials(
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            organization_name=self.organization_name,
-            organization_id=self.organization_id,
-            api_base_url=self.api_base_url,
-        )
+        org = self.organization_name, self.organization_id
+        return UdemyCredentials(self.client_id, self.client_secret, *org, self.api_base_url)
 
     def _data_state(self) -> dict[str, Any]:
         return {
@@ -94,20 +80,20 @@ class UdemySandbox(SandboxServer):
 
     # ------------------------------------------------------------------ the API
 
-    def _serve(self, request: Request) -> Reply:
+    def _serve(self, request: core.Request) -> core.Reply:
         if request.method != "GET":
-            return json_reply(405, {"detail": f'Method "{request.method}" not allowed.'})
+            return core.json_reply(405, {"detail": f'Method "{request.method}" not allowed.'})
         header = request.headers.get("Authorization", "")
-        if not basic_auth_matches(header, self.client_id, self.client_secret):
+        if not core.basic_auth_matches(header, self.client_id, self.client_secret):
             www = {"WWW-Authenticate": 'Basic realm="api"'}
-            return json_reply(401, {"detail": "Invalid username/password."}, headers=www)
+            return core.json_reply(401, {"detail": "Invalid username/password."}, headers=www)
         match = API_RE.match(request.path)
         if match is None or match["org"] != self.organization_id:
-            return json_reply(404, {"detail": "Not found."})
+            return core.json_reply(404, {"detail": "Not found."})
         params = parse_qsl(request.raw_query, keep_blank_values=True)
         return self._page(request.path, params, ENDPOINT_DATA[match["endpoint"]])
 
-    def _page(self, path: str, params: list[tuple[str, str]], source: str) -> Reply:
+    def _page(self, path: str, params: list[tuple[str, str]], source: str) -> core.Reply:
         query = dict(params)
         size = _page_size(query.get("page_size"))
         try:
@@ -118,14 +104,14 @@ class UdemySandbox(SandboxServer):
             items = _filtered(getattr(self.data, source), query)
             count = len(items)
             if number < 1 or (number > 1 and (number - 1) * size >= count):
-                return json_reply(400, {"detail": "Invalid page."})
+                return core.json_reply(400, {"detail": "Invalid page."})
             payload = {
                 "count": count,
                 "next": self._link(path, params, number + 1) if number * size < count else None,
                 "previous": self._link(path, params, number - 1) if number > 1 else None,
                 "results": items[(number - 1) * size : number * size],
             }
-            return json_reply(200, payload)
+            return core.json_reply(200, payload)
 
     def _link(self, path: str, params: list[tuple[str, str]], page: int) -> str:
         # Like Django REST framework: other params kept, sorted; page 1 drops the page param.
@@ -135,15 +121,15 @@ class UdemySandbox(SandboxServer):
         query = urlencode(kept)
         return f"{self.link_base_url or self.url}{path}" + (f"?{query}" if query else "")
 
-    def _fault_bytes(self, fault: Fault, request: Request) -> bytes:
+    def _fault_bytes(self, fault: core.Fault, request: core.Request) -> bytes:
         if fault.status < 300 and fault.body == "truncated":
             return self._serve(request).body  # the real page, cut in half by the caller
         return super()._fault_bytes(fault, request)
 
-    def _fault_body(self, fault: Fault) -> Any:
+    def _fault_body(self, fault: core.Fault) -> Any:
         if fault.status < 300:  # valid JSON that is not a page envelope
             return {"detail": "OK"}
-        return {"detail": FAULT_DETAILS.get(fault.status, phrase(fault.status))}
+        return {"detail": FAULT_DETAILS.get(fault.status, core.phrase(fault.status))}
 
     # ------------------------------------------------------------------ scenarios
 

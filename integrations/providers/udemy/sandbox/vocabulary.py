@@ -93,16 +93,6 @@ LEARNING_OUTCOMES = [
 ]
 PATH_ITEM_TYPES = ["course"] * 6 + ["lecture", "assessment", "lab", "link"]
 
-# Activity row states; the first learner gets one of each so every case is always present.
-NOT_STARTED, IN_PROGRESS, COMPLETED, COMPLETED_NO_START = (
-    "not_started",
-    "in_progress",
-    "completed",
-    "completed_no_start",
-)
-FIRST_LEARNER_STATES = [COMPLETED, IN_PROGRESS, NOT_STARTED, COMPLETED_NO_START, IN_PROGRESS]
-ANONYMIZED = "Anonymized User"
-
 
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
