@@ -90,6 +90,7 @@ class JsonHttpClient:
     # Whether a 429 without `Retry-After` is capped too (our own wait may be long: LearnUpon
     # waits for the next minute), or only a wait the server announces.
     cap_own_429_wait = True
+    log_query = False  # queries may carry personal data (an e-mail search): paths only
 
     def __init__(
         self,
@@ -195,7 +196,8 @@ class JsonHttpClient:
             idempotent = method in IDEMPOTENT_METHODS
         budget = budget or RetryBudget(self.max_retries, self.retry_after_cap)
         parts = urlsplit(url)
-        label = f"{method} {parts.path}" + (f"?{parts.query}" if parts.query else "")
+        query = f"?{parts.query}" if parts.query and self.log_query else ""
+        label = f"{method} {parts.path}{query}"
         while True:
             budget.made += 1
             try:

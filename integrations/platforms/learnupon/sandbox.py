@@ -95,8 +95,10 @@ class LearnUponSandbox(SandboxServer):
 
     # ------------------------------------------------------------------ plumbing
 
-    def respond(self, method: str, target: str, headers: Any, raw: bytes, *args: Any) -> Reply:
-        reply = super().respond(method, target, headers, raw, *args)
+    def respond(
+        self, method: str, target: str, headers: Any, raw: bytes, client: str = "127.0.0.1"
+    ) -> Reply:
+        reply = super().respond(method, target, headers, raw, client)
         reply.headers.update(self._rate_headers())
         return reply
 

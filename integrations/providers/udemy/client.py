@@ -133,6 +133,7 @@ class UdemyClient(JsonHttpClient):
     excerpt_chars = 200
     query_safe = "[]@"
     cap_own_429_wait = False  # only a Retry-After above the cap stops the run
+    log_query = True  # page, page_size, fields: which page was retried
 
     def __init__(
         self,

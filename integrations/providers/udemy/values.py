@@ -160,10 +160,11 @@ def _duration(value: int | float | None, external_id: str) -> int | None:
 def _progress(value: int | float | None, external_id: str) -> float:
     """Seed: completion_ratio → progress, stored 0-100.
 
-    The upstream scale (0-1 or 0-100) is unconfirmed (FACTS.md), so both are accepted: a
-    non-integer value below 1 (0.35) is a fraction → 35 %; any integer value, including 0 and 1
-    (and 1.0), is already a percentage → 0 % and 1 %. The cost of this choice is that a fraction
-    scale's "1.0" (complete) reads as 1 %; the completion date still marks it completed.
+    The upstream scale (0-1 or 0-100) is not stated in the Udemy Business API guide, so both
+    are accepted: a non-integer value below 1 (0.35) is a fraction → 35 %; any integer value,
+    including 0 and 1 (and 1.0), is already a percentage → 0 % and 1 %. The cost of this choice
+    is that a fraction scale's "1.0" (complete) reads as 1 %; the completion date still marks it
+    completed.
     """
     if value is None:
         return 0.0
