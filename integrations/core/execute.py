@@ -26,6 +26,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from integrations.core import lease
+from integrations.core.errors import ApiError, AuthError, RetryLater
 from integrations.core.events import run_completed
 from integrations.core.models import LeaseBase, RunBase, RunStatus
 from integrations.core.runs import outcome_status, run_finish, run_record_error, run_skip, run_start
@@ -66,10 +67,6 @@ class RunExecutor:
 
     run_model: ClassVar[type[RunBase]]
     lease_model: ClassVar[type[LeaseBase]]
-    # Client errors: (retry later, with .retry_after), (auth), (any other API error).
-    retry_later_error: ClassVar[type[Exception]]
-    auth_error: ClassVar[type[Exception]]
-    api_error: ClassVar[type[Exception]]
     # Owner field set when a run of a kind goes through, e.g. {"content": "last_content_sync"}.
     last_run_fields: ClassVar[dict[str, str]] = {}
     renew_every: ClassVar[int] = 1  # calls of `renew` between two lease renewals
@@ -147,13 +144,13 @@ class RunExecutor:
         run_start(run=run)
         try:
             self.work(run, renew)
-        except self.retry_later_error as exc:
+        except RetryLater as exc:
             raise Reschedule(run.pk, exc.retry_after, exc.message) from None
         except RunFailed as exc:
             self.fail(run, exc.category, exc.message, exc.excerpt)
-        except self.auth_error as exc:
+        except AuthError as exc:
             self.fail(run, "auth", exc.message, exc.excerpt, owner_error=True)
-        except self.api_error as exc:
+        except ApiError as exc:
             self.fail(run, type(exc).__name__, exc.message, exc.excerpt)
         except SoftTimeLimitExceeded:
             self.fail(run, "timeout", self.timeout_message, timed_out=True)

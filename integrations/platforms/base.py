@@ -14,83 +14,88 @@ engines catch the provider-neutral classes and never look at vendor details.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..core import errors as core
+from ..core.errors import CredentialCheck
+from ..core.hosts import allowed_host_patterns, validated_base_url
+
+ALLOWED_HOSTS_SETTING = "PLATFORM_ALLOWED_HOSTS"
+
 # --------------------------------------------------------------------------- errors
+# The core classes under the platform names (the run history records the class name).
 
 
-class PlatformApiError(Exception):
+class PlatformApiError(core.ApiError):
     """Any failure talking to a platform. `message` is written for a group admin."""
 
-    def __init__(self, message: str, *, status: int | None = None, excerpt: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.excerpt = excerpt
 
-
-class PlatformConfigError(PlatformApiError):
+class PlatformConfigError(PlatformApiError, core.ConfigError):
     """The connection settings are not acceptable (host not allowed, missing field...)."""
 
 
-class PlatformAuthError(PlatformApiError):
+class PlatformAuthError(PlatformApiError, core.AuthError):
     """401/403 or an auth error code: retrying cannot help, the admin must fix the keys."""
 
 
-class PlatformNotFound(PlatformApiError):
+class PlatformNotFound(PlatformApiError, core.NotFound):
     """404: the portal, domain or object does not exist."""
 
 
-class PlatformRejected(PlatformApiError):
+class PlatformRejected(PlatformApiError, core.Rejected):
     """The platform refused one item (400/404/409/422 on a write): the run records it, goes on."""
 
 
-class PlatformRetryLater(PlatformApiError):
+class PlatformRetryLater(PlatformApiError, core.RetryLater):
     """Rate-limited for longer than the client may block a worker: reschedule after it."""
 
-    def __init__(
-        self, message: str, *, retry_after: float, status: int | None = 429, excerpt: str = ""
-    ) -> None:
-        super().__init__(message, status=status, excerpt=excerpt)
-        self.retry_after = retry_after
 
-
-class PlatformUnavailable(PlatformApiError):
+class PlatformUnavailable(PlatformApiError, core.Unavailable):
     """5xx, connection error or timeout that outlived every retry."""
 
 
-class PlatformBadResponse(PlatformApiError):
+class PlatformBadResponse(PlatformApiError, core.BadResponse):
     """A body that is not the documented JSON (HTML, truncated, wrong envelope)."""
 
 
-# --------------------------------------------------------------------------- verdicts
-
-
-@dataclass(frozen=True)
-class CredentialCheck:
-    """The outcome of "Test connection", ready to show to an admin."""
-
-    ok: bool
-    verdict: str  # ok | bad_credentials | not_allowed | not_found | unreachable | bad_response...
-    message: str
-
-
-VERDICTS: list[tuple[type[PlatformApiError], str]] = [
-    (PlatformConfigError, "not_allowed"),
-    (PlatformAuthError, "bad_credentials"),
-    (PlatformNotFound, "not_found"),
-    (PlatformRetryLater, "rate_limited"),
-    (PlatformUnavailable, "unreachable"),
-    (PlatformBadResponse, "bad_response"),
-]
+PLATFORM_ERRORS = core.ErrorFamily.of(PlatformApiError)
 
 
 def verdict_for(exc: PlatformApiError) -> CredentialCheck:
-    """A failed check's verdict, from the class of the client's error."""
-    verdict = next((v for cls, v in VERDICTS if isinstance(exc, cls)), "error")
-    return CredentialCheck(ok=False, verdict=verdict, message=exc.message)
+    """A failed check's verdict, from the kind of the client's error (`core.VERDICTS`)."""
+    return core.verdict_for(exc)
+
+
+# --------------------------------------------------------------------------- hosts
+
+
+def platform_base_url(
+    override: str,
+    name: str,
+    *,
+    pattern: re.Pattern[str],
+    template: str,
+    invalid: str,
+    vendor_hosts: Sequence[str] = (),
+) -> str:
+    """The API root of a connection: `override` (the sandbox, a regional host), else `template`
+    filled with `name` (a portal, a custom domain), lower-cased, once it matches `pattern`
+    (`invalid`, formatted with `name`, says why not). Either way its host must match the
+    vendor's hosts, `PLATFORM_ALLOWED_HOSTS` or, outside production, loopback (no SSRF)."""
+    if not override:
+        name = name.strip().lower()
+        if not pattern.match(name):
+            raise PlatformConfigError(invalid.format(name=name))
+        override = template.format(name=name)
+    return validated_base_url(
+        override,
+        patterns=allowed_host_patterns(vendor_hosts, ALLOWED_HOSTS_SETTING),
+        setting_name=ALLOWED_HOSTS_SETTING,
+        error=PlatformConfigError,
+    )
 
 
 # --------------------------------------------------------------------------- directory records

@@ -17,7 +17,6 @@ from integrations.core.registry import platform_module
 from integrations.core.runs import run_add_counts
 from integrations.models import PlatformConnection, PlatformLease, PlatformRun
 
-from .base import PlatformApiError, PlatformAuthError, PlatformRetryLater
 from .directory import directory_import
 from .runs import run_record_client
 
@@ -32,9 +31,6 @@ class PlatformExecutor(RunExecutor):
 
     run_model = PlatformRun
     lease_model = PlatformLease
-    retry_later_error = PlatformRetryLater
-    auth_error = PlatformAuthError
-    api_error = PlatformApiError
     last_run_fields = {
         PlatformRun.Kind.DIRECTORY: "last_import_at",
         PlatformRun.Kind.PUSH: "last_push_at",

@@ -108,10 +108,7 @@ class SyncExecutor(RunExecutor):
     select_related = ("integration__group", "integration__owner")
 
     def prepare(self, run: SyncRun) -> None:
-        self.module = module = provider_module(run.integration.provider)
-        self.retry_later_error = module.RetryLater
-        self.auth_error = module.AuthError
-        self.api_error = module.ProviderError
+        self.module = provider_module(run.integration.provider)
 
     def busy_reason(self, run: SyncRun) -> str:
         return f"Skipped: a {run.kind} sync of this integration is already running."

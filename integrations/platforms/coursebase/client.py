@@ -1,4 +1,4 @@
-"""HTTP client of the Coursebase API (reference 002, "Methods"; FACTS.md "Coursebase API").
+"""HTTP client of the Coursebase API (Coursebase API: "Methods").
 
 RPC over HTTPS: every method is `POST https://{custom_domain}/api/{method}` with a JSON body and
 `Authorization: Bearer <token>`. Answers are `{"status": "success", "data": …}` or
@@ -17,21 +17,22 @@ from typing import Any
 
 import requests
 
+from ...core.hosts import DOMAIN_RE
+from ...core.http import JsonHttpClient
 from ..base import (
+    PLATFORM_ERRORS,
     CredentialCheck,
     PlatformApiError,
     PlatformAuthError,
     PlatformBadResponse,
-    PlatformConfigError,
     PlatformNotFound,
     PlatformRetryLater,
+    platform_base_url,
     verdict_for,
 )
-from ..hosts import DOMAIN_RE, validated_base_url
-from ..http import JsonHttpClient
 
 MAX_PAGES = 10_000
-# Codes the reference documents, with what they mean for an admin (reference 002, "Errors").
+# Documented codes, with what they mean for an admin (Coursebase API: "Errors").
 ERROR_MESSAGES = {
     "group_not_found": "Coursebase could not find the group (group_not_found).",
     "user_not_found": "Coursebase could not find the user (user_not_found).",
@@ -39,7 +40,7 @@ ERROR_MESSAGES = {
     "(feature_not_enabled): ask Coursebase to enable API access.",
     "not_found": "Coursebase could not find what was asked for (not_found).",
 }
-# Not listed in the reference (auth and rate-limit failures have no documented code): the
+# Not listed in the Coursebase API (auth and rate-limit failures have no documented code): the
 # usual spellings are recognised, and HTTP 401/403/429 are handled whatever the body says.
 AUTH_CODES = frozenset(
     {"invalid_auth", "invalid_token", "not_authed", "unauthorized", "token_revoked",
@@ -56,16 +57,16 @@ class CoursebaseCredentials:
 
 
 def build_base_url(credentials: CoursebaseCredentials) -> str:
-    """`https://{custom_domain}/api/`, or the validated override; the host must be allowed."""
-    if credentials.base_url:
-        return validated_base_url(credentials.base_url, kind="coursebase")
-    domain = credentials.domain.strip().lower()
-    if not DOMAIN_RE.match(domain):
-        raise PlatformConfigError(
-            f"The custom domain {domain!r} is not valid: use the host name only, "
-            "e.g. learn.acme.com."
-        )
-    return validated_base_url(f"https://{domain}/api/", kind="coursebase")
+    """`https://{custom_domain}/api/`, or the validated override; the host must be allowed
+    (custom domains have no vendor pattern: each one is listed in PLATFORM_ALLOWED_HOSTS)."""
+    return platform_base_url(
+        credentials.base_url,
+        credentials.domain,
+        pattern=DOMAIN_RE,
+        template="https://{name}/api/",
+        invalid="The custom domain {name!r} is not valid: use the host name only, "
+        "e.g. learn.acme.com.",
+    )
 
 
 def error_for_code(code: str, *, status: int | None, excerpt: str = "") -> PlatformApiError:
@@ -89,6 +90,8 @@ class CoursebaseClient(JsonHttpClient):
     """Client of one Coursebase org (read-only: LMS Bridge imports its directory)."""
 
     vendor = "Coursebase"
+    errors = PLATFORM_ERRORS
+    settings_prefix = "PLATFORM"
 
     def __init__(self, credentials: CoursebaseCredentials, **kwargs: Any) -> None:
         super().__init__(
@@ -151,30 +154,27 @@ class CoursebaseClient(JsonHttpClient):
     # ------------------------------------------------------------------ directory
 
     def list_groups(self) -> list[dict]:
-        # reference 002, org.groups.list: every group with its parent_id (null: the org level)
+        # Coursebase API, org.groups.list: every group with its parent_id (null: the org level)
         data = self.rpc("org.groups.list")
         if not isinstance(data, list):
             raise PlatformBadResponse("Coursebase's org.groups.list answer is not a list.")
         return data
 
     def iter_user_pages(self) -> Iterator[list[dict]]:
-        # reference 002, org.users.list: paginated users of the org (user_id, login_id)
+        # Coursebase API, org.users.list: paginated users of the org (user_id, login_id)
         return self.iter_cursor("org.users.list", "users")
 
     def iter_group_member_pages(self, group_id: str) -> Iterator[list[dict]]:
-        # reference 002, group.users.list: paginated users of a group (user_id, login_id, role)
+        # Coursebase API, group.users.list: paginated users of a group (user_id, login_id, role)
         return self.iter_cursor("group.users.list", "users", {"group_id": group_id})
 
     def check_connection(self) -> CredentialCheck:
         """Test connection: one `org.groups.list` call; never raises, never waits out a 429."""
-        saved = self.max_retries, self.retry_after_cap
-        self.max_retries, self.retry_after_cap = min(self.max_retries, 1), 0.0
         try:
-            groups = self.list_groups()
+            with self.within_a_web_request():
+                groups = self.list_groups()
         except PlatformApiError as exc:
             return verdict_for(exc)
-        finally:
-            self.max_retries, self.retry_after_cap = saved
         return CredentialCheck(
             ok=True,
             verdict="ok",

@@ -1,4 +1,4 @@
-"""A loopback fake of the Coursebase API (reference 002), with deterministic data.
+"""A loopback fake of the Coursebase API, with deterministic data.
 
 Every method is `POST /api/{method}` with a JSON body and `Authorization: Bearer <token>`;
 answers use the `{"status": "success", "data": …}` / `{"status": "error", "error": "<code>"}`
@@ -18,7 +18,7 @@ import string
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from typing import Any
 
-from ..sandbox_base import Fault, Reply, Request, SandboxServer, json_reply
+from ...core.sandbox import Fault, Reply, Request, SandboxServer, json_reply
 from .client import CoursebaseCredentials
 
 PAGE_SIZE = 100
@@ -113,6 +113,7 @@ class CoursebaseSandbox(SandboxServer):
 
     name = "coursebase-sandbox"
     api_prefix = "/api/"
+    server_version = "CoursebaseSandbox/1.0"
 
     def __init__(
         self,

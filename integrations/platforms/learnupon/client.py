@@ -1,10 +1,10 @@
-"""HTTP client of the LearnUpon REST API v1 (reference 003: "API access and authentication").
+"""HTTP client of the LearnUpon REST API v1 (LearnUpon API: "API access and authentication").
 
 `https://{portal}.learnupon.com/api/v1/`, HTTP Basic with the portal's API username/password
-(reference 003: "Get your API keys"). Lists come in pages of 500 via `?page=N` and say whether
-another page exists in the `LU-Has-Next-Page` header (reference 003: "Data pagination"). Every
+(LearnUpon API: "Get your API keys"). Lists come in pages of 500 via `?page=N` and say whether
+another page exists in the `LU-Has-Next-Page` header (LearnUpon API: "Data pagination"). Every
 answer announces `X-LU-Rate-Limit-Remaining-Minute`/`-Week`; the client slows down when the
-minute budget runs low instead of waiting to be refused (reference 003: "Rate limit").
+minute budget runs low instead of waiting to be refused (LearnUpon API: "Rate limit").
 
 HTTP only: no ORM, no mapping (see `mapping.py`).
 """
@@ -18,23 +18,26 @@ from typing import Any
 
 import requests
 
+from ...core.hosts import DNS_LABEL_RE
+from ...core.http import JsonHttpClient, Result
+from ...core.netutil import setting_or
 from ..base import (
+    PLATFORM_ERRORS,
     CredentialCheck,
     PlatformApiError,
     PlatformBadResponse,
-    PlatformConfigError,
     PlatformNotFound,
+    platform_base_url,
     verdict_for,
 )
-from ..hosts import DNS_LABEL_RE, _setting, validated_base_url
-from ..http import JsonHttpClient, Result
 
 RECORDS_PER_PAGE = 500  # the documented default; the header is trusted when present
 MAX_PAGES = 10_000  # a server that always says "next page" must not loop forever
 MINUTE_HEADER = "X-LU-Rate-Limit-Remaining-Minute"
 WEEK_HEADER = "X-LU-Rate-Limit-Remaining-Week"
+VENDOR_HOSTS = ("*.learnupon.com",)  # any other host must be in PLATFORM_ALLOWED_HOSTS
 
-# List envelopes (reference 003 shows `{"user": [...]}` for users; the other list keys are not
+# List envelopes (LearnUpon API shows `{"user": [...]}` for users; the other list keys are not
 # shown there, so each list accepts the plausible spellings).
 USERS = ("user", "users")
 GROUPS = ("groups", "group")
@@ -63,15 +66,15 @@ class LuPage:
 
 def build_base_url(credentials: LearnUponCredentials) -> str:
     """`https://{portal}.learnupon.com/api/v1/`, or the validated override."""
-    if credentials.base_url:
-        return validated_base_url(credentials.base_url, kind="learnupon")
-    portal = credentials.portal.strip().lower()
-    if not DNS_LABEL_RE.match(portal):
-        raise PlatformConfigError(
-            f"The portal {portal!r} is not valid: use the subdomain, e.g. 'acme' for "
-            "https://acme.learnupon.com."
-        )
-    return validated_base_url(f"https://{portal}.learnupon.com/api/v1/", kind="learnupon")
+    return platform_base_url(
+        credentials.base_url,
+        credentials.portal,
+        pattern=DNS_LABEL_RE,
+        template="https://{name}.learnupon.com/api/v1/",
+        invalid="The portal {name!r} is not valid: use the subdomain, e.g. 'acme' for "
+        "https://acme.learnupon.com.",
+        vendor_hosts=VENDOR_HOSTS,
+    )
 
 
 def _bool_header(value: str | None) -> bool | None:
@@ -91,6 +94,8 @@ class LearnUponClient(JsonHttpClient):
     """Client of one LearnUpon portal; `waits` records every pause (throttle, 429, retry)."""
 
     vendor = "LearnUpon"
+    errors = PLATFORM_ERRORS
+    settings_prefix = "PLATFORM"
 
     def __init__(
         self,
@@ -108,9 +113,11 @@ class LearnUponClient(JsonHttpClient):
             **kwargs,
         )
         self.min_remaining_minute = int(
-            _pick(min_remaining_minute, "LEARNUPON_MIN_REMAINING_MINUTE", 5)
+            setting_or(min_remaining_minute, "LEARNUPON_MIN_REMAINING_MINUTE", 5)
         )
-        self.throttle_max_wait = float(_pick(throttle_max_wait, "LEARNUPON_THROTTLE_MAX_WAIT", 60))
+        self.throttle_max_wait = float(
+            setting_or(throttle_max_wait, "LEARNUPON_THROTTLE_MAX_WAIT", 60)
+        )
         self.remaining_minute: int | None = None
         self.remaining_week: int | None = None
         self._clock = clock
@@ -140,7 +147,7 @@ class LearnUponClient(JsonHttpClient):
         return min(self._seconds_left_in_minute() + 1.0, self.throttle_max_wait)
 
     def _detail(self, payload: Any) -> str:
-        # {"response_type": "ERROR", "response_code": 400, "message": "..."} (reference 003)
+        # {"response_type": "ERROR", "response_code": 400, "message": "..."} (LearnUpon API)
         if isinstance(payload, dict):
             message = payload.get("message") or payload.get("error")
             return message if isinstance(message, str) else ""
@@ -151,7 +158,7 @@ class LearnUponClient(JsonHttpClient):
     def iter_pages(
         self, path: str, keys: tuple[str, ...], params: Mapping[str, Any] | None = None
     ) -> Iterator[LuPage]:
-        """Every page of a list endpoint, following `LU-Has-Next-Page` (reference 003:
+        """Every page of a list endpoint, following `LU-Has-Next-Page` (LearnUpon API:
         "Data pagination"); without the header, a full page means there may be another."""
         for number in range(1, MAX_PAGES + 1):
             result = self.call("GET", path, params={**(params or {}), "page": number})
@@ -184,20 +191,20 @@ class LearnUponClient(JsonHttpClient):
     # ------------------------------------------------------------------ directory (reads)
 
     def iter_user_pages(self) -> Iterator[list[dict]]:
-        # reference 003, Users: "GET /users — Lists all users on the portal"
+        # LearnUpon API, Users: "GET /users — Lists all users on the portal"
         return (page.items for page in self.iter_pages("users", USERS))
 
     def iter_group_pages(self) -> Iterator[list[dict]]:
-        # reference 003, Groups: "GET /groups — Lists all the groups on your portal"
+        # LearnUpon API, Groups: "GET /groups — Lists all the groups on your portal"
         return (page.items for page in self.iter_pages("groups", GROUPS))
 
     def iter_group_member_pages(self, group_id: str) -> Iterator[list[dict]]:
-        # reference 003, Group memberships: "GET /group_memberships?group_id={id}"
+        # LearnUpon API, Group memberships: "GET /group_memberships?group_id={id}"
         params = {"group_id": group_id}
         return (page.items for page in self.iter_pages("group_memberships", MEMBERS, params))
 
     def get_user(self, user_id: str) -> dict:
-        # reference 003, Users: "GET /users/{id} — Searches by id"
+        # LearnUpon API, Users: "GET /users/{id} — Searches by id"
         result = self.call("GET", f"users/{int(user_id)}")
         users = self._items(result, USERS) if not _is_user(result.payload) else [result.payload]
         if not users:
@@ -207,29 +214,29 @@ class LearnUponClient(JsonHttpClient):
     # ------------------------------------------------------------------ catalog push
 
     def iter_course_pages(self) -> Iterator[list[dict]]:
-        # reference 003, Courses: "GET /courses", include_draft=true returns drafts too
+        # LearnUpon API, Courses: "GET /courses", include_draft=true returns drafts too
         params = {"include_draft": "true"}
         return (page.items for page in self.iter_pages("courses", COURSES, params))
 
     def iter_group_course_pages(self, group_id: str) -> Iterator[list[dict]]:
-        # reference 003, Group Courses: "GET /group_courses?group_id={group_id}"
+        # LearnUpon API, Group Courses: "GET /group_courses?group_id={group_id}"
         params = {"group_id": group_id}
         return (page.items for page in self.iter_pages("group_courses", GROUP_COURSES, params))
 
     def create_course(self, fields: Mapping[str, Any]) -> str:
-        # reference 003, Create a course: POST /courses {"Course": {"name", "owner_id", ...}}
+        # LearnUpon API, Create a course: POST /courses {"Course": {"name", "owner_id", ...}}
         return self._id_of(self.call("POST", "courses", body={"Course": dict(fields)}))
 
     def publish_course(self, course_id: str) -> None:
-        # reference 003, Publish courses: POST /courses/publish {"course_id"} (draft courses)
+        # LearnUpon API, Publish courses: POST /courses/publish {"course_id"} (draft courses)
         self.call("POST", "courses/publish", body={"course_id": int(course_id)})
 
     def update_course(self, course_id: str, fields: Mapping[str, Any]) -> None:
-        # reference 003, Update courses: PUT /courses/{id} {"Course": {...}}
+        # LearnUpon API, Update courses: PUT /courses/{id} {"Course": {...}}
         self.call("PUT", f"courses/{int(course_id)}", body={"Course": dict(fields)})
 
     def create_group_course(self, group_id: str, course_id: str) -> str:
-        # reference 003, Create a GroupCourse: POST /group_courses
+        # LearnUpon API, Create a GroupCourse: POST /group_courses
         # {"GroupCourse": {"group_id", "course_id"}, "re_enroll_completed": ...}
         body = {
             "GroupCourse": {"group_id": int(group_id), "course_id": int(course_id)},
@@ -238,24 +245,24 @@ class LearnUponClient(JsonHttpClient):
         return self._id_of(self.call("POST", "group_courses", body=body))
 
     def delete_group_course(self, group_course_id: str) -> None:
-        # reference 003, Delete a GroupCourse: DELETE /group_courses/{id}; the course stays,
+        # LearnUpon API, Delete a GroupCourse: DELETE /group_courses/{id}; the course stays,
         # and delete_enrollments defaults to false (learners keep their enrollments).
         self.call("DELETE", f"group_courses/{int(group_course_id)}")
 
     # ------------------------------------------------------------------ completions
 
     def enrollments_for_email(self, email: str) -> list[dict]:
-        # reference 003, Search for enrollments: GET /enrollments/search?email=
+        # LearnUpon API, Search for enrollments: GET /enrollments/search?email=
         pages = self.iter_pages("enrollments/search", ENROLLMENTS, {"email": email})
         return [item for page in pages for item in page.items]
 
     def create_enrollment(self, email: str, course_id: str) -> str:
-        # reference 003, Create an enrollment: POST /enrollments {"Enrollment": {email, course_id}}
+        # LearnUpon API, Create an enrollment: POST /enrollments {"Enrollment": {email, course_id}}
         body = {"Enrollment": {"email": email, "course_id": int(course_id)}}
         return self._id_of(self.call("POST", "enrollments", body=body))
 
     def create_markcomplete(self, enrollment_id: str, date_completed: str) -> str:
-        # reference 003, Create MarkComplete: POST /markcompletes {"Markcomplete": {
+        # LearnUpon API, Create MarkComplete: POST /markcompletes {"Markcomplete": {
         # enrollment_id, date_completed (UTC), status: completed}}; percentage only for
         # passed/failed.
         body = {
@@ -286,16 +293,13 @@ class LearnUponClient(JsonHttpClient):
 
         Runs inside a web request: at most one retry and a Retry-After is never waited out.
         """
-        saved = self.max_retries, self.retry_after_cap
-        self.max_retries, self.retry_after_cap = min(self.max_retries, 1), 0.0
         try:
-            pages = self.iter_pages("groups", GROUPS)
-            group_ids = {str(g.get("id")) for page in pages for g in page.items}
-            owner = self._owner(owner_id) if owner_id else None
+            with self.within_a_web_request():
+                pages = self.iter_pages("groups", GROUPS)
+                group_ids = {str(g.get("id")) for page in pages for g in page.items}
+                owner = self._owner(owner_id) if owner_id else None
         except PlatformApiError as exc:
             return verdict_for(exc)
-        finally:
-            self.max_retries, self.retry_after_cap = saved
         if owner_id and owner is None:
             return CredentialCheck(
                 False,
@@ -324,7 +328,3 @@ class LearnUponClient(JsonHttpClient):
 
 def _is_user(payload: Any) -> bool:
     return isinstance(payload, dict) and "id" in payload and "email" in payload
-
-
-def _pick(value: Any, setting: str, fallback: Any) -> Any:
-    return _setting(setting, fallback) if value is None else value

@@ -1,6 +1,6 @@
 """A loopback fake of the LearnUpon REST API v1, with deterministic data, for demos and tests.
 
-It follows reference 003 for every endpoint LMS Bridge uses: HTTP Basic auth; lists paged with
+It follows the LearnUpon API for every endpoint LMS Bridge uses: HTTP Basic auth; lists paged with
 `?page=N` and the `LU-Current-Page`, `LU-Records-Per-Page`, `LU-Has-Next-Page` headers;
 `X-LU-Rate-Limit-Remaining-Minute`/`-Week` on every answer; error bodies
 `{"response_type": "ERROR", "response_code": N, "message": "..."}`. Endpoints: users, groups,
@@ -14,14 +14,20 @@ markcompletes. Faults: `fail(status=429, retry_after=1, path_contains="courses")
 
 from __future__ import annotations
 
-import hmac
 import re
-from base64 import b64decode
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..sandbox_base import Fault, Reply, Request, SandboxServer, json_reply, phrase
+from ...core.sandbox import (
+    Fault,
+    Reply,
+    Request,
+    SandboxServer,
+    basic_auth_matches,
+    json_reply,
+    phrase,
+)
 from .client import LearnUponCredentials
 from .sandbox_data import ANCHOR, COMPLETE, LearnUponData, iso
 
@@ -31,6 +37,7 @@ class LearnUponSandbox(SandboxServer):
 
     name = "learnupon-sandbox"
     api_prefix = "/api/v1/"
+    server_version = "LearnUponSandbox/1.0"
 
     def __init__(
         self,
@@ -88,8 +95,10 @@ class LearnUponSandbox(SandboxServer):
 
     # ------------------------------------------------------------------ plumbing
 
-    def respond(self, method: str, target: str, headers: Any, raw: bytes) -> Reply:
-        reply = super().respond(method, target, headers, raw)
+    def respond(
+        self, method: str, target: str, headers: Any, raw: bytes, client: str = "127.0.0.1"
+    ) -> Reply:
+        reply = super().respond(method, target, headers, raw, client)
         reply.headers.update(self._rate_headers())
         return reply
 
@@ -106,7 +115,8 @@ class LearnUponSandbox(SandboxServer):
         return _error_body(fault.status, message)
 
     def _serve(self, request: Request) -> Reply:
-        if not self._authorized(request.headers.get("Authorization", "")):
+        header = request.headers.get("Authorization", "")
+        if not basic_auth_matches(header, self.username, self.password):
             return _error(401, "Not authorised")
         resource = request.path.removeprefix(self.api_prefix).rstrip("/")
         with self._lock:
@@ -115,16 +125,6 @@ class LearnUponSandbox(SandboxServer):
                 if match and method == request.method:
                     return handler(request, *match.groups())
         return _error(404, "Invalid parameters")
-
-    def _authorized(self, header: str) -> bool:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            given = b64decode(token.strip(), validate=True)
-        except ValueError:
-            return False
-        return hmac.compare_digest(given, f"{self.username}:{self.password}".encode())
 
     def _paged(self, items: list[dict], key: str, query: dict[str, str]) -> Reply:
         try:

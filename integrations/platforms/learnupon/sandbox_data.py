@@ -5,15 +5,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from ...core.sandbox import iso
+
 ANCHOR = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)  # the data's "now": no wall clock
 FIRST = ["Ada", "Bruno", "Chloé", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas"]
 LAST = ["Martin", "Okafor", "Tanaka", "Silva", "Dubois", "Kowalski", "Haddad", "Kim", "Rossi"]
 DEPARTMENTS = ["Sales", "Engineering", "Support", "Marketing", "Finance", "People", "Legal"]
 COMPLETE = {"completed", "passed", "failed"}
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class LearnUponData:

@@ -1,10 +1,11 @@
 """Typed shapes of the Udemy Business items the sync reads, validated one raw item at a time.
 
-Field lists come from FACTS.md ("Udemy Business REST API"). The models are strict about types:
-a string where a list is expected, a boolean for an id, a number for a title is an error that the
-mapping turns into a `MappingError` naming the field. They are lenient about presence: every
-field but the ids (and titles, the learner e-mail) may be missing or null, and unknown fields are
-ignored, because Udemy adds fields and public clients disagree on some keys.
+Field lists come from the Udemy Business API guide ("Udemy Business REST API") and the public
+Udemy Business clients. The models are strict about types: a string where a list is expected, a
+boolean for an id, a number for a title is an error that the mapping turns into a
+`MappingError` naming the field. They are lenient about presence: every field but the ids (and
+titles, the learner e-mail) may be missing or null, and unknown fields are ignored, because Udemy
+adds fields and public clients disagree on some keys.
 
 Values whose shape varies between payload versions stay loosely typed inside a typed container
 (`images` is any dict, `thumbnail` a URL or a dict of sizes, people a name or a small object) and

@@ -11,11 +11,8 @@ from lmsbridge.catalog.models import Course
 from ..base import Stream
 from .client import (
     CredentialCheck,
-    UdemyAuthError,
     UdemyClient,
     UdemyCredentials,
-    UdemyError,
-    UdemyRetryLater,
 )
 from .forms import UdemyIntegrationForm as SettingsForm  # noqa: F401 - the settings page's form
 from .mapping import map_activity, map_course, map_learning_path
@@ -92,9 +89,3 @@ def stats_stream(client: UdemyClient) -> Stream:
         pages=lambda start: client.iter_user_course_activity_pages(start_page=start),
         map_item=map_activity,
     )
-
-
-# Provider-neutral names the sync services catch.
-ProviderError = UdemyError
-AuthError = UdemyAuthError
-RetryLater = UdemyRetryLater

@@ -1,4 +1,4 @@
-"""Small helpers shared by the HTTP clients (Udemy, learning platforms), usable without Django."""
+"""Small helpers of the core HTTP client and sandbox, usable without Django."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ def setting(name: str, default: Any) -> Any:
         return getattr(settings, name, default)
     except Exception:  # ImproperlyConfigured or Django absent: stand-alone use
         return default
+
+
+def setting_or(value: Any, name: str, default: Any) -> Any:
+    """`value` when given (not None), else the setting `name` (else `default`)."""
+    return setting(name, default) if value is None else value
 
 
 def is_loopback_host(host: str) -> bool:

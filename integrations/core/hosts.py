@@ -1,0 +1,74 @@
+"""Which hosts a connector may call: an allow-list of host patterns, checked before any request.
+
+No SSRF: a base URL (derived or overridden) is accepted only when it is a plain absolute http(s)
+URL whose host matches one of the given patterns (fnmatch syntax: the vendor's own domains, the
+patterns of an allow-list setting, loopback outside production), and plain http only for
+loopback. The caller names the setting, so the refusal tells the admin what to change.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
+
+from .errors import ApiError, ConfigError
+from .netutil import is_loopback_host, setting
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# A DNS label (a portal subdomain, an organization name): anything else (".", "/", "@", ":")
+# could smuggle another host into a derived URL.
+DNS_LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+NOT_ALLOWED = "The host {host} is not allowed: add it to {setting} to connect to it."
+
+
+def allowed_host_patterns(vendor_patterns: Sequence[str], setting_name: str) -> tuple[str, ...]:
+    """The vendor's patterns, the setting's patterns, and loopback outside production."""
+    extra = tuple(setting(setting_name, ()) or ())
+    loopback = () if setting("PRODUCTION", False) else LOOPBACK_HOSTS
+    return (*vendor_patterns, *extra, *loopback)
+
+
+def validated_base_url(
+    url: str,
+    *,
+    patterns: Sequence[str],
+    setting_name: str,
+    error: type[ApiError] = ConfigError,
+    not_allowed: str = NOT_ALLOWED,
+) -> str:
+    """The URL with a trailing slash, or `error` naming what is wrong.
+
+    `not_allowed` is the refusal of a host outside `patterns`, formatted with `host` and
+    `setting` (`setting_name`, the allow-list an admin can extend).
+    """
+    url = url.strip()
+    if not url.isascii():
+        raise error("The API base URL must be plain ASCII (use the punycode host name).")
+    if any(ch.isspace() or ch == "\\" or ord(ch) < 32 for ch in url):
+        raise error("The API base URL contains characters that are not allowed.")
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise error("The API base URL must be an absolute http(s) URL.")
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        raise error("The API base URL must not contain user info, a query or a fragment.")
+    # Two parsers must agree on the host: a disagreement is how URL-parser SSRF tricks work.
+    try:
+        other_host = parse_url(url).host or ""
+    except LocationParseError:  # e.g. full-width or IDNA-invalid host names
+        raise error("The API base URL has an invalid host name.") from None
+    if other_host.strip("[]").lower() != host:
+        raise error("The API base URL is ambiguous.")
+    if not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns):
+        raise error(not_allowed.format(host=host, setting=setting_name))
+    if parts.scheme == "http" and not is_loopback_host(host):
+        raise error(f"Plain http is only allowed for loopback hosts, not {host}.")
+    return url if url.endswith("/") else url + "/"

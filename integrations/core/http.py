@@ -1,0 +1,383 @@
+"""JSON over HTTP for every connector: timeouts, bounded retries, 429, error classes.
+
+HTTP only: no ORM, no mapping. Each choice guards a known trap:
+
+- A hand-written retry loop, not urllib3's `Retry` (which sleeps in-process for whatever
+  `Retry-After` says, up to hours, and ignores `backoff_max` then): a `Retry-After` above
+  `retry_after_cap` raises the side's `RetryLater` at once, so the task is rescheduled instead
+  of blocking a worker. 5xx and network errors retry with exponential backoff and full jitter.
+- Bodies are decoded with `json.loads`; any failure is `BadResponse` (requests'
+  `JSONDecodeError` is a `RequestException`: a generic retry would loop on an HTML page).
+- Writes are retried only when the server cannot have processed them (429, 503, connect
+  timeout): a create retried after a read timeout could create the item twice.
+- Secrets live only in the auth tuple/header handed to requests; excerpts and messages are
+  scrubbed, and errors are raised `from None` (a chained requests error carries the prepared
+  request, Authorization header included, into tracebacks and error reports).
+- No redirects (they would carry the credentials elsewhere), and loopback (sandbox) traffic
+  never goes through an environment proxy.
+
+A side subclasses `JsonHttpClient`: `vendor` (the name in messages), `errors` (its
+`ErrorFamily`), `settings_prefix` (`{prefix}_CONNECT_TIMEOUT`, `_READ_TIMEOUT`, `_MAX_RETRIES`,
+`_RETRY_AFTER_CAP`), auth, and the hooks below for its error bodies and messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from .errors import NEUTRAL, ApiError, ErrorFamily
+from .netutil import (
+    RetryBudget,
+    full_jitter_backoff,
+    is_loopback_host,
+    retry_after_seconds,
+    setting_or,
+)
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+SAFE_WRITE_RETRY_STATUSES = frozenset({503})  # "not processed, come back": safe for writes too
+IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TRANSIENT = (
+    requests.Timeout,
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,  # connection cut mid-body
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A decoded 2xx answer."""
+
+    status: int
+    payload: Any
+    headers: Mapping[str, str]
+
+
+def attempts(n: int) -> str:
+    return f"{n} attempt{'s' if n != 1 else ''}"
+
+
+def short_reason(exc: Exception) -> str:
+    """A transport failure in a few words, for the log."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return "connect timeout"
+    if isinstance(exc, requests.Timeout):
+        return "read timeout"
+    return type(exc).__name__
+
+
+class JsonHttpClient:
+    """One upstream API at `base_url`; `waits` records every pause (throttle, 429, retry)."""
+
+    vendor = "The service"
+    errors: ErrorFamily = NEUTRAL
+    settings_prefix = "HTTP"
+    excerpt_chars = 300
+    query_safe = ""  # characters left unquoted in query strings (Udemy's "fields[courses]=@all")
+    # Whether a 429 without `Retry-After` is capped too (our own wait may be long: LearnUpon
+    # waits for the next minute), or only a wait the server announces.
+    cap_own_429_wait = True
+    log_query = False  # queries may carry personal data (an e-mail search): paths only
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: tuple[Any, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        secrets: tuple[str, ...] = (),
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_after_cap: float | None = None,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        prefix = self.settings_prefix
+        self.base_url = base_url
+        self.connect_timeout = float(setting_or(connect_timeout, f"{prefix}_CONNECT_TIMEOUT", 5.0))
+        self.read_timeout = float(setting_or(read_timeout, f"{prefix}_READ_TIMEOUT", 60.0))
+        self.max_retries = max(0, int(setting_or(max_retries, f"{prefix}_MAX_RETRIES", 5)))
+        self.retry_after_cap = float(setting_or(retry_after_cap, f"{prefix}_RETRY_AFTER_CAP", 60.0))
+        self.backoff_base, self.backoff_max = backoff_base, backoff_max
+        self.request_count = 0
+        self.write_count = 0
+        self.waits: list[float] = []
+        self._sleep = sleep
+        self._random = random.Random()  # noqa: S311 - jitter, not cryptography
+        self._own_session = session is None
+        self._session = session or requests.Session()
+        self._auth = auth
+        self._headers = {"Accept": "application/json", **(headers or {})}
+        self._secrets = tuple(s for s in secrets if s)
+        self.host = (urlsplit(base_url).hostname or "").lower()
+        # Loopback (sandbox) traffic must never go through an environment proxy.
+        self._proxies = {"http": None, "https": None} if is_loopback_host(self.host) else None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url}>"
+
+    def close(self) -> None:
+        if self._own_session:
+            self._session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def waited_seconds(self) -> float:
+        return round(sum(self.waits), 3)
+
+    @contextmanager
+    def within_a_web_request(self) -> Iterator[None]:
+        """At most one retry and no `Retry-After` waited out: the caller is a web request
+        ("Test connection") that must answer quickly."""
+        saved = self.max_retries, self.retry_after_cap
+        self.max_retries, self.retry_after_cap = min(self.max_retries, 1), 0.0
+        try:
+            yield
+        finally:
+            self.max_retries, self.retry_after_cap = saved
+
+    # ------------------------------------------------------------------ one call, with retries
+
+    def url_for(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        query = f"?{urlencode(params, safe=self.query_safe)}" if params else ""
+        return self.base_url + path + query
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+        max_retries: int | None = None,
+        retry_after_cap: float | None = None,
+    ) -> Result:
+        """Send one request to `base_url + path` and decode its JSON answer."""
+        budget = RetryBudget(
+            self.max_retries if max_retries is None else max_retries,
+            self.retry_after_cap if retry_after_cap is None else retry_after_cap,
+        )
+        url = self.url_for(path, params)
+        return self.request(method, url, body=body, idempotent=idempotent, budget=budget)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: Any = None,
+        idempotent: bool | None = None,
+        budget: RetryBudget | None = None,
+    ) -> Result:
+        """Send one request to an absolute URL, retrying what is safe to retry."""
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        budget = budget or RetryBudget(self.max_retries, self.retry_after_cap)
+        parts = urlsplit(url)
+        query = f"?{parts.query}" if parts.query and self.log_query else ""
+        label = f"{method} {parts.path}{query}"
+        while True:
+            budget.made += 1
+            try:
+                response = self._send(method, url, body)
+            except TRANSIENT as exc:
+                self._transient(label, exc, budget, idempotent)
+                continue
+            self._after_response(response)
+            status = response.status_code
+            if status == 429:
+                self._handle_429(label, response, budget)
+            elif status in RETRY_STATUSES and (idempotent or status in SAFE_WRITE_RETRY_STATUSES):
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
+                error = self._unavailable(response, budget)
+                self._retry_or_raise(label, budget, error, str(status), retry_after)
+            elif 200 <= status < 300:
+                return Result(status, self._decode(response), response.headers)
+            else:
+                raise self._http_error(response)
+
+    def _send(self, method: str, url: str, body: Any) -> requests.Response:
+        self.request_count += 1
+        if method in WRITE_METHODS:
+            self.write_count += 1
+        data = None if body is None else json.dumps(body)
+        headers = dict(self._headers)
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            return self._session.request(
+                method,
+                url,
+                data=data,
+                auth=self._auth,
+                headers=headers,
+                timeout=(self.connect_timeout, self.read_timeout),
+                allow_redirects=False,  # a redirect would carry our credentials elsewhere
+                proxies=self._proxies,
+            )
+        except TRANSIENT:
+            raise
+        except requests.RequestException as exc:
+            # Anything else (invalid URL, bad header...) will not heal by retrying.
+            raise self.errors.unavailable(
+                f"The request to {self.vendor} failed ({type(exc).__name__})."
+            ) from None
+
+    def _transient(self, label: str, exc: Exception, budget: RetryBudget, idempotent: bool) -> None:
+        error = self.errors.unavailable(self._network_message(exc, budget))
+        if isinstance(exc, requests.exceptions.SSLError):
+            raise error from None  # a certificate problem does not heal by retrying
+        # A write whose connection broke after sending may have been processed: don't resend.
+        if not idempotent and not isinstance(exc, requests.ConnectTimeout):
+            raise error from None
+        self._retry_or_raise(label, budget, error, short_reason(exc))
+
+    def _handle_429(self, label: str, response: requests.Response, budget: RetryBudget) -> None:
+        announced = retry_after_seconds(response.headers.get("Retry-After"))
+        wait = announced if announced is not None else self._default_429_wait(budget.made)
+        capped = wait if self.cap_own_429_wait else announced
+        excerpt = self._excerpt(response.text)
+        retry_later = self.errors.retry_later
+        if capped is not None and capped > budget.retry_after_cap:
+            message = self._rate_limited_message(wait, budget, still=False)
+            raise retry_later(message, retry_after=wait, excerpt=excerpt)
+        if budget.exhausted:
+            message = self._rate_limited_message(wait, budget, still=True)
+            raise retry_later(message, retry_after=max(wait, 1.0), excerpt=excerpt)
+        self.wait(f"{label}: 429, retry {budget.made}/{budget.max_retries}", wait)
+
+    def _retry_or_raise(
+        self,
+        label: str,
+        budget: RetryBudget,
+        error: ApiError,
+        why: str,
+        retry_after: float | None = None,
+    ) -> None:
+        if budget.exhausted:
+            raise error from None
+        wait = self._backoff(budget.made)
+        # A 503 may say when to come back: honour it when it is within the cap.
+        if retry_after is not None and retry_after <= budget.retry_after_cap:
+            wait = retry_after
+        self.wait(f"{label}: {why}, retry {budget.made}/{budget.max_retries}", wait)
+
+    def _backoff(self, attempt: int) -> float:
+        return full_jitter_backoff(
+            attempt, base=self.backoff_base, ceiling=self.backoff_max, rng=self._random
+        )
+
+    def wait(self, why: str, seconds: float) -> None:
+        """Sleep (recorded in `waits`): the run reports how long the upstream slowed it."""
+        logger.warning("%s %s; waiting %.2f s", self.vendor, why, seconds)
+        self.waits.append(seconds)
+        if seconds > 0:
+            self._sleep(seconds)
+
+    # ------------------------------------------------------------------ hooks
+
+    def _after_response(self, response: requests.Response) -> None:
+        """Called on every response (rate-limit headers)."""
+
+    def _default_429_wait(self, attempt: int) -> float:
+        return self._backoff(attempt) + 1.0
+
+    def _detail(self, payload: Any) -> str:
+        """The vendor's error message in a JSON error body ('' when none)."""
+        return ""
+
+    def _rate_limited_message(self, wait: float, budget: RetryBudget, *, still: bool) -> str:
+        if still:
+            return (
+                f"{self.vendor} is still rate-limiting requests (429) after {budget.made} attempts."
+            )
+        return (
+            f"{self.vendor} is rate-limiting requests (429) for {wait:g} s: the run continues "
+            "later."
+        )
+
+    def _network_message(self, exc: Exception, budget: RetryBudget) -> str:
+        after = f"after {attempts(budget.made)}"
+        if isinstance(exc, requests.ConnectTimeout):
+            return f"{self.vendor} at {self.host} did not accept a connection ({after})."
+        if isinstance(exc, requests.Timeout):
+            return f"{self.vendor} did not answer within {self.read_timeout:g} s ({after})."
+        return f"{self.vendor} at {self.host} could not be reached ({after})."
+
+    def _unavailable(self, response: requests.Response, budget: RetryBudget) -> ApiError:
+        """The error of a 5xx that is retried (raised once the retries are spent)."""
+        return self._http_error(response)
+
+    # ------------------------------------------------------------------ classification
+
+    def _decode(self, response: requests.Response) -> Any:
+        if not response.content.strip():
+            return {}
+        try:
+            return json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            ctype = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise self.errors.bad_response(
+                f"{self.vendor} answered with a body that is not JSON ({ctype}).",
+                status=response.status_code,
+                excerpt=self._excerpt(response.text),
+            ) from None
+
+    def _http_error(self, response: requests.Response) -> ApiError:
+        status, errors = response.status_code, self.errors
+        detail = self._detail_of(response.text)
+        reason = f": {detail}" if detail else ""
+        if status in (401, 403):
+            cls = errors.auth
+            msg = f"{self.vendor} rejected the API credentials ({status}{reason})."
+        elif status == 404:
+            cls, msg = errors.not_found, f"{self.vendor} answered 404 (not found{reason})."
+        elif 300 <= status < 400:
+            cls, msg = errors.not_found, f"{self.vendor} redirected the request ({status})."
+        elif status in (400, 409, 410, 422):
+            cls, msg = errors.rejected, f"{self.vendor} refused the request ({status}{reason})."
+        elif status >= 500:
+            cls, msg = errors.unavailable, f"{self.vendor} answered {status}{reason}."
+        else:
+            cls, msg = errors.api, f"{self.vendor} answered {status}{reason}."
+        return cls(msg, status=status, excerpt=self._excerpt(response.text))
+
+    def _detail_of(self, text: str) -> str:
+        """The vendor's error message of a body, scrubbed and cut ('' when none)."""
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            return ""
+        detail = self._detail(payload)
+        return self._scrub(detail.rstrip("."))[:300] if isinstance(detail, str) else ""
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _excerpt(self, text: str) -> str:
+        """The start of a body for the run history, with any echo of the credentials removed."""
+        return self._scrub(text[: self.excerpt_chars * 4])[: self.excerpt_chars]

@@ -1,0 +1,400 @@
+"""The loopback HTTP server under every sandbox (the fake Udemy, LearnUpon, Coursebase APIs).
+
+A `ThreadingHTTPServer` in a daemon thread on a free loopback port: a `request_log` of every API
+request (counts match the client's `request_count`); queued faults (`fail(...)`, see `Fault`) so
+retries, 429s, timeouts and error mapping are exercised over real sockets; a per-request
+`latency`; control endpoints for other processes (the demo, browser tests) outside the API
+paths: ``GET /_sandbox/state``, ``POST /_sandbox/scenario`` with JSON ``{"latency": 0.05,
+"fail": [{...fail kwargs...}], "reset_faults": true, "reset_log": true}`` plus a subclass's
+keys (`scenario_keys`, `_apply_data_changes`). They are **not authenticated**: a sandbox listens
+on loopback and refuses control requests from other clients (403). Never expose a sandbox on a
+public interface. Subclasses implement `_serve(request)` (the API) and may override
+`_fault_body(fault)` (the vendor's error envelope) and `_data_state()` (their part of `state`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import socket
+import threading
+from base64 import b64decode
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .netutil import is_loopback_host
+
+logger = logging.getLogger(__name__)
+
+FAULT_BODIES = ("json", "html", "truncated", "hang")
+SCENARIO_KEYS = frozenset({"latency", "fail", "reset_faults", "reset_log"})
+
+
+def iso(moment: datetime) -> str:
+    """A UTC timestamp as the fake APIs write it: 2025-06-02T07:00:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Fault:
+    """One queued misbehaviour; each matching API request consumes one of `times`. `body`:
+    "json" (the vendor's error body; for a 2xx, JSON that is not the expected answer), "html",
+    "truncated" (the JSON cut in half), "hang" (the normal answer after `hang_seconds`)."""
+
+    path_contains: str = ""  # matched against path + query
+    status: int = 503
+    times: int = 1
+    retry_after: float | None = None
+    body: str = "json"
+    hang_seconds: float = 5.0
+    method: str = ""  # "" matches any method
+    error_code: str = ""  # vendor error code for the JSON body (Coursebase's "error")
+
+    def __post_init__(self) -> None:
+        if self.body not in FAULT_BODIES:
+            raise ValueError(f"body must be one of {FAULT_BODIES}, not {self.body!r}")
+        if int(self.times) < 1:
+            raise ValueError("times must be at least 1")
+        self.status, self.times = int(self.status), int(self.times)
+
+    def matches(self, method: str, target: str) -> bool:
+        return self.path_contains in target and self.method in ("", method)
+
+
+@dataclass
+class Request:
+    """One API request as the sandbox sees it (query as a dict, JSON body decoded)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Any
+    body: Any
+    raw_query: str = ""  # as sent: order, repeats and blank values kept
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (latency, a hang fault)
+
+
+def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, json.dumps(payload).encode(), headers=dict(headers or {}))
+
+
+def phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def basic_auth_matches(header: str, username: str, password: str) -> bool:
+    """Whether an `Authorization` header is HTTP Basic with exactly these credentials."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        given = b64decode(token.strip(), validate=True)
+    except ValueError:
+        return False
+    return hmac.compare_digest(given, f"{username}:{password}".encode())
+
+
+def html_page(status: int) -> bytes:
+    return (
+        "<!DOCTYPE html>\n<html><head><title>"
+        f"{status} {phrase(status)}</title></head><body><h1>{phrase(status)}</h1>"
+        "<p>The server is temporarily unable to service your request due to maintenance "
+        "downtime or capacity problems. Please try again later.</p></body></html>"
+    ).encode()
+
+
+class SandboxServer:
+    """Lifecycle, request log, faults, latency and control API; the API is `_serve`."""
+
+    name = "sandbox"
+    api_prefix = "/api"
+    server_version = "Sandbox/1.0"
+    access_log_level = logging.DEBUG
+    scenario_keys = SCENARIO_KEYS
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
+        self.host, self.port = host, port
+        self.latency = latency
+        self._lock = threading.RLock()
+        self._faults: list[Fault] = []
+        self._log: list[dict] = []
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self):
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        server = _Server((self.host, self.port), _Handler)
+        server.sandbox = self
+        self._server, self.port = server, server.server_address[1]
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.name = f"{self.name}-{self.port}"
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        self._stopping.set()  # wakes handlers sleeping on latency or a hang
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def serve_until(
+        self, stop: threading.Event, on_ready: Callable[[dict[str, Any]], None]
+    ) -> None:
+        """Serve in the foreground: start, report the state to `on_ready`, and stop cleanly
+        once `stop` is set (a SIGTERM handler sets it) or on Ctrl-C."""
+        self.start()
+        try:
+            with suppress(KeyboardInterrupt):
+                on_ready(self.state())
+                while not stop.wait(0.5):
+                    pass
+        finally:
+            self.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def wait(self, seconds: float) -> None:
+        """Sleep that `stop()` interrupts, so a stopped sandbox never lingers."""
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+    # ------------------------------------------------------------------ faults and log
+
+    def fail(self, **kwargs: Any) -> None:
+        """Queue a fault (see `Fault`): the next `times` matching API requests get it."""
+        fault = Fault(**kwargs)  # raises on a bad argument, before taking the lock
+        with self._lock:
+            self._faults.append(fault)
+
+    def reset_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    @property
+    def request_log(self) -> list[dict]:
+        """{"method", "path", "query" (raw string), "status", "body"} of every API request, in
+        order. The live list (appended under the lock): `request_log.clear()` resets it."""
+        return self._log
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def writes(self) -> list[dict]:
+        """The logged requests that change something (everything but reads)."""
+        return [entry for entry in self._log if self.is_write(entry)]
+
+    def is_write(self, entry: dict) -> bool:
+        return entry["method"] in ("POST", "PUT", "PATCH", "DELETE")
+
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            counts = {"requests": len(self._log), "faults": sum(f.times for f in self._faults)}
+            return {**self._data_state(), **counts, "latency": self.latency}
+
+    # ------------------------------------------------------------------ handling
+
+    def respond(
+        self, method: str, target: str, headers: Any, raw: bytes, client: str = "127.0.0.1"
+    ) -> Reply:
+        """The reply to one HTTP request (pure apart from the log and the fault queue)."""
+        parts = urlsplit(target)
+        if parts.path.startswith("/_sandbox/"):
+            return self._control(method, parts.path, raw, client)
+        if not parts.path.startswith(self.api_prefix):
+            return json_reply(404, {"detail": "Not found."})
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            body = "<invalid json>"
+        query = dict(parse_qsl(parts.query))
+        request = Request(method, parts.path, query, headers, body, parts.query)
+        fault = self._take_fault(method, target)
+        if fault is not None and fault.body != "hang":
+            reply = self._fault_reply(fault, request)
+        else:
+            reply = self._serve(request)
+            reply.delay = fault.hang_seconds if fault is not None else 0.0
+        reply.delay += self.latency
+        entry = {"method": method, "path": parts.path, "query": parts.query}
+        with self._lock:
+            self._log.append({**entry, "status": reply.status, "body": body})
+        return reply
+
+    def _take_fault(self, method: str, target: str) -> Fault | None:
+        with self._lock:
+            fault = next((f for f in self._faults if f.matches(method, target)), None)
+            if fault is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+        return fault
+
+    def _fault_reply(self, fault: Fault, request: Request) -> Reply:
+        headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
+        if fault.body == "html":
+            return Reply(fault.status, html_page(fault.status), "text/html", headers)
+        body = self._fault_bytes(fault, request)
+        if fault.body == "truncated":
+            body = body[: max(1, len(body) // 2)]
+        return Reply(fault.status, body, "application/json", headers)
+
+    def _fault_bytes(self, fault: Fault, request: Request) -> bytes:
+        return json.dumps(self._fault_body(fault)).encode()
+
+    def _fault_body(self, fault: Fault) -> Any:
+        return {"message": phrase(fault.status)}
+
+    def _serve(self, request: Request) -> Reply:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _data_state(self) -> dict[str, Any]:
+        """The subclass's part of `state()` (counts of its data)."""
+        return {}
+
+    def _control(self, method: str, path: str, raw: bytes, client: str) -> Reply:
+        if not is_loopback_host(client):
+            return json_reply(403, {"detail": "The sandbox control API is loopback-only."})
+        if path == "/_sandbox/state" and method == "GET":
+            return json_reply(200, self.state())
+        if path == "/_sandbox/scenario" and method == "POST":
+            try:
+                scenario = json.loads(raw or b"{}")
+                if not isinstance(scenario, dict):
+                    raise ValueError("the scenario must be a JSON object")
+                return json_reply(200, self.apply_scenario(scenario))
+            except (ValueError, TypeError, KeyError) as exc:
+                return json_reply(400, {"detail": f"Invalid scenario: {exc}"})
+        return json_reply(404, {"detail": "Not found."})
+
+    def apply_scenario(self, scenario: dict[str, Any]) -> dict[str, Any]:
+        """Apply a control scenario (see the module docstring); returns what changed."""
+        unknown = set(scenario) - self.scenario_keys
+        if unknown:
+            raise ValueError(f"unknown keys {sorted(unknown)}")
+        result: dict[str, Any] = {"ok": True}
+        with self._lock:
+            if scenario.get("reset_faults"):
+                self._faults.clear()
+            if scenario.get("reset_log"):
+                self._log.clear()
+            if "latency" in scenario:
+                self.latency = float(scenario["latency"])
+            for kwargs in scenario.get("fail", []):
+                self._faults.append(Fault(**kwargs))
+            self._apply_data_changes(scenario, result)
+        result["state"] = self.state()
+        return result
+
+    def _apply_data_changes(self, scenario: dict[str, Any], result: dict[str, Any]) -> None:
+        """The subclass's scenario keys (data mutations), recorded in `result`."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sandbox: SandboxServer
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()
+        with self._connections_lock:
+            self._connections.add(conn)
+        return conn, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut keep-alive connections: `shutdown()` only stops accepting new ones, and a stopped
+        sandbox must not keep answering a client's pooled connection."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that timed out and hung up is expected here (hang faults): no traceback spam.
+        logger.debug("sandbox connection from %s ended abruptly", client_address, exc_info=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # Headers and body leave in one segment: with the default unbuffered writes, Nagle plus the
+    # client's delayed ACK add ~40 ms to every response, which would swamp latency figures.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs behind their load balancers
+    timeout = 120  # idle keep-alive connections end; their handler threads with them
+    server: _Server
+
+    def version_string(self) -> str:
+        return self.server.sandbox.server_version
+
+    def do_GET(self) -> None:  # one handler for every method (`command` names it)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        sandbox = self.server.sandbox
+        reply = sandbox.respond(self.command, self.path, self.headers, raw, self.client_address[0])
+        sandbox.wait(reply.delay)
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (timeout): nothing to answer
+
+    do_POST = do_PUT = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        level = self.server.sandbox.access_log_level
+        logger.log(level, "sandbox %s %s", self.address_string(), format % args)

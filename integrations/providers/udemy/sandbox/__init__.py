@@ -1,0 +1,45 @@
+"""A loopback fake of the Udemy Business API, with deterministic data, for the demo and the tests.
+
+`SandboxData.generate(seed=...)` builds a realistic organization (courses, learning paths,
+user-course-activity rows) from `random.Random(seed)` only: same seed, same data, on any machine.
+`UdemySandbox(data).start()` serves it over real HTTP (the core's loopback server,
+`integrations.core.sandbox`) the way Udemy does: HTTP Basic auth,
+`/api-2.0/organizations/{id}/...` endpoints, page/page_size pagination with absolute
+`next`/`previous` links, `400 {"detail": "Invalid page."}` past the end. Faults (429 with
+Retry-After, 5xx, HTML bodies, truncated JSON, hanging responses) are queued with `fail(...)` so
+retry and timeout behaviour is exercised over real sockets, which mocks cannot do.
+
+Control endpoints for other processes (the demo, browser tests), outside the API paths:
+
+- ``GET  /_sandbox/state``    → ``{"courses", "learning_paths", "activity", "requests", ...}``
+- ``POST /_sandbox/scenario`` with JSON ``{"latency": 0.05, "fail": [{...fail kwargs...}],
+  "add_courses": 5, "update_courses": [ids] | n, "retire_courses": [ids] | n,
+  "advance_progress": 3, "reset_faults": true, "reset_log": true}``
+
+They are **not authenticated**: the sandbox is a development tool that listens on loopback, and
+control requests from a non-loopback client are refused (403) even if it is bound elsewhere.
+Never expose it on a public interface.
+
+Modules: `data` (the organization and its mutators), `catalog` (courses, learning paths),
+`reports` (user-course activity), `vocabulary` (the words it is made of), `server` (the API).
+"""
+
+from ....core.sandbox import Fault, Reply, html_page, iso, json_reply
+from .data import SandboxData
+from .reports import ANONYMIZED
+from .server import FAULT_DETAILS, UdemySandbox
+from .vocabulary import ANCHOR, slugify
+
+__all__ = [
+    "ANCHOR",
+    "ANONYMIZED",
+    "FAULT_DETAILS",
+    "Fault",
+    "Reply",
+    "SandboxData",
+    "UdemySandbox",
+    "html_page",
+    "iso",
+    "json_reply",
+    "slugify",
+]

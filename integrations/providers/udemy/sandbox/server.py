@@ -1,0 +1,174 @@
+"""The fake Udemy Business API: routes, Udemy's paging and auth, its error bodies and scenarios."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from ....core import sandbox as core
+from ..client import UdemyCredentials
+from .data import SandboxData
+
+DEFAULT_PAGE_SIZE = 12  # Udemy's documented default
+MAX_PAGE_SIZE = 100  # Udemy's documented maximum; larger requests are clamped
+FAULT_DETAILS = {
+    401: "Invalid username/password.",
+    403: "You do not have permission to perform this action.",
+    404: "Not found.",
+    429: "Request was throttled.",
+    500: "A server error occurred.",
+    502: "Bad gateway.",
+    503: "Service temporarily unavailable.",
+    504: "Gateway timeout.",
+}
+API_RE = re.compile(
+    r"^/api-2\.0/organizations/(?P<org>[^/]+)/"
+    r"(?P<endpoint>courses/list|learning-paths/list|analytics/user-course-activity)/?$"
+)
+ENDPOINT_DATA = {
+    "courses/list": "courses",
+    "learning-paths/list": "learning_paths",
+    "analytics/user-course-activity": "activity",
+}
+DATA_SCENARIO_KEYS = {"add_courses", "update_courses", "retire_courses", "advance_progress"}
+
+
+class UdemySandbox(core.SandboxServer):
+    """A fake Udemy Business API on a loopback port; see the package docstring."""
+
+    name = "udemy-sandbox"
+    api_prefix = "/api-2.0/"
+    server_version = "UdemySandbox/1.0"
+    access_log_level = logging.INFO  # the foreground command shows the requests
+    scenario_keys = core.SCENARIO_KEYS | DATA_SCENARIO_KEYS
+
+    def __init__(
+        self,
+        data: SandboxData | None = None,
+        *,
+        client_id: str = "demo-client",
+        client_secret: str = "demo-secret",  # noqa: S107 - the sandbox's public demo value
+        organization_name: str = "demo",
+        organization_id: str = "4242",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.data = data or SandboxData.generate(organization_name=organization_name)
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.organization_name = organization_name
+        self.organization_id = str(organization_id)
+        # Base of absolute next/previous links; tests point it elsewhere to fake a hostile page.
+        self.link_base_url: str | None = None
+
+    @property
+    def api_base_url(self) -> str:
+        return f"{self.url}/api-2.0/organizations/{self.organization_id}/"
+
+    def credentials(self) -> UdemyCredentials:
+        org = self.organization_name, self.organization_id
+        return UdemyCredentials(self.client_id, self.client_secret, *org, self.api_base_url)
+
+    def _data_state(self) -> dict[str, Any]:
+        return {
+            "courses": len(self.data.courses),
+            "learning_paths": len(self.data.learning_paths),
+            "activity": len(self.data.activity),
+        }
+
+    # ------------------------------------------------------------------ the API
+
+    def _serve(self, request: core.Request) -> core.Reply:
+        if request.method != "GET":
+            return core.json_reply(405, {"detail": f'Method "{request.method}" not allowed.'})
+        header = request.headers.get("Authorization", "")
+        if not core.basic_auth_matches(header, self.client_id, self.client_secret):
+            www = {"WWW-Authenticate": 'Basic realm="api"'}
+            return core.json_reply(401, {"detail": "Invalid username/password."}, headers=www)
+        match = API_RE.match(request.path)
+        if match is None or match["org"] != self.organization_id:
+            return core.json_reply(404, {"detail": "Not found."})
+        params = parse_qsl(request.raw_query, keep_blank_values=True)
+        return self._page(request.path, params, ENDPOINT_DATA[match["endpoint"]])
+
+    def _page(self, path: str, params: list[tuple[str, str]], source: str) -> core.Reply:
+        query = dict(params)
+        size = _page_size(query.get("page_size"))
+        try:
+            number = int(query.get("page", "1"))
+        except ValueError:
+            number = 0
+        with self._lock:
+            items = _filtered(getattr(self.data, source), query)
+            count = len(items)
+            if number < 1 or (number > 1 and (number - 1) * size >= count):
+                return core.json_reply(400, {"detail": "Invalid page."})
+            payload = {
+                "count": count,
+                "next": self._link(path, params, number + 1) if number * size < count else None,
+                "previous": self._link(path, params, number - 1) if number > 1 else None,
+                "results": items[(number - 1) * size : number * size],
+            }
+            return core.json_reply(200, payload)
+
+    def _link(self, path: str, params: list[tuple[str, str]], page: int) -> str:
+        # Like Django REST framework: other params kept, sorted; page 1 drops the page param.
+        kept = sorted((k, v) for k, v in params if k != "page")
+        if page > 1:
+            kept = sorted([*kept, ("page", str(page))])
+        query = urlencode(kept)
+        return f"{self.link_base_url or self.url}{path}" + (f"?{query}" if query else "")
+
+    def _fault_bytes(self, fault: core.Fault, request: core.Request) -> bytes:
+        if fault.status < 300 and fault.body == "truncated":
+            return self._serve(request).body  # the real page, cut in half by the caller
+        return super()._fault_bytes(fault, request)
+
+    def _fault_body(self, fault: core.Fault) -> Any:
+        if fault.status < 300:  # valid JSON that is not a page envelope
+            return {"detail": "OK"}
+        return {"detail": FAULT_DETAILS.get(fault.status, core.phrase(fault.status))}
+
+    # ------------------------------------------------------------------ scenarios
+
+    def _apply_data_changes(self, scenario: dict[str, Any], result: dict[str, Any]) -> None:
+        data = self.data
+        if scenario.get("add_courses"):
+            result["added_courses"] = [c["id"] for c in data.add_courses(scenario["add_courses"])]
+        if scenario.get("update_courses"):
+            ids = self._ids(scenario["update_courses"])
+            data.update_courses(ids)
+            result["updated_courses"] = ids
+        if scenario.get("retire_courses"):
+            ids = self._ids(scenario["retire_courses"])
+            data.retire_courses(ids)
+            result["retired_courses"] = ids
+        if scenario.get("advance_progress"):
+            moved = data.advance_progress(int(scenario["advance_progress"]))
+            result["advanced"] = [list(pair) for pair in moved]
+
+    def _ids(self, value: int | list[int]) -> list[int]:
+        """A list of ids, or an int n meaning the first n courses of the catalog."""
+        if isinstance(value, int):
+            return [c["id"] for c in self.data.courses[:value]]
+        return [int(i) for i in value]
+
+
+def _page_size(raw: str | None) -> int:
+    try:
+        size = int(raw) if raw is not None else DEFAULT_PAGE_SIZE
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return DEFAULT_PAGE_SIZE if size < 1 else min(size, MAX_PAGE_SIZE)
+
+
+def _filtered(items: list[dict], query: dict[str, str]) -> list[dict]:
+    """The documented report filters that are cheap to honour: course_id and user_email."""
+    if "course_id" in query:
+        items = [i for i in items if str(i.get("course_id")) == query["course_id"]]
+    if "user_email" in query:
+        email = query["user_email"].lower()
+        items = [i for i in items if str(i.get("user_email", "")).lower() == email]
+    return list(items)
