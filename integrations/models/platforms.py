@@ -36,7 +36,7 @@ class PlatformConnection(OwnerBase):
         "catalog.Group", on_delete=models.CASCADE, related_name="platform_connection"
     )
     kind = models.CharField(max_length=30, choices=PLATFORM_CHOICES)
-    # LearnUpon (reference 003: https://{portal}.learnupon.com/api/v1/, Basic auth)
+    # LearnUpon (LearnUpon API: https://{portal}.learnupon.com/api/v1/, Basic auth)
     learnupon_portal = models.CharField("Portal subdomain", max_length=63, blank=True, default="")
     learnupon_username = models.CharField("API username", max_length=200, blank=True, default="")
     learnupon_password = EncryptedTextField("API password", blank=True, default="")
@@ -54,7 +54,7 @@ class PlatformConnection(OwnerBase):
         default="",
         help_text="Numeric LearnUpon group id the pushed courses are attached to.",
     )
-    # Coursebase (reference 002: POST https://{custom_domain}/api/{method}, Bearer token)
+    # Coursebase (Coursebase API: POST https://{custom_domain}/api/{method}, Bearer token)
     coursebase_domain = models.CharField("Custom domain", max_length=253, blank=True, default="")
     coursebase_token = EncryptedTextField("API token", blank=True, default="")
     base_url = models.CharField(

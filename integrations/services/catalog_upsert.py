@@ -96,7 +96,7 @@ def courses_upsert_page(
 
 
 def _add_tags(tagged: list[tuple[Course, tuple[str, ...]]]) -> None:
-    """Add tags to courses. Seed rule: tags are only ever added, never removed from a course."""
+    """Add tags to courses (360Learning rule: tags are only ever added, never removed)."""
     names = {name for _, tag_names in tagged for name in tag_names}
     Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
     tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))

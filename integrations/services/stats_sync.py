@@ -1,6 +1,6 @@
 """The daily statistics sync: Udemy user-course-activity rows into learners' attempts.
 
-Seed rules (360Learning "Statistics synchronization"):
+360Learning rule (360Learning "Statistics synchronization"):
 - learners are matched by e-mail, case-insensitively; the same address is needed on both sides;
 - time spent goes to the first recorded attempt only;
 - a course started on Udemy and not finished gets an *opened* attempt, closed by the first sync
@@ -171,7 +171,7 @@ def _apply_stat(attempt: Attempt, record: StatRecord) -> None:
     attempt.first_activity = record.first_activity or attempt.first_activity
     attempt.last_activity = record.last_activity or attempt.last_activity
     attempt.progress = record.progress
-    # Seed rule: time spent is applied only to the first recorded attempt.
+    # 360Learning rule: time spent is applied only to the first recorded attempt.
     attempt.time_spent_ms = record.time_spent_ms if first else 0
     if attempt.source == Attempt.Source.LAUNCH:
         # Launched from the platform: closed at once; the sync brings the statistics and

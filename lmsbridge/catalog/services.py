@@ -14,8 +14,8 @@ from .models import Attempt, Course, Group, Learner, Membership
 
 @transaction.atomic
 def attempt_launch(*, learner: Learner, course: Course) -> Attempt:
-    """Seed rule: launching from the platform marks the attempt completed with 0 % at once (so
-    programs and paths move on); the next statistics sync brings Udemy's figures.
+    """360Learning rule: launching from the platform marks the attempt completed with 0 % at
+    once (so programs and paths move on); the next statistics sync brings Udemy's figures.
 
     An opened attempt is closed by the launch; otherwise a new attempt is recorded.
     """

@@ -150,7 +150,7 @@ def test_a_retired_course_that_comes_back_is_restored(
 def test_tags_are_added_when_enabled_and_never_removed_when_disabled(
     make_udemy_sandbox, make_integration, run_sync
 ):
-    """Seed rule: disabling tags synchronization removes no tag from existing courses."""
+    """360Learning rule: disabling tags synchronization removes no tag from existing courses."""
     sandbox = make_udemy_sandbox(courses=40, paths=0, learners=1)
     integration = make_integration(sandbox, sync_tags=False)
     run_sync(integration)
@@ -186,7 +186,7 @@ def test_learning_paths_are_prefixed_kept_apart_and_archived_when_disabled(
 
 
 def test_missing_locale_takes_the_owner_language(make_udemy_sandbox, make_integration, run_sync):
-    """Seed rule: if no language, the language of the owner of the connector is used."""
+    """360Learning rule: if no language, the language of the owner of the connector is used."""
     sandbox = make_udemy_sandbox(courses=20, paths=0, learners=1)
     sandbox.data.courses[0].pop("locale", None)
     integration = make_integration(sandbox)

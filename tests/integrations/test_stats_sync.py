@@ -1,4 +1,4 @@
-"""Statistics sync against the Udemy sandbox (issue [4]); each test names the seed rule."""
+"""Statistics sync against the Udemy sandbox (issue [4]); each test names the 360Learning rule."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _attempt(row) -> Attempt:
 
 
 def test_learners_are_matched_by_email_case_insensitively(synced, run_sync):
-    """Seed rule: the same email on both sides; matching ignores case."""
+    """360Learning rule: the same email on both sides; matching ignores case."""
     sandbox, integration = synced
     mixed = _rows(
         sandbox,
@@ -82,7 +82,7 @@ def test_unmatched_and_anonymized_rows_are_counted_and_listed(
 
 
 def test_first_activity_falls_back_to_the_enroll_date(synced, run_sync):
-    """Seed rule: course_start_date, or course_enroll_date when the start date is not defined."""
+    """360Learning rule: course_start_date, or course_enroll_date when the start date is not defined."""
     sandbox, integration = synced
     run_sync(integration, "stats")
     row = _rows(
@@ -98,7 +98,7 @@ def test_first_activity_falls_back_to_the_enroll_date(synced, run_sync):
 
 
 def test_minutes_consumed_become_milliseconds(synced, run_sync):
-    """Seed rule: timeSpentInMilliseconds = num_video_consumed_minutes × 60 × 1000."""
+    """360Learning rule: timeSpentInMilliseconds = num_video_consumed_minutes × 60 × 1000."""
     sandbox, integration = synced
     run_sync(integration, "stats")
     row = _rows(
@@ -111,7 +111,7 @@ def test_minutes_consumed_become_milliseconds(synced, run_sync):
 
 
 def test_an_unfinished_course_gets_an_opened_attempt_closed_after_completion(synced, run_sync):
-    """Seed rule: an opened attempt is closed by the first sync after the learner finishes."""
+    """360Learning rule: an opened attempt is closed by the first sync after the learner finishes."""
     sandbox, integration = synced
     run_sync(integration, "stats")
     assert Attempt.objects.filter(is_open=True).exists()
@@ -136,7 +136,7 @@ def test_an_unfinished_course_gets_an_opened_attempt_closed_after_completion(syn
 
 
 def test_a_launch_closes_the_attempt_at_zero_then_the_sync_brings_statistics(synced, run_sync):
-    """Seed rule: START marks the course completed with 0 %; the next sync updates it."""
+    """360Learning rule: START marks the course completed with 0 %; the next sync updates it."""
     sandbox, integration = synced
     row = _rows(
         sandbox,
@@ -157,7 +157,7 @@ def test_a_launch_closes_the_attempt_at_zero_then_the_sync_brings_statistics(syn
 
 
 def test_time_spent_goes_to_the_first_recorded_attempt_only(synced):
-    """Seed rule: Time spent is applied only to the first recorded attempt."""
+    """360Learning rule: Time spent is applied only to the first recorded attempt."""
     _sandbox, integration = synced
     course = Course.objects.filter(integration=integration).first()
     learner = Learner.objects.first()

@@ -53,7 +53,7 @@ def test_coursebase_tree_and_1000_users_across_pages(
     assert all(g.is_public for g in imported)  # their learners see the connected catalog
     assert Learner.objects.filter(remote_kind="coursebase").count() == 1000
     assert run.fetched == 1000
-    # org.users.list: 10 pages of 100, followed by cursor (reference 002)
+    # org.users.list: 10 pages of 100, followed by cursor (Coursebase API)
     user_pages = [e for e in sandbox.request_log if e["path"] == "/api/org.users.list"]
     assert len(user_pages) == 10
     assert user_pages[0]["body"] == {} and user_pages[1]["body"]["next"]
@@ -74,7 +74,7 @@ def test_learnupon_users_across_pages_and_groups(
     run = run_platform(connection)
 
     assert run.status == PlatformRun.Status.SUCCEEDED, run.error_summary
-    # GET /users?page=N, 500 per page, LU-Has-Next-Page (reference 003 "Data pagination")
+    # GET /users?page=N, 500 per page, LU-Has-Next-Page (LearnUpon API "Data pagination")
     pages = [e["query"] for e in sandbox.request_log if e["path"] == "/api/v1/users"]
     assert pages == ["page=1", "page=2", "page=3"]  # 1,001 users (the admin too)
     assert Learner.objects.filter(remote_kind="learnupon").count() == 1001

@@ -1,4 +1,4 @@
-"""Udemy mapping: one test (at least) per row of the seed's mapping tables.
+"""Udemy mapping: one test (at least) per row of 360Learning's mapping tables.
 
 "Seed" = 360Learning, "Synchronize Udemy content with 360Learning": tables "Udemy courses
 synchronization", "Udemy learning paths synchronization" and "Statistics synchronization".
@@ -29,7 +29,7 @@ from integrations.providers.udemy.mapping import (
 
 
 def course(**fields: Any) -> dict[str, Any]:
-    """A course item as `courses/list/?fields[courses]=@all` returns it (FACTS.md)."""
+    """A course item as `courses/list/?fields[courses]=@all` returns it (Udemy Business API guide)."""
     raw: dict[str, Any] = {
         "_class": "course",
         "id": 567828,
@@ -59,7 +59,7 @@ def course(**fields: Any) -> dict[str, Any]:
 
 
 def path(**fields: Any) -> dict[str, Any]:
-    """A learning path item as `learning-paths/list/` returns it (FACTS.md)."""
+    """A learning path item as `learning-paths/list/` returns it (Udemy Business API guide)."""
     raw: dict[str, Any] = {
         "id": 4242,
         "title": "Become a Data Engineer",
@@ -78,7 +78,7 @@ def path(**fields: Any) -> dict[str, Any]:
 
 
 def activity(**fields: Any) -> dict[str, Any]:
-    """A row of `analytics/user-course-activity/` (FACTS.md)."""
+    """A row of `analytics/user-course-activity/` (Udemy Business API guide)."""
     raw: dict[str, Any] = {
         "user_id": 91,
         "user_email": "ada@example.com",
@@ -118,7 +118,7 @@ def mapping_error(call: Any, *args: Any, **kwargs: Any) -> MappingError:
 
 
 def test_course_full_item_maps_every_column() -> None:
-    """Seed table "Udemy courses": a realistic item fills every record field."""
+    """360Learning table "Udemy courses": a realistic item fills every record field."""
     record = map_c(course())
     assert record == CourseRecord(
         kind="course",
@@ -139,24 +139,24 @@ def test_course_full_item_maps_every_column() -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [(567828, "567828"), ("567828", "567828")])
 def test_course_id_becomes_external_id(value: Any, expected: str) -> None:
-    """Seed: id → externalId (int or numeric string, stored as a string)."""
+    """360Learning: id → externalId (int or numeric string, stored as a string)."""
     assert map_c(course(id=value)).external_id == expected
 
 
 def test_course_id_numeric_string_is_canonical() -> None:
-    """Seed: id → externalId; " 0042 " and 42 are the same course, so the same external id."""
+    """360Learning: id → externalId; " 0042 " and 42 are the same course, so the same external id."""
     assert map_c(course(id=" 0042 ")).external_id == map_c(course(id=42)).external_id == "42"
 
 
 @pytest.mark.parametrize("value", [True, False, None, 1.5, "abc", "12a", "-3", -3, [1], {"a": 1}])
 def test_course_bad_id_is_invalid_item(value: Any) -> None:
-    """Seed: id → externalId is required; bool, float, non-numeric → MappingError invalid_item."""
+    """360Learning: id → externalId is required; bool, float, non-numeric → MappingError invalid_item."""
     error = mapping_error(map_c, course(id=value))
     assert error.category == "invalid_item"
 
 
 def test_course_missing_id_is_invalid_item() -> None:
-    """Seed: id → externalId is required."""
+    """360Learning: id → externalId is required."""
     error = mapping_error(map_c, without(course(), "id"))
     assert (error.category, error.external_id) == ("invalid_item", "")
     assert "id" in error.message
@@ -180,19 +180,19 @@ def test_mapping_error_carries_the_item_id() -> None:
 
 
 def test_course_title_is_title_and_name_verbatim() -> None:
-    """Seed: title → title & name; the original title can't be modified (only stripped)."""
+    """360Learning: title → title & name; the original title can't be modified (only stripped)."""
     record = map_c(course(title="  Python  for   DATA <Science>\n"))
     assert record.title == record.name == "Python  for   DATA <Science>"
 
 
 @pytest.mark.parametrize("value", [None, "", "   ", 5, ["t"]])
 def test_course_title_missing_or_wrong_is_invalid_item(value: Any) -> None:
-    """Seed: title → title & name; a course needs a non-empty string title."""
+    """360Learning: title → title & name; a course needs a non-empty string title."""
     assert mapping_error(map_c, course(title=value)).category == "invalid_item"
 
 
 def test_course_title_longer_than_column_is_invalid_value() -> None:
-    """Seed: title → title verbatim: too long to store unmodified → reported, not truncated."""
+    """360Learning: title → title verbatim: too long to store unmodified → reported, not truncated."""
     assert mapping_error(map_c, course(title="x" * 501)).category == "invalid_value"
     assert map_c(course(title="x" * 500)).title == "x" * 500
 
@@ -201,14 +201,14 @@ def test_course_title_longer_than_column_is_invalid_value() -> None:
 
 
 def test_course_description_is_sanitized_html() -> None:
-    """Seed: description → description (sanitized before it is stored)."""
+    """360Learning: description → description (sanitized before it is stored)."""
     raw = course(description='<p onclick="x()">Hi <em>you</em><script>alert(1)</script></p>')
     assert map_c(raw).description == "<p>Hi <em>you</em></p>"
 
 
 @pytest.mark.parametrize("value", [None, ""])
 def test_course_description_missing_is_empty(value: Any) -> None:
-    """Seed: description → description; none upstream → ""."""
+    """360Learning: description → description; none upstream → ""."""
     assert map_c(course(description=value)).description == ""
     assert map_c(without(course(), "description")).description == ""
 
@@ -222,7 +222,7 @@ def test_course_description_wrong_type_is_invalid_item() -> None:
 
 
 def test_course_image_is_the_largest_size() -> None:
-    """Seed: image → image: the largest size available, by pixel area."""
+    """360Learning: image → image: the largest size available, by pixel area."""
     images = {
         "size_750x422": "https://i.test/750.jpg",
         "size_480x270": "https://i.test/480.jpg",
@@ -233,7 +233,7 @@ def test_course_image_is_the_largest_size() -> None:
 
 
 def test_course_image_height_only_sizes_assume_16_9() -> None:
-    """Seed: image → largest; "size_200_H" counts as 200 high x 356 wide (16:9)."""
+    """360Learning: image → largest; "size_200_H" counts as 200 high x 356 wide (16:9)."""
     images = {"size_200_H": "https://i.test/200h.jpg", "size_304x171": "https://i.test/304.jpg"}
     assert pick_image(images) == "https://i.test/200h.jpg"  # 71 111 px² > 51 984 px²
     images["size_480x270"] = "https://i.test/480.jpg"
@@ -241,7 +241,7 @@ def test_course_image_height_only_sizes_assume_16_9() -> None:
 
 
 def test_course_image_ignores_non_url_values() -> None:
-    """Seed: image → largest *usable* size: non-URL values are ignored."""
+    """360Learning: image → largest *usable* size: non-URL values are ignored."""
     images = {
         "size_750x422": "/relative/750.jpg",
         "size_480x270": None,
@@ -254,12 +254,12 @@ def test_course_image_ignores_non_url_values() -> None:
 
 @pytest.mark.parametrize("images", [None, {}, {"size_48x27": ""}, "https://i.test/x.jpg", [1]])
 def test_course_image_none_usable_is_empty(images: Any) -> None:
-    """Seed: image → image; nothing usable → ""."""
+    """360Learning: image → image; nothing usable → ""."""
     assert pick_image(images) == ""
 
 
 def test_course_image_choice_ignores_key_order() -> None:
-    """Seed: image → largest; equal sizes are broken by key, never by payload order."""
+    """360Learning: image → largest; equal sizes are broken by key, never by payload order."""
     one = {"a_100x100": "https://i.test/a.jpg", "b_100x100": "https://i.test/b.jpg"}
     assert pick_image(one) == pick_image(dict(reversed(one.items())))
 
@@ -277,25 +277,25 @@ def test_course_images_wrong_container_is_invalid_item() -> None:
     [(0, 0), (90, 90), (90.4, 90), (90.5, 91), (89.5, 90), ("120", 120), ("7.6", 8), (None, None)],
 )
 def test_course_duration_in_whole_minutes(value: Any, expected: int | None) -> None:
-    """Seed: estimated_content_length → courseDuration in minutes (floats rounded half up)."""
+    """360Learning: estimated_content_length → courseDuration in minutes (floats rounded half up)."""
     assert map_c(course(estimated_content_length=value)).duration_minutes == expected
 
 
 def test_course_duration_missing_is_none() -> None:
-    """Seed: estimated_content_length → courseDuration; missing → unknown (None)."""
+    """360Learning: estimated_content_length → courseDuration; missing → unknown (None)."""
     assert map_c(without(course(), "estimated_content_length")).duration_minutes is None
 
 
 @pytest.mark.parametrize("value", [-1, -0.5, float("nan"), float("inf"), "-3", 2**31, 10**40])
 def test_course_duration_negative_or_absurd_is_invalid_value(value: Any) -> None:
-    """Seed: estimated_content_length → courseDuration: a negative duration is a bad value."""
+    """360Learning: estimated_content_length → courseDuration: a negative duration is a bad value."""
     error = mapping_error(map_c, course(estimated_content_length=value))
     assert error.category == "invalid_value"
 
 
 @pytest.mark.parametrize("value", [True, "ninety", [90], {"m": 90}])
 def test_course_duration_wrong_type_is_invalid_item(value: Any) -> None:
-    """Seed: estimated_content_length is a number; True must not become 1 minute."""
+    """360Learning: estimated_content_length is a number; True must not become 1 minute."""
     error = mapping_error(map_c, course(estimated_content_length=value))
     assert error.category == "invalid_item"
 
@@ -304,20 +304,20 @@ def test_course_duration_wrong_type_is_invalid_item(value: Any) -> None:
 
 
 def test_course_instructors_become_authors() -> None:
-    """Seed: instructors → authors, in order, stripped, duplicates and empties dropped."""
+    """360Learning: instructors → authors, in order, stripped, duplicates and empties dropped."""
     raw = course(instructors=[" Jose Portilla ", "Pierian Training", "", "Jose Portilla"])
     assert map_c(raw).authors == ("Jose Portilla", "Pierian Training")
 
 
 def test_course_instructor_objects_are_tolerated() -> None:
-    """Seed: instructors → authors; objects with display_name (or title) are tolerated."""
+    """360Learning: instructors → authors; objects with display_name (or title) are tolerated."""
     raw = course(instructors=[{"display_name": "Ada"}, {"title": "Grace"}, {"url": "/x"}, "Linus"])
     assert map_c(raw).authors == ("Ada", "Grace", "Linus")
 
 
 @pytest.mark.parametrize("value", [None, []])
 def test_course_without_instructors_has_no_authors(value: Any) -> None:
-    """Seed: instructors → authors; missing or null is tolerated."""
+    """360Learning: instructors → authors; missing or null is tolerated."""
     assert map_c(course(instructors=value)).authors == ()
     assert map_c(without(course(), "instructors")).authors == ()
 
@@ -351,26 +351,26 @@ def test_course_instructors_wrong_type_is_invalid_item(value: Any) -> None:
     ],
 )
 def test_course_locale_becomes_lang(locale: str, expected: str) -> None:
-    """Seed: locale.locale → lang; regions kept only where the platform distinguishes them."""
+    """360Learning: locale.locale → lang; regions kept only where the platform distinguishes them."""
     raw = course(locale={"_class": "locale", "locale": locale})
     assert map_c(raw, default_lang="de").lang == expected
 
 
 @pytest.mark.parametrize("locale", [None, {}, {"locale": None}, {"locale": ""}, {"locale": "??"}])
 def test_course_without_locale_takes_the_owner_language(locale: Any) -> None:
-    """Seed: locale.locale → lang; no language → the language of the connector's owner."""
+    """360Learning: locale.locale → lang; no language → the language of the connector's owner."""
     assert map_c(course(locale=locale), default_lang="fr").lang == "fr"
     assert map_c(without(course(), "locale"), default_lang="fr").lang == "fr"
 
 
 def test_course_bare_locale_string_is_tolerated() -> None:
-    """Seed: locale.locale → lang; a bare "ja_JP" instead of the object is accepted."""
+    """360Learning: locale.locale → lang; a bare "ja_JP" instead of the object is accepted."""
     assert map_c(course(locale="ja_JP")).lang == "ja"
 
 
 @pytest.mark.parametrize(("default", "expected"), [("", "en"), ("fr_FR", "fr"), ("pt_BR", "pt-BR")])
 def test_lang_default_is_normalized_and_never_empty(default: str, expected: str) -> None:
-    """Seed: locale.locale → lang: the owner's language is normalized too; never empty."""
+    """360Learning: locale.locale → lang: the owner's language is normalized too; never empty."""
     assert normalize_lang(None, default) == expected
 
 
@@ -383,19 +383,19 @@ def test_course_locale_wrong_type_is_invalid_item() -> None:
 
 
 def test_course_categories_become_tags_when_tags_sync_is_enabled() -> None:
-    """Seed: categories → tagNames only if "Enable tags synchronization" is selected."""
+    """360Learning: categories → tagNames only if "Enable tags synchronization" is selected."""
     raw = course(categories=[" Development ", "IT & Software", "", "Development", "  "])
     assert map_c(raw, sync_tags=True).tag_names == ("Development", "IT & Software")
 
 
 def test_course_categories_ignored_when_tags_sync_is_disabled() -> None:
-    """Seed: categories → tagNames only if tags sync is enabled; otherwise no tags."""
+    """360Learning: categories → tagNames only if tags sync is enabled; otherwise no tags."""
     assert map_c(course(categories=["Development"]), sync_tags=False).tag_names == ()
 
 
 @pytest.mark.parametrize("value", [None, []])
 def test_course_without_categories_has_no_tags(value: Any) -> None:
-    """Seed: categories → tagNames; missing or empty → no tags."""
+    """360Learning: categories → tagNames; missing or empty → no tags."""
     assert map_c(course(categories=value), sync_tags=True).tag_names == ()
 
 
@@ -408,7 +408,7 @@ def test_course_categories_wrong_type_is_invalid_item() -> None:
 
 
 def test_course_video_is_the_highest_quality() -> None:
-    """Seed: promo_video_url → videoUrl, the highest quality available (largest label)."""
+    """360Learning: promo_video_url → videoUrl, the highest quality available (largest label)."""
     promo = [
         {"type": "video/mp4", "label": "360", "file": "https://v.test/360.mp4"},
         {"type": "video/mp4", "label": "1080", "file": "https://v.test/1080.mp4"},
@@ -418,7 +418,7 @@ def test_course_video_is_the_highest_quality() -> None:
 
 
 def test_course_video_labels_compare_as_numbers() -> None:
-    """Seed: promo_video_url → highest quality: "1080" beats "720" numerically, not as text."""
+    """360Learning: promo_video_url → highest quality: "1080" beats "720" numerically, not as text."""
     promo = [
         {"label": "720", "file": "https://v.test/720"},
         {"label": "1080", "file": "https://v.test/1080"},
@@ -432,7 +432,7 @@ def test_course_video_labels_compare_as_numbers() -> None:
 
 
 def test_course_video_non_numeric_labels_rank_lowest() -> None:
-    """Seed: promo_video_url → highest quality: "Auto" (adaptive) ranks below any height."""
+    """360Learning: promo_video_url → highest quality: "Auto" (adaptive) ranks below any height."""
     auto = {"type": "application/x-mpegURL", "label": "Auto", "file": "https://v.test/auto.m3u8"}
     assert (
         pick_video([auto, {"label": "144", "file": "https://v.test/144"}]) == "https://v.test/144"
@@ -441,7 +441,7 @@ def test_course_video_non_numeric_labels_rank_lowest() -> None:
 
 
 def test_course_video_entries_without_usable_file_are_skipped() -> None:
-    """Seed: promo_video_url → highest quality *available*: no file, no candidate."""
+    """360Learning: promo_video_url → highest quality *available*: no file, no candidate."""
     promo = [
         {"label": "1080"},
         {"label": "900", "file": None},
@@ -453,12 +453,12 @@ def test_course_video_entries_without_usable_file_are_skipped() -> None:
 
 @pytest.mark.parametrize("promo", [None, [], "", 5, {"file": "https://v.test/x"}, [{"label": "1"}]])
 def test_course_video_none_usable_is_empty(promo: Any) -> None:
-    """Seed: promo_video_url → videoUrl; nothing usable → ""."""
+    """360Learning: promo_video_url → videoUrl; nothing usable → ""."""
     assert pick_video(promo) == ""
 
 
 def test_course_video_missing_is_empty() -> None:
-    """Seed: promo_video_url → videoUrl; a course without promo video has none."""
+    """360Learning: promo_video_url → videoUrl; a course without promo video has none."""
     assert map_c(without(course(), "promo_video_url")).video_url == ""
 
 
@@ -512,7 +512,7 @@ def test_course_unknown_fields_are_ignored() -> None:
 
 
 def test_path_title_has_the_learning_path_prefix() -> None:
-    """Seed: learning paths are courses with the [Learning Path] prefix; title & name."""
+    """360Learning: learning paths are courses with the [Learning Path] prefix; title & name."""
     record = map_p(path(title="  Become a Data Engineer "))
     assert record.title == record.name == "[Learning Path] Become a Data Engineer"
     assert PATH_TITLE_PREFIX == "[Learning Path] "
@@ -520,24 +520,24 @@ def test_path_title_has_the_learning_path_prefix() -> None:
 
 @pytest.mark.parametrize("value", [None, "", "  ", 7])
 def test_path_without_title_is_invalid_item(value: Any) -> None:
-    """Seed: learning path title → title is required."""
+    """360Learning: learning path title → title is required."""
     assert mapping_error(map_p, path(title=value)).category == "invalid_item"
 
 
 def test_path_id_becomes_external_id_of_kind_learning_path() -> None:
-    """Seed: learning path id → externalId; kind keeps it apart from a course with the same id."""
+    """360Learning: learning path id → externalId; kind keeps it apart from a course with the same id."""
     record = map_p(path(id=567828))
     assert (record.kind, record.external_id) == ("learning_path", "567828")
     assert map_c(course(id=567828)).external_id == record.external_id
 
 
 def test_path_without_id_is_invalid_item() -> None:
-    """Seed: learning path id → externalId is required."""
+    """360Learning: learning path id → externalId is required."""
     assert mapping_error(map_p, without(path(), "id")).category == "invalid_item"
 
 
 def test_path_description_lists_the_content_as_links() -> None:
-    """Seed: the content of learning paths is added to the course description as links."""
+    """360Learning: the content of learning paths is added to the course description as links."""
     sections = [
         {
             "title": "Advanced",
@@ -570,7 +570,7 @@ def test_path_description_lists_the_content_as_links() -> None:
 
 
 def test_path_description_escapes_titles_and_links_only_http_urls() -> None:
-    """Seed: content added as links: titles escaped; only http(s) URLs become links."""
+    """360Learning: content added as links: titles escaped; only http(s) URLs become links."""
     sections = [
         {
             "title": "<b>Bold</b> & co",
@@ -596,7 +596,7 @@ def test_path_description_escapes_titles_and_links_only_http_urls() -> None:
 
 
 def test_path_description_orders_missing_order_last_and_keeps_upstream_ties() -> None:
-    """Seed: content as links, ordered by `order`; no order → after the ordered ones."""
+    """360Learning: content as links, ordered by `order`; no order → after the ordered ones."""
     items = [
         {"title": "C", "url": "https://u.test/c"},
         {"title": "B", "url": "https://u.test/b", "order": 2},
@@ -610,7 +610,7 @@ def test_path_description_orders_missing_order_last_and_keeps_upstream_ties() ->
 
 @pytest.mark.parametrize("sections", [None, []])
 def test_path_description_without_sections_is_its_own(sections: Any) -> None:
-    """Seed: learning path description → description (sanitized)."""
+    """360Learning: learning path description → description (sanitized)."""
     raw = path(description='<p style="x">Own</p><img src=x onerror=alert(1)>', sections=sections)
     assert map_p(raw).description == "<p>Own</p>"
 
@@ -633,7 +633,7 @@ def test_path_sections_wrong_type_is_invalid_item() -> None:
     ],
 )
 def test_path_thumbnail_becomes_image(thumbnail: Any, expected: str) -> None:
-    """Seed: thumbnail → URL of the image (a URL, or a dict of sizes → the largest)."""
+    """360Learning: thumbnail → URL of the image (a URL, or a dict of sizes → the largest)."""
     assert map_p(path(thumbnail=thumbnail)).image == expected
 
 
@@ -648,7 +648,7 @@ def test_path_thumbnail_becomes_image(thumbnail: Any, expected: str) -> None:
     ],
 )
 def test_path_last_modified_becomes_modified_at(value: Any, expected: datetime | None) -> None:
-    """Seed: last_modified → modifiedAt (last date/time the content was updated), aware UTC."""
+    """360Learning: last_modified → modifiedAt (last date/time the content was updated), aware UTC."""
     modified = map_p(path(last_modified=value)).modified_at
     assert modified == expected
     if modified is not None:
@@ -656,17 +656,17 @@ def test_path_last_modified_becomes_modified_at(value: Any, expected: datetime |
 
 
 def test_path_bad_last_modified_is_invalid_date() -> None:
-    """Seed: last_modified → modifiedAt; unparsable → invalid_date."""
+    """360Learning: last_modified → modifiedAt; unparsable → invalid_date."""
     assert mapping_error(map_p, path(last_modified="soon")).category == "invalid_date"
 
 
 def test_path_lang_is_always_en() -> None:
-    """Seed: learning path lang is "en" per default, because no language is returned."""
+    """360Learning: learning path lang is "en" per default, because no language is returned."""
     assert map_p(path(locale={"locale": "fr_FR"}, locales=["fr_FR"])).lang == "en"
 
 
 def test_path_editors_display_names_become_authors() -> None:
-    """Seed: editors.display_name → authors."""
+    """360Learning: editors.display_name → authors."""
     editors = [
         {"display_name": "Ada L.", "email": "ada@example.com"},
         {"display_name": "Grace H.", "email_address": "grace@example.com", "lms_user_id": None},
@@ -677,14 +677,14 @@ def test_path_editors_display_names_become_authors() -> None:
 
 
 def test_path_duration_in_minutes() -> None:
-    """Seed: estimated_content_length → duration (course duration in minutes)."""
+    """360Learning: estimated_content_length → duration (course duration in minutes)."""
     assert map_p(path(estimated_content_length=2400)).duration_minutes == 2400
     assert map_p(path(estimated_content_length=None)).duration_minutes is None
     assert mapping_error(map_p, path(estimated_content_length=-1)).category == "invalid_value"
 
 
 def test_path_categories_become_tags_only_with_tags_sync() -> None:
-    """Seed: categories → tagNames only if tags synchronization is enabled."""
+    """360Learning: categories → tagNames only if tags synchronization is enabled."""
     assert map_p(path(categories=["Data", "Data "]), sync_tags=True).tag_names == ("Data",)
     assert map_p(path(categories=["Data"]), sync_tags=False).tag_names == ()
 
@@ -700,7 +700,7 @@ def test_path_url_launch_and_no_video() -> None:
 
 
 def test_activity_full_row_maps_every_column() -> None:
-    """Seed table "Statistics": a realistic row fills every record field."""
+    """360Learning table "Statistics": a realistic row fills every record field."""
     assert map_activity(activity()) == StatRecord(
         external_course_id="567828",
         email="ada@example.com",
@@ -716,19 +716,19 @@ def test_activity_full_row_maps_every_column() -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [(567828, "567828"), ("567828", "567828")])
 def test_activity_course_id_becomes_external_course_id(value: Any, expected: str) -> None:
-    """Seed: course_id → externalCourseId."""
+    """360Learning: course_id → externalCourseId."""
     assert map_activity(activity(course_id=value)).external_course_id == expected
 
 
 @pytest.mark.parametrize("value", [None, True, "x1", 1.0])
 def test_activity_bad_course_id_is_invalid_item(value: Any) -> None:
-    """Seed: course_id → externalCourseId is required."""
+    """360Learning: course_id → externalCourseId is required."""
     assert mapping_error(map_activity, activity(course_id=value)).category == "invalid_item"
     assert mapping_error(map_activity, without(activity(), "course_id")).category == "invalid_item"
 
 
 def test_activity_email_is_kept_and_keyed_case_insensitively() -> None:
-    """Seed: user_email → learnerMail; the same address on both sides, matched ignoring case."""
+    """360Learning: user_email → learnerMail; the same address on both sides, matched ignoring case."""
     record = map_activity(activity(user_email="  Ada.Lovelace@Example.COM "))
     assert record.email == "Ada.Lovelace@Example.COM"
     assert record.email_key == "ada.lovelace@example.com"
@@ -737,32 +737,32 @@ def test_activity_email_is_kept_and_keyed_case_insensitively() -> None:
 
 @pytest.mark.parametrize("value", ["Anonymized User", "anonymized user", " ANONYMIZED USER ", ""])
 def test_activity_anonymized_rows_are_flagged(value: str) -> None:
-    """Seed: user_email → learnerMail; "Anonymized User" rows match no learner (FACTS.md)."""
+    """360Learning: user_email → learnerMail; "Anonymized User" rows match no learner (Udemy Business API guide)."""
     assert map_activity(activity(user_email=value)).is_anonymized is True
 
 
 @pytest.mark.parametrize("value", [None, 5, ["a@b.c"]])
 def test_activity_missing_or_wrong_email_is_invalid_item(value: Any) -> None:
-    """Seed: user_email → learnerMail is required to match a learner."""
+    """360Learning: user_email → learnerMail is required to match a learner."""
     assert mapping_error(map_activity, activity(user_email=value)).category == "invalid_item"
     assert mapping_error(map_activity, without(activity(), "user_email")).category == "invalid_item"
 
 
 def test_activity_overlong_email_is_invalid_value() -> None:
-    """Seed: user_email → learnerMail; longer than an e-mail address can be → bad value."""
+    """360Learning: user_email → learnerMail; longer than an e-mail address can be → bad value."""
     error = mapping_error(map_activity, activity(user_email="a" * 250 + "@b.cd"))
     assert error.category == "invalid_value"
 
 
 def test_activity_first_activity_is_the_start_date() -> None:
-    """Seed: course_start_date or course_enroll_date → firstActivity (start when defined)."""
+    """360Learning: course_start_date or course_enroll_date → firstActivity (start when defined)."""
     raw = activity(course_start_date="2024-01-05T00:00:00Z", course_enroll_date="2024-01-01")
     assert map_activity(raw).first_activity == datetime(2024, 1, 5, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("start", [None, "", "  "])
 def test_activity_first_activity_falls_back_to_enroll_date(start: Any) -> None:
-    """Seed: if course_start_date is not defined, course_enroll_date → firstActivity."""
+    """360Learning: if course_start_date is not defined, course_enroll_date → firstActivity."""
     raw = activity(course_start_date=start, course_enroll_date="2024-01-01T08:00:00Z")
     assert map_activity(raw).first_activity == datetime(2024, 1, 1, 8, tzinfo=UTC)
     raw = without(activity(course_enroll_date="2024-01-01"), "course_start_date")
@@ -770,20 +770,20 @@ def test_activity_first_activity_falls_back_to_enroll_date(start: Any) -> None:
 
 
 def test_activity_without_start_or_enroll_has_no_first_activity() -> None:
-    """Seed: firstActivity from start or enroll date; neither → None."""
+    """360Learning: firstActivity from start or enroll date; neither → None."""
     raw = activity(course_start_date=None, course_enroll_date=None)
     assert map_activity(raw).first_activity is None
 
 
 def test_activity_last_accessed_becomes_last_activity() -> None:
-    """Seed: course_last_accessed_date → lastActivity."""
+    """360Learning: course_last_accessed_date → lastActivity."""
     raw = activity(course_last_accessed_date="2024-02-03T11:00:00+01:00")
     assert map_activity(raw).last_activity == datetime(2024, 2, 3, 10, tzinfo=UTC)
     assert map_activity(activity(course_last_accessed_date=None)).last_activity is None
 
 
 def test_activity_completion_date_becomes_completed_at() -> None:
-    """Seed: course_completion_date → completedAt."""
+    """360Learning: course_completion_date → completedAt."""
     raw = activity(course_completion_date="2024-03-01T12:00:00Z")
     assert map_activity(raw).completed_at == datetime(2024, 3, 1, 12, tzinfo=UTC)
     assert map_activity(activity(course_completion_date=None)).completed_at is None
@@ -809,7 +809,7 @@ def test_activity_completion_date_becomes_completed_at() -> None:
     ],
 )
 def test_activity_completion_ratio_becomes_progress_0_to_100(value: Any, expected: float) -> None:
-    """Seed: completion_ratio → progress (0-100 %); both scales accepted (unconfirmed upstream).
+    """360Learning: completion_ratio → progress (0-100 %); both scales accepted (unconfirmed upstream).
 
     A non-integer value below 1 is a fraction (0.35 → 35 %); integers, 0 and 1 included, are
     already percentages.
@@ -819,14 +819,14 @@ def test_activity_completion_ratio_becomes_progress_0_to_100(value: Any, expecte
 
 @pytest.mark.parametrize("value", [100.01, 101, -0.1, -1, float("nan"), float("inf"), "150"])
 def test_activity_completion_ratio_out_of_range_is_invalid_value(value: Any) -> None:
-    """Seed: completion_ratio → progress: outside 0-100 → MappingError invalid_value."""
+    """360Learning: completion_ratio → progress: outside 0-100 → MappingError invalid_value."""
     error = mapping_error(map_activity, activity(completion_ratio=value))
     assert error.category == "invalid_value"
 
 
 @pytest.mark.parametrize("value", [True, "half", [0.5]])
 def test_activity_completion_ratio_wrong_type_is_invalid_item(value: Any) -> None:
-    """Seed: completion_ratio → progress is a number."""
+    """360Learning: completion_ratio → progress is a number."""
     error = mapping_error(map_activity, activity(completion_ratio=value))
     assert error.category == "invalid_item"
 
@@ -836,13 +836,13 @@ def test_activity_completion_ratio_wrong_type_is_invalid_item(value: Any) -> Non
     [(None, 0), (0, 0), (2, 120_000), (2.5, 150_000), ("3", 180_000), (0.0001, 6), (1 / 3, 20_000)],
 )
 def test_activity_minutes_become_time_spent_ms(minutes: Any, expected: int) -> None:
-    """Seed: num_video_consumed_minutes x 60 x 1000 → timeSpentInMilliseconds."""
+    """360Learning: num_video_consumed_minutes x 60 x 1000 → timeSpentInMilliseconds."""
     assert map_activity(activity(num_video_consumed_minutes=minutes)).time_spent_ms == expected
 
 
 @pytest.mark.parametrize("minutes", [-1, -0.01, float("nan"), 10**20])
 def test_activity_negative_minutes_is_invalid_value(minutes: Any) -> None:
-    """Seed: num_video_consumed_minutes → time spent: negative (or absurd) → invalid_value."""
+    """360Learning: num_video_consumed_minutes → time spent: negative (or absurd) → invalid_value."""
     error = mapping_error(map_activity, activity(num_video_consumed_minutes=minutes))
     assert error.category == "invalid_value"
 
@@ -1033,7 +1033,7 @@ def test_a_fixed_offset_timezone_is_converted() -> None:
 
 
 def test_a_relative_course_url_is_joined_to_the_udemy_site():
-    """Seed: START sends the learner to the course on Udemy; the API may give "/course/x/"."""
+    """360Learning: START sends the learner to the course on Udemy; the API may give "/course/x/"."""
     from integrations.providers.udemy.mapping import map_course, map_learning_path
 
     raw = {"id": 7, "title": "Relative", "url": "/course/relative/"}

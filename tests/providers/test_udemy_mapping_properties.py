@@ -277,7 +277,7 @@ def check_course_record(record: CourseRecord, *, sync_tags: bool) -> None:
 @PROPERTY_SETTINGS
 @given(raw=st.one_of(messy_course, json_values), sync_tags=st.booleans(), lang=default_langs)
 def test_map_course_only_raises_mapping_error(raw: Any, sync_tags: bool, lang: str) -> None:
-    """Seed table "Udemy courses", any input: a valid record or a deliberate MappingError."""
+    """360Learning table "Udemy courses", any input: a valid record or a deliberate MappingError."""
     result = outcome(map_course, raw, sync_tags=sync_tags, default_lang=lang)
     if isinstance(result, CourseRecord):
         assert result.kind == "course"
@@ -287,7 +287,7 @@ def test_map_course_only_raises_mapping_error(raw: Any, sync_tags: bool, lang: s
 @PROPERTY_SETTINGS
 @given(raw=st.one_of(messy_path, json_values), sync_tags=st.booleans())
 def test_map_learning_path_only_raises_mapping_error(raw: Any, sync_tags: bool) -> None:
-    """Seed table "Udemy learning paths", any input: a valid record or a MappingError."""
+    """360Learning table "Udemy learning paths", any input: a valid record or a MappingError."""
     result = outcome(map_learning_path, raw, sync_tags=sync_tags)
     if isinstance(result, CourseRecord):
         assert result.kind == "learning_path"
@@ -300,7 +300,7 @@ def test_map_learning_path_only_raises_mapping_error(raw: Any, sync_tags: bool) 
 @PROPERTY_SETTINGS
 @given(raw=st.one_of(messy_activity, json_values))
 def test_map_activity_only_raises_mapping_error(raw: Any) -> None:
-    """Seed table "Statistics", any input: a record within range or a MappingError."""
+    """360Learning table "Statistics", any input: a record within range or a MappingError."""
     result = outcome(map_activity, raw)
     if isinstance(result, StatRecord):
         assert result.external_course_id.isdigit()
@@ -362,7 +362,7 @@ def test_map_activity_is_deterministic_and_pure(raw: dict) -> None:
     )
 )
 def test_progress_is_always_within_0_and_100(ratio: Any) -> None:
-    """Seed: completion_ratio → progress 0-100; out of range → invalid_value, never stored."""
+    """360Learning: completion_ratio → progress 0-100; out of range → invalid_value, never stored."""
     result = outcome(
         map_activity, {"course_id": 1, "user_email": "a@b.c", "completion_ratio": ratio}
     )
@@ -375,7 +375,7 @@ def test_progress_is_always_within_0_and_100(ratio: Any) -> None:
 @PROPERTY_SETTINGS
 @given(locale=st.one_of(st.none(), interesting, texts), default=st.one_of(interesting, texts))
 def test_lang_is_never_empty(locale: str | None, default: str) -> None:
-    """Seed: locale.locale → lang, else the owner's language: never empty, fits the column."""
+    """360Learning: locale.locale → lang, else the owner's language: never empty, fits the column."""
     lang = normalize_lang(locale, default)
     assert lang
     assert len(lang) <= 10

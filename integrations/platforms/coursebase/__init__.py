@@ -1,1 +1,1 @@
-"""Coursebase (reference 002): directory import (group tree, users, group members)."""
+"""Coursebase (Coursebase API): directory import (group tree, users, group members)."""

@@ -1,4 +1,4 @@
-"""Pure mappings of Coursebase directory objects (reference 002) to import records."""
+"""Pure mappings of Coursebase directory objects (Coursebase API) to import records."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def _id(raw: Mapping[str, Any], key: str) -> str:
 
 
 def map_group(raw: Mapping[str, Any]) -> RemoteGroup:
-    """reference 002, org.groups.list: group_id, name, parent_id (null: the org level)."""
+    """Coursebase API, org.groups.list: group_id, name, parent_id (null: the org level)."""
     group_id = _id(raw, "group_id")
     parent = raw.get("parent_id")
     name = raw.get("name") if isinstance(raw.get("name"), str) else ""
@@ -30,7 +30,7 @@ def map_group(raw: Mapping[str, Any]) -> RemoteGroup:
 
 
 def map_user(raw: Mapping[str, Any]) -> RemoteUser:
-    """reference 002, org.users.list: user_id and login_id (an e-mail address in practice).
+    """Coursebase API, org.users.list: user_id and login_id (an e-mail address in practice).
 
     The list carries no names and no status: names stay as they are locally, and a user is
     deactivated only when it disappears from the list.
@@ -46,6 +46,6 @@ def map_user(raw: Mapping[str, Any]) -> RemoteUser:
 
 
 def map_member(raw: Mapping[str, Any]) -> RemoteMember:
-    """reference 002, group.users.list: user_id, login_id, role (learner, admin, instructor)."""
+    """Coursebase API, group.users.list: user_id, login_id, role (learner, admin, instructor)."""
     role = raw.get("role") if isinstance(raw.get("role"), str) else "learner"
     return RemoteMember(user_id=_id(raw, "user_id"), role=role)

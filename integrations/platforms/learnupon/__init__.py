@@ -1,1 +1,1 @@
-"""LearnUpon (reference 003): directory import, catalog push and completion push."""
+"""LearnUpon (LearnUpon API): directory import, catalog push and completion push."""

@@ -1,7 +1,7 @@
 """Pure mappings between LearnUpon payloads and LMS Bridge records (no I/O, no database).
 
 Directory: a LearnUpon user/group/membership object → `RemoteUser`/`RemoteGroup`/`RemoteMember`.
-Push: a synced course → the `Course` object of `POST /courses` (reference 003: "Create a
+Push: a synced course → the `Course` object of `POST /courses` (LearnUpon API: "Create a
 course"), a completed attempt → the enrollment and mark-complete it becomes.
 """
 
@@ -18,7 +18,7 @@ from integrations.core.records import MappingError
 
 from ..base import RemoteGroup, RemoteMember, RemoteUser
 
-KEYWORDS_MAX = 500  # LearnUpon limits string lengths (reference 003: "character limits")
+KEYWORDS_MAX = 500  # LearnUpon limits string lengths (LearnUpon API: "character limits")
 
 
 def _id(raw: Mapping[str, Any], key: str = "id") -> str:
@@ -37,7 +37,7 @@ def _text(raw: Mapping[str, Any], key: str) -> str:
 
 
 def map_group(raw: Mapping[str, Any]) -> RemoteGroup:
-    """reference 003, "Groups data attributes returned": id, title, description, ...
+    """LearnUpon API, "Groups data attributes returned": id, title, description, ...
 
     LearnUpon groups are flat (no parent attribute): they become children of the connected group.
     """
@@ -47,7 +47,7 @@ def map_group(raw: Mapping[str, Any]) -> RemoteGroup:
 
 
 def map_user(raw: Mapping[str, Any]) -> RemoteUser:
-    """reference 003, "User object attributes": id, email, first_name, last_name, enabled.
+    """LearnUpon API, "User object attributes": id, email, first_name, last_name, enabled.
 
     A disabled account (`enabled: false`) is imported as an inactive learner.
     """
@@ -70,7 +70,7 @@ def map_user(raw: Mapping[str, Any]) -> RemoteUser:
 
 
 def map_member(raw: Mapping[str, Any]) -> RemoteMember:
-    """reference 003, Group memberships: without `version_id` each object is the *user* (`id`);
+    """LearnUpon API, Group memberships: without `version_id` each object is the *user* (`id`);
     with `version_id=1.1` `id` is the membership and `user_id` the user. Both are accepted."""
     if raw.get("user_id") is not None:
         return RemoteMember(user_id=_id(raw, "user_id"))
@@ -99,7 +99,7 @@ def reference_code(kind: str, external_id: str) -> str:
 
 
 def course_fields(course: CourseSnapshot, *, owner_id: str) -> dict[str, Any]:
-    """The `Course` object of POST/PUT /courses (reference 003: "Create a course")."""
+    """The `Course` object of POST/PUT /courses (LearnUpon API: "Create a course")."""
     fields: dict[str, Any] = {
         "name": course.title[:250],
         "owner_id": int(owner_id),
@@ -123,7 +123,7 @@ def fingerprint(payload: Mapping[str, Any]) -> str:
 
 
 def utc_z(moment: datetime) -> str:
-    """LearnUpon's date/time format: UTC, YYYY-MM-DDTHH:MI:SSZ (reference 003)."""
+    """LearnUpon's date/time format: UTC, YYYY-MM-DDTHH:MI:SSZ (LearnUpon API)."""
     # isoformat pads the year to 4 digits (strftime's %Y does not on every platform)
     return moment.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
@@ -141,5 +141,5 @@ COMPLETE_STATUSES = frozenset({"completed", "passed"})
 
 
 def enrollment_is_complete(enrollment: Mapping[str, Any]) -> bool:
-    """reference 003, enrollment `status`: not_started, in_progress, completed, passed, ..."""
+    """LearnUpon API, enrollment `status`: not_started, in_progress, completed, passed, ..."""
     return str(enrollment.get("status", "")).lower() in COMPLETE_STATUSES

@@ -1,4 +1,4 @@
-"""Udemy items → provider-neutral records: the seed's mapping tables, as pure functions.
+"""Udemy items → provider-neutral records: 360Learning's mapping tables, as pure functions.
 
 Reference: 360Learning help page (Synchronize Udemy content) for the course, learning path and
 statistics tables, and the Udemy Business API guide for the payload shapes. No I/O and no
@@ -68,7 +68,7 @@ R = TypeVar("R")
 def map_course(
     raw: Mapping[str, Any], *, sync_tags: bool, default_lang: str, site_url: str = ""
 ) -> CourseRecord:
-    """One item of the course list → a `CourseRecord` (seed table "Udemy courses").
+    """One item of the course list → a `CourseRecord` (360Learning table "Udemy courses").
 
     `site_url` (e.g. https://acme.udemy.com) completes a relative `url` such as "/course/x/".
     """
@@ -78,12 +78,12 @@ def map_course(
 def map_learning_path(
     raw: Mapping[str, Any], *, sync_tags: bool, site_url: str = ""
 ) -> CourseRecord:
-    """One public learning path → a course record (seed table "Udemy learning paths")."""
+    """One public learning path → a course record (360Learning table "Udemy learning paths")."""
     return _guarded(raw, "id", lambda: _map_learning_path(raw, sync_tags, site_url))
 
 
 def map_activity(raw: Mapping[str, Any]) -> StatRecord:
-    """One user-course-activity row → a `StatRecord` (seed table "Statistics")."""
+    """One user-course-activity row → a `StatRecord` (360Learning table "Statistics")."""
     return _guarded(raw, "course_id", lambda: _map_activity(raw))
 
 
@@ -150,7 +150,7 @@ def _map_activity(raw: Any) -> StatRecord:
     item = _validate(UdemyCourseActivity, raw, "course_id")
     course_id = _external_id(item.course_id, "course_id")
     email = _email(item.user_email, course_id)
-    # Seed: course_start_date, or course_enroll_date when the start is not defined.
+    # 360Learning: course_start_date, or course_enroll_date when the start is not defined.
     first = _datetime(item.course_start_date, "course_start_date", course_id)
     if first is None:
         first = _datetime(item.course_enroll_date, "course_enroll_date", course_id)

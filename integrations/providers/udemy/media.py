@@ -64,7 +64,7 @@ def _image_area(key: str) -> int:
 
 
 def pick_image(images: Mapping[str, Any] | None) -> str:
-    """Seed: image → the largest size available; non-URL values are ignored.
+    """360Learning: image → the largest size available; non-URL values are ignored.
 
     Ties are broken by key so that the choice never depends on the payload's key order.
     """
@@ -80,7 +80,7 @@ def pick_image(images: Mapping[str, Any] | None) -> str:
 
 
 def _thumbnail(value: Any) -> str:
-    """Seed: thumbnail → image; a URL string or a dict of sizes (then the largest)."""
+    """360Learning: thumbnail → image; a URL string or a dict of sizes (then the largest)."""
     return pick_image(value) if isinstance(value, Mapping) else _http_url(value)
 
 
@@ -102,7 +102,7 @@ def _as_mapping(entry: Any) -> Mapping[str, Any] | None:
 
 
 def pick_video(promo: Any) -> str:
-    """Seed: promo_video_url → the highest quality video URL available.
+    """360Learning: promo_video_url → the highest quality video URL available.
 
     Highest = largest numeric `label`; non-numeric labels ("Auto", an adaptive stream) rank
     lowest; entries without a usable `file` URL are skipped; on a tie the first entry wins.
@@ -151,7 +151,7 @@ def _section_html(section: PathSection) -> str:
 
 
 def learning_path_description(path: UdemyLearningPath) -> str:
-    """Seed: the path's own description, then its content as links.
+    """360Learning: the path's own description, then its content as links.
 
     Sections in `order`, each an <h3> with its title and a <ul> of its items in `order`; an item
     links to its `url` when that is an http(s) URL. The whole is sanitized (links get rel=…).

@@ -43,7 +43,7 @@ def check_credentials(integration: Integration) -> CredentialCheck:
 
 
 def owner_language(integration: Integration) -> str:
-    """Seed rule: a course without locale takes the language of the connector's owner."""
+    """360Learning rule: a course without locale takes the language of the connector's owner."""
     owner = integration.owner
     learner = getattr(owner, "learner", None) if owner else None
     return (learner.language if learner else "") or "en"

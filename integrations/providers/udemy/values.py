@@ -112,7 +112,7 @@ def _clip(text: str) -> str:
 
 
 def _title(value: str, external_id: str, prefix: str = "") -> str:
-    """Seed: the title is kept verbatim (whitespace stripped only); it is required."""
+    """360Learning: the title is kept verbatim (whitespace stripped only); it is required."""
     title = scrub_text(value).strip()
     if not title:
         raise MappingError(external_id, "invalid_item", "title is empty")
@@ -147,7 +147,7 @@ def _round_half_up(value: int | float) -> int:
 
 
 def _duration(value: int | float | None, external_id: str) -> int | None:
-    """Seed: estimated_content_length → course duration, in whole minutes."""
+    """360Learning: estimated_content_length → course duration, in whole minutes."""
     if value is None:
         return None
     field = "estimated_content_length"
@@ -158,7 +158,7 @@ def _duration(value: int | float | None, external_id: str) -> int | None:
 
 
 def _progress(value: int | float | None, external_id: str) -> float:
-    """Seed: completion_ratio → progress, stored 0-100.
+    """360Learning: completion_ratio → progress, stored 0-100.
 
     The upstream scale (0-1 or 0-100) is not stated in the Udemy Business API guide, so both
     are accepted: a non-integer value below 1 (0.35) is a fraction → 35 %; any integer value,
@@ -179,7 +179,7 @@ def _progress(value: int | float | None, external_id: str) -> float:
 
 
 def _time_spent_ms(value: int | float | None, external_id: str) -> int:
-    """Seed: num_video_consumed_minutes x 60 x 1000 → time spent in milliseconds."""
+    """360Learning: num_video_consumed_minutes x 60 x 1000 → time spent in milliseconds."""
     if value is None:
         return 0
     field = "num_video_consumed_minutes"
@@ -237,12 +237,12 @@ def _label(value: str | NamedRef) -> str:
 
 
 def _labels(values: Iterable[str | NamedRef] | None) -> tuple[str, ...]:
-    """Seed: instructors (courses) / editors.display_name (paths) → authors."""
+    """360Learning: instructors (courses) / editors.display_name (paths) → authors."""
     return _unique(_label(v) for v in values or ())
 
 
 def _tags(values: Iterable[str | NamedRef] | None) -> tuple[str, ...]:
-    """Seed: categories → tag names (only when tags sync is enabled: the caller decides)."""
+    """360Learning: categories → tag names (only when tags sync is enabled: the caller decides)."""
     return _unique(_label(v)[:MAX_TAG] for v in values or ())
 
 
@@ -250,7 +250,7 @@ def _tags(values: Iterable[str | NamedRef] | None) -> tuple[str, ...]:
 
 
 def normalize_lang(locale: str | None, default: str) -> str:
-    """Seed: locale.locale → lang; no usable locale → `default` (the owner's language).
+    """360Learning: locale.locale → lang; no usable locale → `default` (the owner's language).
 
     "en_US" → "en", "fr_FR" → "fr"; only the regional variants of `REGIONAL_LANGS` keep their
     region ("pt_BR" → "pt-BR"). Never empty: a bad default falls back to "en".
