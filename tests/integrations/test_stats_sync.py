@@ -82,7 +82,8 @@ def test_unmatched_and_anonymized_rows_are_counted_and_listed(
 
 
 def test_first_activity_falls_back_to_the_enroll_date(synced, run_sync):
-    """360Learning rule: course_start_date, or course_enroll_date when the start date is not defined."""
+    """360Learning rule: course_start_date, or course_enroll_date when the start date is not
+    defined."""
     sandbox, integration = synced
     run_sync(integration, "stats")
     row = _rows(
@@ -111,7 +112,8 @@ def test_minutes_consumed_become_milliseconds(synced, run_sync):
 
 
 def test_an_unfinished_course_gets_an_opened_attempt_closed_after_completion(synced, run_sync):
-    """360Learning rule: an opened attempt is closed by the first sync after the learner finishes."""
+    """360Learning rule: an opened attempt is closed by the first sync after the learner
+    finishes."""
     sandbox, integration = synced
     run_sync(integration, "stats")
     assert Attempt.objects.filter(is_open=True).exists()

@@ -29,7 +29,8 @@ from integrations.providers.udemy.mapping import (
 
 
 def course(**fields: Any) -> dict[str, Any]:
-    """A course item as `courses/list/?fields[courses]=@all` returns it (Udemy Business API guide)."""
+    """A course item as `courses/list/?fields[courses]=@all` returns it (Udemy Business API
+    guide)."""
     raw: dict[str, Any] = {
         "_class": "course",
         "id": 567828,
@@ -144,13 +145,15 @@ def test_course_id_becomes_external_id(value: Any, expected: str) -> None:
 
 
 def test_course_id_numeric_string_is_canonical() -> None:
-    """360Learning: id → externalId; " 0042 " and 42 are the same course, so the same external id."""
+    """360Learning: id → externalId; " 0042 " and 42 are the same course, so the same external
+    id."""
     assert map_c(course(id=" 0042 ")).external_id == map_c(course(id=42)).external_id == "42"
 
 
 @pytest.mark.parametrize("value", [True, False, None, 1.5, "abc", "12a", "-3", -3, [1], {"a": 1}])
 def test_course_bad_id_is_invalid_item(value: Any) -> None:
-    """360Learning: id → externalId is required; bool, float, non-numeric → MappingError invalid_item."""
+    """360Learning: id → externalId is required; bool, float, non-numeric → MappingError
+    invalid_item."""
     error = mapping_error(map_c, course(id=value))
     assert error.category == "invalid_item"
 
@@ -192,7 +195,8 @@ def test_course_title_missing_or_wrong_is_invalid_item(value: Any) -> None:
 
 
 def test_course_title_longer_than_column_is_invalid_value() -> None:
-    """360Learning: title → title verbatim: too long to store unmodified → reported, not truncated."""
+    """360Learning: title → title verbatim: too long to store unmodified → reported, not
+    truncated."""
     assert mapping_error(map_c, course(title="x" * 501)).category == "invalid_value"
     assert map_c(course(title="x" * 500)).title == "x" * 500
 
@@ -277,7 +281,8 @@ def test_course_images_wrong_container_is_invalid_item() -> None:
     [(0, 0), (90, 90), (90.4, 90), (90.5, 91), (89.5, 90), ("120", 120), ("7.6", 8), (None, None)],
 )
 def test_course_duration_in_whole_minutes(value: Any, expected: int | None) -> None:
-    """360Learning: estimated_content_length → courseDuration in minutes (floats rounded half up)."""
+    """360Learning: estimated_content_length → courseDuration in minutes (floats rounded half
+    up)."""
     assert map_c(course(estimated_content_length=value)).duration_minutes == expected
 
 
@@ -288,7 +293,8 @@ def test_course_duration_missing_is_none() -> None:
 
 @pytest.mark.parametrize("value", [-1, -0.5, float("nan"), float("inf"), "-3", 2**31, 10**40])
 def test_course_duration_negative_or_absurd_is_invalid_value(value: Any) -> None:
-    """360Learning: estimated_content_length → courseDuration: a negative duration is a bad value."""
+    """360Learning: estimated_content_length → courseDuration: a negative duration is a bad
+    value."""
     error = mapping_error(map_c, course(estimated_content_length=value))
     assert error.category == "invalid_value"
 
@@ -351,7 +357,8 @@ def test_course_instructors_wrong_type_is_invalid_item(value: Any) -> None:
     ],
 )
 def test_course_locale_becomes_lang(locale: str, expected: str) -> None:
-    """360Learning: locale.locale → lang; regions kept only where the platform distinguishes them."""
+    """360Learning: locale.locale → lang; regions kept only where the platform distinguishes
+    them."""
     raw = course(locale={"_class": "locale", "locale": locale})
     assert map_c(raw, default_lang="de").lang == expected
 
@@ -418,7 +425,8 @@ def test_course_video_is_the_highest_quality() -> None:
 
 
 def test_course_video_labels_compare_as_numbers() -> None:
-    """360Learning: promo_video_url → highest quality: "1080" beats "720" numerically, not as text."""
+    """360Learning: promo_video_url → highest quality: "1080" beats "720" numerically, not as
+    text."""
     promo = [
         {"label": "720", "file": "https://v.test/720"},
         {"label": "1080", "file": "https://v.test/1080"},
@@ -525,7 +533,8 @@ def test_path_without_title_is_invalid_item(value: Any) -> None:
 
 
 def test_path_id_becomes_external_id_of_kind_learning_path() -> None:
-    """360Learning: learning path id → externalId; kind keeps it apart from a course with the same id."""
+    """360Learning: learning path id → externalId; kind keeps it apart from a course with the same
+    id."""
     record = map_p(path(id=567828))
     assert (record.kind, record.external_id) == ("learning_path", "567828")
     assert map_c(course(id=567828)).external_id == record.external_id
@@ -648,7 +657,8 @@ def test_path_thumbnail_becomes_image(thumbnail: Any, expected: str) -> None:
     ],
 )
 def test_path_last_modified_becomes_modified_at(value: Any, expected: datetime | None) -> None:
-    """360Learning: last_modified → modifiedAt (last date/time the content was updated), aware UTC."""
+    """360Learning: last_modified → modifiedAt (last date/time the content was updated), aware
+    UTC."""
     modified = map_p(path(last_modified=value)).modified_at
     assert modified == expected
     if modified is not None:
@@ -728,7 +738,8 @@ def test_activity_bad_course_id_is_invalid_item(value: Any) -> None:
 
 
 def test_activity_email_is_kept_and_keyed_case_insensitively() -> None:
-    """360Learning: user_email → learnerMail; the same address on both sides, matched ignoring case."""
+    """360Learning: user_email → learnerMail; the same address on both sides, matched ignoring
+    case."""
     record = map_activity(activity(user_email="  Ada.Lovelace@Example.COM "))
     assert record.email == "Ada.Lovelace@Example.COM"
     assert record.email_key == "ada.lovelace@example.com"
@@ -737,7 +748,8 @@ def test_activity_email_is_kept_and_keyed_case_insensitively() -> None:
 
 @pytest.mark.parametrize("value", ["Anonymized User", "anonymized user", " ANONYMIZED USER ", ""])
 def test_activity_anonymized_rows_are_flagged(value: str) -> None:
-    """360Learning: user_email → learnerMail; "Anonymized User" rows match no learner (Udemy Business API guide)."""
+    """360Learning: user_email → learnerMail; "Anonymized User" rows match no learner (Udemy
+    Business API guide)."""
     assert map_activity(activity(user_email=value)).is_anonymized is True
 
 
@@ -809,7 +821,8 @@ def test_activity_completion_date_becomes_completed_at() -> None:
     ],
 )
 def test_activity_completion_ratio_becomes_progress_0_to_100(value: Any, expected: float) -> None:
-    """360Learning: completion_ratio → progress (0-100 %); both scales accepted (unconfirmed upstream).
+    """360Learning: completion_ratio → progress (0-100 %); both scales accepted (unconfirmed
+    upstream).
 
     A non-integer value below 1 is a fraction (0.35 → 35 %); integers, 0 and 1 included, are
     already percentages.
@@ -842,7 +855,8 @@ def test_activity_minutes_become_time_spent_ms(minutes: Any, expected: int) -> N
 
 @pytest.mark.parametrize("minutes", [-1, -0.01, float("nan"), 10**20])
 def test_activity_negative_minutes_is_invalid_value(minutes: Any) -> None:
-    """360Learning: num_video_consumed_minutes → time spent: negative (or absurd) → invalid_value."""
+    """360Learning: num_video_consumed_minutes → time spent: negative (or absurd) →
+    invalid_value."""
     error = mapping_error(map_activity, activity(num_video_consumed_minutes=minutes))
     assert error.category == "invalid_value"
 
@@ -1033,7 +1047,8 @@ def test_a_fixed_offset_timezone_is_converted() -> None:
 
 
 def test_a_relative_course_url_is_joined_to_the_udemy_site():
-    """360Learning: START sends the learner to the course on Udemy; the API may give "/course/x/"."""
+    """360Learning: START sends the learner to the course on Udemy; the API may give
+    "/course/x/"."""
     from integrations.providers.udemy.mapping import map_course, map_learning_path
 
     raw = {"id": 7, "title": "Relative", "url": "/course/relative/"}

@@ -362,7 +362,8 @@ def test_map_activity_is_deterministic_and_pure(raw: dict) -> None:
     )
 )
 def test_progress_is_always_within_0_and_100(ratio: Any) -> None:
-    """360Learning: completion_ratio → progress 0-100; out of range → invalid_value, never stored."""
+    """360Learning: completion_ratio → progress 0-100; out of range → invalid_value, never
+    stored."""
     result = outcome(
         map_activity, {"course_id": 1, "user_email": "a@b.c", "completion_ratio": ratio}
     )
@@ -375,7 +376,8 @@ def test_progress_is_always_within_0_and_100(ratio: Any) -> None:
 @PROPERTY_SETTINGS
 @given(locale=st.one_of(st.none(), interesting, texts), default=st.one_of(interesting, texts))
 def test_lang_is_never_empty(locale: str | None, default: str) -> None:
-    """360Learning: locale.locale → lang, else the owner's language: never empty, fits the column."""
+    """360Learning: locale.locale → lang, else the owner's language: never empty, fits the
+    column."""
     lang = normalize_lang(locale, default)
     assert lang
     assert len(lang) <= 10
