@@ -1,4 +1,5 @@
-"""Audit entries: who did what to an integration or a connection, when; field names only."""
+"""Audit entries (who did what to an integration or a connection, when; field names only) and
+the settings update they record."""
 
 from __future__ import annotations
 
@@ -26,3 +27,22 @@ def audit_record(
         fields=sorted(fields),
         detail=detail[:500],
     )
+
+
+def settings_apply(
+    owner: Any, *, data: dict[str, Any], editable: Iterable[str], secrets: Iterable[str]
+) -> list[str]:
+    """Set the `editable` fields of `owner` that `data` changes and return their names (not
+    saved). A blank secret means "keep the stored one": secrets are write-only."""
+    secrets = set(secrets)
+    changed = []
+    for name in editable:
+        if name not in data:
+            continue
+        value = data[name]
+        if name in secrets and not value:
+            continue
+        if owner.pk is None or getattr(owner, name) != value:
+            setattr(owner, name, value)
+            changed.append(name)
+    return changed

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.core.audit import audit_record
+from integrations.core.audit import audit_record, settings_apply
 from integrations.core.execute import run_enqueue
 from integrations.core.registry import PLATFORMS, platform_module
 from integrations.core.runs import run_skip
@@ -74,16 +74,7 @@ def connection_update(*, connection: PlatformConnection, actor, data: dict[str, 
     A change to what the connection reaches (kind, portal, keys, ids, URL) sets it back to
     "not tested": scheduled imports and sync-time pushes wait for a new Test connection.
     """
-    changed = []
-    for name in EDITABLE_FIELDS:
-        if name not in data:
-            continue
-        value = data[name]
-        if name in SECRET_FIELDS and not value:
-            continue  # write-only: blank means "keep"
-        if connection.pk is None or getattr(connection, name) != value:
-            setattr(connection, name, value)
-            changed.append(name)
+    changed = settings_apply(connection, data=data, editable=EDITABLE_FIELDS, secrets=SECRET_FIELDS)
     if (
         CONNECTIVITY_FIELDS & set(changed)
         and connection.status != PlatformConnection.Status.INACTIVE

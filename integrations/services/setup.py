@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.core.audit import audit_record
+from integrations.core.audit import audit_record, settings_apply
 from integrations.core.registry import provider_module
 from integrations.models import AuditEntry, Integration, SyncRun
 
@@ -38,16 +38,9 @@ def integration_get_or_new(*, group, provider: str = "udemy") -> Integration:
 
 def integration_update(*, integration: Integration, actor, data: dict[str, Any]) -> list[str]:
     """Apply changed fields (a blank secret keeps the stored one); audit names, never values."""
-    changed = []
-    for field in EDITABLE_FIELDS:
-        if field not in data:
-            continue
-        value = data[field]
-        if field in SECRET_FIELDS and not value:
-            continue  # write-only: blank means "keep"
-        if integration.pk is None or getattr(integration, field) != value:
-            setattr(integration, field, value)
-            changed.append(field)
+    changed = settings_apply(
+        integration, data=data, editable=EDITABLE_FIELDS, secrets=SECRET_FIELDS
+    )
     if integration.owner_id is None and actor is not None and actor.is_authenticated:
         integration.owner = actor
     if changed or integration.pk is None:

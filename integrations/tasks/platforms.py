@@ -9,12 +9,12 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from integrations.core.execute import Reschedule
 from integrations.services.platforms import (
     RUN_PLATFORM_TASK,
     platform_import_scheduled,
     platform_run_execute,
 )
+from integrations.tasks.common import execute_or_retry
 
 __all__ = ["import_all_directories", "run_platform"]
 
@@ -22,12 +22,7 @@ __all__ = ["import_all_directories", "run_platform"]
 @shared_task(bind=True, name=RUN_PLATFORM_TASK, max_retries=50)
 def run_platform(self, run_id: int) -> str:
     """Execute one directory import or push (dry runs never get here: they run inline)."""
-    try:
-        run = platform_run_execute(run_id=run_id)
-    except Reschedule as exc:
-        # A long Retry-After, or a push waiting for the running one: free the worker.
-        raise self.retry(countdown=max(1, int(exc.countdown)), exc=exc) from None
-    return run.status
+    return execute_or_retry(self, platform_run_execute, run_id)
 
 
 @shared_task(name="integrations.platform_tasks.import_all_directories")

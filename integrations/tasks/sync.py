@@ -5,19 +5,16 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from integrations.core.execute import Reschedule
 from integrations.models import SyncRun
 from integrations.services.sync import RUN_SYNC_TASK, sync_execute, sync_request_scheduled
+from integrations.tasks.common import execute_or_retry
 
 
 @shared_task(bind=True, name=RUN_SYNC_TASK, max_retries=50)
 def run_sync(self, run_id: int) -> str:
-    try:
-        run = sync_execute(run_id=run_id)
-    except Reschedule as exc:
-        # Long Retry-After or a content sync still running: free the worker, come back later.
-        raise self.retry(countdown=max(1, int(exc.countdown)), exc=exc) from None
-    return run.status
+    """Execute one content or statistics sync (a statistics sync waits for a running content
+    sync of the same integration)."""
+    return execute_or_retry(self, sync_execute, run_id)
 
 
 @shared_task(name="integrations.tasks.sync_all_content")
