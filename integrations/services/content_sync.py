@@ -60,7 +60,8 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
     """Archive active items absent from the scan, unless the scan can't be trusted.
 
     Guard (DESIGN promise): an empty, failed or item-erroring scan, or one that would archive more
-    than SYNC_ARCHIVE_MAX_SHARE of the catalog, archives nothing and says why.
+    than SYNC_ARCHIVE_MAX_SHARE of the catalog as it was before the scan, archives nothing and
+    says why.
     """
     if run.failed:
         return _decide(run, "skipped", f"{run.failed} item(s) failed: the scan is not error-free")
@@ -77,6 +78,9 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
             ).order_by()
         )
         active_total += active.count()
+    # The catalog as it was before this scan: what the scan created or restored does not count,
+    # or a flood of new ids would let it archive every item that was there.
+    active_total = max(0, active_total - run.created - run.restored)
     share = settings.SYNC_ARCHIVE_MAX_SHARE
     # At most `cap` ids may be archived: fetch one more to know, never the whole catalog.
     cap = math.floor(share * active_total)

@@ -132,6 +132,23 @@ def test_archival_guard_refuses_to_archive_a_large_share(
     assert Course.objects.filter(status=Course.Status.ARCHIVED).count() == 0
 
 
+def test_a_flood_of_new_ids_cannot_push_the_catalog_under_the_guard(
+    make_udemy_sandbox, make_integration, run_sync
+):
+    """The share is measured against the catalog as it was before the scan: an upstream that
+    answers 500 new ids and none of the 100 known ones archives nothing."""
+    sandbox = make_udemy_sandbox(courses=100, paths=0, learners=1)
+    integration = make_integration(sandbox)
+    run_sync(integration)
+    sandbox.data.retire_courses([c["id"] for c in sandbox.data.courses])
+    sandbox.data.add_courses(500)
+    run = run_sync(integration)
+    assert run.created == 500
+    assert run.archival_decision == "skipped"
+    assert "100 of 100" in run.archival_reason
+    assert Course.objects.filter(status=Course.Status.ARCHIVED).count() == 0
+
+
 def test_a_retired_course_that_comes_back_is_restored(
     make_udemy_sandbox, make_integration, run_sync
 ):
