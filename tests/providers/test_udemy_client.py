@@ -464,3 +464,25 @@ def test_errors_do_not_chain_the_request_that_carried_the_credentials():
         list(client.iter_course_pages())
     assert info.value.__suppress_context__
     assert info.value.__cause__ is None
+
+
+@pytest.mark.parametrize(
+    ("count", "valid"),
+    [
+        (0, True),
+        (312, True),
+        (None, True),
+        (-5, False),
+        (10**30, False),
+        (1e30, False),
+        (True, False),
+        ("3", False),
+    ],
+)
+def test_a_page_count_must_be_a_bounded_whole_number(count, valid) -> None:
+    """`count: -5` or `10**30` used to reach the database (IntegrityError, OverflowError): such a
+    page is a bad response, like any other payload that is not the documented one."""
+    from integrations.providers.udemy.client import _is_envelope
+
+    page = {"count": count, "next": None, "previous": None, "results": []}
+    assert _is_envelope(page) is valid

@@ -63,6 +63,7 @@ __all__ = [
 
 PAGE_SIZE = 100  # the documented maximum: fewer requests per sync
 INVALID_PAGE = "Invalid page."
+MAX_COUNT = 100_000_000  # items in one list: far above any organization's catalog or report
 ALLOWED_HOSTS_SETTING = "UDEMY_ALLOWED_API_HOSTS"
 
 _ORG_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -337,9 +338,15 @@ def _is_envelope(payload: Any) -> bool:
     count, next_url = payload["count"], payload["next"]
     return (
         isinstance(payload["results"], list)
-        and (count is None or (isinstance(count, int) and not isinstance(count, bool)))
+        and (count is None or _is_count(count))
         and (next_url is None or isinstance(next_url, str))
     )
+
+
+def _is_count(value: Any) -> bool:
+    """A page's `count`: a whole number from 0 to MAX_COUNT (a negative or absurd count would
+    end as a database error or a progress bar beyond reason)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT
 
 
 def _is_invalid_page(exc: UdemyError) -> bool:
