@@ -7,7 +7,8 @@ from typing import Any
 
 from integrations.models import PlatformConnection, PlatformRun
 
-from ..base import CredentialCheck, DirectorySource, PlatformApiError, verdict_for
+from ..base import CredentialCheck, DirectorySource
+from ..connector_common import check_with_client, client_directory_source, host_problem
 from . import mapping
 from .client import LearnUponClient, LearnUponCredentials, build_base_url
 from .push_completions import push_completions
@@ -30,25 +31,16 @@ def make_client(connection: PlatformConnection, **options: Any) -> LearnUponClie
 
 def check_connection(connection: PlatformConnection) -> CredentialCheck:
     """Test connection: the keys, the course owner and the target group; never raises."""
-    try:
-        client = make_client(connection)
-    except PlatformApiError as exc:
-        return verdict_for(exc)
-    with client:
-        return client.check_connection(
-            owner_id=connection.learnupon_owner_id, group_id=connection.target_group_id
-        )
+    owner_id, group_id = connection.learnupon_owner_id, connection.target_group_id
+    return check_with_client(
+        connection,
+        make_client,
+        lambda client: client.check_connection(owner_id=owner_id, group_id=group_id),
+    )
 
 
 def directory_source(connection: PlatformConnection, client: LearnUponClient) -> DirectorySource:
-    return DirectorySource(
-        groups=client.iter_group_pages,
-        users=client.iter_user_pages,
-        members=client.iter_group_member_pages,
-        map_group=mapping.map_group,
-        map_user=mapping.map_user,
-        map_member=mapping.map_member,
-    )
+    return client_directory_source(client, mapping)
 
 
 def push_problem(connection: PlatformConnection) -> str:
@@ -85,8 +77,4 @@ def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:
         password="",
         base_url=values.get("base_url", ""),
     )
-    try:
-        build_base_url(credentials)
-    except PlatformApiError as exc:
-        return ("base_url" if credentials.base_url else "learnupon_portal"), exc.message
-    return None
+    return host_problem(build_base_url, credentials, host_field="learnupon_portal")
