@@ -9,6 +9,7 @@ from integrations.models import PlatformConnection, PlatformRun
 
 from ..base import CredentialCheck, DirectorySource
 from ..connector_common import check_with_client, client_directory_source, host_problem
+from ..ledger import PushJob
 from . import mapping
 from .client import LearnUponClient, LearnUponCredentials, build_base_url
 from .push_completions import push_completions
@@ -59,14 +60,10 @@ def push(
     on_item: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Catalog first (completions need their course), then completions; dry: no request."""
-    plan: list[dict] = []
-    courses = push_courses(
-        run=run, connection=connection, client=client, dry_run=dry_run, plan=plan, on_item=on_item
-    )
-    completions = push_completions(
-        run=run, connection=connection, client=client, dry_run=dry_run, plan=plan, on_item=on_item
-    )
-    return {"courses": courses, "completions": completions, "plan": plan}
+    job = PushJob(run=run, connection=connection, client=client, dry_run=dry_run, on_item=on_item)
+    courses = push_courses(job)
+    completions = push_completions(job)
+    return {"courses": courses, "completions": completions, "plan": job.plan}
 
 
 def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:
