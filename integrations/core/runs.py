@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import F
 from django.utils import timezone
 
 from integrations.core.models import RunBase, RunStatus
+from integrations.core.records import MappingError
 
 Run = RunBase
 
@@ -59,6 +62,29 @@ def run_record_error(
         message=message[:1000],
         excerpt=excerpt[:EXCERPT_LIMIT],
     )
+
+
+BadItem = tuple[MappingError, Any]  # what the mapping refused, and the raw item
+
+
+def run_record_bad_items(*, run: Run, bad: list[BadItem], **counts: int) -> None:
+    """Record the items a mapping refused: one error row each (a single INSERT), then `failed`,
+    with the page's other `counts`, in one UPDATE. The other items of the page go on."""
+    if bad:
+        model = run.errors.model
+        model.objects.bulk_create(
+            [
+                model(
+                    run=run,
+                    external_id=str(exc.external_id)[:100],
+                    category=exc.category[:50],
+                    message=str(exc.message)[:1000],
+                    excerpt=(exc.excerpt or repr(raw))[:EXCERPT_LIMIT],
+                )
+                for exc, raw in bad
+            ]
+        )
+    run_add_counts(run=run, failed=len(bad), **counts)
 
 
 def outcome_status(*, run: Run, complete: bool) -> str:

@@ -3,16 +3,21 @@
 Every successful step is saved at once (its own short transaction), so a push that dies half-way
 keeps what it did and the next push resumes from there; a refused item is marked errored and
 retried by the next push.
+
+A push is a `PushJob` (where it goes, how it reports); each kind's stream plans steps and has a
+pusher (a `LedgerPusher`) that executes them, and `push_plan` drives one over the other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
 
-from integrations.models import PlatformConnection, PlatformLedgerItem
+from integrations.core.runs import run_record_error
+from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
 
 from .base import PlatformApiError
 
@@ -64,28 +69,72 @@ def ledger_errored(item: PlatformLedgerItem, exc: PlatformApiError) -> None:
     item.save()
 
 
+@dataclass
+class PushJob:
+    """One push of a connection: its run, its client (None: a dry run, nothing is sent) and
+    where it reports (`plan`: the steps a dry run describes; `on_item` after each pushed step)."""
+
+    run: PlatformRun
+    connection: PlatformConnection
+    client: Any | None
+    dry_run: bool
+    on_item: Callable[[], None] | None = None
+    plan: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class LedgerPusher:
+    """What every pusher shares: counts by outcome and the recording of a refused item."""
+
+    run: PlatformRun
+    counts: dict[str, int] = field(default_factory=dict, kw_only=True)
+
+    def count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def refused(
+        self,
+        item: PlatformLedgerItem,
+        exc: PlatformApiError,
+        *,
+        category: str,
+        message: str,
+    ) -> None:
+        """The platform refused the item: errored in the ledger (the next push retries it),
+        a run error, one more `failed`."""
+        ledger_errored(item, exc)
+        run_record_error(
+            run=self.run,
+            category=category,
+            message=message,
+            external_id=item.local_id,
+            excerpt=exc.excerpt,
+        )
+        self.count("failed")
+
+
 def push_plan(
+    job: PushJob,
     steps: Iterable[Any],
-    pusher: Any,
+    make_pusher: Callable[[Any], LedgerPusher],
     *,
     counts: dict[str, int],
-    dry_run: bool,
-    plan: list[dict],
-    on_item: Callable[[], None] | None,
 ) -> dict[str, int]:
-    """Drive a pusher over planned steps: a step that is a string only counts under that name;
-    the others are pushed or, in a dry run (or without a client), described in `plan`."""
+    """Drive a pusher (`make_pusher(client)`) over planned steps: a step that is a string only
+    counts under that name; the others are pushed or, in a dry run (or without a client),
+    described in `job.plan`."""
+    pusher = make_pusher(job.client) if job.client is not None else None
     for step in steps:
         if isinstance(step, str):
             counts[step] += 1
             continue
         counts["planned"] += 1
-        if dry_run or pusher is None:
-            plan.append(step.describe())
+        if job.dry_run or pusher is None:
+            job.plan.append(step.describe())
             continue
         pusher.push(step)
-        if on_item:
-            on_item()
+        if job.on_item:
+            job.on_item()
     if pusher is not None:
         counts.update(pusher.counts)
     return counts

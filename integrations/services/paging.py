@@ -12,8 +12,8 @@ from django.db.models import BooleanField, Model
 from django.db.models.expressions import RawSQL
 
 from integrations.core.records import MappingError
-from integrations.core.runs import EXCERPT_LIMIT, run_add_counts
-from integrations.models import SyncError, SyncPage, SyncRun
+from integrations.core.runs import BadItem, run_record_bad_items
+from integrations.models import SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
 
 T = TypeVar("T")
@@ -23,34 +23,20 @@ PREFETCH_DEPTH = 2
 PageWriter = Callable[[list[Any]], dict[str, int]]
 
 
-def _excerpt(raw: Any) -> str:
-    return repr(raw)[:EXCERPT_LIMIT]
-
-
-def map_page(
-    *, run: SyncRun, stream: Stream, page: PageLike
-) -> tuple[list[Any], list[SyncError], list[str]]:
-    """Map every item; a bad item becomes a SyncError and the others go on."""
-    records, errors, seen = [], [], []
+def map_page(*, stream: Stream, page: PageLike) -> tuple[list[Any], list[BadItem], list[str]]:
+    """Map every item; a bad item is set aside (recorded with the page) and the others go on."""
+    records, bad, seen = [], [], []
     for raw in page.results:
         try:
             record = stream.map_item(raw)
         except MappingError as exc:
-            errors.append(
-                SyncError(
-                    run=run,
-                    external_id=str(exc.external_id)[:100],
-                    category=exc.category[:50],
-                    message=str(exc.message)[:1000],
-                    excerpt=(exc.excerpt or _excerpt(raw))[:EXCERPT_LIMIT],
-                )
-            )
+            bad.append((exc, raw))
             continue
         records.append(record)
         external_id = getattr(record, "external_id", None)
         if external_id is not None:
             seen.append(external_id)
-    return records, errors, seen
+    return records, bad, seen
 
 
 def prefetched(items: Iterator[T], *, depth: int = PREFETCH_DEPTH) -> Iterator[T]:
@@ -114,23 +100,21 @@ def run_stream(
     counted_total = stream.name in run.checkpoint
     # The thread only fetches: mapping here overlaps it instead of adding to each fetch.
     for page in prefetched(stream.pages(start)):
-        records, errors, seen = map_page(run=run, stream=stream, page=page)
+        records, bad, seen = map_page(stream=stream, page=page)
         if not counted_total and page.count is not None:
             _add_total(run=run, count=page.count)
             counted_total = True
         with transaction.atomic():
             counts = writer(records)
-            if errors:
-                SyncError.objects.bulk_create(errors)
             SyncPage.objects.update_or_create(
                 run=run, stream=stream.name, number=page.number, defaults={"external_ids": seen}
             )
             run.checkpoint[stream.name] = page.number
             SyncRun.objects.filter(pk=run.pk).update(checkpoint=run.checkpoint)
-            run_add_counts(
+            run_record_bad_items(
                 run=run,
+                bad=bad,
                 fetched=len(page.results),
-                failed=len(errors),
                 progress_done=len(page.results),
                 **counts,
             )

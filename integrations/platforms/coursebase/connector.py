@@ -6,7 +6,8 @@ from typing import Any
 
 from integrations.models import PlatformConnection
 
-from ..base import CredentialCheck, DirectorySource, PlatformApiError, verdict_for
+from ..base import CredentialCheck, DirectorySource
+from ..connector_common import check_with_client, client_directory_source, host_problem
 from . import mapping
 from .client import CoursebaseClient, CoursebaseCredentials, build_base_url
 
@@ -26,23 +27,12 @@ def make_client(connection: PlatformConnection, **options: Any) -> CoursebaseCli
 
 def check_connection(connection: PlatformConnection) -> CredentialCheck:
     """Test connection: one `org.groups.list` call; never raises."""
-    try:
-        client = make_client(connection)
-    except PlatformApiError as exc:
-        return verdict_for(exc)
-    with client:
-        return client.check_connection()
+    return check_with_client(connection, make_client, lambda client: client.check_connection())
 
 
 def directory_source(connection: PlatformConnection, client: CoursebaseClient) -> DirectorySource:
-    return DirectorySource(
-        groups=lambda: iter([client.list_groups()]),
-        users=client.iter_user_pages,
-        members=client.iter_group_member_pages,
-        map_group=mapping.map_group,
-        map_user=mapping.map_user,
-        map_member=mapping.map_member,
-    )
+    # `org.groups.list` answers in one call: a single page.
+    return client_directory_source(client, mapping, groups=lambda: iter([client.list_groups()]))
 
 
 def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:
@@ -50,8 +40,4 @@ def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:
     credentials = CoursebaseCredentials(
         domain=values.get("coursebase_domain", ""), token="", base_url=values.get("base_url", "")
     )
-    try:
-        build_base_url(credentials)
-    except PlatformApiError as exc:
-        return ("base_url" if credentials.base_url else "coursebase_domain"), exc.message
-    return None
+    return host_problem(build_base_url, credentials, host_field="coursebase_domain")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from integrations.core.records import MappingError
-from integrations.core.runs import EXCERPT_LIMIT, run_add_counts
-from integrations.models import PlatformDirectoryLink, PlatformError, PlatformRun
+from integrations.core.runs import run_record_bad_items
+from integrations.models import PlatformDirectoryLink, PlatformRun
 
 Link = PlatformDirectoryLink
 OnPage = Callable[[], None] | None
@@ -26,21 +26,11 @@ class Tally:
 
 def mapped(run: PlatformRun, items: list[dict], mapper) -> list:
     """Map every item; a bad one becomes a PlatformError (bulk-written) and is skipped."""
-    records, errors = [], []
+    records, bad = [], []
     for raw in items:
         try:
             records.append(mapper(raw))
         except MappingError as exc:
-            errors.append(
-                PlatformError(
-                    run=run,
-                    external_id=str(exc.external_id)[:100],
-                    category=exc.category[:50],
-                    message=exc.message[:1000],
-                    excerpt=(exc.excerpt or repr(raw))[:EXCERPT_LIMIT],
-                )
-            )
-    if errors:
-        PlatformError.objects.bulk_create(errors)
-        run_add_counts(run=run, failed=len(errors))
+            bad.append((exc, raw))
+    run_record_bad_items(run=run, bad=bad)
     return records

@@ -7,7 +7,9 @@ from typing import Any
 
 from integrations.models import PlatformConnection, PlatformRun
 
-from ..base import CredentialCheck, DirectorySource, PlatformApiError, verdict_for
+from ..base import CredentialCheck, DirectorySource
+from ..connector_common import check_with_client, client_directory_source, host_problem
+from ..ledger import PushJob
 from . import mapping
 from .client import LearnUponClient, LearnUponCredentials, build_base_url
 from .push_completions import push_completions
@@ -30,25 +32,16 @@ def make_client(connection: PlatformConnection, **options: Any) -> LearnUponClie
 
 def check_connection(connection: PlatformConnection) -> CredentialCheck:
     """Test connection: the keys, the course owner and the target group; never raises."""
-    try:
-        client = make_client(connection)
-    except PlatformApiError as exc:
-        return verdict_for(exc)
-    with client:
-        return client.check_connection(
-            owner_id=connection.learnupon_owner_id, group_id=connection.target_group_id
-        )
+    owner_id, group_id = connection.learnupon_owner_id, connection.target_group_id
+    return check_with_client(
+        connection,
+        make_client,
+        lambda client: client.check_connection(owner_id=owner_id, group_id=group_id),
+    )
 
 
 def directory_source(connection: PlatformConnection, client: LearnUponClient) -> DirectorySource:
-    return DirectorySource(
-        groups=client.iter_group_pages,
-        users=client.iter_user_pages,
-        members=client.iter_group_member_pages,
-        map_group=mapping.map_group,
-        map_user=mapping.map_user,
-        map_member=mapping.map_member,
-    )
+    return client_directory_source(client, mapping)
 
 
 def push_problem(connection: PlatformConnection) -> str:
@@ -67,14 +60,10 @@ def push(
     on_item: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Catalog first (completions need their course), then completions; dry: no request."""
-    plan: list[dict] = []
-    courses = push_courses(
-        run=run, connection=connection, client=client, dry_run=dry_run, plan=plan, on_item=on_item
-    )
-    completions = push_completions(
-        run=run, connection=connection, client=client, dry_run=dry_run, plan=plan, on_item=on_item
-    )
-    return {"courses": courses, "completions": completions, "plan": plan}
+    job = PushJob(run=run, connection=connection, client=client, dry_run=dry_run, on_item=on_item)
+    courses = push_courses(job)
+    completions = push_completions(job)
+    return {"courses": courses, "completions": completions, "plan": job.plan}
 
 
 def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:
@@ -85,8 +74,4 @@ def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:
         password="",
         base_url=values.get("base_url", ""),
     )
-    try:
-        build_base_url(credentials)
-    except PlatformApiError as exc:
-        return ("base_url" if credentials.base_url else "learnupon_portal"), exc.message
-    return None
+    return host_problem(build_base_url, credentials, host_field="learnupon_portal")

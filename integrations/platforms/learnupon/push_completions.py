@@ -2,7 +2,7 @@
 
 A completion is one (learner, course) with a completed attempt: the learner is enrolled by
 e-mail if not yet enrolled (`POST /enrollments`), then the enrollment is marked complete with
-Udemy's completion date (`POST /markcompletes`, status `completed`) — reference 003,
+Udemy's completion date (`POST /markcompletes`, status `completed`) — LearnUpon API,
 "Enrollments" and "MarkCompletes". The ledger (one row per learner × course, fingerprint of
 e-mail, LearnUpon course and date) makes it happen once; a newer completion date sends a new
 mark-complete. A completion waits ("pending") until its course has been pushed.
@@ -15,18 +15,17 @@ subgroups, on the group's courses.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Max, Q
 
-from integrations.core.runs import run_record_error
-from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
+from integrations.models import PlatformConnection, PlatformLedgerItem
 from lmsbridge.catalog.models import Attempt, Group
 
 from ..base import PlatformNotFound, PlatformRejected
-from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent, push_plan
+from ..ledger import LedgerPusher, PushJob, ledger_item, ledger_items, ledger_sent, push_plan
 from .client import LearnUponClient
 from .mapping import completion_fields, enrollment_is_complete, fingerprint
 
@@ -112,21 +111,18 @@ def plan_completions(*, connection: PlatformConnection) -> Iterator[CompletionSt
 
 
 @dataclass
-class CompletionPusher:
-    run: PlatformRun
-    client: LearnUponClient
-    counts: dict[str, int] = field(default_factory=dict)
-    _enrollments: dict[str, dict[str, dict]] = field(default_factory=dict)
+class CompletionPusher(LedgerPusher):
+    """Enrolls and marks complete, one learner × course at a time, recording each in the ledger."""
 
-    def count(self, name: str) -> None:
-        self.counts[name] = self.counts.get(name, 0) + 1
+    client: LearnUponClient
+    _enrollments: dict[str, dict[str, dict]] = field(default_factory=dict)
 
     def push(self, step: CompletionStep) -> bool:
         email, course_id = step.fields["email"], step.fields["course_id"]
         try:
             enrollment = self._enrollment(email, course_id)
             if enrollment is None:
-                # reference 003, Create an enrollment: POST /enrollments (by e-mail)
+                # LearnUpon API, "Create an enrollment": POST /enrollments (by e-mail)
                 enrollment_id = self.client.create_enrollment(email, course_id)
                 self._enrollments[email][course_id] = {"id": enrollment_id}
                 ledger_sent(step.item, status_code=201, remote_id=enrollment_id)
@@ -135,7 +131,7 @@ class CompletionPusher:
                 enrollment_id = str(enrollment["id"])
             resend = bool(step.item.fingerprint) and step.item.fingerprint != step.fp
             if resend or enrollment is None or not enrollment_is_complete(enrollment):
-                # reference 003, Create MarkComplete: POST /markcompletes
+                # LearnUpon API, "Create MarkComplete": POST /markcompletes
                 mark_id = self.client.create_markcomplete(
                     enrollment_id, step.fields["date_completed"]
                 )
@@ -144,15 +140,8 @@ class CompletionPusher:
                 mark_id = step.item.state.get("markcomplete_id", "")
                 self.count("already_complete")
         except ITEM_ERRORS as exc:
-            ledger_errored(step.item, exc)
-            run_record_error(
-                run=self.run,
-                category="completion_refused",
-                message=f"{email} on {step.title}: {exc.message}",
-                external_id=step.item.local_id,
-                excerpt=exc.excerpt,
-            )
-            self.count("failed")
+            message = f"{email} on {step.title}: {exc.message}"
+            self.refused(step.item, exc, category="completion_refused", message=message)
             return False
         ledger_sent(
             step.item,
@@ -166,29 +155,18 @@ class CompletionPusher:
     def _enrollment(self, email: str, course_id: str) -> dict | None:
         """The learner's enrollment on the course, from one search per learner and push."""
         if email not in self._enrollments:
-            # reference 003, Search for enrollments: GET /enrollments/search?email=
+            # LearnUpon API, "Search for enrollments": GET /enrollments/search?email=
             self._enrollments[email] = {
                 str(e.get("course_id")): e for e in self.client.enrollments_for_email(email)
             }
         return self._enrollments[email].get(course_id)
 
 
-def push_completions(
-    *,
-    run: PlatformRun,
-    connection: PlatformConnection,
-    client: LearnUponClient | None,
-    dry_run: bool,
-    plan: list[dict],
-    on_item: Callable[[], None] | None = None,
-) -> dict[str, int]:
+def push_completions(job: PushJob) -> dict[str, int]:
     """Push (or, dry, list) the completions; returns the counts by outcome."""
-    pusher = CompletionPusher(run, client) if client is not None else None
     return push_plan(
-        plan_completions(connection=connection),
-        pusher,
+        job,
+        plan_completions(connection=job.connection),
+        lambda client: CompletionPusher(job.run, client),
         counts={"unchanged": 0, "pending": 0, "planned": 0},
-        dry_run=dry_run,
-        plan=plan,
-        on_item=on_item,
     )

@@ -1,6 +1,6 @@
 """Catalog push to LearnUpon: the group's synced courses → LearnUpon courses in the target group.
 
-Per course, the ledger decides the steps (reference 003, "Courses" and "Group Courses"):
+Per course, the ledger decides the steps (LearnUpon API, "Courses" and "Group Courses"):
 create (`POST /courses`) → publish (`POST /courses/publish`) → attach (`POST /group_courses`);
 a changed course is updated (`PUT /courses/{id}`); an archived course is detached
 (`DELETE /group_courses/{id}`), never deleted. Unchanged courses send nothing. Before creating,
@@ -11,17 +11,16 @@ courses are listed once so an existing attachment is reused.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from integrations.core.runs import run_record_error
-from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
+from integrations.models import PlatformConnection, PlatformLedgerItem
 from lmsbridge.catalog.models import Course
 
 from ..base import PlatformNotFound, PlatformRejected
-from ..ledger import ledger_errored, ledger_item, ledger_items, ledger_sent, push_plan
+from ..ledger import LedgerPusher, PushJob, ledger_item, ledger_items, ledger_sent, push_plan
 from .client import LearnUponClient
 from .mapping import CourseSnapshot, course_fields, fingerprint, reference_code
 
@@ -109,18 +108,13 @@ def plan_courses(*, connection: PlatformConnection) -> Iterator[CourseStep | Non
 
 
 @dataclass
-class CoursePusher:
+class CoursePusher(LedgerPusher):
     """Executes course steps against one portal, recording each step in the ledger."""
 
-    run: PlatformRun
     connection: PlatformConnection
     client: LearnUponClient
-    counts: dict[str, int] = field(default_factory=dict)
     _by_reference: dict[str, dict] | None = None
     _attached: dict[str, str] | None = None
-
-    def count(self, name: str) -> None:
-        self.counts[name] = self.counts.get(name, 0) + 1
 
     def push(self, step: CourseStep) -> bool:
         """Run the steps of one course; a refusal is recorded and returns False."""
@@ -143,15 +137,9 @@ class CoursePusher:
             # Deleted in LearnUpon: forget it, the next push creates it again.
             step.item.remote_id, step.item.fingerprint, step.item.state = "", "", {}
             message += " The course is gone from LearnUpon: the next push creates it again."
-        ledger_errored(step.item, exc)
-        run_record_error(
-            run=self.run,
-            category="course_refused",
-            message=f"{step.course.title}: {message}",
-            external_id=step.course.local_id,
-            excerpt=exc.excerpt,
+        self.refused(
+            step.item, exc, category="course_refused", message=f"{step.course.title}: {message}"
         )
-        self.count("failed")
 
     # ------------------------------------------------------------------ steps
 
@@ -159,7 +147,7 @@ class CoursePusher:
         code = step.fields["reference_code"]
         existing = self._existing_by_reference().get(code)
         if existing is None:
-            # reference 003, Create a course: POST /courses
+            # LearnUpon API, "Create a course": POST /courses
             remote_id = self.client.create_course(step.fields)
             ledger_sent(step.item, status_code=201, remote_id=remote_id, fingerprint=step.fp)
             return
@@ -171,14 +159,14 @@ class CoursePusher:
         self._update(step)  # then `_publish` skips a course that is already published
 
     def _update(self, step: CourseStep) -> None:
-        # reference 003, Update courses: PUT /courses/{id}
+        # LearnUpon API, "Update courses": PUT /courses/{id}
         self.client.update_course(step.item.remote_id, step.fields)
         ledger_sent(step.item, fingerprint=step.fp)
 
     def _publish(self, step: CourseStep) -> None:
         if step.item.state.get("published"):
             return
-        # reference 003, Publish courses: POST /courses/publish
+        # LearnUpon API, "Publish courses": POST /courses/publish
         self.client.publish_course(step.item.remote_id)
         ledger_sent(step.item, state={"published": True})
 
@@ -186,7 +174,7 @@ class CoursePusher:
         target = self.connection.target_group_id
         link_id = self._existing_attachments().get(step.item.remote_id)
         if link_id is None:
-            # reference 003, Create a GroupCourse: POST /group_courses
+            # LearnUpon API, "Create a GroupCourse": POST /group_courses
             link_id = self.client.create_group_course(target, step.item.remote_id)
         ledger_sent(
             step.item, status_code=201, state={"group_id": target, "group_course_id": link_id}
@@ -197,7 +185,7 @@ class CoursePusher:
         if link_id:
             # Already detached in LearnUpon (404): the goal is reached all the same.
             with suppress(PlatformNotFound):
-                # reference 003, Delete a GroupCourse: DELETE /group_courses/{id}
+                # LearnUpon API, "Delete a GroupCourse": DELETE /group_courses/{id}
                 self.client.delete_group_course(link_id)
         ledger_sent(step.item, state={"group_id": "", "group_course_id": ""})
 
@@ -205,7 +193,7 @@ class CoursePusher:
 
     def _existing_by_reference(self) -> dict[str, dict]:
         if self._by_reference is None:
-            # reference 003, Search for courses: GET /courses?include_draft=true
+            # LearnUpon API, "Search for courses": GET /courses?include_draft=true
             self._by_reference = {
                 str(c.get("reference_code")): c
                 for page in self.client.iter_course_pages()
@@ -217,7 +205,7 @@ class CoursePusher:
     def _existing_attachments(self) -> dict[str, str]:
         if self._attached is None:
             target = self.connection.target_group_id
-            # reference 003, List your GroupCourses: GET /group_courses?group_id=
+            # LearnUpon API, "List your GroupCourses": GET /group_courses?group_id=
             self._attached = {
                 str(gc.get("course_id")): str(gc.get("id"))
                 for page in self.client.iter_group_course_pages(target)
@@ -226,23 +214,12 @@ class CoursePusher:
         return self._attached
 
 
-def push_courses(
-    *,
-    run: PlatformRun,
-    connection: PlatformConnection,
-    client: LearnUponClient | None,
-    dry_run: bool,
-    plan: list[dict],
-    on_item: Callable[[], None] | None = None,
-) -> dict[str, int]:
+def push_courses(job: PushJob) -> dict[str, int]:
     """Push (or, dry, list) what the catalog needs; returns the counts by step."""
-    pusher = CoursePusher(run, connection, client) if client is not None else None
-    steps = ("unchanged" if step is None else step for step in plan_courses(connection=connection))
+    steps = plan_courses(connection=job.connection)
     return push_plan(
-        steps,
-        pusher,
+        job,
+        ("unchanged" if step is None else step for step in steps),
+        lambda client: CoursePusher(job.run, job.connection, client),
         counts={"unchanged": 0, "planned": 0},
-        dry_run=dry_run,
-        plan=plan,
-        on_item=on_item,
     )
