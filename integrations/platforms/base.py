@@ -5,8 +5,9 @@ A kind's `connector` module exposes (see `learnupon/connector.py`, `coursebase/c
 - `make_client(connection)` → a client usable as a context manager;
 - `check_connection(connection)` → `CredentialCheck` (never raises);
 - `directory_source(connection, client)` → `DirectorySource`;
-- for kinds with `push=True` in the registry, `push_courses(...)`/`push_completions(...)` helpers
-  used by `integrations.platforms.push`.
+- `config_problem(values)` → `(field, message)` or None (settings validation);
+- for kinds with `push=True` in the registry, `push(run=, connection=, client=, dry_run=,
+  on_item=)` and `push_problem(connection)`, called by `integrations.platforms.execute`.
 
 Clients raise the `PlatformApiError` subclasses below with messages written for a group admin; the
 engines catch the provider-neutral classes and never look at vendor details.
