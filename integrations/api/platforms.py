@@ -25,6 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from integrations.core.registry import PLATFORM_CHOICES, PLATFORMS
+from integrations.filters import PlatformRunFilter
 from integrations.models import PlatformConnection, PlatformError, PlatformRun
 from integrations.platforms.config import SECRET, connection_errors
 from integrations.selectors import (
@@ -41,7 +42,7 @@ from integrations.services.platforms import (
 from lmsbridge.api.errors import Conflict
 from lmsbridge.api.fields import StrictBooleanField, StrictCharField, UtcDateTimeField
 from lmsbridge.api.schema import ErrorSerializer
-from lmsbridge.api.views import ApiGenericView, ApiView
+from lmsbridge.api.views import ApiGenericView, ApiListView, ApiView
 from lmsbridge.catalog.api.access import administered_group
 
 # --------------------------------------------------------------------------- serializers
@@ -302,10 +303,12 @@ class PlatformPushView(ApiView):
         )
 
 
-class PlatformRunListView(ApiGenericView):
+class PlatformRunListView(ApiListView):
     """The group's imports and pushes, newest first."""
 
+    queryset = PlatformRun.objects.none()
     serializer_class = PlatformRunSerializer
+    filterset_class = PlatformRunFilter
     pagination_class = PageNumberPagination
 
     def get_queryset(self):
@@ -317,8 +320,7 @@ class PlatformRunListView(ApiGenericView):
         responses=PlatformRunSerializer(many=True),
     )
     def get(self, request: Request, slug: str) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.list(request)
 
 
 class PlatformRunDetailView(ApiView):

@@ -4,24 +4,20 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.api.serializers import (
-    SyncErrorSerializer,
-    SyncRunFilterSerializer,
-    SyncRunSerializer,
-)
+from integrations.api.serializers import SyncErrorSerializer, SyncRunSerializer
+from integrations.filters import SyncRunFilter
 from integrations.models import SyncError, SyncRun
 from integrations.selectors import (
     sync_error_list,
     sync_run_get_for_user,
     sync_run_list_for_user,
 )
-from lmsbridge.api.views import ApiGenericView, validated_query
-from lmsbridge.catalog.api.access import administered_group
+from lmsbridge.api.views import ApiGenericView, ApiListView
 
 RUN_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Run id.")
 
@@ -33,31 +29,16 @@ def _run(request: Request, run_id: int) -> SyncRun:
     return run
 
 
-class SyncRunListView(ApiGenericView):
+@extend_schema_view(get=extend_schema(summary="Sync runs, newest first"))
+class SyncRunListView(ApiListView):
     """The sync history of the integrations of the groups you administer."""
 
+    queryset = SyncRun.objects.none()
     serializer_class = SyncRunSerializer
+    filterset_class = SyncRunFilter
 
     def get_queryset(self) -> QuerySet[SyncRun]:
-        filters = validated_query(SyncRunFilterSerializer, self.request)
-        runs = sync_run_list_for_user(user=self.request.user)
-        if "group" in filters:
-            group = administered_group(self.request, filters["group"])
-            runs = runs.filter(integration__group=group)
-        if "kind" in filters:
-            runs = runs.filter(kind=filters["kind"])
-        if "status" in filters:
-            runs = runs.filter(status=filters["status"])
-        return runs
-
-    @extend_schema(
-        summary="Sync runs, newest first",
-        parameters=[SyncRunFilterSerializer],
-        responses=SyncRunSerializer(many=True),
-    )
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return sync_run_list_for_user(user=self.request.user)
 
 
 class SyncRunDetailView(ApiGenericView):

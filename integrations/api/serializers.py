@@ -12,7 +12,6 @@ from integrations.providers.udemy.settings import settings_errors
 from lmsbridge.api.fields import (
     StrictBooleanField,
     StrictCharField,
-    StrictSlugField,
     UtcDateTimeField,
 )
 
@@ -138,12 +137,3 @@ class SyncErrorSerializer(serializers.ModelSerializer):
     class Meta:
         model = SyncError
         fields = ["external_id", "category", "message"]
-
-
-# --------------------------------------------------------------------------- query filters
-
-
-class SyncRunFilterSerializer(serializers.Serializer):
-    group = StrictSlugField(required=False, help_text="Slug of a group you administer.")
-    kind = serializers.ChoiceField(choices=SyncRun.Kind.choices, required=False)
-    status = serializers.ChoiceField(choices=SyncRun.Status.choices, required=False)

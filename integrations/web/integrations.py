@@ -7,17 +7,24 @@ context (the form's password widget does not render values).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_filters import FilterSet
 
 from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS, provider_module
+from integrations.filters import RunHistoryFilter
 from integrations.models import Integration, SyncRun
 from integrations.selectors import (
     audit_entries_for_integration,
@@ -35,7 +42,6 @@ from integrations.services.setup import (
     integration_update,
 )
 from integrations.services.sync import sync_request
-from integrations.web.run_filters import RunFilterForm
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
 from lmsbridge.charts import run_history_chart
@@ -79,6 +85,23 @@ def integration_list(request: HttpRequest, slug: str) -> HttpResponse:
 # --------------------------------------------------------------------------- provider page
 
 
+def settings_form(
+    request: HttpRequest,
+    form_for: Callable[..., forms.Form],
+    render_form: Callable[..., HttpResponse],
+) -> forms.Form | HttpResponse:
+    """A settings page's form (integration or platform connection): on GET, the page with the
+    saved settings; on POST, the valid bound form to save, or the page again with its errors
+    (400). `form_for(data=None)` builds the form, `render_form(form, status=200)` the page."""
+    if request.method == "GET":
+        return render_form(form_for())
+    form = form_for(data=request.POST)
+    if not form.is_valid():
+        messages.error(request, "Please correct the errors below.")
+        return render_form(form, status=400)
+    return form
+
+
 def _integration_or_new(group: Group, provider: str) -> Integration:
     """The saved integration, or an unsaved one (the first SETUP or Save creates it)."""
     return integration_for_group(group=group, provider=provider) or Integration(
@@ -92,14 +115,13 @@ def integration_detail(request: HttpRequest, slug: str, provider: str) -> HttpRe
     """The integration form: SETUP INTEGRATION (save + activate) or Save (no activation)."""
     group = group_get_administered(user=request.user, slug=slug)
     integration = _integration_or_new(group, provider)
-    form_class = provider_module(provider).SettingsForm
-    if request.method == "GET":
-        form = form_class.for_integration(integration)
-        return _render_detail(request, group, integration, form)
-    form = form_class.for_integration(integration, data=request.POST)
-    if not form.is_valid():
-        messages.error(request, "Please correct the errors below.")
-        return _render_detail(request, group, integration, form, status=400)
+    form = settings_form(
+        request,
+        partial(provider_module(provider).SettingsForm.for_integration, integration),
+        partial(_render_detail, request, group, integration),
+    )
+    if isinstance(form, HttpResponse):
+        return form
     integration_update(integration=integration, actor=request.user, data=form.cleaned_data)
     if request.POST.get("action") != "setup":
         messages.success(request, "Settings saved.")
@@ -181,19 +203,45 @@ def integration_sync(request: HttpRequest, slug: str, provider: str, kind: str) 
 # --------------------------------------------------------------------------- history and runs
 
 
+def run_list_page(
+    request: HttpRequest,
+    slug: str,
+    runs_for_group: Callable[..., QuerySet],
+    filterset_class: type[FilterSet],
+) -> tuple[Group, FilterSet, Page]:
+    """A run history of the group (sync runs or platform runs): filtered by the query string,
+    a value that does not validate ignored, one page of it."""
+    group = group_get_administered(user=request.user, slug=slug)
+    filterset = filterset_class(request.GET or None, queryset=runs_for_group(group=group))
+    page = Paginator(filterset.qs, RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return group, filterset, page
+
+
+def run_page(
+    request: HttpRequest,
+    slug: str,
+    run_id: int,
+    run_for_group: Callable[..., Any],
+    errors_of: Callable[[Any], QuerySet],
+) -> tuple[Group, Any, Page]:
+    """A run of the group (sync or platform run; 404 for another group's) and a page of its
+    errors."""
+    group = group_get_administered(user=request.user, slug=slug)
+    run = run_for_group(group=group, run_id=run_id)
+    errors = Paginator(errors_of(run), ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return group, run, errors
+
+
 @login_required
 @require_GET
 def run_history(request: HttpRequest, slug: str) -> HttpResponse:
-    group = group_get_administered(user=request.user, slug=slug)
-    filter_form = RunFilterForm(request.GET or None)
-    runs = run_list_for_group(group=group, **filter_form.filters())
-    page = Paginator(runs, RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
+    group, filterset, page = run_list_page(request, slug, run_list_for_group, RunHistoryFilter)
     context = {
         "group": group,
-        "filter_form": filter_form,
+        "filter_form": filterset.form,
         "page": page,
         "rows": [RunRow(run, duration_text(run.duration)) for run in page.object_list],
-        "chart": run_history_chart(run_chart_rows(runs=runs)),
+        "chart": run_history_chart(run_chart_rows(runs=filterset.qs)),
     }
     return render(request, "integrations/run_history.html", context)
 
@@ -202,11 +250,9 @@ def run_history(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """A run: counts, archival decision, unmatched learners, searchable per-item errors."""
-    group = group_get_administered(user=request.user, slug=slug)
-    run = run_get_for_group(group=group, run_id=run_id)
     query = request.GET.get("q", "").replace("\x00", "").strip()
-    errors = Paginator(run_errors(run=run, query=query), ERRORS_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    group, run, errors = run_page(
+        request, slug, run_id, run_get_for_group, lambda run: run_errors(run=run, query=query)
     )
     context = {
         "group": group,

@@ -7,14 +7,16 @@ POST. Secrets never reach a context (the form's password widgets render no value
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.core.registry import PLATFORMS
+from integrations.filters import PlatformRunHistoryFilter
 from integrations.models import PlatformConnection, PlatformRun
 from integrations.selectors import (
     audit_entries_for_connection,
@@ -29,11 +31,10 @@ from integrations.services.platforms import (
     platform_run_request,
 )
 from integrations.web.forms import PlatformConnectionForm
+from integrations.web.integrations import run_list_page, run_page, settings_form
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
 
-RUNS_PAGE_SIZE = 25
-ERRORS_PAGE_SIZE = 50
 PLAN_PAGE_SIZE = 100
 
 
@@ -54,13 +55,13 @@ def connection_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The connection form: Save, or Save and test connection."""
     group = group_get_administered(user=request.user, slug=slug)
     connection = connection_get_or_new(group=group)
-    if request.method == "GET":
-        form = PlatformConnectionForm.for_connection(connection)
-        return _render_connection(request, group, connection, form)
-    form = PlatformConnectionForm.for_connection(connection, data=request.POST)
-    if not form.is_valid():
-        messages.error(request, "Please correct the errors below.")
-        return _render_connection(request, group, connection, form, status=400)
+    form = settings_form(
+        request,
+        partial(PlatformConnectionForm.for_connection, connection),
+        partial(_render_connection, request, group, connection),
+    )
+    if isinstance(form, HttpResponse):
+        return form
     connection_update(connection=connection, actor=request.user, data=form.cleaned_data)
     if request.POST.get("action") == "test":
         _test_and_report(request, connection)
@@ -136,20 +137,20 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 @require_GET
 def run_list(request: HttpRequest, slug: str) -> HttpResponse:
     """History of the group's imports and pushes."""
-    group = group_get_administered(user=request.user, slug=slug)
-    page = Paginator(platform_run_list_for_group(group=group), RUNS_PAGE_SIZE).get_page(
-        request.GET.get("page")
+    group, filterset, page = run_list_page(
+        request, slug, platform_run_list_for_group, PlatformRunHistoryFilter
     )
-    return _render(request, "run_list.html", {"group": group, "page": page})
+    context = {"group": group, "filter_form": filterset.form, "page": page}
+    return _render(request, "run_list.html", context)
 
 
 @login_required
 @require_GET
 def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """A run: counts per stream, throttling, errors and (dry run) what would be sent."""
-    group = group_get_administered(user=request.user, slug=slug)
-    run = platform_run_get_for_group(group=group, run_id=run_id)
-    errors = Paginator(run.errors.all(), ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
+    group, run, errors = run_page(
+        request, slug, run_id, platform_run_get_for_group, lambda run: run.errors.all()
+    )
     streams = {
         name: counts
         for name, counts in run.details.items()

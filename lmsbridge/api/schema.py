@@ -1,4 +1,5 @@
-"""OpenAPI details drf-spectacular can't infer: the error answers every operation may give.
+"""OpenAPI details drf-spectacular can't infer: the error answers every operation may give, and
+the constraints of the lists' query parameters.
 
 Schemathesis checks every status code and body against the schema, so the errors are declared
 once here rather than on each view (where one would be forgotten).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -50,3 +52,23 @@ class ApiAutoSchema(AutoSchema):
                     response, code, ["application/json"], direction
                 )
         return bodies
+
+
+class ApiFilterExtension(DjangoFilterExtension):
+    """drf-spectacular's django-filter support, plus what an `ApiFilter`'s serializer field
+    checks (maxLength, pattern, no blank), as it documents a serializer used as parameters:
+    schemathesis sends what the schema forbids and expects a 400."""
+
+    priority = 1
+
+    def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
+        parameters = super().resolve_filter_field(
+            auto_schema, model, filterset_class, field_name, filter_field
+        )
+        api_field = filter_field.extra.get("api_field")
+        if api_field is not None:
+            for parameter in parameters:
+                auto_schema._insert_field_validators(api_field, parameter["schema"])
+                if not getattr(api_field, "allow_blank", True):
+                    parameter["schema"].setdefault("minLength", 1)
+        return parameters

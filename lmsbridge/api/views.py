@@ -1,16 +1,15 @@
-"""What every API view shares: JSON only, the error handler, the schema class, group lookup."""
+"""What every API view shares: JSON only, the error handler, the schema class, list filters."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rest_framework.exceptions import ValidationError
-from rest_framework.generics import GenericAPIView
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from lmsbridge.api.errors import api_exception_handler
@@ -49,13 +48,9 @@ class ApiGenericView(ApiViewMixin, GenericAPIView):
     """LMS Bridge API v1."""
 
 
-def validated_query(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
-    """Query parameters checked like a body: a bad value is a 400 naming the parameter.
+class ApiListView(ApiViewMixin, ListAPIView):
+    """A paginated list, narrowed by the view's `filterset_class` (django-filter): a bad query
+    parameter is a 400 naming it. `get_queryset` scopes the list to what the user may see;
+    the class-level `queryset` (an empty one) only tells the schema which model is listed."""
 
-    A plain dict, not the QueryDict: DRF treats a blank form value as "absent", while the
-    schema (minLength, enum) says `?type=` is invalid; the answer must match the schema.
-    """
-    serializer = serializer_class(data=request.query_params.dict())
-    if not serializer.is_valid():
-        raise ValidationError(serializer.errors)
-    return serializer.validated_data
+    filter_backends = [DjangoFilterBackend]

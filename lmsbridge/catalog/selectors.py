@@ -98,37 +98,14 @@ ATTEMPT_SORTS: dict[str, str] = {
 DEFAULT_ATTEMPT_SORT = "-last_activity"
 
 
-def _course_search(
-    courses: QuerySet[Course], *, query: str = "", tag: str = "", lang: str = "", kind: str = ""
-) -> QuerySet[Course]:
-    if query := query.strip():
-        courses = courses.filter(title__icontains=query)
-    if tag:
-        courses = courses.filter(tags__name=tag)
-    if lang:
-        courses = courses.filter(lang=lang)
-    if kind in Course.Kind.values:
-        courses = courses.filter(kind=kind)
-    return courses
-
-
-def course_list_for_group(
-    *,
-    group: Group,
-    query: str = "",
-    tag: str = "",
-    lang: str = "",
-    kind: str = "",
-    status: str = "",
-) -> QuerySet[Course]:
-    """The group's synced courses and learning paths, filtered; tags prefetched (one query per
-    page whatever its size). Unknown filter values are ignored: they come from a query string."""
-    courses = _course_search(
-        Course.objects.filter(group=group), query=query, tag=tag, lang=lang, kind=kind
+def course_list_for_group(*, group: Group) -> QuerySet[Course]:
+    """The group's synced courses and learning paths, tags prefetched (one query per page
+    whatever its size). The console and the API narrow it with `catalog.filters`."""
+    return (
+        Course.objects.filter(group=group)
+        .prefetch_related(_tags_prefetch())
+        .order_by("title", "id")
     )
-    if status in Course.Status.values:
-        courses = courses.filter(status=status)
-    return courses.prefetch_related(_tags_prefetch()).order_by("title", "id")
 
 
 def _tags_prefetch() -> Prefetch:
@@ -190,12 +167,14 @@ def attempt_list_for_course(*, course: Course, sort: str = "") -> QuerySet[Attem
 
 
 def catalog_courses_for_user(
-    *, user: AbstractBaseUser | AnonymousUser, query: str = "", tag: str = "", kind: str = ""
+    *, user: AbstractBaseUser | AnonymousUser, query: str = ""
 ) -> QuerySet[Course]:
-    """Active courses of every catalog the user sees (their groups and public-child rule)."""
+    """Active courses of every catalog the user sees (their groups and public-child rule),
+    optionally those whose title contains `query`."""
     group_ids = catalog_group_ids_for_user(user=user)
     courses = Course.objects.filter(group_id__in=group_ids, status=Course.Status.ACTIVE)
-    courses = _course_search(courses, query=query, tag=tag, kind=kind)
+    if query := query.strip():
+        courses = courses.filter(title__icontains=query)
     return courses.prefetch_related(_tags_prefetch()).order_by("title", "id")
 
 
@@ -264,7 +243,7 @@ def group_list_for_api(*, user: User) -> QuerySet[Group]:
     return group_list_administered(user=user).select_related("parent").order_by("name", "id")
 
 
-def learner_list_for_user(*, user: User, group: Group | None = None) -> QuerySet[Learner]:
+def learner_list_for_user(*, user: User) -> QuerySet[Learner]:
     """Learners of the groups the user administers, each with `visible_memberships`: only the
     memberships of those groups, so a group admin never learns about other groups."""
     administered = group_list_administered(user=user)
@@ -273,8 +252,6 @@ def learner_list_for_user(*, user: User, group: Group | None = None) -> QuerySet
     if not user.is_superuser:
         learners = learners.filter(memberships__group__in=administered)
         memberships = memberships.filter(group__in=administered)
-    if group is not None:
-        learners = learners.filter(memberships__group=group)
     return (
         learners.distinct()
         .order_by("email", "id")

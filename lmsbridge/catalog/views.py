@@ -7,10 +7,8 @@ never see other learners' statistics. Reads go through selectors, writes through
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -23,12 +21,13 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from lmsbridge.charts import activity_chart
+from lmsbridge.csv_export import csv_response
 
+from .filters import GroupCatalogFilter
 from .models import Attempt, Course, Learner
 from .selectors import (
     activity_series_for_group,
@@ -122,23 +121,13 @@ def _learner_of(request: HttpRequest) -> Learner:
 @require_GET
 def group_catalog(request: HttpRequest, slug: str) -> HttpResponse:
     group = group_get_administered(user=request.user, slug=slug)
-    filters = {
-        name: request.GET.get(name, "").replace("\x00", "").strip()
-        for name in ("q", "tag", "lang", "kind", "status")
-    }
-    courses = course_list_for_group(
-        group=group,
-        query=filters["q"],
-        tag=filters["tag"],
-        lang=filters["lang"],
-        kind=filters["kind"],
-        status=filters["status"],
-    )
+    filterset = GroupCatalogFilter(request.GET, queryset=course_list_for_group(group=group))
+    courses = filterset.qs  # a value that does not validate is ignored, not an error
     page = Paginator(courses, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "group": group,
         "page": page,
-        "filters": filters,
+        "filters": filterset.values(),
         "options": course_filter_options(group=group),
         "kinds": Course.Kind.choices,
         "statuses": Course.Status.choices,
@@ -250,50 +239,27 @@ CSV_HEADER = [
     "attempt",
     "state",
 ]
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-class _Echo:
-    """A file-like object whose write returns the line: csv.writer straight into a stream."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will not evaluate as a formula (CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat(timespec="seconds")
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
-
-
-def _csv_rows(attempts: QuerySet[Attempt]) -> Iterator[list[str]]:
-    yield CSV_HEADER
+def _csv_rows(attempts: QuerySet[Attempt]) -> Iterator[dict[str, object]]:
     for attempt in attempts.iterator(chunk_size=CSV_CHUNK):
-        yield [
-            _cell(attempt.learner.email),
-            _cell(f"{attempt.progress:g}"),
-            _cell(attempt.first_activity),
-            _cell(attempt.last_activity),
-            _cell(attempt.completed_at),
-            _cell(human_duration_ms(attempt.time_spent_ms)),
-            _cell(attempt.time_spent_ms),
-            _cell(attempt.number),
-            "opened" if attempt.is_open else "closed",
-        ]
+        yield {
+            "learner_email": attempt.learner.email,
+            "progress": f"{attempt.progress:g}",
+            "first_activity": attempt.first_activity,
+            "last_activity": attempt.last_activity,
+            "completed_at": attempt.completed_at,
+            "time_spent": human_duration_ms(attempt.time_spent_ms),
+            "time_spent_ms": attempt.time_spent_ms,
+            "attempt": attempt.number,
+            "state": "opened" if attempt.is_open else "closed",
+        }
 
 
 def _attempts_csv(course: Course, attempts: QuerySet[Attempt]) -> StreamingHttpResponse:
     """Every attempt of the course, streamed (constant memory whatever the number of rows)."""
-    writer = csv.writer(_Echo())
-    lines: Iterable[str] = (writer.writerow(row) for row in _csv_rows(attempts))
     filename = f"{slugify(course.title)[:60] or 'course'}-{course.pk}-learners.csv"
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(CSV_HEADER, _csv_rows(attempts), filename=filename)
 
 
 # --------------------------------------------------------------------------- group dashboard

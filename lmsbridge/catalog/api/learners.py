@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from lmsbridge.api.views import ApiGenericView, validated_query
-from lmsbridge.catalog.api.access import CanCreateInAdministeredGroups, administered_group
-from lmsbridge.catalog.api.serializers import (
-    LearnerCreateSerializer,
-    LearnerFilterSerializer,
-    LearnerSerializer,
-)
+from lmsbridge.api.views import ApiListView
+from lmsbridge.catalog.api.access import CanCreateInAdministeredGroups
+from lmsbridge.catalog.api.serializers import LearnerCreateSerializer, LearnerSerializer
+from lmsbridge.catalog.filters import LearnerFilter
 from lmsbridge.catalog.models import Learner
 from lmsbridge.catalog.selectors import learner_list_for_user
 from lmsbridge.catalog.services import LearnerEmailTaken, learner_create
 
 
-class LearnerListView(ApiGenericView):
+@extend_schema_view(
+    get=extend_schema(summary="Learners of the groups you administer (all for superusers)")
+)
+class LearnerListView(ApiListView):
     """Learners of the groups you administer; `groups` lists only those groups."""
 
+    queryset = Learner.objects.none()
     permission_classes = [IsAuthenticated, CanCreateInAdministeredGroups]
+    filterset_class = LearnerFilter
 
     def get_serializer_class(self) -> type[serializers.Serializer]:
         if self.request is not None and self.request.method == "POST":
@@ -32,21 +34,7 @@ class LearnerListView(ApiGenericView):
         return LearnerSerializer
 
     def get_queryset(self) -> QuerySet[Learner]:
-        filters = validated_query(LearnerFilterSerializer, self.request)
-        group = administered_group(self.request, filters["group"]) if "group" in filters else None
-        learners = learner_list_for_user(user=self.request.user, group=group)
-        if filters.get("email"):
-            learners = learners.filter(email__iexact=filters["email"])
-        return learners
-
-    @extend_schema(
-        summary="Learners of the groups you administer (all for superusers)",
-        parameters=[LearnerFilterSerializer],
-        responses=LearnerSerializer(many=True),
-    )
-    def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(LearnerSerializer(page, many=True).data)
+        return learner_list_for_user(user=self.request.user)
 
     @extend_schema(
         summary="Create a learner in groups you administer",

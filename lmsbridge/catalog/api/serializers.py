@@ -1,8 +1,8 @@
-"""API input and output of the catalog: groups, learners, courses, statistics, their filters.
+"""API input and output of the catalog: groups, learners, courses and statistics.
 
-Validation lives here; writes happen in the services the views call. Field names of courses and
-statistics are the platform's (`externalId`, `learnerMail`...), as in the mapping tables of the
-360Learning help page.
+Validation lives here (query parameters: `lmsbridge.catalog.filters`); writes happen in the
+services the views call. Field names of courses and statistics are the platform's
+(`externalId`, `learnerMail`...), as in the mapping tables of the 360Learning help page.
 """
 
 from __future__ import annotations
@@ -184,27 +184,3 @@ class StatisticSerializer(serializers.Serializer):
     timeSpentInMilliseconds = serializers.IntegerField(source="time_spent_ms")
     attempt = serializers.IntegerField(source="number", help_text="1 for the first attempt.")
     isOpen = serializers.BooleanField(source="is_open")
-
-
-# --------------------------------------------------------------------------- query filters
-
-
-class LearnerFilterSerializer(serializers.Serializer):
-    group = StrictSlugField(required=False, help_text="Only learners of this group.")
-    email = StrictCharField(required=False, max_length=254, help_text="Exact, case-insensitive.")
-
-
-class CourseFilterSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=Course.Kind.choices, required=False)
-    status = serializers.ChoiceField(choices=Course.Status.choices, required=False)
-    tag = StrictCharField(required=False, max_length=200, help_text="Tag name (any case).")
-    q = StrictCharField(
-        required=False, allow_blank=True, max_length=200, help_text="Text in the title."
-    )
-
-
-class StatisticFilterSerializer(serializers.Serializer):
-    externalCourseId = StrictCharField(required=False, max_length=64)
-    learnerMail = StrictCharField(
-        required=False, max_length=254, help_text="Exact, case-insensitive."
-    )

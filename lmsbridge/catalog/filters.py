@@ -1,0 +1,103 @@
+"""Filters of the catalog's lists (django-filter): the API's learners, courses and statistics,
+and the console's catalog filter bar.
+
+API filters are strict: a bad value is a 400 naming the parameter (see `lmsbridge.api.filters`).
+The console's are lenient: a value that does not validate (an unknown type, a stale bookmark)
+is left out and the other filters still apply, never an error page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import Http404
+from django_filters import CharFilter, ChoiceFilter, FilterSet
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+
+from lmsbridge.api.fields import StrictCharField, StrictSlugField
+from lmsbridge.api.filters import ApiFilter
+
+from .models import Course
+from .selectors import group_get_administered
+
+
+class AdministeredGroupFilter(ApiFilter):
+    """The slug of a group the user administers; another group's slug is a 404 (the group's
+    existence is never revealed), a malformed one a 400."""
+
+    def __init__(self, *, field_name: str, help_text: str) -> None:
+        super().__init__(StrictSlugField(help_text=help_text), field_name=field_name)
+
+    def filter(self, qs: QuerySet, value: Any) -> QuerySet:
+        if not value:
+            return qs
+        # As `catalog.api.access.administered_group` (which this module can't import: the
+        # catalog's API imports the filters).
+        try:
+            group = group_get_administered(user=self.parent.request.user, slug=value)
+        except Http404:
+            raise NotFound(f"No group '{value}' among the groups you administer.") from None
+        return qs.filter(**{self.field_name: group})
+
+
+# --------------------------------------------------------------------------- API
+
+
+class LearnerFilter(FilterSet):
+    group = AdministeredGroupFilter(
+        field_name="memberships__group", help_text="Only learners of this group."
+    )
+    email = ApiFilter(
+        StrictCharField(max_length=254, help_text="Exact, case-insensitive."),
+        lookup_expr="iexact",
+    )
+
+
+class CourseFilter(FilterSet):
+    type = ApiFilter(serializers.ChoiceField(choices=Course.Kind.choices), field_name="kind")
+    status = ApiFilter(serializers.ChoiceField(choices=Course.Status.choices))
+    tag = ApiFilter(
+        StrictCharField(max_length=200, help_text="Tag name (any case)."), method="filter_tag"
+    )
+    q = ApiFilter(
+        StrictCharField(allow_blank=True, max_length=200, help_text="Text in the title."),
+        field_name="title",
+        lookup_expr="icontains",
+    )
+
+    def filter_tag(self, courses: QuerySet[Course], name: str, value: str) -> QuerySet[Course]:
+        # EXISTS, not a join: a course must not appear twice for "python" and "Python".
+        tagged = Course.tags.through.objects.filter(
+            course_id=OuterRef("pk"), tag__name__iexact=value
+        )
+        return courses.filter(Exists(tagged))
+
+
+class StatisticFilter(FilterSet):
+    externalCourseId = ApiFilter(StrictCharField(max_length=64), field_name="course__external_id")
+    learnerMail = ApiFilter(
+        StrictCharField(max_length=254, help_text="Exact, case-insensitive."),
+        field_name="learner__email",
+        lookup_expr="iexact",
+    )
+
+
+# --------------------------------------------------------------------------- console
+
+
+class GroupCatalogFilter(FilterSet):
+    """The group catalog's filter bar (GET): title search, tag, language, type and status."""
+
+    q = CharFilter(field_name="title", lookup_expr="icontains")
+    tag = CharFilter(field_name="tags__name")
+    lang = CharFilter()
+    kind = ChoiceFilter(choices=Course.Kind.choices)
+    status = ChoiceFilter(choices=Course.Status.choices)
+
+    def values(self) -> dict[str, str]:
+        """The applied value of each filter, for the filter bar ("" when absent or ignored)."""
+        self.form.is_valid()  # an unbound form has no cleaned_data: nothing applied
+        cleaned = getattr(self.form, "cleaned_data", {})
+        return {name: cleaned.get(name) or "" for name in self.filters}
