@@ -40,7 +40,13 @@ from integrations.services.platforms import (
     platform_run_request,
 )
 from lmsbridge.api.errors import Conflict
-from lmsbridge.api.fields import StrictBooleanField, StrictCharField, UtcDateTimeField
+from lmsbridge.api.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    UtcDateTimeField,
+    counts_serializer,
+    secret_field,
+)
 from lmsbridge.api.schema import ErrorSerializer
 from lmsbridge.api.views import ApiGenericView, ApiListView, ApiView
 from lmsbridge.catalog.api.access import administered_group
@@ -57,13 +63,7 @@ class PlatformConnectionSerializer(serializers.Serializer):
     )
     learnupon_portal = StrictCharField(max_length=63, allow_blank=True, default="")
     learnupon_username = StrictCharField(max_length=200, allow_blank=True, default="")
-    learnupon_password = StrictCharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        max_length=1000,
-        help_text="Write-only. Blank or absent keeps the stored password.",
-    )
+    learnupon_password = secret_field("password")
     learnupon_password_set = serializers.SerializerMethodField()
     learnupon_owner_id = StrictCharField(
         max_length=20, allow_blank=True, default="", help_text="Numeric LearnUpon user id."
@@ -72,13 +72,7 @@ class PlatformConnectionSerializer(serializers.Serializer):
         max_length=20, allow_blank=True, default="", help_text="Numeric LearnUpon group id."
     )
     coursebase_domain = StrictCharField(max_length=253, allow_blank=True, default="")
-    coursebase_token = StrictCharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        max_length=1000,
-        help_text="Write-only. Blank or absent keeps the stored token.",
-    )
+    coursebase_token = secret_field("token")
     coursebase_token_set = serializers.SerializerMethodField()
     base_url = StrictCharField(
         max_length=300,
@@ -118,16 +112,7 @@ class CredentialCheckSerializer(serializers.Serializer):
     connection = PlatformConnectionSerializer()
 
 
-class PlatformRunCountsSerializer(serializers.Serializer):
-    fetched = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    removed = serializers.IntegerField()
-    deactivated = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    pending = serializers.IntegerField()
-    write_requests = serializers.IntegerField()
+PlatformRunCountsSerializer = counts_serializer("PlatformRunCountsSerializer", PlatformRun.COUNTERS)
 
 
 class PlatformRunSerializer(serializers.Serializer):

@@ -13,6 +13,8 @@ from lmsbridge.api.fields import (
     StrictBooleanField,
     StrictCharField,
     UtcDateTimeField,
+    counts_serializer,
+    secret_field,
 )
 
 NOT_YOUR_GROUP = "No group '{value}' among the groups you administer."
@@ -28,14 +30,7 @@ CONFIG_FIELDS = ("client_id", "organization_name", "organization_id", "api_base_
 
 class IntegrationSerializer(serializers.Serializer):
     client_id = StrictCharField(max_length=200)
-    client_secret = StrictCharField(
-        write_only=True,
-        required=False,
-        allow_blank=True,
-        max_length=1000,
-        style={"input_type": "password"},
-        help_text="Write-only. Blank or absent keeps the stored secret.",
-    )
+    client_secret = secret_field("secret")
     client_secret_set = serializers.SerializerMethodField(
         help_text="Whether a client secret is stored (its value is never returned)."
     )
@@ -80,16 +75,13 @@ class SyncRequestSerializer(serializers.Serializer):
 # --------------------------------------------------------------------------- sync runs
 
 
-class SyncCountsSerializer(serializers.Serializer):
-    fetched = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    archived = serializers.IntegerField()
-    restored = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    unmatched_learners = serializers.IntegerField()
-    anonymized = serializers.IntegerField()
+SyncCountsSerializer = counts_serializer(
+    "SyncCountsSerializer",
+    (
+        *("fetched", "created", "updated", "unchanged", "archived", "restored", "failed"),
+        *("unmatched_learners", "anonymized"),
+    ),
+)
 
 
 class SyncProgressSerializer(serializers.Serializer):

@@ -3,7 +3,7 @@ the settings update they record."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from integrations.core.models import AuditEntryBase
@@ -46,3 +46,37 @@ def settings_apply(
             setattr(owner, name, value)
             changed.append(name)
     return changed
+
+
+def settings_update(
+    owner: Any,
+    *,
+    audit_model: type[AuditEntryBase],
+    actor: Any,
+    data: dict[str, Any],
+    editable: Iterable[str],
+    secrets: Iterable[str],
+    adjust: Callable[[list[str]], None] | None = None,
+) -> list[str]:
+    """Apply `data` to `owner` (`settings_apply`), let `adjust(changed)` update what follows from
+    the change, save, and audit the changed field names (never their values)."""
+    changed = settings_apply(owner, data=data, editable=editable, secrets=secrets)
+    if adjust is not None:
+        adjust(changed)
+    if changed or owner.pk is None:
+        owner.save()
+        audit_record(
+            audit_model,
+            **{_owner_field(audit_model, owner): owner},
+            actor=actor,
+            action="update",
+            fields=changed,
+        )
+    return changed
+
+
+def _owner_field(audit_model: type[AuditEntryBase], owner: Any) -> str:
+    """The foreign key of `audit_model` that points at `owner`'s model."""
+    return next(
+        f.name for f in audit_model._meta.fields if f.is_relation and f.related_model is type(owner)
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.core.audit import audit_record, settings_apply
+from integrations.core.audit import audit_record, settings_update
 from integrations.core.execute import run_enqueue
 from integrations.core.registry import PLATFORMS, platform_module
 from integrations.core.runs import run_skip
@@ -74,19 +74,22 @@ def connection_update(*, connection: PlatformConnection, actor, data: dict[str, 
     A change to what the connection reaches (kind, portal, keys, ids, URL) sets it back to
     "not tested": scheduled imports and sync-time pushes wait for a new Test connection.
     """
-    changed = settings_apply(connection, data=data, editable=EDITABLE_FIELDS, secrets=SECRET_FIELDS)
-    if (
-        CONNECTIVITY_FIELDS & set(changed)
-        and connection.status != PlatformConnection.Status.INACTIVE
-    ):
-        connection.status = PlatformConnection.Status.INACTIVE
-        connection.status_message = "Settings changed: test the connection again."
-    if changed or connection.pk is None:
-        connection.save()
-        audit_record(
-            PlatformAuditEntry, connection=connection, actor=actor, action="update", fields=changed
-        )
-    return changed
+
+    def adjust(changed: list[str]) -> None:
+        reached = CONNECTIVITY_FIELDS & set(changed)
+        if reached and connection.status != PlatformConnection.Status.INACTIVE:
+            connection.status = PlatformConnection.Status.INACTIVE
+            connection.status_message = "Settings changed: test the connection again."
+
+    return settings_update(
+        connection,
+        audit_model=PlatformAuditEntry,
+        actor=actor,
+        data=data,
+        editable=EDITABLE_FIELDS,
+        secrets=SECRET_FIELDS,
+        adjust=adjust,
+    )
 
 
 def connection_test(*, connection: PlatformConnection, actor) -> CredentialCheck:

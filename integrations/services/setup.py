@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.core.audit import audit_record, settings_apply
+from integrations.core.audit import audit_record, settings_update
 from integrations.core.registry import provider_module
 from integrations.models import AuditEntry, Integration, SyncRun
 
@@ -38,17 +38,16 @@ def integration_get_or_new(*, group, provider: str = "udemy") -> Integration:
 
 def integration_update(*, integration: Integration, actor, data: dict[str, Any]) -> list[str]:
     """Apply changed fields (a blank secret keeps the stored one); audit names, never values."""
-    changed = settings_apply(
-        integration, data=data, editable=EDITABLE_FIELDS, secrets=SECRET_FIELDS
-    )
     if integration.owner_id is None and actor is not None and actor.is_authenticated:
         integration.owner = actor
-    if changed or integration.pk is None:
-        integration.save()
-        audit_record(
-            AuditEntry, integration=integration, actor=actor, action="update", fields=changed
-        )
-    return changed
+    return settings_update(
+        integration,
+        audit_model=AuditEntry,
+        actor=actor,
+        data=data,
+        editable=EDITABLE_FIELDS,
+        secrets=SECRET_FIELDS,
+    )
 
 
 def integration_activate(*, integration: Integration, actor) -> ActivationResult:

@@ -10,56 +10,34 @@ from django import forms
 from integrations.core.registry import PLATFORM_CHOICES
 from integrations.models import PlatformConnection
 from integrations.platforms.config import SECRET, connection_errors
-
-SECRET_HELP_STORED = "Write-only: a secret is stored. Leave blank to keep it."  # noqa: S105
-SECRET_HELP_EMPTY = "Write-only: never shown again."  # noqa: S105
-
-
-def _secret_field(label: str) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        required=False,
-        strip=True,
-        max_length=1000,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=SECRET_HELP_EMPTY,
-    )
+from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 
 class PlatformConnectionForm(forms.Form):
     kind = forms.ChoiceField(label="Platform", choices=PLATFORM_CHOICES)
-    learnupon_portal = forms.CharField(
-        label="LearnUpon portal",
-        required=False,
-        max_length=63,
-        help_text="The subdomain: acme for https://acme.learnupon.com.",
+    learnupon_portal = optional_text(
+        "LearnUpon portal", 63, "The subdomain: acme for https://acme.learnupon.com."
     )
-    learnupon_username = forms.CharField(label="API username", required=False, max_length=200)
-    learnupon_password = _secret_field("API password")
-    learnupon_owner_id = forms.CharField(
-        label="Course owner id",
-        required=False,
-        max_length=20,
-        help_text="Numeric id of the LearnUpon admin or instructor who owns pushed courses.",
+    learnupon_username = optional_text("API username", 200)
+    learnupon_password = secret_field("API password", max_length=1000)
+    learnupon_owner_id = optional_text(
+        "Course owner id",
+        20,
+        "Numeric id of the LearnUpon admin or instructor who owns pushed courses.",
     )
-    target_group_id = forms.CharField(
-        label="Target group id",
-        required=False,
-        max_length=20,
-        help_text="Numeric id of the LearnUpon group the pushed courses are added to.",
+    target_group_id = optional_text(
+        "Target group id", 20, "Numeric id of the LearnUpon group the pushed courses are added to."
     )
-    coursebase_domain = forms.CharField(
-        label="Coursebase custom domain",
-        required=False,
-        max_length=253,
-        help_text="The host only, e.g. learn.acme.com (it must be in PLATFORM_ALLOWED_HOSTS).",
+    coursebase_domain = optional_text(
+        "Coursebase custom domain",
+        253,
+        "The host only, e.g. learn.acme.com (it must be in PLATFORM_ALLOWED_HOSTS).",
     )
-    coursebase_token = _secret_field("API token")
-    base_url = forms.CharField(
-        label="API base URL (optional)",
-        required=False,
-        max_length=300,
-        help_text="Leave blank to use the platform's address. Only allow-listed hosts.",
+    coursebase_token = secret_field("API token", max_length=1000)
+    base_url = optional_text(
+        "API base URL (optional)",
+        300,
+        "Leave blank to use the platform's address. Only allow-listed hosts.",
     )
     push_after_sync = forms.BooleanField(
         label="Push the catalog and completions after each Udemy sync (LearnUpon)",

@@ -58,3 +58,21 @@ class UtcDateTimeField(serializers.DateTimeField):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(default_timezone=datetime.UTC, **kwargs)
+
+
+def secret_field(what: str) -> StrictCharField:
+    """A write-only secret: never returned; blank or absent keeps the stored one."""
+    return StrictCharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=1000,
+        style={"input_type": "password"},
+        help_text=f"Write-only. Blank or absent keeps the stored {what}.",
+    )
+
+
+def counts_serializer(name: str, counters: tuple[str, ...]) -> type[serializers.Serializer]:
+    """A serializer class named `name` with one integer field per run counter."""
+    fields = {counter: serializers.IntegerField() for counter in counters}
+    return type(name, (serializers.Serializer,), fields)

@@ -8,11 +8,10 @@ from typing import Any
 from django import forms
 
 from integrations.models import Integration
+from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 from .settings import CONFIG_FIELDS, settings_errors
 
-# Help texts, not secrets.
-SECRET_HELP_STORED = "Write-only: a secret is stored. Leave blank to keep it."  # noqa: S105
 SECRET_HELP_EMPTY = "Write-only: never shown again. Leave blank to keep the stored one."  # noqa: S105
 
 
@@ -20,24 +19,17 @@ class UdemyIntegrationForm(forms.Form):
     """Settings → Integrations → Udemy. The secret is write-only (never rendered back)."""
 
     client_id = forms.CharField(label="client_id", max_length=200)
-    client_secret = forms.CharField(
-        label="client_secret",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=SECRET_HELP_EMPTY,
-    )
+    client_secret = secret_field("client_secret", help_text=SECRET_HELP_EMPTY)
     organization_name = forms.CharField(
         label="organization_name",
         max_length=100,
         help_text="Your Udemy Business portal name: acme for https://acme.udemy.com.",
     )
     organization_id = forms.CharField(label="organization_id", max_length=50)
-    api_base_url = forms.CharField(
-        label="API base URL (optional)",
-        required=False,
-        max_length=300,
-        help_text="Leave blank to use https://ORGANIZATION_NAME.udemy.com. "
+    api_base_url = optional_text(
+        "API base URL (optional)",
+        300,
+        "Leave blank to use https://ORGANIZATION_NAME.udemy.com. "
         "Only allow-listed hosts are accepted.",
     )
     sync_tags = forms.BooleanField(label="Enable tags synchronization", required=False)
