@@ -4,6 +4,7 @@ the settings update they record."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from integrations.core.models import AuditEntryBase
@@ -48,29 +49,33 @@ def settings_apply(
     return changed
 
 
+@dataclass(frozen=True)
+class SettingsSpec:
+    """What a settings form may change on an owner, which of it is secret, where it is audited."""
+
+    audit_model: type[AuditEntryBase]
+    editable: tuple[str, ...]
+    secrets: frozenset[str]
+
+
 def settings_update(
     owner: Any,
+    spec: SettingsSpec,
     *,
-    audit_model: type[AuditEntryBase],
     actor: Any,
     data: dict[str, Any],
-    editable: Iterable[str],
-    secrets: Iterable[str],
     adjust: Callable[[list[str]], None] | None = None,
 ) -> list[str]:
     """Apply `data` to `owner` (`settings_apply`), let `adjust(changed)` update what follows from
     the change, save, and audit the changed field names (never their values)."""
-    changed = settings_apply(owner, data=data, editable=editable, secrets=secrets)
+    changed = settings_apply(owner, data=data, editable=spec.editable, secrets=spec.secrets)
     if adjust is not None:
         adjust(changed)
     if changed or owner.pk is None:
         owner.save()
+        owner_field = _owner_field(spec.audit_model, owner)
         audit_record(
-            audit_model,
-            **{_owner_field(audit_model, owner): owner},
-            actor=actor,
-            action="update",
-            fields=changed,
+            spec.audit_model, **{owner_field: owner}, actor=actor, action="update", fields=changed
         )
     return changed
 

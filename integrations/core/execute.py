@@ -66,9 +66,6 @@ class RunExecutor:
     """The life of one run. Subclasses set the class attributes and implement `work()`."""
 
     run_model: ClassVar[type[RunBase]]
-    lease_model: ClassVar[type[LeaseBase]]
-    # Owner field set when a run of a kind goes through, e.g. {"content": "last_content_sync"}.
-    last_run_fields: ClassVar[dict[str, str]] = {}
     renew_every: ClassVar[int] = 1  # calls of `renew` between two lease renewals
     timeout_message: ClassVar[str] = "The run hit its time limit."
     select_related: ClassVar[tuple[str, ...]] = ()
@@ -98,6 +95,10 @@ class RunExecutor:
     def busy_reason(self, run: RunBase) -> str:
         return f"Skipped: a {run.get_kind_display().lower()} run is already running."
 
+    def last_run_field(self, run: RunBase) -> str | None:
+        """The owner's field dated when a run of this kind goes through (`LAST_RUN_FIELDS`)."""
+        return type(run.owner).LAST_RUN_FIELDS.get(run.kind)
+
     def after_work(self, run: RunBase) -> None:
         """Always called after `work()` (success or failure), e.g. to record client counters."""
 
@@ -113,6 +114,7 @@ class RunExecutor:
             self._run(run, renew=lambda: None)
             return run
         scope = {run.OWNER: run.owner, "kind": run.kind}
+        self.lease_model: type[LeaseBase] = run.owner.leases.model
         holder = lease.execution_holder(run.pk)
         if not lease.acquire(self.lease_model, holder=holder, **scope):
             current, seconds_left = lease.current(self.lease_model, **scope)
@@ -169,7 +171,7 @@ class RunExecutor:
     def succeed(self, run: RunBase) -> None:
         owner = run.owner
         updates: dict[str, Any] = {}
-        if field := self.last_run_fields.get(run.kind):
+        if field := self.last_run_field(run):
             updates[field] = timezone.now()
         if owner.status == owner.Status.ERROR:
             updates.update(status=owner.Status.ACTIVE, status_message="")

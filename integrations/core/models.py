@@ -16,9 +16,25 @@ from django.conf import settings
 from django.db import models
 
 
+def unique(*fields: str, name: str) -> models.UniqueConstraint:
+    """`Meta.constraints` shorthand: the `fields` are unique together."""
+    return models.UniqueConstraint(fields=list(fields), name=name)
+
+
+def optional_char(verbose_name: str, max_length: int, help_text: str = "") -> models.CharField:
+    """A setting that may stay blank (stored as "")."""
+    return models.CharField(
+        verbose_name, max_length=max_length, blank=True, default="", help_text=help_text
+    )
+
+
 class OwnerBase(models.Model):
     """What runs belong to: a Udemy `Integration`, a `PlatformConnection`. Subclasses add
-    `status` with a `Status` that has ACTIVE and ERROR (the executor sets them)."""
+    `status` with a `Status` that has ACTIVE and ERROR (the executor sets them), their lease
+    model's foreign key with `related_name="leases"`, and `LAST_RUN_FIELDS`: per run kind, the
+    field dated when a run of that kind goes through."""
+
+    LAST_RUN_FIELDS: dict[str, str] = {}
 
     status_message = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -15,7 +15,9 @@ from integrations.core.models import (
     OwnerBase,
     RunBase,
     RunErrorBase,
+    optional_char,
     run_indexes_and_constraints,
+    unique,
 )
 from integrations.core.registry import PLATFORM_CHOICES
 
@@ -27,6 +29,8 @@ class PlatformConnection(OwnerBase):
     never rendered, returned by the API or logged.
     """
 
+    LAST_RUN_FIELDS = {"directory": "last_import_at", "push": "last_push_at"}
+
     class Status(models.TextChoices):
         INACTIVE = "inactive", "Not tested"
         ACTIVE = "active", "Connected"
@@ -37,32 +41,22 @@ class PlatformConnection(OwnerBase):
     )
     kind = models.CharField(max_length=30, choices=PLATFORM_CHOICES)
     # LearnUpon (LearnUpon API: https://{portal}.learnupon.com/api/v1/, Basic auth)
-    learnupon_portal = models.CharField("Portal subdomain", max_length=63, blank=True, default="")
-    learnupon_username = models.CharField("API username", max_length=200, blank=True, default="")
+    learnupon_portal = optional_char("Portal subdomain", 63)
+    learnupon_username = optional_char("API username", 200)
     learnupon_password = EncryptedTextField("API password", blank=True, default="")
-    learnupon_owner_id = models.CharField(
+    learnupon_owner_id = optional_char(
         "Course owner id",
-        max_length=20,
-        blank=True,
-        default="",
-        help_text="Numeric LearnUpon user id (admin or instructor) owning the created courses.",
+        20,
+        "Numeric LearnUpon user id (admin or instructor) owning the created courses.",
     )
-    target_group_id = models.CharField(
-        "Target group id",
-        max_length=20,
-        blank=True,
-        default="",
-        help_text="Numeric LearnUpon group id the pushed courses are attached to.",
+    target_group_id = optional_char(
+        "Target group id", 20, "Numeric LearnUpon group id the pushed courses are attached to."
     )
     # Coursebase (Coursebase API: POST https://{custom_domain}/api/{method}, Bearer token)
-    coursebase_domain = models.CharField("Custom domain", max_length=253, blank=True, default="")
+    coursebase_domain = optional_char("Custom domain", 253)
     coursebase_token = EncryptedTextField("API token", blank=True, default="")
-    base_url = models.CharField(
-        "API base URL override",
-        max_length=300,
-        blank=True,
-        default="",
-        help_text="Optional; allow-listed hosts only (PLATFORM_ALLOWED_HOSTS).",
+    base_url = optional_char(
+        "API base URL override", 300, "Optional; allow-listed hosts only (PLATFORM_ALLOWED_HOSTS)."
     )
     push_after_sync = models.BooleanField(
         "Push after each Udemy sync",
@@ -149,11 +143,7 @@ class PlatformLedgerItem(models.Model):
     errored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "item_type", "local_id"], name="platform_ledger_unique"
-            )
-        ]
+        constraints = [unique("connection", "item_type", "local_id", name="platform_ledger_unique")]
 
     def __str__(self) -> str:
         return f"{self.item_type} {self.local_id} → {self.remote_id or '?'}"
@@ -190,11 +180,7 @@ class PlatformDirectoryLink(models.Model):
     present = models.BooleanField(default=True, help_text="Seen by the last complete import.")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection", "item_type", "remote_id"], name="platform_link_unique"
-            )
-        ]
+        constraints = [unique("connection", "item_type", "remote_id", name="platform_link_unique")]
 
     def __str__(self) -> str:
         return f"{self.item_type} {self.remote_id} of connection {self.connection_id}"
@@ -208,9 +194,7 @@ class PlatformLease(LeaseBase):
     )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["connection", "kind"], name="platform_lease_unique")
-        ]
+        constraints = [unique("connection", "kind", name="platform_lease_unique")]
 
 
 class PlatformAuditEntry(AuditEntryBase):

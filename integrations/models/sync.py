@@ -13,12 +13,15 @@ from integrations.core.models import (
     RunBase,
     RunErrorBase,
     run_indexes_and_constraints,
+    unique,
 )
 from integrations.core.registry import PROVIDER_CHOICES
 
 
 class Integration(OwnerBase):
     """A provider connected to a target group (Settings → Integrations → <provider>)."""
+
+    LAST_RUN_FIELDS = {"content": "last_content_sync", "stats": "last_stats_sync"}
 
     class Status(models.TextChoices):
         INACTIVE = "inactive", "Inactive"
@@ -57,9 +60,7 @@ class Integration(OwnerBase):
     last_stats_sync = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["group", "provider"], name="integration_per_group")
-        ]
+        constraints = [unique("group", "provider", name="integration_per_group")]
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} → {self.group}"
@@ -140,9 +141,7 @@ class SyncPage(models.Model):
     external_ids = models.JSONField(default=list)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["run", "stream", "number"], name="sync_page_unique")
-        ]
+        constraints = [unique("run", "stream", "number", name="sync_page_unique")]
 
     def __str__(self) -> str:
         return f"run {self.run_id} {self.stream} page {self.number}"
@@ -154,7 +153,7 @@ class SyncLease(LeaseBase):
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="leases")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["integration", "kind"], name="lease_unique")]
+        constraints = [unique("integration", "kind", name="lease_unique")]
 
 
 class PendingStatistic(models.Model):
@@ -170,9 +169,7 @@ class PendingStatistic(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["integration", "external_course_id", "email"], name="pending_stat_unique"
-            )
+            unique("integration", "external_course_id", "email", name="pending_stat_unique")
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from integrations.core.execute import Reschedule, RunExecutor, RunFailed
 from integrations.core.registry import platform_module
 from integrations.core.runs import run_add_counts
-from integrations.models import PlatformConnection, PlatformLease, PlatformRun
+from integrations.models import PlatformConnection, PlatformRun
 
 from .directory import directory_import
 from .runs import run_record_client
@@ -30,19 +30,16 @@ class PlatformExecutor(RunExecutor):
     """A directory import or a catalog/completion push of one connection."""
 
     run_model = PlatformRun
-    lease_model = PlatformLease
-    last_run_fields = {
-        PlatformRun.Kind.DIRECTORY: "last_import_at",
-        PlatformRun.Kind.PUSH: "last_push_at",
-    }
     renew_every = RENEW_EVERY
     timeout_message = "The run hit its time limit: the next run goes on from there."
     select_related = ("connection__group",)
 
     def prepare(self, run: PlatformRun) -> None:
         self.client = None
-        if run.dry_run:  # a dry run reads the database only: the connection keeps its dates
-            self.last_run_fields = {}
+
+    def last_run_field(self, run: PlatformRun) -> str | None:
+        # A dry run reads the database only: the connection keeps its dates.
+        return None if run.dry_run else super().last_run_field(run)
 
     def uses_lease(self, run: PlatformRun) -> bool:
         return not run.dry_run  # reads the database only: no lease, no request

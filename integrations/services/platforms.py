@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.core.audit import audit_record, settings_update
+from integrations.core.audit import SettingsSpec, audit_record, settings_update
 from integrations.core.execute import run_enqueue
 from integrations.core.registry import PLATFORMS, platform_module
 from integrations.core.runs import run_skip
@@ -55,6 +55,7 @@ EDITABLE_FIELDS = (
     "push_after_sync",
 )
 # Changing one of these means the last "Test connection" no longer vouches for the settings.
+SETTINGS = SettingsSpec(PlatformAuditEntry, EDITABLE_FIELDS, SECRET_FIELDS)
 CONNECTIVITY_FIELDS = frozenset(EDITABLE_FIELDS) - {"push_after_sync"}
 BUSY = PlatformRun.BUSY
 RUN_PLATFORM_TASK = "integrations.platform_tasks.run_platform"  # stable name (tasks/platforms.py)
@@ -81,15 +82,7 @@ def connection_update(*, connection: PlatformConnection, actor, data: dict[str, 
             connection.status = PlatformConnection.Status.INACTIVE
             connection.status_message = "Settings changed: test the connection again."
 
-    return settings_update(
-        connection,
-        audit_model=PlatformAuditEntry,
-        actor=actor,
-        data=data,
-        editable=EDITABLE_FIELDS,
-        secrets=SECRET_FIELDS,
-        adjust=adjust,
-    )
+    return settings_update(connection, SETTINGS, actor=actor, data=data, adjust=adjust)
 
 
 def connection_test(*, connection: PlatformConnection, actor) -> CredentialCheck:

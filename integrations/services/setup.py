@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.core.audit import audit_record, settings_update
+from integrations.core.audit import SettingsSpec, audit_record, settings_update
 from integrations.core.registry import provider_module
 from integrations.models import AuditEntry, Integration, SyncRun
 
@@ -22,6 +22,9 @@ EDITABLE_FIELDS = (
     "sync_tags",
     "sync_learning_paths",
 )
+
+
+SETTINGS = SettingsSpec(AuditEntry, EDITABLE_FIELDS, frozenset(SECRET_FIELDS))
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,7 @@ def integration_update(*, integration: Integration, actor, data: dict[str, Any])
     """Apply changed fields (a blank secret keeps the stored one); audit names, never values."""
     if integration.owner_id is None and actor is not None and actor.is_authenticated:
         integration.owner = actor
-    return settings_update(
-        integration,
-        audit_model=AuditEntry,
-        actor=actor,
-        data=data,
-        editable=EDITABLE_FIELDS,
-        secrets=SECRET_FIELDS,
-    )
+    return settings_update(integration, SETTINGS, actor=actor, data=data)
 
 
 def integration_activate(*, integration: Integration, actor) -> ActivationResult:

@@ -99,11 +99,6 @@ class SyncExecutor(RunExecutor):
     """A Udemy content or statistics sync through the connector core (`core.execute`)."""
 
     run_model = SyncRun
-    lease_model = SyncLease
-    last_run_fields = {
-        SyncRun.Kind.CONTENT: "last_content_sync",
-        SyncRun.Kind.STATS: "last_stats_sync",
-    }
     timeout_message = "The sync hit its time limit."
     select_related = ("integration__group", "integration__owner")
 

@@ -15,21 +15,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from integrations import selectors
 from integrations.core.registry import PLATFORMS
 from integrations.filters import PlatformRunHistoryFilter
 from integrations.models import PlatformConnection, PlatformRun
-from integrations.selectors import (
-    audit_entries_for_connection,
-    connection_for_group,
-    platform_run_get_for_group,
-    platform_run_list_for_group,
-)
-from integrations.services.platforms import (
-    connection_get_or_new,
-    connection_test,
-    connection_update,
-    platform_run_request,
-)
+from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
 from integrations.web.integrations import run_list_page, run_page, settings_form
 from lmsbridge.catalog.models import Group
@@ -39,7 +29,7 @@ PLAN_PAGE_SIZE = 100
 
 
 def _saved_connection(group: Group) -> PlatformConnection:
-    connection = connection_for_group(group=group)
+    connection = selectors.connection_for_group(group=group)
     if connection is None:
         raise Http404("No platform connection")
     return connection
@@ -54,7 +44,7 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
 def connection_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The connection form: Save, or Save and test connection."""
     group = group_get_administered(user=request.user, slug=slug)
-    connection = connection_get_or_new(group=group)
+    connection = services.connection_get_or_new(group=group)
     form = settings_form(
         request,
         partial(PlatformConnectionForm.for_connection, connection),
@@ -62,7 +52,7 @@ def connection_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if isinstance(form, HttpResponse):
         return form
-    connection_update(connection=connection, actor=request.user, data=form.cleaned_data)
+    services.connection_update(connection=connection, actor=request.user, data=form.cleaned_data)
     if request.POST.get("action") == "test":
         _test_and_report(request, connection)
     else:
@@ -77,14 +67,18 @@ def _render_connection(request, group, connection, form, status: int = 200) -> H
         "form": form,
         "platforms": PLATFORMS,
         "can_push": bool(connection.pk and PLATFORMS[connection.kind].push),
-        "audit": audit_entries_for_connection(connection=connection) if connection.pk else [],
-        "recent_runs": list(platform_run_list_for_group(group=group)[:5]) if connection.pk else [],
+        "audit": selectors.audit_entries_for_connection(connection=connection)
+        if connection.pk
+        else [],
+        "recent_runs": list(selectors.platform_run_list_for_group(group=group)[:5])
+        if connection.pk
+        else [],
     }
     return _render(request, "connection.html", context, status=status)
 
 
 def _test_and_report(request: HttpRequest, connection: PlatformConnection) -> None:
-    check = connection_test(connection=connection, actor=request.user)
+    check = services.connection_test(connection=connection, actor=request.user)
     if check.ok:
         messages.success(request, f"Connection OK. {check.message}")
     else:
@@ -117,7 +111,7 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     if not dry_run and not connection.is_active:
         messages.error(request, "Test the connection successfully before running it.")
         return redirect("platforms:connection", slug=group.slug)
-    run = platform_run_request(
+    run = services.platform_run_request(
         connection=connection,
         kind=kind,
         trigger=PlatformRun.Trigger.MANUAL,
@@ -138,7 +132,7 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 def run_list(request: HttpRequest, slug: str) -> HttpResponse:
     """History of the group's imports and pushes."""
     group, filterset, page = run_list_page(
-        request, slug, platform_run_list_for_group, PlatformRunHistoryFilter
+        request, slug, selectors.platform_run_list_for_group, PlatformRunHistoryFilter
     )
     context = {"group": group, "filter_form": filterset.form, "page": page}
     return _render(request, "run_list.html", context)
@@ -149,7 +143,7 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
 def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """A run: counts per stream, throttling, errors and (dry run) what would be sent."""
     group, run, errors = run_page(
-        request, slug, run_id, platform_run_get_for_group, lambda run: run.errors.all()
+        request, slug, run_id, selectors.platform_run_get_for_group, lambda run: run.errors.all()
     )
     streams = {
         name: counts
