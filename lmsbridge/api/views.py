@@ -6,7 +6,6 @@ from typing import Any
 
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.generics import GenericAPIView, ListAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from lmsbridge.api.errors import api_exception_handler
 from lmsbridge.api.pagination import StrictPageNumberPagination
+from lmsbridge.api.parsers import BoundedJSONParser
 from lmsbridge.api.schema import ApiAutoSchema
 
 
@@ -23,7 +23,7 @@ class ApiViewMixin:
     # description in the OpenAPI schema.)
     schema = ApiAutoSchema()
     renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     pagination_class = StrictPageNumberPagination
 
     def get_exception_handler(self):

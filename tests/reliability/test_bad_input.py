@@ -130,3 +130,23 @@ def test_odd_catalog_searches_are_answered(admin, group, query):
         reverse("catalog:learner_catalog"),
     ):
         assert admin.get(f"{url}?{query}").status_code == 200, (url, query)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/groups/bad-input/integrations/udemy/",
+        "/api/v1/groups/bad-input/platform/",
+        "/api/v1/groups/",
+        "/api/v1/learners/",
+    ],
+)
+@pytest.mark.parametrize("depth", [40, 50_000])
+def test_deeply_nested_json_is_a_400_never_a_500(admin, group, path, depth):
+    """`[[[…]]]` 50,000 levels deep used to raise RecursionError (a 500 whose DEBUG page showed
+    the body). The API refuses JSON nested deeper than its documents ever are."""
+    body = "[" * depth + "]" * depth
+    method = admin.put if "integrations" in path or "platform" in path else admin.post
+    response = method(path, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested" in response.json()["detail"]
