@@ -107,6 +107,19 @@ def console_pages(client):
     ]
 
 
+def test_private_answers_are_never_stored(client, console_pages):
+    """A signed-in user's pages and every API answer carry `Cache-Control: no-store` (a shared
+    computer's back button or a proxy must not keep them)."""
+    for url in console_pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "no-store" in response["Cache-Control"], url
+    api = client.get("/api/v1/groups/")
+    assert "no-store" in api["Cache-Control"]
+    client.logout()
+    assert "no-store" in client.get("/api/v1/groups/")["Cache-Control"]  # 403 too
+
+
 def test_pages_work_under_the_csp_no_inline_script_or_handler(client, console_pages):
     """script-src has no 'unsafe-inline': a page's scripts must be files of this site (or carry
     the response's nonce), and no element may carry an on* event handler."""
