@@ -265,3 +265,12 @@ def attempt_list_for_group(*, group: Group) -> QuerySet[Attempt]:
         .select_related("course", "learner")
         .order_by("course__external_id", "learner__email", "number", "id")
     )
+
+
+def group_subtree_ids(*, group: Group) -> set[int]:
+    """The ids of `group` and of every group below it (one query per level of the tree)."""
+    ids, level = {group.pk}, {group.pk}
+    while level:
+        level = set(Group.objects.filter(parent_id__in=level).values_list("id", flat=True)) - ids
+        ids |= level
+    return ids

@@ -223,9 +223,12 @@ def test_group_changes_follow_the_platform(coursebase_sandbox, make_connection, 
 def test_two_connections_keep_their_links_apart(
     make_learnupon_sandbox, make_connection, run_platform
 ):
+    """Same user ids, same e-mails on two portals connected to two separate groups: the first
+    import takes the 5 shared people; for the second they belong to another group (conflicts,
+    not linked, see test_directory_isolation.py); each connection links only its own."""
     first, second = make_learnupon_sandbox(users=5), make_learnupon_sandbox(users=5, portal="other")
-    for sandbox in (first, second):  # same user ids, same e-mails on both portals
-        run_platform(make_connection(sandbox, group=GroupFactory()))
+    runs = [run_platform(make_connection(s, group=GroupFactory())) for s in (first, second)]
     assert Learner.objects.filter(remote_kind="learnupon").count() == 7  # two admins, 5 shared
-    assert PlatformDirectoryLink.objects.filter(item_type="user").count() == 12
+    assert PlatformDirectoryLink.objects.filter(item_type="user").count() == 6 + 1
+    assert runs[1].details["users"]["conflicts"] == 5
     assert Group.objects.filter(remote_kind="learnupon").count() == 8

@@ -18,7 +18,7 @@ from __future__ import annotations
 from integrations.models import PlatformConnection, PlatformRun
 
 from ..base import DirectorySource
-from .common import OnPage
+from .common import OnPage, Territory
 from .groups import import_groups
 from .memberships import deactivate_missing, import_memberships
 from .users import import_users
@@ -31,8 +31,7 @@ def directory_import(
 ) -> None:
     """Import groups, then users, then memberships; deactivate users gone from the platform."""
     groups = import_groups(run=run, connection=connection, source=source)
-    seen = import_users(run=run, connection=connection, source=source, on_page=on_page)
-    import_memberships(
-        run=run, connection=connection, source=source, groups=groups, on_page=on_page
-    )
-    deactivate_missing(run=run, connection=connection, seen=seen)
+    territory = Territory.of(connection)  # after the groups: the subtree includes the new ones
+    seen = import_users(run=run, territory=territory, source=source, on_page=on_page)
+    import_memberships(run=run, territory=territory, source=source, groups=groups, on_page=on_page)
+    deactivate_missing(run=run, territory=territory, seen=seen)

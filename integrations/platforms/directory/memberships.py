@@ -6,30 +6,35 @@ from __future__ import annotations
 from django.db import transaction
 
 from integrations.core.runs import run_add_counts, run_record_error
-from integrations.models import PlatformConnection, PlatformRun
+from integrations.models import PlatformRun
 from lmsbridge.catalog.models import Learner, Membership
 
 from ..base import DirectorySource, PlatformNotFound
 from ..runs import run_set_details
-from .common import Link, OnPage, Tally, mapped
+from .common import Link, OnPage, Tally, Territory, mapped
 
 
 def import_memberships(
     *,
     run: PlatformRun,
-    connection: PlatformConnection,
+    territory: Territory,
     source: DirectorySource,
     groups: dict[str, int],
     on_page: OnPage,
 ) -> None:
     """Make each imported group's learner memberships match the platform's member list.
 
-    Only members linked to this connection are removed: an admin added by hand stays."""
+    Only members linked to this connection are removed: an admin added by hand stays. A linked
+    learner who now belongs to another group is that group's: left out."""
     learner_of = dict(
-        Link.objects.filter(connection=connection, item_type=Link.ItemType.USER)
+        Link.objects.filter(connection=territory.connection, item_type=Link.ItemType.USER)
         .exclude(learner=None)
         .values_list("remote_id", "learner_id")
     )
+    foreign = territory.foreign(learner_of.values())
+    learner_of = {
+        remote: learner for remote, learner in learner_of.items() if learner not in foreign
+    }
     linked = set(learner_of.values())
     tally = Tally()
     for remote_group, group_id in groups.items():
@@ -86,8 +91,10 @@ def _sync_group_members(group_id: int, wanted: set[int], linked: set[int], tally
     tally.add("unchanged", len(wanted & set(current)))
 
 
-def deactivate_missing(*, run: PlatformRun, connection: PlatformConnection, seen: set[str]) -> None:
-    """Deactivate (never delete) the learners of users gone from a complete, non-empty scan."""
+def deactivate_missing(*, run: PlatformRun, territory: Territory, seen: set[str]) -> None:
+    """Deactivate (never delete) the learners of users gone from a complete, non-empty scan,
+    except those who belong to another group by now (not this connection's to deactivate)."""
+    connection = territory.connection
     if not seen:
         run_set_details(run=run, stream="users", deactivation="skipped: the scan was empty")
         return
@@ -97,6 +104,8 @@ def deactivate_missing(*, run: PlatformRun, connection: PlatformConnection, seen
         .exclude(learner=None)
         .values_list("pk", "learner_id")
     )
+    foreign = territory.foreign(learner_id for _, learner_id in gone)
+    gone = [(link_id, learner_id) for link_id, learner_id in gone if learner_id not in foreign]
     if not gone:
         return
     link_ids, learner_ids = zip(*gone, strict=True)

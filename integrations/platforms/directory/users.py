@@ -4,6 +4,7 @@ queries. Names are taken when the platform has them; a disabled account is inact
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -15,7 +16,9 @@ from lmsbridge.catalog.models import Learner
 
 from ..base import DirectorySource, RemoteUser
 from ..runs import run_set_details
-from .common import Link, OnPage, Tally, mapped
+from .common import Link, OnPage, Tally, Territory, mapped
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -34,11 +37,12 @@ class UserPage:
 def import_users(
     *,
     run: PlatformRun,
-    connection: PlatformConnection,
+    territory: Territory,
     source: DirectorySource,
     on_page: OnPage,
 ) -> set[str]:
     """Upsert learners page by page; returns the remote ids seen (the scan was complete)."""
+    connection = territory.connection
     links = {
         link.remote_id: link
         for link in Link.objects.filter(connection=connection, item_type=Link.ItemType.USER)
@@ -49,7 +53,7 @@ def import_users(
     tally = Tally()
     for items in source.users():
         records = _dedupe(mapped(run, items, source.map_user), seen)
-        page = _plan_users(connection, records, links, tally)
+        page = _plan_users(territory, records, links, tally)
         with transaction.atomic():
             _apply_users(connection, page, links)
         run_add_counts(
@@ -79,11 +83,12 @@ def _dedupe(records: list[RemoteUser], seen: set[str]) -> list[RemoteUser]:
 
 
 def _plan_users(
-    connection: PlatformConnection,
+    territory: Territory,
     records: list[RemoteUser],
     links: dict[str, PlatformDirectoryLink],
     tally: Tally,
 ) -> UserPage:
+    connection = territory.connection
     unlinked = {r.email for r in records if r.remote_id not in links}
     by_email = {
         learner.email_lower: learner
@@ -91,10 +96,17 @@ def _plan_users(
             email_lower__in=unlinked
         )
     }
+    matches = [
+        links[r.remote_id].learner if r.remote_id in links else by_email.get(r.email)
+        for r in records
+    ]
+    foreign = territory.foreign(learner.pk for learner in matches if learner is not None)
     page = UserPage()
-    for record in records:
+    for record, learner in zip(records, matches, strict=True):
         link = links.get(record.remote_id)
-        learner = link.learner if link else by_email.get(record.email)
+        if learner is not None and learner.pk in foreign:
+            _conflict(connection, record, learner, tally)
+            continue
         if learner is None:
             learner = Learner(
                 email=record.email,
@@ -115,6 +127,21 @@ def _plan_users(
         changed = len(page.learners.get(learner.pk, (None, ()))[1]) > before
         tally.add("updated" if changed else "unchanged")
     return page
+
+
+def _conflict(
+    connection: PlatformConnection, record: RemoteUser, learner: Learner, tally: Tally
+) -> None:
+    """Another tenant's learner: counted on the run (not named: the group's admin must not learn
+    who exists elsewhere), logged for the operators, never touched."""
+    tally.add("conflicts")
+    logger.warning(
+        "directory import of connection %s: platform user %s has the e-mail of learner %s, "
+        "who belongs to another group: conflict, not imported",
+        connection.pk,
+        record.remote_id,
+        learner.pk,
+    )
 
 
 def _user_link(connection: PlatformConnection, remote_id: str, learner: Learner) -> Link:
