@@ -40,6 +40,7 @@ class Reschedule(Exception):
     def __init__(self, run_id: int, countdown: float, reason: str) -> None:
         super().__init__(reason)
         self.run_id, self.countdown, self.reason = run_id, countdown, reason
+        self.run_model: type[RunBase] | None = None  # set by the executor
 
 
 class RunFailed(Exception):
@@ -105,7 +106,15 @@ class RunExecutor:
     # ------------------------------------------------------------------ template
 
     def execute(self, *, run_id: int) -> RunBase:
-        """Run (or resume) a run. Never raises for upstream problems: they end up on the run."""
+        """Run (or resume) a run. Never raises for upstream problems: they end up on the run;
+        raises `Reschedule` (with `run_model` set) when the run must continue later."""
+        try:
+            return self._execute(run_id=run_id)
+        except Reschedule as exc:
+            exc.run_model = self.run_model
+            raise
+
+    def _execute(self, *, run_id: int) -> RunBase:
         run = self.run_model.objects.select_related(*self.select_related).get(pk=run_id)
         if run.status in self.run_model.FINISHED:
             return run  # a duplicate delivery of a finished run

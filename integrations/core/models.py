@@ -94,6 +94,9 @@ class RunBase(models.Model):
     failed = models.PositiveIntegerField(default=0)
     error_summary = models.TextField(blank=True, default="")
     task_id = models.CharField(max_length=64, blank=True, default="")
+    # A rescheduled run (rate limit, waiting for another run): until when, and why.
+    waiting_until = models.DateTimeField(null=True, blank=True)
+    waiting_reason = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         abstract = True

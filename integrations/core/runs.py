@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import F
@@ -33,7 +34,23 @@ def run_add_counts(*, run: Run, **counts: int) -> None:
 def run_start(*, run: Run) -> None:
     run.status = type(run).Status.RUNNING
     run.started_at = run.started_at or timezone.now()
-    run.save(update_fields=["status", "started_at"])
+    run.waiting_until, run.waiting_reason = None, ""
+    run.save(update_fields=["status", "started_at", "waiting_until", "waiting_reason"])
+
+
+def run_wait(*, run: Run, seconds: float, reason: str) -> None:
+    """The run continues in `seconds` (its task was rescheduled): say until when, and why."""
+    run.waiting_until = timezone.now() + timedelta(seconds=seconds)
+    run.waiting_reason = reason[:300]
+    run.save(update_fields=["waiting_until", "waiting_reason"])
+
+
+def run_give_up(*, run: Run, message: str) -> None:
+    """Close a run that may not wait any longer as failed, saying why."""
+    run_record_error(run=run, category="wait", message=message)
+    run.waiting_until, run.waiting_reason = None, ""
+    run.save(update_fields=["waiting_until", "waiting_reason"])
+    run_finish(run=run, status=RunStatus.FAILED, summary=message)
 
 
 def run_finish(*, run: Run, status: str, summary: str = "") -> None:

@@ -14,12 +14,12 @@ from integrations.services.platforms import (
     platform_import_scheduled,
     platform_run_execute,
 )
-from integrations.tasks.common import execute_or_retry
+from integrations.tasks.common import RUN_TASK_MAX_RETRIES, execute_or_retry
 
 __all__ = ["import_all_directories", "run_platform"]
 
 
-@shared_task(bind=True, name=RUN_PLATFORM_TASK, max_retries=50)
+@shared_task(bind=True, name=RUN_PLATFORM_TASK, max_retries=RUN_TASK_MAX_RETRIES)
 def run_platform(self, run_id: int) -> str:
     """Execute one directory import or push (dry runs never get here: they run inline)."""
     return execute_or_retry(self, platform_run_execute, run_id)

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from integrations.models import SyncRun
 from integrations.services.sync import RUN_SYNC_TASK, sync_execute, sync_request_scheduled
-from integrations.tasks.common import execute_or_retry
+from integrations.tasks.common import RUN_TASK_MAX_RETRIES, execute_or_retry
 
 
-@shared_task(bind=True, name=RUN_SYNC_TASK, max_retries=50)
+@shared_task(bind=True, name=RUN_SYNC_TASK, max_retries=RUN_TASK_MAX_RETRIES)
 def run_sync(self, run_id: int) -> str:
     """Execute one content or statistics sync (a statistics sync waits for a running content
     sync of the same integration)."""
