@@ -16,13 +16,24 @@ DEFAULT_SCHEDULES = [
         "SYNC_DIRECTORY_AT",
     ),
 ]
+# (periodic task name, task, every N seconds)
+INTERVAL_SCHEDULES = [
+    ("Close runs whose worker is gone", "integrations.tasks.reap_stuck_runs", 300),
+]
 # Defaults of settings that may be absent (the platform import's time is optional).
 SCHEDULE_DEFAULTS = {"SYNC_DIRECTORY_AT": "07:15"}
 
 
 def ensure_default_schedules(**kwargs: Any) -> None:
     """post_migrate hook: create missing schedules; never overwrite an admin's edit."""
-    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+    for name, task, seconds in INTERVAL_SCHEDULES:
+        if not PeriodicTask.objects.filter(name=name).exists():
+            every, _ = IntervalSchedule.objects.get_or_create(
+                every=seconds, period=IntervalSchedule.SECONDS
+            )
+            PeriodicTask.objects.create(name=name, task=task, interval=every)
 
     for name, task, setting_name in DEFAULT_SCHEDULES:
         if PeriodicTask.objects.filter(name=name).exists():

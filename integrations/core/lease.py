@@ -38,7 +38,7 @@ def holder_run_id(holder: str) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[0] == "run" and parts[1].isdigit() else None
 
 
-def _holder_is_dead(holder: str) -> bool:
+def holder_is_dead(holder: str) -> bool:
     """True when the holder ran on this host in a process that no longer exists."""
     parts = holder.split(":")
     if len(parts) != 5 or parts[2] != _host() or not parts[3].isdigit():
@@ -67,7 +67,7 @@ def acquire(model: type[models.Model], *, kind: str, holder: str, **scope: Any) 
     if taken:
         return True
     current = model.objects.filter(pk=lease.pk).values_list("holder", flat=True).first()
-    if current and _holder_is_dead(current):
+    if current and holder_is_dead(current):
         # Take over from a killed process of this host, only if it is still the holder.
         return (
             model.objects.filter(pk=lease.pk, holder=current).update(

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations.core.audit import SettingsSpec, audit_record, settings_update
 from integrations.core.execute import run_enqueue
+from integrations.core.reaper import runs_reap
 from integrations.core.registry import PLATFORMS, platform_module
 from integrations.core.runs import run_skip
 from integrations.models import (
@@ -122,6 +123,7 @@ def platform_run_request(
     if dry_run and kind != PlatformRun.Kind.PUSH:
         raise ValueError("only a push has a dry run")
     with transaction.atomic():
+        runs_reap(PlatformRun, connection=connection, kind=kind)  # a dead worker's run is closed
         run = PlatformRun.objects.create(
             connection=connection,
             kind=kind,

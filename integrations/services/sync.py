@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from integrations.core import lease
 from integrations.core.audit import audit_record
 from integrations.core.execute import Reschedule, RunExecutor, run_enqueue
+from integrations.core.reaper import runs_reap
 from integrations.core.registry import provider_module
 from integrations.core.runs import run_skip
 from integrations.models import AuditEntry, Integration, SyncLease, SyncRun
@@ -36,6 +37,7 @@ def sync_request(
     """Create a run and enqueue it. If one of the same kind is queued or running, the new run is
     recorded as *skipped* ("already running") and nothing is enqueued."""
     with transaction.atomic():
+        runs_reap(SyncRun, integration=integration, kind=kind)  # a dead worker's run is closed
         busy = SyncRun.objects.filter(integration=integration, kind=kind, status__in=BUSY).exists()
         run = SyncRun.objects.create(
             integration=integration,
@@ -68,6 +70,7 @@ def _enqueue(run: SyncRun, countdown: float | None = None) -> None:
 
 def sync_request_foreground(*, integration: Integration, kind: str) -> SyncRun:
     """A run for `manage.py sync_udemy`: created like any other, executed by the caller."""
+    runs_reap(SyncRun, integration=integration, kind=kind)
     busy = SyncRun.objects.filter(integration=integration, kind=kind, status__in=BUSY).exists()
     run = SyncRun.objects.create(
         integration=integration, kind=kind, trigger=SyncRun.Trigger.COMMAND

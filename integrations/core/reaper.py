@@ -1,0 +1,59 @@
+"""Closing runs whose worker is gone.
+
+A run is *stuck* when it is "running", not waiting on a reschedule, and no live execution holds
+its lease: the lease expired (nobody renewed it for `LEASE_TTL`: the worker host died or hung) or
+its holder was a process of this host that no longer exists (a SIGKILLed worker whose message the
+broker lost). Such a run is closed as failed ("worker lost"); its committed pages stay. Without
+this, every later trigger would be skipped as "already running", forever.
+
+The periodic task `reap_stuck_runs` calls `runs_reap` for every run model, and each trigger calls
+it for its own owner and kind before it checks whether a run is already busy.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.core import lease
+from integrations.core.models import RunBase, RunStatus
+from integrations.core.runs import run_finish, run_record_error
+
+logger = logging.getLogger(__name__)
+WORKER_LOST = (
+    "The worker running this run stopped (killed, restarted or lost): the run was closed. "
+    "Pages committed before stay; the next run starts again."
+)
+
+
+def run_is_stuck(run: RunBase) -> bool:
+    holder, seconds_left = lease.current(
+        run.owner.leases.model, **{run.OWNER: run.owner_id, "kind": run.kind}
+    )
+    if lease.holder_run_id(holder) != run.pk or seconds_left <= 0:
+        return True  # no execution of this run holds a live lease
+    return lease.holder_is_dead(holder)
+
+
+def runs_reap(run_model: type[RunBase], **scope: Any) -> list[RunBase]:
+    """Close the stuck runs of `run_model` (optionally of one owner and kind)."""
+    now = timezone.now()
+    candidates = run_model.objects.filter(status=RunStatus.RUNNING, **scope).filter(
+        Q(waiting_until__isnull=True) | Q(waiting_until__lt=now - lease.LEASE_TTL)
+    )
+    reaped = []
+    for run in candidates.select_related(run_model.OWNER):
+        if not run_is_stuck(run):
+            continue
+        updated = run_model.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED, finished_at=timezone.now()
+        )  # only one reaper closes it
+        if updated:
+            run_record_error(run=run, category="worker_lost", message=WORKER_LOST)
+            run_finish(run=run, status=RunStatus.FAILED, summary=WORKER_LOST)
+            logger.warning("run %s (%s) closed: worker lost", run.pk, run_model.__name__)
+            reaped.append(run)
+    return reaped
