@@ -117,8 +117,8 @@ def killing_on_call(target, n: int):
     [
         ("integrations.services.content_sync", "courses_upsert_page", 3),  # in a transaction
         pytest.param(
-            "integrations.services.sync",
-            "lease_renew",
+            "integrations.core.lease",
+            "renew",
             2,  # an autocommit statement, between two pages
         ),
     ],
