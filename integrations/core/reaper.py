@@ -57,3 +57,24 @@ def runs_reap(run_model: type[RunBase], **scope: Any) -> list[RunBase]:
             logger.warning("run %s (%s) closed: worker lost", run.pk, run_model.__name__)
             reaped.append(run)
     return reaped
+
+
+def run_close(*, run: RunBase, actor: Any) -> bool:
+    """A platform superuser closes a queued or running run by hand (a stuck run the reaper has
+    not reached yet): failed, with who closed it; its lease is freed so the next trigger runs.
+    Returns False when the run had already finished."""
+    updated = (
+        type(run)
+        .objects.filter(pk=run.pk, status__in=RunBase.BUSY)
+        .update(status=RunStatus.FAILED, finished_at=timezone.now())
+    )
+    if not updated:
+        return False
+    message = f"Closed by {actor.get_username()} from the console."
+    run_record_error(run=run, category="closed", message=message)
+    run_finish(run=run, status=RunStatus.FAILED, summary=message)
+    run.owner.leases.filter(kind=run.kind, holder__startswith=f"run:{run.pk}:").update(
+        holder="", expires_at=None
+    )
+    logger.warning("run %s (%s) closed by %s", run.pk, type(run).__name__, actor.get_username())
+    return True

@@ -23,6 +23,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_filters import FilterSet
 
+from integrations.core.reaper import run_close
 from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS, provider_module
 from integrations.filters import RunHistoryFilter
 from integrations.models import Integration, SyncRun
@@ -273,3 +274,25 @@ def run_progress(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     run = run_get_for_group(group=group, run_id=run_id)
     context = {"group": group, "run": run, "duration": duration_text(run.duration)}
     return render(request, "integrations/_run_live.html", context)
+
+
+def run_close_view(
+    request: HttpRequest, slug: str, run_id: int, run_for_group: Callable[..., Any], to: str
+) -> HttpResponse:
+    """POST: a platform superuser closes a stuck run (`core.reaper.run_close`); 404 for anyone
+    else, as for a run they may not see."""
+    if not request.user.is_superuser:
+        raise Http404("No such run")
+    group = group_get_administered(user=request.user, slug=slug)
+    run = run_for_group(group=group, run_id=run_id)
+    if run_close(run=run, actor=request.user):
+        messages.success(request, f"Run #{run.pk} was closed as failed.")
+    else:
+        messages.info(request, f"Run #{run.pk} had already finished.")
+    return redirect(to, slug=slug, run_id=run.pk)
+
+
+@login_required
+@require_POST
+def run_close_sync(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    return run_close_view(request, slug, run_id, run_get_for_group, "integrations:run")

@@ -21,7 +21,7 @@ from integrations.filters import PlatformRunHistoryFilter
 from integrations.models import PlatformConnection, PlatformRun
 from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
-from integrations.web.integrations import run_list_page, run_page, settings_form
+from integrations.web.integrations import run_close_view, run_list_page, run_page, settings_form
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
 
@@ -160,3 +160,11 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
         "plan_total": run.details.get("plan_total", len(run.plan)),
     }
     return _render(request, "run_detail.html", context)
+
+
+@login_required
+@require_POST
+def run_close(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    return run_close_view(
+        request, slug, run_id, selectors.platform_run_get_for_group, "platforms:run"
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/integrations/", views.integration_list, name="settings"),
     path("settings/integrations/history/", views.run_history, name="history"),
     path("settings/integrations/runs/<int:run_id>/", views.run_detail, name="run"),
+    path("settings/integrations/runs/<int:run_id>/close/", views.run_close_sync, name="run_close"),
     path(
         "settings/integrations/runs/<int:run_id>/progress/",
         views.run_progress,
@@ -39,5 +40,6 @@ platform_urlpatterns = [
     path("test/", platforms.connection_test_view, name="test"),
     path("runs/", platforms.run_list, name="runs"),
     path("runs/<int:run_id>/", platforms.run_detail, name="run"),
+    path("runs/<int:run_id>/close/", platforms.run_close, name="run_close"),
     path("<slug:kind>/", platforms.run_request, name="request"),
 ]

@@ -6,7 +6,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from integrations.models import AuditEntry, Integration, SyncRun
+from integrations.core.lease import acquire, execution_holder
+from integrations.models import AuditEntry, Integration, SyncLease, SyncRun
 from lmsbridge.catalog.models import Course
 from tests.factories import CourseFactory, IntegrationFactory, SyncRunFactory
 
@@ -273,6 +274,10 @@ def test_sync_now_queues_a_manual_run_and_shows_it(
 
 def test_sync_now_while_running_says_already_running(admin_client, group, integration):
     running = SyncRunFactory(integration=integration, status=SyncRun.Status.RUNNING)
+    # Its worker is alive: it holds the lease (a run nobody holds is closed as stuck).
+    assert acquire(
+        SyncLease, integration=integration, kind="content", holder=execution_holder(running.pk)
+    )
     response = admin_client.post(sync_url(group, "content"))
     assert "A content sync is already running." in messages_of(response)
     assert response.url == reverse("integrations:run", args=[group.slug, running.pk])

@@ -117,3 +117,29 @@ def test_a_stuck_platform_run_is_reaped_too():
     assert reap_stuck_runs() == 1
     run.refresh_from_db()
     assert run.status == PlatformRun.Status.FAILED
+
+
+def test_a_superuser_closes_a_stuck_run_from_the_console_and_nobody_else_can(client):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory, group_admin
+
+    stuck = running(IntegrationFactory(), holder=None, expires_in=timedelta(minutes=9))
+    slug = stuck.integration.group.slug
+    page = reverse("integrations:run", args=[slug, stuck.pk])
+    close = reverse("integrations:run_close", args=[slug, stuck.pk])
+
+    client.force_login(group_admin(stuck.integration.group))
+    assert b"Close run" not in client.get(page).content
+    assert client.post(close).status_code == 404
+    stuck.refresh_from_db()
+    assert stuck.status == SyncRun.Status.RUNNING
+
+    client.force_login(UserFactory(is_superuser=True))
+    assert b"Close run" in client.get(page).content
+    assert client.post(close).status_code == 302
+    stuck.refresh_from_db()
+    assert stuck.status == SyncRun.Status.FAILED
+    assert SyncError.objects.get(run=stuck).category == "closed"
+    assert not SyncLease.objects.exclude(holder="").exists()  # the next trigger may run
+    assert b"Close run" not in client.get(page).content

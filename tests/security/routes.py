@@ -18,6 +18,9 @@ PUBLIC_ROUTES = {
     "admin:logout",
 }
 
+# Only platform superusers may use these (closing a stuck run): everyone else gets a 404.
+SUPERUSER_ROUTES = {"integrations:run_close", "platforms:run_close"}
+
 
 @dataclass(frozen=True)
 class Route:
@@ -32,6 +35,10 @@ class Route:
     @property
     def is_api(self) -> bool:
         return self.pattern.startswith("api/")
+
+    @property
+    def is_superuser_only(self) -> bool:
+        return self.name in SUPERUSER_ROUTES
 
     @property
     def is_public(self) -> bool:

@@ -99,6 +99,16 @@ def check_lists(route: Route, people: dict[str, Client]) -> None:
         assert_no_trace_of_b(response, who, path)
 
 
+def check_superuser_only(route: Route, a: Side, b: Side, people: dict[str, Client]) -> None:
+    """A group's admin and learner get 404 on their own group's objects and on B's alike."""
+    for fill in fills(route, a):
+        for attack in (fill, refill(fill, b)):
+            path = url(route, attack)
+            for (who, client), method in itertools.product(people.items(), ("get", "post")):
+                status = call(client, method, path).status_code
+                assert status in (404, 405), f"{who} {method.upper()} {path}: {status}"
+
+
 def control_fill(route: Route, a: Side, admin_a: Client) -> Fill:
     """A fill with A's objects that A's admin can open (not 404): the attack reuses its shape."""
     tried = []
@@ -167,6 +177,8 @@ def test_no_route_lets_group_a_reach_group_b(route: Route, sides: tuple[Side, Si
         pass
     elif route.is_admin_site:
         check_admin_site(route, people)
+    elif route.is_superuser_only:
+        check_superuser_only(route, a, b, people)
     elif not route.kwargs:
         check_lists(route, people)
     else:
