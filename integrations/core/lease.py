@@ -15,6 +15,7 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.db import models
@@ -39,7 +40,8 @@ def holder_run_id(holder: str) -> int | None:
 
 
 def holder_is_dead(holder: str) -> bool:
-    """True when the holder ran on this host in a process that no longer exists."""
+    """True when the holder ran on this host in a process that no longer exists (or is a
+    zombie: a killed pool process whose new parent, an init that does not reap, keeps it)."""
     parts = holder.split(":")
     if len(parts) != 5 or parts[2] != _host() or not parts[3].isdigit():
         return False
@@ -52,7 +54,15 @@ def holder_is_dead(holder: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _is_zombie(pid)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc (not Linux): the process exists
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 def acquire(model: type[models.Model], *, kind: str, holder: str, **scope: Any) -> bool:

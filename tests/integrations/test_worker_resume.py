@@ -83,3 +83,57 @@ def test_a_killed_worker_resumes_from_the_last_committed_page(
     page_one = [r for r in sandbox.request_log if parse_qs(r["query"]).get("page", ["1"]) == ["1"]]
     assert killed_at < 12
     assert len(page_one) == 1, "resumed from the checkpoint, not from the first page"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_a_whole_worker_is_killed_the_next_trigger_closes_the_run_and_runs(
+    make_udemy_sandbox, make_integration, tmp_path, worker_queue, monkeypatch
+):
+    """SIGKILL of the worker's main process and its pool: the message may be lost (the file
+    broker) or held until the visibility timeout (Redis). The run would stay "running" and every
+    later trigger be skipped; instead the next trigger closes it (worker lost) and runs."""
+    from integrations.services.sync import sync_request
+
+    sandbox = make_udemy_sandbox(courses=1200, paths=0, learners=1)
+    sandbox.latency = 0.25
+    integration = make_integration(sandbox)
+    send = run_sync.apply_async
+    monkeypatch.setattr(
+        run_sync, "apply_async", lambda *a, **kw: send(*a, **kw, queue=worker_queue)
+    )
+    worker_args = ("worker", "-Q", worker_queue, "--concurrency", "1", "--without-mingle",
+                   "--without-gossip", "-l", "info")  # fmt: skip
+
+    with celery_process(*worker_args, log=tmp_path / "first.log") as worker:
+        wait_for(lambda: "ready" in (tmp_path / "first.log").read_text(), message="worker ready")
+        first = sync_request(integration=integration, kind="content", trigger="manual")
+
+        def committed() -> int:
+            first.refresh_from_db()
+            return int(first.checkpoint.get("courses", 0))
+
+        wait_for(lambda: committed() >= 2, timeout=60, message="2 committed pages")
+        os.killpg(worker.pid, signal.SIGKILL)  # the main process and its pool at once
+        worker.wait(timeout=10)
+    first.refresh_from_db()
+    assert first.status == SyncRun.Status.RUNNING  # what used to stay forever
+
+    second = sync_request(integration=integration, kind="content", trigger="manual")
+    first.refresh_from_db()
+    assert first.status == SyncRun.Status.FAILED
+    assert first.errors.get().category == "worker_lost"
+    assert second.status == SyncRun.Status.QUEUED  # not "skipped: already running"
+
+    log = tmp_path / "second.log"
+    with celery_process(*worker_args, log=log):
+
+        def finished() -> bool:
+            second.refresh_from_db()
+            return second.status in SyncRun.FINISHED
+
+        wait_for(finished, timeout=120, message="the new run to finish")
+    assert second.status == SyncRun.Status.SUCCEEDED, (
+        second.error_summary,
+        log.read_text()[-2000:],
+    )
+    assert Course.objects.filter(integration=integration).count() == 1200
