@@ -244,6 +244,10 @@ UDEMY_MAX_RETRIES = env.int("UDEMY_MAX_RETRIES", default=5)
 UDEMY_RETRY_AFTER_CAP = env.float("UDEMY_RETRY_AFTER_CAP", default=60.0)
 SYNC_ARCHIVE_MAX_SHARE = env.float("SYNC_ARCHIVE_MAX_SHARE", default=0.2)
 SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=90)
+# Every upstream answer (Udemy, learning platforms): the largest body read, decompressed (MB), and
+# the longest time one answer may take to arrive in full (s) — a gzip bomb, a slow trickle.
+UPSTREAM_MAX_BODY_MB = env.float("UPSTREAM_MAX_BODY_MB", default=20.0)
+UPSTREAM_RESPONSE_DEADLINE = env.float("UPSTREAM_RESPONSE_DEADLINE", default=120.0)
 # The longest a run may wait (rate limits, another run), counted from its creation: a reschedule
 # past it closes the run as failed instead of parking it (the next scheduled run starts anew).
 RUN_MAX_WAIT = env.int("RUN_MAX_WAIT", default=6 * 3600)

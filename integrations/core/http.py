@@ -31,9 +31,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, quote_plus, urlencode, urlsplit
 
 import requests
+import urllib3
 
 from .errors import NEUTRAL, ApiError, ErrorFamily
 from .netutil import (
@@ -45,6 +46,7 @@ from .netutil import (
 )
 
 logger = logging.getLogger(__name__)
+BODY_CHUNK = 64 * 1024  # bytes of decompressed body read at a time
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 SAFE_WRITE_RETRY_STATUSES = frozenset({503})  # "not processed, come back": safe for writes too
@@ -125,6 +127,16 @@ class JsonHttpClient:
         self._auth = auth
         self._headers = {"Accept": "application/json", **(headers or {})}
         self._secrets = tuple(s for s in secrets if s)
+        # Each secret as it may come back: verbatim, JSON-escaped ("\/"), URL-quoted.
+        self._secret_forms = sorted(
+            {
+                form
+                for s in self._secrets
+                for form in (s, s.replace("/", "\\/"), quote(s, safe=""), quote_plus(s))
+            },
+            key=len,
+            reverse=True,
+        )
         self.host = (urlsplit(base_url).hostname or "").lower()
         # Loopback (sandbox) traffic must never go through an environment proxy.
         self._proxies = {"http": None, "https": None} if is_loopback_host(self.host) else None
@@ -227,7 +239,7 @@ class JsonHttpClient:
         if data is not None:
             headers["Content-Type"] = "application/json"
         try:
-            return self._session.request(
+            response = self._session.request(
                 method,
                 url,
                 data=data,
@@ -236,7 +248,10 @@ class JsonHttpClient:
                 timeout=(self.connect_timeout, self.read_timeout),
                 allow_redirects=False,  # a redirect would carry our credentials elsewhere
                 proxies=self._proxies,
+                stream=True,  # the body is read by `_read_body`, bounded
             )
+            self._read_body(response)
+            return response
         except TRANSIENT:
             raise
         except requests.RequestException as exc:
@@ -244,6 +259,35 @@ class JsonHttpClient:
             raise self.errors.unavailable(
                 f"The request to {self.vendor} failed ({type(exc).__name__})."
             ) from None
+
+    def _read_body(self, response: requests.Response) -> None:
+        """Read the (decompressed) body into `response`, refusing one larger than
+        `UPSTREAM_MAX_BODY_MB` (a gzip bomb is stopped as it inflates, one bounded chunk at a
+        time) or slower, in total, than `UPSTREAM_RESPONSE_DEADLINE` (a body trickling in a
+        byte at a time never trips the read timeout)."""
+        limit = int(float(setting_or(None, "UPSTREAM_MAX_BODY_MB", 20)) * 2**20)
+        deadline_s = float(setting_or(None, "UPSTREAM_RESPONSE_DEADLINE", 120.0))
+        deadline = time.monotonic() + deadline_s
+        chunks, size = [], 0
+        try:
+            while chunk := response.raw.read1(BODY_CHUNK, decode_content=True):
+                size += len(chunk)
+                if size > limit:
+                    raise self.errors.bad_response(
+                        f"{self.vendor} sent a body larger than {limit // 2**20} MB: refused.",
+                        status=response.status_code,
+                    )
+                if time.monotonic() > deadline:
+                    raise self.errors.unavailable(
+                        f"{self.vendor} took more than {deadline_s:g} s to send one answer: "
+                        "refused."
+                    )
+                chunks.append(chunk)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise requests.ConnectionError(f"body: {type(exc).__name__}") from None
+        finally:
+            response.close()
+        response._content = b"".join(chunks)  # what `.content` and `.text` read from now on
 
     def _transient(self, label: str, exc: Exception, budget: RetryBudget, idempotent: bool) -> None:
         error = self.errors.unavailable(self._network_message(exc, budget))
@@ -374,7 +418,7 @@ class JsonHttpClient:
         return self._scrub(detail.rstrip("."))[:300] if isinstance(detail, str) else ""
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        for secret in self._secret_forms:
             text = text.replace(secret, "***")
         return text
 
