@@ -8,6 +8,8 @@ import base64
 import json
 import time
 import zlib
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -130,3 +132,48 @@ def test_an_upstream_echoing_the_credentials_gets_them_scrubbed(status):
         for form in secret_forms():
             assert form not in text, (form, text)
     assert "***" in excinfo.value.message
+
+
+def endless_pages(count: int, next_page: Callable[[int], int]) -> Callable:
+    """Pages of 100 items announcing `count`, whose `next` is `next_page(this page)`."""
+
+    def answer(handler):
+        page = int(parse_qs(urlsplit(handler.path).query).get("page", ["1"])[0])
+        base = f"http://{handler.headers['Host']}{urlsplit(handler.path).path}"
+        items = [{"id": page * 1000 + i, "title": f"Course {i}"} for i in range(100)]
+        body = json.dumps(
+            {
+                "count": count,
+                "next": f"{base}?page={next_page(page)}&page_size=100",
+                "previous": None,
+                "results": items,
+            }
+        ).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return answer
+
+
+def test_a_next_link_that_goes_back_ends_the_scan_with_its_own_error():
+    """A `next` that loops (page 3 → page 2 → page 3 …) would page forever."""
+    answer = endless_pages(count=1_000_000, next_page=lambda page: 2 if page == 3 else page + 1)
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="does not advance"):
+        list(client_for(url).iter_course_pages())
+
+
+def test_more_items_than_the_announced_count_end_the_scan():
+    """`count: 250` and a `next` on every page: the client stops past the count and a margin,
+    instead of fetching 324,500 items for a 250-course catalog."""
+    requests_made = []
+
+    def answer(handler):
+        requests_made.append(handler.path)
+        return endless_pages(count=250, next_page=lambda page: page + 1)(handler)
+
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="announced 250"):
+        list(client_for(url).iter_course_pages())
+    assert len(requests_made) <= 5

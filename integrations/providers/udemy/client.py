@@ -198,7 +198,7 @@ class UdemyClient(JsonHttpClient):
     def _iter_pages(self, path: str, params: Mapping[str, Any], start_page: int) -> Iterator[Page]:
         start_page = max(1, int(start_page))
         url: str | None = self.url_for(path, {**params, "page": start_page})
-        first = True
+        first, items = True, 0
         while url:
             try:
                 payload = self.request("GET", url).payload
@@ -209,8 +209,11 @@ class UdemyClient(JsonHttpClient):
                 raise
             page = self._page(url, payload)
             first = False
+            items += len(page.results)
             yield page
             url = self._checked_next(page.next_url)
+            if url:
+                _check_progress(page, url, items, start_page)
 
     def _checked_next(self, next_url: str | None) -> str | None:
         """Follow `next` only to the API's own origin: a page must not redirect our credentials."""
@@ -314,6 +317,25 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
+
+
+def _check_progress(page: Page, next_url: str, items: int, start_page: int) -> None:
+    """Stop a scan that would never end: a `next` that does not move forward (a loop), or more
+    items than the first page announced (with a margin for items added during the scan)."""
+    if _page_number(next_url) <= page.number:
+        raise UdemyBadResponse(
+            f"Udemy's next-page link does not advance (page {page.number} points to page "
+            f"{_page_number(next_url)}): the scan stops there.",
+            status=200,
+        )
+    if page.count is not None:
+        expected = page.count - (start_page - 1) * PAGE_SIZE
+        if items > expected + max(PAGE_SIZE, expected // 10):
+            raise UdemyBadResponse(
+                f"Udemy listed {items} items from page {start_page} on but announced "
+                f"{page.count} in all: the scan stops there.",
+                status=200,
+            )
 
 
 def _page_number(url: str) -> int:
