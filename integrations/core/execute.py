@@ -229,4 +229,12 @@ def run_enqueue(*, task_name: str, run: RunBase, countdown: float | None = None)
     if task is None:  # this process has not imported the task modules yet
         current_app.loader.import_default_modules()
         task = current_app.tasks[task_name]
-    task.apply_async(args=[run.pk], task_id=run.task_id or None, countdown=countdown)
+    # No time limits in the message: the worker's own CELERY_TASK_(SOFT_)TIME_LIMIT apply (the
+    # limits of the process that enqueued would otherwise travel in the header and win).
+    task.apply_async(
+        args=[run.pk],
+        task_id=run.task_id or None,
+        countdown=countdown,
+        time_limit=None,
+        soft_time_limit=None,
+    )

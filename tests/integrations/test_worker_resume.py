@@ -137,3 +137,38 @@ def test_after_a_whole_worker_is_killed_the_next_trigger_closes_the_run_and_runs
         log.read_text()[-2000:],
     )
     assert Course.objects.filter(integration=integration).count() == 1200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_enforces_the_soft_time_limit(
+    make_udemy_sandbox, make_integration, tmp_path, worker_queue, monkeypatch
+):
+    """The time limits of the settings are real in a worker started as the README says: a sync
+    slower than the *worker's* CELERY_TASK_SOFT_TIME_LIMIT is closed as timed out, its pages
+    kept, whatever the limits of the process that requested it (they used to travel in the
+    message and win)."""
+    from integrations.services.sync import sync_request
+
+    sandbox = make_udemy_sandbox(courses=3000, paths=0, learners=1)
+    sandbox.latency = 0.5  # 30 pages: 15 s at least
+    integration = make_integration(sandbox)
+    send = run_sync.apply_async
+    monkeypatch.setattr(
+        run_sync, "apply_async", lambda *a, **kw: send(*a, **kw, queue=worker_queue)
+    )
+    log = tmp_path / "worker.log"
+    limits = {"CELERY_TASK_SOFT_TIME_LIMIT": "4", "CELERY_TASK_TIME_LIMIT": "30"}
+    with celery_process(
+        "worker", "-Q", worker_queue, "--concurrency", "1", "--without-mingle",
+        "--without-gossip", "-l", "info", log=log, **limits,
+    ):  # fmt: skip
+        wait_for(lambda: "ready" in log.read_text(), timeout=60, message="worker ready")
+        run = sync_request(integration=integration, kind="content", trigger="manual")
+
+        def finished() -> bool:
+            run.refresh_from_db()
+            return run.status in SyncRun.FINISHED
+
+        wait_for(finished, timeout=60, message="the run to end")
+    assert run.status == SyncRun.Status.TIMED_OUT, (run.status, log.read_text()[-2000:])
+    assert 0 < run.checkpoint.get("courses", 0) < 30
