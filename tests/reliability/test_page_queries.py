@@ -122,6 +122,7 @@ def worlds(django_db_setup, django_db_blocker) -> Iterator[tuple[World, World]]:
         Learner.objects.filter(email__regex=r"^(small|big)-").delete()
         Learner.objects.filter(user_id__in=users).delete()
         get_user_model().objects.filter(pk__in=users).delete()
+        Tag.objects.filter(name__in=("Development", "Business"), courses__isnull=True).delete()
 
 
 def pages(world: World) -> dict[str, tuple[str, str]]:
