@@ -123,10 +123,10 @@ class RunExecutor:
             self._run(run, renew=lambda: None)
             return run
         scope = {run.OWNER: run.owner, "kind": run.kind}
-        self.lease_model: type[LeaseBase] = run.owner.leases.model
+        lease_model: type[LeaseBase] = run.owner.leases.model
         holder = lease.execution_holder(run.pk)
-        if not lease.acquire(self.lease_model, holder=holder, **scope):
-            current, seconds_left = lease.current(self.lease_model, **scope)
+        if not lease.acquire(lease_model, holder=holder, **scope):
+            current, seconds_left = lease.current(lease_model, **scope)
             if lease.holder_run_id(current) == run.pk:
                 # Another delivery of this very run is executing (or its lease has not expired
                 # yet after a crash elsewhere): come back when it can be settled.
@@ -139,7 +139,7 @@ class RunExecutor:
             nonlocal calls
             calls += 1
             if calls % self.renew_every == 0:
-                lease.renew(self.lease_model, holder=holder, **scope)
+                lease.renew(lease_model, holder=holder, **scope)
             if self.progress:
                 self.progress(run)
 
@@ -148,7 +148,7 @@ class RunExecutor:
             self._run(run, renew=renew)
         finally:
             reconnect_if_broken()
-            lease.release(self.lease_model, holder=holder, **scope)
+            lease.release(lease_model, holder=holder, **scope)
         return run
 
     def _run(self, run: RunBase, *, renew: Callable[[], None]) -> None:
