@@ -248,6 +248,9 @@ SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=90)
 # the longest time one answer may take to arrive in full (s) — a gzip bomb, a slow trickle.
 UPSTREAM_MAX_BODY_MB = env.float("UPSTREAM_MAX_BODY_MB", default=20.0)
 UPSTREAM_RESPONSE_DEADLINE = env.float("UPSTREAM_RESPONSE_DEADLINE", default=120.0)
+# Seconds of work after which a sync goes back to the end of the queue and resumes from its
+# checkpoint, so that one long sync never keeps the other groups' syncs waiting (0: never).
+RUN_TIME_SLICE = env.int("RUN_TIME_SLICE", default=600)
 # The longest a run may wait (rate limits, another run), counted from its creation: a reschedule
 # past it closes the run as failed instead of parking it (the next scheduled run starts anew).
 RUN_MAX_WAIT = env.int("RUN_MAX_WAIT", default=6 * 3600)

@@ -18,6 +18,7 @@ clients, and implements `work()`; everything around it is here:
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -37,9 +38,12 @@ logger = logging.getLogger(__name__)
 class Reschedule(Exception):
     """The run must continue later (rate limit, or it waits for another run)."""
 
-    def __init__(self, run_id: int, countdown: float, reason: str) -> None:
+    def __init__(
+        self, run_id: int, countdown: float, reason: str, *, time_slice: bool = False
+    ) -> None:
         super().__init__(reason)
         self.run_id, self.countdown, self.reason = run_id, countdown, reason
+        self.time_slice = time_slice  # the run used its slice: it goes back in the queue
         self.run_model: type[RunBase] | None = None  # set by the executor
 
 
@@ -68,6 +72,10 @@ class RunExecutor:
 
     run_model: ClassVar[type[RunBase]]
     renew_every: ClassVar[int] = 1  # calls of `renew` between two lease renewals
+    # Seconds of work after which a run goes back to the end of the queue (resuming from its
+    # checkpoint), so that one long run never keeps a worker from the others. None: never
+    # (a run that could not resume mid-way).
+    time_slice: ClassVar[float | None] = None
     timeout_message: ClassVar[str] = "The run hit its time limit."
     select_related: ClassVar[tuple[str, ...]] = ()
 
@@ -133,11 +141,13 @@ class RunExecutor:
                 raise Reschedule(run.pk, max(5, min(seconds_left, 60)), "run already executing")
             self.when_busy(run)
             return run
-        calls = 0
+        calls, slice_ends = 0, self._slice_end()
 
         def renew() -> None:
             nonlocal calls
             calls += 1
+            if slice_ends is not None and time.monotonic() > slice_ends:
+                raise Reschedule(run.pk, 1, "time slice used: other runs go first", time_slice=True)
             if calls % self.renew_every == 0:
                 lease.renew(lease_model, holder=holder, **scope)
             if self.progress:
@@ -151,6 +161,10 @@ class RunExecutor:
             lease.release(lease_model, holder=holder, **scope)
         return run
 
+    def _slice_end(self) -> float | None:
+        seconds = self.time_slice
+        return None if not seconds else time.monotonic() + seconds
+
     def _run(self, run: RunBase, *, renew: Callable[[], None]) -> None:
         run_start(run=run)
         try:
@@ -163,6 +177,8 @@ class RunExecutor:
             self.fail(run, "auth", exc.message, exc.excerpt, owner_error=True)
         except ApiError as exc:
             self.fail(run, type(exc).__name__, exc.message, exc.excerpt)
+        except Reschedule:
+            raise  # the task comes back later (time slice used)
         except SoftTimeLimitExceeded:
             self.fail(run, "timeout", self.timeout_message, timed_out=True)
         except DatabaseError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
@@ -99,27 +100,32 @@ def run_stream(
     start = int(run.checkpoint.get(stream.name, 0)) + 1
     counted_total = stream.name in run.checkpoint
     # The thread only fetches: mapping here overlaps it instead of adding to each fetch.
-    for page in prefetched(stream.pages(start)):
-        records, bad, seen = map_page(stream=stream, page=page)
-        if not counted_total and page.count is not None:
-            _add_total(run=run, count=page.count)
-            counted_total = True
-        with transaction.atomic():
-            counts = writer(records)
-            SyncPage.objects.update_or_create(
-                run=run, stream=stream.name, number=page.number, defaults={"external_ids": seen}
-            )
-            run.checkpoint[stream.name] = page.number
-            SyncRun.objects.filter(pk=run.pk).update(checkpoint=run.checkpoint)
-            run_record_bad_items(
-                run=run,
-                bad=bad,
-                fetched=len(page.results),
-                progress_done=len(page.results),
-                **counts,
-            )
-        if on_page:
-            on_page()
+    # `closing`: a run that stops between pages (its time slice is used) ends the prefetch now.
+    with closing(prefetched(stream.pages(start))) as pages:
+        for page in pages:
+            records, bad, seen = map_page(stream=stream, page=page)
+            if not counted_total and page.count is not None:
+                _add_total(run=run, count=page.count)
+                counted_total = True
+            with transaction.atomic():
+                counts = writer(records)
+                SyncPage.objects.update_or_create(
+                    run=run,
+                    stream=stream.name,
+                    number=page.number,
+                    defaults={"external_ids": seen},
+                )
+                run.checkpoint[stream.name] = page.number
+                SyncRun.objects.filter(pk=run.pk).update(checkpoint=run.checkpoint)
+                run_record_bad_items(
+                    run=run,
+                    bad=bad,
+                    fetched=len(page.results),
+                    progress_done=len(page.results),
+                    **counts,
+                )
+            if on_page:
+                on_page()
 
 
 def _add_total(*, run: SyncRun, count: int) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from integrations.core import lease
@@ -107,6 +108,8 @@ class SyncExecutor(RunExecutor):
 
     def prepare(self, run: SyncRun) -> None:
         self.module = provider_module(run.integration.provider)
+        # A sync resumes from its checkpoint: it can yield the worker between two pages.
+        self.time_slice = settings.RUN_TIME_SLICE or None
 
     def busy_reason(self, run: SyncRun) -> str:
         return f"Skipped: a {run.kind} sync of this integration is already running."

@@ -30,12 +30,16 @@ def execute_or_retry(task: Task, execute: Callable[..., RunBase], run_id: int) -
             run_give_up(run=run, message=problem)
             return run.status
         run_wait(run=run, seconds=exc.countdown, reason=exc.reason)
-        raise task.retry(countdown=max(1, int(exc.countdown)), exc=exc) from None
+        # A used time slice goes straight to the back of the queue (no countdown: no ETA that
+        # the same worker would hold on to).
+        countdown = 0 if exc.time_slice else max(1, int(exc.countdown))
+        raise task.retry(countdown=countdown, exc=exc) from None
 
 
 def _wait_refused(task: Task, run: RunBase, exc: Reschedule) -> str:
     limit = timedelta(seconds=settings.RUN_MAX_WAIT)
-    if timezone.now() + timedelta(seconds=exc.countdown) > run.created_at + limit:
+    too_late = timezone.now() + timedelta(seconds=exc.countdown) > run.created_at + limit
+    if too_late and not exc.time_slice:  # a run that yields its worker is working, not waiting
         return (
             f"{exc.reason}: waiting {exc.countdown:,.0f} s would take the run past RUN_MAX_WAIT "
             f"({settings.RUN_MAX_WAIT:,} s after it was requested). The run stops here; the next "

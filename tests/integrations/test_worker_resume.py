@@ -172,3 +172,50 @@ def test_a_real_worker_enforces_the_soft_time_limit(
         wait_for(finished, timeout=60, message="the run to end")
     assert run.status == SyncRun.Status.TIMED_OUT, (run.status, log.read_text()[-2000:])
     assert 0 < run.checkpoint.get("courses", 0) < 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_sync_yields_the_worker_to_a_short_one(
+    make_udemy_sandbox, make_integration, tmp_path, worker_queue, monkeypatch
+):
+    """One worker slot, a long sync of group A then a short one of group B: with RUN_TIME_SLICE
+    the long one goes back to the queue after its slice, B finishes first, and A resumes from
+    its checkpoint (every page once)."""
+    from integrations.services.sync import sync_request
+
+    slow = make_udemy_sandbox(courses=2000, paths=0, learners=1)
+    slow.latency = 0.3  # 20 pages: 6 s at least
+    quick = make_udemy_sandbox(courses=50, paths=0, learners=1)
+    long_integration, short_integration = make_integration(slow), make_integration(quick)
+    send = run_sync.apply_async
+    monkeypatch.setattr(
+        run_sync, "apply_async", lambda *a, **kw: send(*a, **kw, queue=worker_queue)
+    )
+    log = tmp_path / "worker.log"
+    with celery_process(
+        "worker", "-Q", worker_queue, "--concurrency", "1", "--without-mingle",
+        "--without-gossip", "-l", "info", log=log, RUN_TIME_SLICE="2",
+    ):  # fmt: skip
+        wait_for(lambda: "ready" in log.read_text(), timeout=60, message="worker ready")
+        long_run = sync_request(integration=long_integration, kind="content", trigger="manual")
+
+        def started() -> bool:
+            long_run.refresh_from_db()
+            return long_run.checkpoint.get("courses", 0) >= 1
+
+        wait_for(started, timeout=30, message="the long sync to start")
+        short_run = sync_request(integration=short_integration, kind="content", trigger="manual")
+
+        def both_finished() -> bool:
+            long_run.refresh_from_db()
+            short_run.refresh_from_db()
+            return long_run.status in SyncRun.FINISHED and short_run.status in SyncRun.FINISHED
+
+        wait_for(both_finished, timeout=120, message="both syncs to finish")
+    assert short_run.status == long_run.status == SyncRun.Status.SUCCEEDED, log.read_text()[-2000:]
+    assert short_run.finished_at < long_run.finished_at
+    assert long_run.created == 2000
+    pages = sorted(SyncPage.objects.filter(run=long_run).values_list("number", flat=True))
+    assert pages == list(range(1, 21))
+    page_one = [r for r in slow.request_log if parse_qs(r["query"]).get("page", ["1"]) == ["1"]]
+    assert len(page_one) == 1, "each slice resumed from the checkpoint"

@@ -27,10 +27,13 @@ class Command(BaseCommand):
         run = sync_request_foreground(integration=integration, kind=kind)
         if run.status == SyncRun.Status.SKIPPED:
             raise CommandError(run.error_summary)
-        try:
-            run = sync_execute(run_id=run.pk, progress=self._progress)
-        except Reschedule as exc:
-            raise CommandError(f"Run {run.pk} must continue later: {exc.reason}") from exc
+        while True:
+            try:
+                run = sync_execute(run_id=run.pk, progress=self._progress)
+                break
+            except Reschedule as exc:
+                if not exc.time_slice:  # in the foreground, a used time slice just goes on
+                    raise CommandError(f"Run {run.pk} must continue later: {exc.reason}") from exc
         self.stdout.write("")
         if json:
             self.stdout.write(_dumps(run))
