@@ -1,7 +1,7 @@
 """REST API of a group's learning-platform connection (LearnUpon, Coursebase).
 
-Mounted by the lead under /api/v1/ (see `platform_api_urls.py`). Same rules as the rest of the
-API: JSON only, group admins (and superusers) only, 404 for another group's objects, secrets
+Routes in `integrations.api.urls.platform_urlpatterns`, under /api/v1/. Same rules as the rest
+of the API: JSON only, group admins (and superusers) only, 404 for another group's objects, secrets
 write-only (`*_set` booleans say whether one is stored), validation in serializers, writes in
 `integrations.services.platforms`.
 """

@@ -1,13 +1,14 @@
 """Executing a run, written once: lease, start, the connector's work, outcome, release.
 
 `RunExecutor` is the template every connector runs through (Udemy syncs, platform imports and
-pushes, any new kind). A subclass names its run and lease models, the error classes of its
-clients, and implements `work()`; everything around it is here:
+pushes, any new kind). A subclass names its run model and implements `work()`; the lease model
+comes from the owner (`owner.leases`), client errors are the core classes
+(`integrations.core.errors`), and everything around the work is here:
 
 - one execution per run and (owner, kind): the lease (`core.lease`); a second delivery of the
   same run while it executes is rescheduled, another run of the same kind is skipped;
-- a long rate limit (`retry_later` error) raises `Reschedule`, which the Celery task turns into
-  `self.retry(countdown=…)`: the worker is freed and the run resumes later;
+- a long rate limit (`RetryLater`) or a used time slice raises `Reschedule`, which the Celery
+  task turns into `self.retry(countdown=…)`: the worker is freed and the run resumes later;
 - an auth error closes the run as failed and puts the owner (integration, connection) in Error;
   any other client error, a time limit, a database error or a bug closes the run too: a run
   never stays "running" because of an exception;

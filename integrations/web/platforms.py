@@ -1,6 +1,7 @@
 """Settings → Learning platform pages of a group (group admins only; others get 404).
 
-Mounted by the lead at ``groups/<slug>/settings/platform/``. Thin views: the group is scoped by
+Routes in `integrations.web.urls.platform_urlpatterns`, under ``groups/<slug>/settings/platform/``.
+Thin views: the group is scoped by
 `group_get_administered`, selectors read, services write; every change is a CSRF-protected
 POST. Secrets never reach a context (the form's password widgets render no value).
 """

@@ -54,7 +54,7 @@ class StrictManyRelatedField(serializers.ManyRelatedField):
 
 
 class UtcDateTimeField(serializers.DateTimeField):
-    """ISO 8601 in UTC ending in Z, whatever TIME_ZONE the site runs in (the seed's format)."""
+    """ISO 8601 in UTC ending in Z, whatever TIME_ZONE the site runs in (the 360Learning format)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(default_timezone=datetime.UTC, **kwargs)

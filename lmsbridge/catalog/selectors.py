@@ -53,7 +53,7 @@ def group_get_visible(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> G
 def catalog_group_ids_for_user(*, user: AbstractBaseUser | AnonymousUser) -> set[int]:
     """Groups whose catalog a learner sees: their groups, plus the ancestors of public groups.
 
-    Seed rule: learners in public subgroups of the target group access its catalog.
+    360Learning rule: learners in public subgroups of the target group access its catalog.
     """
     if not user.is_authenticated:
         return set()

@@ -46,7 +46,7 @@ CATALOG_PAGE_SIZE = 24
 ATTEMPTS_PAGE_SIZE = 50
 CSV_CHUNK = 2000
 
-# The seed's mapping tables, as shown on the course dashboard: (platform field, model attribute,
+# 360Learning's mapping tables, as shown on the course dashboard: (platform field, model attribute,
 # provider field). Display only: the mapping itself lives in the provider's mapping module.
 FIELD_SOURCES: dict[str, list[tuple[str, str, str]]] = {
     Course.Kind.COURSE: [

@@ -55,7 +55,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PATH_TITLE_PREFIX = "[Learning Path] "
-PATH_LANG = "en"  # seed: learning paths have no language upstream, "en" per default
+PATH_LANG = "en"  # 360Learning: learning paths have no language upstream, "en" per default
 ANONYMIZED_EMAIL = "anonymized user"
 UNEXPECTED = "unexpected mapping failure"
 
