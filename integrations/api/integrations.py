@@ -136,7 +136,7 @@ class UdemySyncView(ApiView):
         integration = _integration(request, slug)
         body = SyncRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if not integration.is_active:
+        if not integration.accepts_runs:
             raise Conflict(
                 f"The integration is {integration.status}: activate it before requesting a sync."
             )

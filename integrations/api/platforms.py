@@ -226,7 +226,7 @@ class PlatformTestView(ApiView):
 
 
 def _requested(request: Request, connection: PlatformConnection, kind: str, dry_run: bool):
-    if not dry_run and not connection.is_active:
+    if not dry_run and not connection.accepts_runs:
         raise Conflict(
             f"The connection is {connection.status}: test it (POST .../test/) before running it."
         )

@@ -9,11 +9,15 @@ comes from the owner (`owner.leases`), client errors are the core classes
   same run while it executes is rescheduled, another run of the same kind is skipped;
 - a long rate limit (`RetryLater`) or a used time slice raises `Reschedule`, which the Celery
   task turns into `self.retry(countdown=…)`: the worker is freed and the run resumes later;
-- an auth error closes the run as failed and puts the owner (integration, connection) in Error;
-  any other client error, a time limit, a database error or a bug closes the run too: a run
-  never stays "running" because of an exception;
+- an upstream failure that outlived the client's retries closes the run as failed and puts the
+  owner (integration, connection) in Error with its kind (`owner_error_kind`): credentials
+  refused, service unavailable, bad responses. Error keeps the schedule: the next run that goes
+  through brings the owner back to Active (`owner_status_changed` is sent both ways);
+- any other failure (a refused item, a time limit, a database error, a bug) closes the run too:
+  a run never stays "running" because of an exception;
 - a run that went through its work is closed as succeeded or partial, the owner's "last run"
-  timestamp is set, and `run_completed` is sent (whatever follows subscribes to it).
+  timestamp is set, and `run_completed` is sent (whatever follows subscribes to it). Every
+  closed run sends `run_ended` (`core.runs.run_finish`).
 """
 
 from __future__ import annotations
@@ -28,10 +32,25 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from integrations.core import lease
-from integrations.core.errors import ApiError, AuthError, RetryLater
-from integrations.core.events import run_completed
-from integrations.core.models import LeaseBase, RunBase, RunStatus
-from integrations.core.runs import outcome_status, run_finish, run_record_error, run_skip, run_start
+from integrations.core.errors import (
+    ApiError,
+    AuthError,
+    BadResponse,
+    ConfigError,
+    NotFound,
+    RetryLater,
+    Unavailable,
+)
+from integrations.core.events import owner_status_changed, run_completed
+from integrations.core.models import ErrorKind, LeaseBase, RunBase, RunStatus
+from integrations.core.runs import (
+    outcome_status,
+    run_finish,
+    run_record_error,
+    run_skip,
+    run_start,
+    send_after_commit,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -174,10 +193,10 @@ class RunExecutor:
             raise Reschedule(run.pk, exc.retry_after, exc.message) from None
         except RunFailed as exc:
             self.fail(run, exc.category, exc.message, exc.excerpt)
-        except AuthError as exc:
-            self.fail(run, "auth", exc.message, exc.excerpt, owner_error=True)
         except ApiError as exc:
-            self.fail(run, type(exc).__name__, exc.message, exc.excerpt)
+            category = "auth" if isinstance(exc, AuthError) else type(exc).__name__
+            kind = owner_error_kind(exc)
+            self.fail(run, category, exc.message, exc.excerpt, owner_error=kind)
         except Reschedule:
             raise  # the task comes back later (time slice used)
         except SoftTimeLimitExceeded:
@@ -199,12 +218,25 @@ class RunExecutor:
         updates: dict[str, Any] = {}
         if field := self.last_run_field(run):
             updates[field] = timezone.now()
-        if owner.status == owner.Status.ERROR:
-            updates.update(status=owner.Status.ACTIVE, status_message="")
+        recovered = (
+            type(owner)
+            .objects.filter(pk=owner.pk, status=owner.Status.ERROR)
+            .update(status=owner.Status.ACTIVE, status_message="", error_kind="")
+        )
+        if recovered:
+            updates.update(status=owner.Status.ACTIVE, status_message="", error_kind="")
         if updates:
             type(owner).objects.filter(pk=owner.pk).update(**updates)
             for name, value in updates.items():
                 setattr(owner, name, value)
+        if recovered:
+            send_after_commit(
+                owner_status_changed,
+                sender=type(owner),
+                owner=owner,
+                old=owner.Status.ERROR,
+                new=owner.Status.ACTIVE,
+            )
         run.refresh_from_db()
         run_finish(run=run, status=outcome_status(run=run, complete=True))
         run_completed.send(sender=type(run), run=run)
@@ -216,24 +248,53 @@ class RunExecutor:
         message: str,
         excerpt: str = "",
         *,
-        owner_error: bool = False,
+        owner_error: str = "",
         timed_out: bool = False,
     ) -> None:
-        """Close the run with a clear error; what was committed before stays committed."""
+        """Close the run with a clear error; what was committed before stays committed.
+        `owner_error` (an `ErrorKind`) also puts the owner in Error, unless it was deactivated
+        meanwhile."""
         logger.warning("run %s failed: %s: %s", run.pk, category, message)
         reconnect_if_broken()
         try:
             run.refresh_from_db()
             run_record_error(run=run, category=category, message=message, excerpt=excerpt)
             if owner_error:
-                owner_model = type(run.owner)
-                owner_model.objects.filter(pk=run.owner_id).update(
-                    status=owner_model.Status.ERROR, status_message=message[:500]
-                )
+                self._owner_to_error(run, owner_error, message)
             status = RunStatus.TIMED_OUT if timed_out else outcome_status(run=run, complete=False)
             run_finish(run=run, status=status, summary=message)
         except DatabaseError:
             logger.exception("run %s: could not record its failure", run.pk)
+
+    def _owner_to_error(self, run: RunBase, kind: str, message: str) -> None:
+        owner_model = type(run.owner)
+        old = owner_model.objects.filter(pk=run.owner_id).values_list("status", flat=True).first()
+        if old not in owner_model.running_statuses():
+            return  # deactivated while the run went on: it stays inactive
+        owner_model.objects.filter(pk=run.owner_id).update(
+            status=owner_model.Status.ERROR, status_message=message[:500], error_kind=kind
+        )
+        if old != owner_model.Status.ERROR:
+            owner = owner_model.objects.get(pk=run.owner_id)
+            send_after_commit(
+                owner_status_changed,
+                sender=owner_model,
+                owner=owner,
+                old=old,
+                new=owner_model.Status.ERROR,
+            )
+
+
+def owner_error_kind(exc: ApiError) -> str:
+    """The `ErrorKind` an upstream failure puts its owner in ("" when the owner is not at
+    fault and the service is fine, e.g. one refused request)."""
+    if isinstance(exc, AuthError | ConfigError | NotFound):
+        return ErrorKind.CREDENTIALS
+    if isinstance(exc, Unavailable):
+        return ErrorKind.UNAVAILABLE
+    if isinstance(exc, BadResponse):
+        return ErrorKind.BAD_RESPONSE
+    return ErrorKind.NONE
 
 
 def run_enqueue(*, task_name: str, run: RunBase, countdown: float | None = None) -> None:

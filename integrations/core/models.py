@@ -28,15 +28,36 @@ def optional_char(verbose_name: str, max_length: int, help_text: str = "") -> mo
     )
 
 
+class ErrorKind(models.TextChoices):
+    """Why an owner is in Error: what the admin has to do differs."""
+
+    NONE = "", "—"
+    CREDENTIALS = "credentials", "Credentials refused"
+    UNAVAILABLE = "unavailable", "Service unavailable"
+    BAD_RESPONSE = "bad_response", "Bad responses"
+
+
 class OwnerBase(models.Model):
     """What runs belong to: a Udemy `Integration`, a `PlatformConnection`. Subclasses add
-    `status` with a `Status` that has ACTIVE and ERROR (the executor sets them), their lease
-    model's foreign key with `related_name="leases"`, and `LAST_RUN_FIELDS`: per run kind, the
-    field dated when a run of that kind goes through."""
+    `status` with a `Status` that has ACTIVE, ERROR and INACTIVE (the executor sets the first
+    two), their lease model's foreign key with `related_name="leases"`, and `LAST_RUN_FIELDS`:
+    per run kind, the field dated when a run of that kind goes through.
+
+    Error is a state to recover from, not a stop: an owner in Error keeps its schedule and
+    accepts runs (`accepts_runs`); its next successful run brings it back to Active. Only
+    deactivation (INACTIVE) stops the schedule."""
 
     LAST_RUN_FIELDS: dict[str, str] = {}
+    ErrorKind = ErrorKind
 
     status_message = models.CharField(max_length=500, blank=True, default="")
+    error_kind = models.CharField(
+        max_length=20,
+        choices=ErrorKind.choices,
+        blank=True,
+        default="",
+        help_text="Why the last run put it in Error (credentials, service, responses).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,6 +67,16 @@ class OwnerBase(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def accepts_runs(self) -> bool:
+        """Scheduled and syncable by hand: Active, or in Error (to recover from)."""
+        return self.status in (self.Status.ACTIVE, self.Status.ERROR)
+
+    @classmethod
+    def running_statuses(cls) -> tuple[str, str]:
+        """The statuses `accepts_runs` is true for (for querysets)."""
+        return (cls.Status.ACTIVE, cls.Status.ERROR)
 
 
 class RunStatus(models.TextChoices):

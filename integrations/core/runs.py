@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
+from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
+from integrations.core.events import run_ended
 from integrations.core.models import RunBase, RunStatus
 from integrations.core.records import MappingError
 
 Run = RunBase
+logger = logging.getLogger(__name__)
 
 EXCERPT_LIMIT = 300
 
@@ -59,6 +64,19 @@ def run_finish(*, run: Run, status: str, summary: str = "") -> None:
     if summary:
         run.error_summary = summary[:2000]
     run.save(update_fields=["status", "finished_at", "error_summary"])
+    send_after_commit(run_ended, sender=type(run), run=run)
+
+
+def send_after_commit(signal: Signal, **kwargs: Any) -> None:
+    """Send `signal` once the current transaction commits (at once outside one). Receivers'
+    errors are logged, never raised: what they follow has already happened."""
+
+    def send() -> None:
+        for receiver, result in signal.send_robust(**kwargs):
+            if isinstance(result, Exception):
+                logger.error("receiver %r failed: %r", receiver, result, exc_info=result)
+
+    transaction.on_commit(send)
 
 
 def run_skip(*, run: Run, reason: str) -> None:

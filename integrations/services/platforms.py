@@ -175,7 +175,9 @@ def platform_import_scheduled(*, today: date) -> list[PlatformRun]:
     """Beat entry point (07:15 Europe/Paris, before the statistics sync): one directory import
     per tested connection and local day (a unique guard stops a double daily run)."""
     runs = []
-    connections = PlatformConnection.objects.filter(status=PlatformConnection.Status.ACTIVE)
+    connections = PlatformConnection.objects.filter(
+        status__in=PlatformConnection.running_statuses()
+    )
     for connection in connections.select_related("group"):
         try:
             with transaction.atomic():
@@ -204,7 +206,7 @@ def platform_push_after_sync(integration_id: int) -> PlatformRun | None:
         connection = PlatformConnection.objects.filter(
             group_id=group_id,
             kind__in=push_kinds,
-            status=PlatformConnection.Status.ACTIVE,
+            status__in=PlatformConnection.running_statuses(),
             push_after_sync=True,
         ).first()
         if connection is None:

@@ -82,9 +82,11 @@ def sync_request_foreground(*, integration: Integration, kind: str) -> SyncRun:
 
 
 def sync_request_scheduled(*, kind: str, today: date) -> list[SyncRun]:
-    """Beat entry point: one run per active integration and local day (a unique guard)."""
+    """Beat entry point: one run per local day for every integration that accepts runs (Active,
+    or in Error: a failing integration keeps trying, only DEACTIVATE stops it); a unique guard
+    keeps it to one per day."""
     runs = []
-    for integration in Integration.objects.filter(status=Integration.Status.ACTIVE):
+    for integration in Integration.objects.filter(status__in=Integration.running_statuses()):
         try:
             runs.append(
                 sync_request(

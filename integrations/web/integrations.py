@@ -186,7 +186,7 @@ def integration_sync(request: HttpRequest, slug: str, provider: str, kind: str) 
     integration = _saved_integration(group, provider)
     if kind not in SyncRun.Kind.values:
         raise Http404("No such sync")
-    if not integration.is_active:
+    if not integration.accepts_runs:
         messages.error(request, "Set the integration up before synchronizing.")
         return redirect("integrations:provider", slug=group.slug, provider=provider)
     run = sync_request(

@@ -109,7 +109,7 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
             request, f"{connection.get_kind_display()} connections can't receive a push."
         )
         return redirect("platforms:connection", slug=group.slug)
-    if not dry_run and not connection.is_active:
+    if not dry_run and not connection.accepts_runs:
         messages.error(request, "Test the connection successfully before running it.")
         return redirect("platforms:connection", slug=group.slug)
     run = services.platform_run_request(
