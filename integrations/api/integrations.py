@@ -20,7 +20,7 @@ from integrations.services.setup import (
     integration_activate,
     integration_deactivate,
     integration_get_or_new,
-    integration_update,
+    integration_save,
 )
 from integrations.services.sync import sync_request
 from lmsbridge.api.errors import Conflict
@@ -54,7 +54,9 @@ class UdemyIntegrationView(ApiGenericView):
     @extend_schema(
         summary="Create or replace the Udemy settings",
         description="Created inactive; a blank or absent client_secret keeps the stored one. "
-        "Activate with POST .../activate/.",
+        "Activate with POST .../activate/. On an active integration (or one in error), changed "
+        "credentials are verified with Udemy first: if Udemy refuses them, nothing is stored "
+        "and the answer is 400 with Udemy's reason.",
         responses={200: IntegrationSerializer, 201: IntegrationSerializer},
     )
     def put(self, request: Request, slug: str) -> Response:
@@ -67,7 +69,7 @@ class UdemyIntegrationView(ApiGenericView):
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    @extend_schema(summary="Change some Udemy settings")
+    @extend_schema(summary="Change some Udemy settings (changed credentials are verified first)")
     def patch(self, request: Request, slug: str) -> Response:
         integration = self._save(request, self.get_object(), partial=True)
         return Response(self.get_serializer(integration).data)
@@ -78,9 +80,11 @@ class UdemyIntegrationView(ApiGenericView):
         stored = integration if integration.pk else None  # validate() reads the stored values
         serializer = self.get_serializer(stored, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        integration_update(
+        result = integration_save(
             integration=integration, actor=request.user, data=serializer.validated_data
         )
+        if not result.ok:
+            raise ValidationError({"detail": result.message})
         return integration
 
 

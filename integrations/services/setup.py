@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.core.audit import SettingsSpec, audit_record, settings_update
+from integrations.core.audit import SettingsSpec, audit_record, settings_apply, settings_update
 from integrations.core.registry import provider_module
 from integrations.models import AuditEntry, Integration, SyncRun
 
@@ -27,59 +28,131 @@ EDITABLE_FIELDS = (
 SETTINGS = SettingsSpec(AuditEntry, EDITABLE_FIELDS, frozenset(SECRET_FIELDS))
 
 
-@dataclass(frozen=True)
-class ActivationResult:
-    ok: bool
-    message: str
-    integration: Integration
-
-
 def integration_get_or_new(*, group, provider: str = "udemy") -> Integration:
     integration = Integration.objects.filter(group=group, provider=provider).first()
     return integration or Integration(group=group, provider=provider)
 
 
+CREDENTIAL_FIELDS = (
+    "client_id",
+    "client_secret",
+    "organization_name",
+    "organization_id",
+    "api_base_url",
+)
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    ok: bool
+    message: str
+    integration: Integration
+    changed: tuple[str, ...] = ()
+    verified: bool = False
+
+
 def integration_update(*, integration: Integration, actor, data: dict[str, Any]) -> list[str]:
-    """Apply changed fields (a blank secret keeps the stored one); audit names, never values."""
+    """Apply changed fields without any check (a blank secret keeps the stored one); audit
+    names, never values. For seeding and tests: the console and the API use `integration_save`."""
     if integration.owner_id is None and actor is not None and actor.is_authenticated:
         integration.owner = actor
     return settings_update(integration, SETTINGS, actor=actor, data=data)
 
 
-def integration_activate(*, integration: Integration, actor) -> ActivationResult:
-    """SETUP INTEGRATION: check the credentials against the provider, then activate.
+def integration_save(
+    *, integration: Integration, actor, data: dict[str, Any], activate: bool = False
+) -> SaveResult:
+    """Save the settings form (console and API), and with `activate` press SETUP INTEGRATION.
 
-    A failed check activates nothing and returns the provider client's clear message.
+    Credentials are verified and atomic: when they change on an integration that runs (Active
+    or Error), or when the integration is being activated, the resulting set is checked against
+    the provider *before* anything is stored. A refused check changes nothing (credentials,
+    toggles, status, activation date) and is audited. A verified set is written whole under a
+    row lock, so two admins saving at once never leave a mix of both: the last verified save
+    wins. Toggles and other settings alone save without a check. A blank secret keeps the
+    stored one; with none stored, it is required.
     """
-    if not integration.client_secret:
-        return ActivationResult(False, "Enter the client secret.", integration)
-    check = provider_module(integration.provider).check_credentials(integration)
-    if not check.ok:
-        audit_record(
-            AuditEntry,
-            integration=integration,
-            actor=actor,
-            action="activation_failed",
-            detail=check.verdict,
-        )
-        return ActivationResult(False, check.message, integration)
+    candidate = copy.copy(integration)
+    changed = settings_apply(candidate, data=data, editable=EDITABLE_FIELDS, secrets=SECRET_FIELDS)
+    credentials = [name for name in changed if name in CREDENTIAL_FIELDS]
+    must_check = activate or (bool(credentials) and integration.accepts_runs)
+    if must_check:
+        if not candidate.client_secret:
+            return SaveResult(False, "Enter the client secret: none is stored yet.", integration)
+        check = provider_module(integration.provider).check_credentials(candidate)
+        if not check.ok:
+            if integration.pk is not None:
+                audit_record(
+                    AuditEntry,
+                    integration=integration,
+                    actor=actor,
+                    action="activation_failed" if activate else "credentials_refused",
+                    fields=credentials,
+                    detail=check.verdict,
+                )
+            return SaveResult(False, check.message, integration)
+    written = CREDENTIAL_FIELDS if must_check else ()
     with transaction.atomic():
-        integration.status = Integration.Status.ACTIVE
-        integration.status_message = ""
-        integration.activated_at = timezone.now()
-        if actor is not None and actor.is_authenticated:
-            integration.owner = integration.owner or actor
-        integration.save()
-        audit_record(AuditEntry, integration=integration, actor=actor, action="activate")
-    return ActivationResult(True, "The integration is active.", integration)
+        row = _locked_or_new(integration)
+        fields = [n for n in EDITABLE_FIELDS if n in written or n in changed]
+        updated = [n for n in fields if row.pk is None or getattr(row, n) != getattr(candidate, n)]
+        for name in fields:
+            setattr(row, name, getattr(candidate, name))
+        if row.owner_id is None and actor is not None and actor.is_authenticated:
+            row.owner = actor
+        if activate:
+            row.status, row.status_message, row.error_kind = Integration.Status.ACTIVE, "", ""
+            row.activated_at = timezone.now()
+        if updated or activate or row.pk is None:
+            row.save()
+        if updated or not integration.pk:
+            audit_record(AuditEntry, integration=row, actor=actor, action="update", fields=updated)
+        if activate:
+            audit_record(AuditEntry, integration=row, actor=actor, action="activate")
+    _copy_state(row, integration)
+    if activate:
+        message = "The integration is active."
+    elif must_check:
+        message = "Settings saved: Udemy accepted the credentials."
+    else:
+        message = "Settings saved."
+    return SaveResult(True, message, integration, tuple(updated), verified=must_check)
+
+
+def _locked_or_new(integration: Integration) -> Integration:
+    """The stored row, locked until the transaction ends, or a new one (a concurrent first save
+    of the same group and provider loses on the unique constraint, as a database error)."""
+    if integration.pk is None:
+        found = Integration.objects.filter(
+            group=integration.group, provider=integration.provider
+        ).select_for_update()
+        return found.first() or Integration(group=integration.group, provider=integration.provider)
+    return Integration.objects.select_for_update().get(pk=integration.pk)
+
+
+def _copy_state(source: Integration, target: Integration) -> None:
+    """Let the caller's instance show what was stored."""
+    for field in Integration._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    target._state.adding = False
+
+
+def integration_activate(*, integration: Integration, actor) -> SaveResult:
+    """SETUP INTEGRATION with the stored settings: check the credentials against the provider,
+    then activate. A failed check activates nothing and returns the provider's clear message."""
+    return integration_save(integration=integration, actor=actor, data={}, activate=True)
 
 
 def integration_deactivate(*, integration: Integration, actor) -> Integration:
     """DEACTIVATE: stops scheduled syncs (only active integrations are scheduled); keeps the
     catalog and statistics; queued runs are skipped."""
     with transaction.atomic():
-        integration.status = Integration.Status.INACTIVE
-        integration.save(update_fields=["status", "updated_at"])
+        integration.status, integration.status_message, integration.error_kind = (
+            Integration.Status.INACTIVE,
+            "",
+            "",
+        )
+        integration.save(update_fields=["status", "status_message", "error_kind", "updated_at"])
         SyncRun.objects.filter(integration=integration, status=SyncRun.Status.QUEUED).update(
             status=SyncRun.Status.SKIPPED,
             error_summary="Skipped: the integration was deactivated.",

@@ -37,11 +37,7 @@ from integrations.selectors import (
     run_get_for_group,
     run_list_for_group,
 )
-from integrations.services.setup import (
-    integration_activate,
-    integration_deactivate,
-    integration_update,
-)
+from integrations.services.setup import integration_deactivate, integration_save
 from integrations.services.sync import sync_request
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
@@ -113,7 +109,8 @@ def _integration_or_new(group: Group, provider: str) -> Integration:
 @login_required
 @require_http_methods(["GET", "POST"])
 def integration_detail(request: HttpRequest, slug: str, provider: str) -> HttpResponse:
-    """The integration form: SETUP INTEGRATION (save + activate) or Save (no activation)."""
+    """The integration form: SETUP INTEGRATION (verify, save, activate) or Save. Credentials are
+    stored only once verified (`integration_save`); a refusal changes nothing."""
     group = group_get_administered(user=request.user, slug=slug)
     integration = _integration_or_new(group, provider)
     form = settings_form(
@@ -123,13 +120,14 @@ def integration_detail(request: HttpRequest, slug: str, provider: str) -> HttpRe
     )
     if isinstance(form, HttpResponse):
         return form
-    integration_update(integration=integration, actor=request.user, data=form.cleaned_data)
-    if request.POST.get("action") != "setup":
-        messages.success(request, "Settings saved.")
-        return redirect("integrations:provider", slug=group.slug, provider=provider)
-    result = integration_activate(integration=integration, actor=request.user)
+    result = integration_save(
+        integration=integration,
+        actor=request.user,
+        data=form.cleaned_data,
+        activate=request.POST.get("action") == "setup",
+    )
     if not result.ok:
-        # Re-render (not redirect) so the admin keeps the typed values; never the secret.
+        # Nothing was stored: re-render the typed values (never the secret) with the reason.
         form.add_error(None, result.message)
         return _render_detail(request, group, integration, form, status=400)
     messages.success(request, result.message)

@@ -154,7 +154,7 @@ def test_a_setup_with_a_wrong_secret_leaks_it_nowhere(
     html = response.content.decode()
     assert "rejected the credentials" in html
     assert secret_sandbox.request_log, "the check really reached the sandbox"
-    assert AuditEntry.objects.filter(action="activation_failed").exists()
+    assert not Integration.objects.filter(group=group_a).exists()  # nothing stored
     assert_no_secret([html], WRONG_SECRET, SECRET, where="the re-rendered form")
     assert_clean_everywhere(all_logs, WRONG_SECRET, SECRET)
 
@@ -237,7 +237,7 @@ def crashing_setup(monkeypatch) -> None:
     def crash(**kwargs):
         raise RuntimeError("the database fell over while saving the integration")
 
-    monkeypatch.setattr("integrations.web.integrations.integration_update", crash)
+    monkeypatch.setattr("integrations.web.integrations.integration_save", crash)
 
 
 @pytest.mark.django_db

@@ -12,14 +12,14 @@ from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 from .settings import CONFIG_FIELDS, settings_errors
 
-SECRET_HELP_EMPTY = "Write-only: never shown again. Leave blank to keep the stored one."  # noqa: S105
+SECRET_HELP_FIRST = "Required: no secret is stored yet. Write-only: never shown again once saved."  # noqa: S105
 
 
 class UdemyIntegrationForm(forms.Form):
     """Settings → Integrations → Udemy. The secret is write-only (never rendered back)."""
 
     client_id = forms.CharField(label="client_id", max_length=200)
-    client_secret = secret_field("client_secret", help_text=SECRET_HELP_EMPTY)
+    client_secret = secret_field("client_secret", help_text=SECRET_HELP_FIRST)
     organization_name = forms.CharField(
         label="organization_name",
         max_length=100,
@@ -39,8 +39,13 @@ class UdemyIntegrationForm(forms.Form):
 
     def __init__(self, *args: Any, has_secret: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if has_secret:
+        if has_secret:  # blank keeps the stored, verified secret
             self.fields["client_secret"].help_text = SECRET_HELP_STORED
+        else:
+            self.fields["client_secret"].required = True
+            self.fields["client_secret"].error_messages["required"] = (
+                "Enter the client secret: none is stored yet."
+            )
 
     @classmethod
     def for_integration(cls, integration: Integration, data: Any = None) -> UdemyIntegrationForm:
