@@ -7,7 +7,9 @@ HTTP only: no ORM, no mapping. Each choice guards a known trap:
   `retry_after_cap` raises the side's `RetryLater` at once, so the task is rescheduled instead
   of blocking a worker. 5xx and network errors retry with exponential backoff and full jitter.
 - Bodies are decoded with `json.loads`; any failure is `BadResponse` (requests'
-  `JSONDecodeError` is a `RequestException`: a generic retry would loop on an HTML page).
+  `JSONDecodeError` is a `RequestException`, not something to hand to a generic retry). A read
+  whose body is truncated, empty or not JSON is retried with the budget and backoff of a 5xx,
+  then raises `BadResponse`.
 - Writes are retried only when the server cannot have processed them (429, 503, connect
   timeout): a create retried after a read timeout could create the item twice.
 - Secrets live only in the auth tuple/header handed to requests; excerpts and messages are
@@ -226,7 +228,16 @@ class JsonHttpClient:
                 error = self._unavailable(response, budget)
                 self._retry_or_raise(label, budget, error, str(status), retry_after)
             elif 200 <= status < 300:
-                return Result(status, self._decode(response), response.headers)
+                try:
+                    payload = self._decode(response, method)
+                except ApiError as error:
+                    # A truncated, empty or non-JSON body (an HTML page with 200 from a proxy) is
+                    # a passing fault like a 5xx: the same budget and backoff, reads only.
+                    if not idempotent:
+                        raise
+                    self._retry_or_raise(label, budget, error, "body not JSON")
+                    continue
+                return Result(status, payload, response.headers)
             else:
                 raise self._http_error(response)
 
@@ -376,9 +387,13 @@ class JsonHttpClient:
 
     # ------------------------------------------------------------------ classification
 
-    def _decode(self, response: requests.Response) -> Any:
+    def _decode(self, response: requests.Response, method: str = "GET") -> Any:
         if not response.content.strip():
-            return {}
+            if method == "GET" and response.status_code != 204:
+                raise self.errors.bad_response(
+                    f"{self.vendor} answered with an empty body.", status=response.status_code
+                )
+            return {}  # a write's empty answer
         try:
             return json.loads(response.content)
         except (ValueError, UnicodeDecodeError):

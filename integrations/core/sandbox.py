@@ -33,7 +33,7 @@ from .netutil import is_loopback_host
 
 logger = logging.getLogger(__name__)
 
-FAULT_BODIES = ("json", "html", "truncated", "hang")
+FAULT_BODIES = ("json", "html", "truncated", "empty", "hang")
 SCENARIO_KEYS = frozenset({"latency", "fail", "reset_faults", "reset_log"})
 
 
@@ -46,7 +46,7 @@ def iso(moment: datetime) -> str:
 class Fault:
     """One queued misbehaviour; each matching API request consumes one of `times`. `body`:
     "json" (the vendor's error body; for a 2xx, JSON that is not the expected answer), "html",
-    "truncated" (the JSON cut in half), "hang" (the normal answer after `hang_seconds`)."""
+    "truncated" (the JSON cut in half), "empty" (no body at all), "hang" (the normal answer after `hang_seconds`)."""
 
     path_contains: str = ""  # matched against path + query
     status: int = 503
@@ -273,6 +273,8 @@ class SandboxServer:
         headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
         if fault.body == "html":
             return Reply(fault.status, html_page(fault.status), "text/html", headers)
+        if fault.body == "empty":
+            return Reply(fault.status, b"", "application/json", headers)
         body = self._fault_bytes(fault, request)
         if fault.body == "truncated":
             body = body[: max(1, len(body) // 2)]

@@ -31,3 +31,8 @@ class Stream:
     kind: str
     pages: Callable[[int], Iterator[PageLike]]
     map_item: Callable[[Mapping[str, Any]], Any]
+
+    @property
+    def label(self) -> str:
+        """The stream as an admin reads it in an error: "Courses", "Learning paths"."""
+        return self.name.replace("_", " ").capitalize()

@@ -9,6 +9,7 @@ from functools import partial
 from django.conf import settings
 from django.utils import timezone
 
+from integrations.core.errors import ApiError, AuthError, RetryLater
 from integrations.core.runs import run_add_counts
 from integrations.models import Integration, SyncRun
 from integrations.providers.base import Stream
@@ -46,9 +47,20 @@ def content_sync(
     integration = run.integration
     statistics = PlannerStatistics(Course, Course.tags.through)
     on_page = refreshing(on_page, statistics, lambda: run.created + run.restored)
+    failure: ApiError | None = None
     for stream in streams:
         writer = partial(_write_courses, integration=integration, kind=stream.kind)
-        run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
+        try:
+            run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
+        except (AuthError, RetryLater):
+            raise  # the next stream would be refused or throttled just the same
+        except ApiError as exc:
+            # One stream gave up (after its retries): the next one is still attempted; the run
+            # then closes with this error, and nothing is archived (the scan is incomplete).
+            exc.message = f"{stream.label}: {exc.message}"
+            failure = failure or exc
+    if failure is not None:
+        raise failure
     run.refresh_from_db()
     synced_kinds = {stream.kind for stream in streams}
     archive_missing(run=run, streams=streams)

@@ -114,7 +114,7 @@ def test_reads_are_retried_on_5xx(learnupon_sandbox):
 
 
 def test_an_html_page_is_a_bad_response(learnupon_sandbox):
-    learnupon_sandbox.fail(status=200, body="html", path_contains="groups")
+    learnupon_sandbox.fail(status=200, body="html", path_contains="groups", times=20)
     with pytest.raises(PlatformBadResponse) as caught:
         list(lu_client(learnupon_sandbox).iter_group_pages())
     assert "not JSON (text/html)" in caught.value.message
@@ -226,7 +226,7 @@ def test_coursebase_429_is_retried(coursebase_sandbox):
 
 
 def test_coursebase_not_an_envelope_is_a_bad_response(coursebase_sandbox):
-    coursebase_sandbox.fail(status=200, body="truncated")
+    coursebase_sandbox.fail(status=200, body="truncated", times=20)
     with pytest.raises(PlatformBadResponse):
         cb_client(coursebase_sandbox).list_groups()
 

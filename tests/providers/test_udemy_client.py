@@ -280,26 +280,40 @@ def test_wrong_organization_is_not_found(make_udemy_sandbox):
     )
 
 
-def test_an_html_body_is_a_bad_response_with_an_excerpt(make_udemy_sandbox):
+def test_an_html_body_is_retried_then_a_bad_response_with_an_excerpt(make_udemy_sandbox):
+    """An HTML page with 200 (a proxy's error page) is a passing fault like a 5xx: retried with
+    the same budget, then a clear error with an excerpt."""
     sandbox = make_udemy_sandbox()
-    sandbox.fail(status=200, body="html")
-    client = client_for(sandbox)
+    sandbox.fail(status=200, body="html", times=50)
+    client = client_for(sandbox, max_retries=3)
     with pytest.raises(UdemyBadResponse) as info:
         list(client.iter_course_pages())
     assert info.value.excerpt.startswith("<!DOCTYPE html>")
     assert len(info.value.excerpt) <= 200
     assert "text/html" in info.value.message
-    assert client.request_count == 1  # not retried: it would never heal
+    assert client.request_count == 4  # the first try and 3 retries
+
+
+@pytest.mark.parametrize("body", ["truncated", "html", "empty"])
+def test_a_passing_body_fault_heals_on_retry(make_udemy_sandbox, body):
+    """Transient body faults are retried: a truncated, empty or non-JSON body on one page does
+    not end the stream."""
+    sandbox = make_udemy_sandbox(courses=250)
+    sandbox.fail(status=200, body=body, times=2, path_contains="page=2")
+    client = client_for(sandbox)
+    items = [item for page in client.iter_course_pages() for item in page.results]
+    assert len(items) == 250
+    assert client.request_count == 3 + 2  # three pages, two of them retried on page 2
 
 
 def test_truncated_json_is_a_bad_response(make_udemy_sandbox):
     sandbox = make_udemy_sandbox()
-    sandbox.fail(status=200, body="truncated")
-    client = client_for(sandbox)
+    sandbox.fail(status=200, body="truncated", times=50)
+    client = client_for(sandbox, max_retries=2)
     with pytest.raises(UdemyBadResponse) as info:
         list(client.iter_course_pages())
     assert info.value.excerpt.startswith('{"count": 25')
-    assert client.request_count == 1
+    assert client.request_count == 3
 
 
 def test_json_that_is_not_a_page_is_a_bad_response(make_udemy_sandbox):
@@ -389,7 +403,7 @@ def test_check_credentials_ok(udemy_sandbox):
             lambda sb, c: (None, with_(c, api_base_url=c.api_base_url.replace("4242", "1"))),
             "wrong_organization",
         ),
-        (lambda sb, c: (sb.fail(status=200, body="html"), c), "bad_response"),
+        (lambda sb, c: (sb.fail(status=200, body="html", times=2), c), "bad_response"),
         (lambda sb, c: (sb.fail(status=429, retry_after=30), c), "unreachable"),
         (lambda sb, c: (sb.fail(status=503, times=5), c), "unreachable"),
     ],
@@ -425,7 +439,7 @@ def test_the_secret_never_reaches_logs_or_errors(make_udemy_sandbox, caplog):
     client = client_for(sandbox, max_retries=2)
     texts = [repr(sandbox.credentials()), repr(client), str(sandbox.credentials())]
     sandbox.fail(status=503, times=3, body="html")
-    sandbox.fail(status=200, body="truncated")
+    sandbox.fail(status=200, body="truncated", times=3)
     sandbox.fail(status=429, retry_after=999)
     for _ in range(3):
         with pytest.raises(UdemyError) as info:
