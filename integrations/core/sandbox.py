@@ -46,7 +46,8 @@ def iso(moment: datetime) -> str:
 class Fault:
     """One queued misbehaviour; each matching API request consumes one of `times`. `body`:
     "json" (the vendor's error body; for a 2xx, JSON that is not the expected answer), "html",
-    "truncated" (the JSON cut in half), "empty" (no body at all), "hang" (the normal answer after `hang_seconds`)."""
+    "truncated" (the JSON cut in half), "empty" (no body at all), "hang" (the normal answer
+    after `hang_seconds`)."""
 
     path_contains: str = ""  # matched against path + query
     status: int = 503
