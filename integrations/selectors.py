@@ -7,9 +7,13 @@ so a run or an integration of another group is simply not found (404, never 403)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS
 from lmsbridge.catalog.models import Group
@@ -185,4 +189,105 @@ def platform_run_get_for_group(*, group, run_id: int) -> PlatformRun:
 def audit_entries_for_connection(*, connection: PlatformConnection, limit: int = 20):
     return list(
         PlatformAuditEntry.objects.filter(connection=connection).select_related("actor")[:limit]
+    )
+
+
+# --------------------------------------------------------------------------- health
+
+DAILY_TASKS = {
+    SyncRun.Kind.CONTENT: "integrations.tasks.sync_all_content",
+    SyncRun.Kind.STATS: "integrations.tasks.sync_all_stats",
+}
+
+
+@dataclass(frozen=True)
+class KindHealth:
+    last_run: SyncRun | None
+    last_success_at: datetime | None
+    next_run_at: datetime | None
+    stale: bool
+
+
+@dataclass(frozen=True)
+class IntegrationHealth:
+    content: KindHealth
+    stats: KindHealth
+    consecutive_failures: int
+
+    @property
+    def stale(self) -> bool:
+        return self.content.stale or self.stats.stale
+
+
+def integration_is_stale(
+    *, integration: Integration, kind: str, now: datetime | None = None
+) -> bool:
+    """No run of `kind` went through for `SYNC_STALE_AFTER_HOURS` while the integration runs
+    (counted from its activation when it never had one)."""
+    if not integration.accepts_runs:
+        return False
+    since = getattr(integration, Integration.LAST_RUN_FIELDS[kind]) or integration.activated_at
+    if since is None:
+        return False
+    limit = timedelta(hours=settings.SYNC_STALE_AFTER_HOURS)
+    return (now or timezone.now()) - since > limit
+
+
+def next_scheduled_run(*, kind: str, now: datetime | None = None) -> datetime | None:
+    """When the beat schedule next runs the daily `kind` sync, in the schedule's time zone
+    (the earliest of its enabled entries; None when none is enabled)."""
+    from django_celery_beat.models import PeriodicTask
+
+    now = now or timezone.now()
+    times = []
+    tasks = PeriodicTask.objects.filter(task=DAILY_TASKS[kind], enabled=True, crontab__isnull=False)
+    for task in tasks.select_related("crontab"):
+        zone = ZoneInfo(str(task.crontab.timezone))
+        local = now.astimezone(zone)
+        times.append(local + task.crontab.schedule.remaining_estimate(local))
+    return min(times, default=None)
+
+
+def consecutive_failures(*, integration: Integration, limit: int = 100) -> int:
+    """How many of the latest finished runs (skipped ones aside) failed or timed out in a row."""
+    statuses = (
+        SyncRun.objects.filter(integration=integration, status__in=SyncRun.FINISHED)
+        .exclude(status=SyncRun.Status.SKIPPED)
+        .order_by("-finished_at", "-id")
+        .values_list("status", flat=True)[:limit]
+    )
+    count = 0
+    for status in statuses:
+        if status not in (SyncRun.Status.FAILED, SyncRun.Status.TIMED_OUT):
+            break
+        count += 1
+    return count
+
+
+def integration_health(
+    *, integration: Integration, now: datetime | None = None
+) -> IntegrationHealth:
+    """Status at a glance: the last run of each kind, the next scheduled one, staleness."""
+    now = now or timezone.now()
+
+    def of_kind(kind: str) -> KindHealth:
+        last = (
+            SyncRun.objects.filter(integration=integration, kind=kind, status__in=SyncRun.FINISHED)
+            .exclude(status=SyncRun.Status.SKIPPED)
+            .order_by("-finished_at", "-id")
+            .first()
+        )
+        return KindHealth(
+            last_run=last,
+            last_success_at=getattr(integration, Integration.LAST_RUN_FIELDS[kind]),
+            next_run_at=next_scheduled_run(kind=kind, now=now)
+            if integration.accepts_runs
+            else None,
+            stale=integration_is_stale(integration=integration, kind=kind, now=now),
+        )
+
+    return IntegrationHealth(
+        content=of_kind(SyncRun.Kind.CONTENT),
+        stats=of_kind(SyncRun.Kind.STATS),
+        consecutive_failures=consecutive_failures(integration=integration),
     )

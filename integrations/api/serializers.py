@@ -4,11 +4,15 @@ Validation lives here; writes happen in the services the views call."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from integrations.models import Integration, SyncError, SyncRun
 from integrations.providers.udemy.settings import settings_errors
+from integrations.selectors import integration_health
 from lmsbridge.api.fields import (
     StrictBooleanField,
     StrictCharField,
@@ -26,6 +30,38 @@ TOP_LEVEL_FOR_SUPERUSERS = (
 # --------------------------------------------------------------------------- integrations
 
 CONFIG_FIELDS = ("client_id", "organization_name", "organization_id", "api_base_url")
+
+
+class LastRunSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=SyncRun.Status.choices)
+    finished_at = UtcDateTimeField(allow_null=True)
+
+
+class KindHealthSerializer(serializers.Serializer):
+    last_run = LastRunSerializer(
+        allow_null=True, help_text="The last finished run of this kind (skipped ones aside)."
+    )
+    last_success_at = UtcDateTimeField(
+        allow_null=True, help_text="When a run of this kind last went through."
+    )
+    next_run_at = serializers.DateTimeField(
+        allow_null=True,
+        default_timezone=ZoneInfo(settings.SYNC_SCHEDULE_TIMEZONE),
+        help_text="The next scheduled run, in the schedule's time zone (null when inactive).",
+    )
+    stale = serializers.BooleanField(
+        help_text="No run went through for SYNC_STALE_AFTER_HOURS (36 h by default)."
+    )
+
+
+class HealthSerializer(serializers.Serializer):
+    content = KindHealthSerializer()
+    stats = KindHealthSerializer()
+    consecutive_failures = serializers.IntegerField(
+        help_text="How many of the latest runs failed or timed out in a row."
+    )
+    stale = serializers.BooleanField()
 
 
 class IntegrationSerializer(serializers.Serializer):
@@ -47,8 +83,20 @@ class IntegrationSerializer(serializers.Serializer):
     sync_learning_paths = StrictBooleanField(default=False)
     status = serializers.ChoiceField(choices=Integration.Status.choices, read_only=True)
     status_message = serializers.CharField(read_only=True)
+    error_kind = serializers.ChoiceField(
+        choices=Integration.ErrorKind.choices,
+        read_only=True,
+        help_text="Why it is in error: credentials, unavailable, bad_response ('' otherwise).",
+    )
     last_content_sync = UtcDateTimeField(read_only=True, allow_null=True)
     last_stats_sync = UtcDateTimeField(read_only=True, allow_null=True)
+    health = serializers.SerializerMethodField()
+
+    @extend_schema_field(HealthSerializer)
+    def get_health(self, integration: Integration) -> dict[str, Any] | None:
+        if integration.pk is None:
+            return None
+        return HealthSerializer(integration_health(integration=integration)).data
 
     def get_client_secret_set(self, integration: Integration) -> bool:
         return bool(integration.client_secret)

@@ -41,8 +41,25 @@ def test_get_never_returns_the_secret(a_api, integration_a):
         "sync_learning_paths": False,
         "status": "inactive",
         "status_message": "",
+        "error_kind": "",
         "last_content_sync": None,
         "last_stats_sync": None,
+        "health": {
+            "content": {
+                "last_run": None,
+                "last_success_at": None,
+                "next_run_at": None,  # inactive: nothing scheduled
+                "stale": False,
+            },
+            "stats": {
+                "last_run": None,
+                "last_success_at": None,
+                "next_run_at": None,
+                "stale": False,
+            },
+            "consecutive_failures": 0,
+            "stale": False,
+        },
     }
 
 
