@@ -244,7 +244,8 @@ def next_scheduled_run(*, kind: str, now: datetime | None = None) -> datetime | 
     for task in tasks.select_related("crontab"):
         zone = ZoneInfo(str(task.crontab.timezone))
         local = now.astimezone(zone)
-        times.append(local + task.crontab.schedule.remaining_estimate(local))
+        moment = local + task.crontab.schedule.remaining_estimate(local)
+        times.append((moment + timedelta(milliseconds=500)).replace(microsecond=0))
     return min(times, default=None)
 
 
