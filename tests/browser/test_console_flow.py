@@ -236,7 +236,16 @@ def test_admin_and_learner_flow(live_server, browser_page, sync_worker, platform
     assert sandbox.client_secret not in page.content()
     shot(page, "udemy-form")
 
-    # --- Sync content now: the run page's bar, refreshed by htmx, reaches 100 %
+    # --- a wrong secret typed on the working integration: refused, nothing stored
+    fill_udemy_form(page, sandbox, WRONG_SECRET)
+    page.get_by_role("button", name="SETUP INTEGRATION").click()
+    expect(page.get_by_text("Udemy rejected the credentials (401)")).to_be_visible()
+    expect(page.get_by_test_id("integration-status")).to_have_text("Active")
+    assert WRONG_SECRET not in page.content()
+    assert Integration.objects.get(group=target).client_secret == sandbox.client_secret
+
+    # --- Sync content now (with the stored, working credentials): the run page's bar,
+    # refreshed by htmx, reaches 100 %
     page.get_by_role("button", name="Sync content now").click()
     expect(page.get_by_test_id("run-live")).to_be_visible()
     progress = wait_for_run_end(page, running_shot="run-page-running")
