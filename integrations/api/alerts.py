@@ -8,12 +8,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from integrations.services.alerts import alerts_enabled, alerts_set_enabled
+from lmsbridge.api.fields import StrictBooleanField
 from lmsbridge.api.views import ApiView
 from lmsbridge.catalog.api.access import administered_group
 
 
 class AlertPreferenceSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(
+    enabled = StrictBooleanField(
         help_text="Whether you receive the alert e-mails of this group's integration."
     )
 

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 Topic = AlertState.Topic
 SEND_TASK = "integrations.tasks.send_alerts"
+RUN_TOPICS = (Topic.CONTENT, Topic.STATS)
 BAD_RUN = (SyncRun.Status.FAILED, SyncRun.Status.TIMED_OUT, SyncRun.Status.PARTIAL)
 FIRST_ERRORS = 5
 MAX_ATTEMPTS = 30  # about a day of retries (the delay grows to an hour)
@@ -140,6 +141,10 @@ def alerts_on_owner_status_changed(
             integration=integration, topic=Topic.STATUS, state="active", now=now
         )
         if previous == "error":
+            # The all-clear covers the syncs that failed while it was in Error.
+            AlertState.objects.filter(
+                integration=integration, topic__in=RUN_TOPICS, state="failing"
+            ).update(state="ok", changed_at=now)
             return _alert(integration, Topic.STATUS, "recovered", now)
     return None
 
@@ -148,7 +153,7 @@ def alerts_on_run_ended(*, run: SyncRun, now: datetime | None = None) -> AlertEm
     """A sync ended: the first bad outcome after good ones (failed, timed out, partial) and the
     first success after bad ones are alerted; an outcome like the previous one is not. A run
     whose failure (or success) also moved the integration into (or out of) Error is told by
-    that e-mail alone."""
+    that e-mail alone, and so are the syncs that fail while the integration is in Error."""
     now = now or timezone.now()
     integration = run.integration
     if integration.status == Integration.Status.INACTIVE:
@@ -162,12 +167,23 @@ def alerts_on_run_ended(*, run: SyncRun, now: datetime | None = None) -> AlertEm
     previous = _state_change(integration=integration, topic=run.kind, state=state, now=now)
     if previous is None or (state == "ok" and previous != "failing"):
         return None
+    if state == "failing" and _in_error_and_told(integration):
+        return None  # the Error e-mail is the state the admins know; its all-clear will follow
     status_state = "error" if state == "failing" else "active"
     if _changed_since(
         integration=integration, topic=Topic.STATUS, state=status_state, since=run.created_at
     ):
         return None
     return _alert(integration, run.kind, "failed" if state == "failing" else "recovered", now, run)
+
+
+def _in_error_and_told(integration: Integration) -> bool:
+    return (
+        integration.status == Integration.Status.ERROR
+        and AlertState.objects.filter(
+            integration=integration, topic=Topic.STATUS, state="error"
+        ).exists()
+    )
 
 
 def _last_success(integration: Integration, kind: str) -> datetime:

@@ -143,6 +143,21 @@ def test_entered_error_is_one_email_with_what_to_do(integration):
     assert f"runs/{run.pk}/" in email.text_body
 
 
+def test_syncs_failing_while_in_error_are_told_by_the_error_email_alone(integration):
+    Integration.objects.filter(pk=integration.pk).update(status="error", error_kind="unavailable")
+    integration.refresh_from_db()
+    alerts_on_owner_status_changed(integration=integration, new="error")
+    alerts_on_run_ended(run=_run(integration, "failed", kind="stats"))
+    alerts_on_run_ended(run=_run(integration, "timed_out", kind="content"))
+    Integration.objects.filter(pk=integration.pk).update(status="active", error_kind="")
+    integration.refresh_from_db()
+    alerts_on_owner_status_changed(integration=integration, new="active")
+    alerts_on_run_ended(run=_run(integration, "succeeded", kind="stats"))
+    assert _states(integration) == ["error", "recovered"]
+    alerts_on_run_ended(run=_run(integration, "failed", kind="stats"))
+    assert _states(integration) == ["error", "recovered", "failed"]
+
+
 def test_recovered_after_error_is_one_email(integration):
     alerts_on_run_ended(run=_run(integration, "failed"))
     alerts_on_owner_status_changed(integration=integration, new="error")
@@ -234,14 +249,17 @@ def test_an_alert_never_contains_the_secret_nor_url_credentials(integration, mai
     run = _run(integration, "failed", error_summary=leaky)
     SyncError.objects.create(run=run, category="http", message=leaky, excerpt=leaky)
     alerts_on_owner_status_changed(integration=integration, new="error")
+    Integration.objects.filter(pk=integration.pk).update(status="active")
+    alerts_on_owner_status_changed(integration=integration, new="active")
     alerts_on_run_ended(run=_run(integration, "partial", error_summary=leaky))
     alerts_on_run_ended(run=_run(integration, "failed", kind="stats", error_summary=leaky))
-    assert alert_emails_send().sent == 3
-    assert len(mailoutbox) == 3
+    assert alert_emails_send().sent == 4
+    assert len(mailoutbox) == 4
     for message in mailoutbox:
         whole = message.message().as_string() + message.body + message.alternatives[0][0]
         for needle in (SECRET, quote(SECRET, safe=""), "hunter2", "user:"):
             assert needle not in whole, needle
+    for message in (mailoutbox[0], *mailoutbox[2:]):
         assert "[hidden]" in message.body
         assert "http://127.0.0.1:9/api" in message.body
 
