@@ -12,7 +12,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integrations.models import AlertEmail, AlertOptOut, Integration, SyncError, SyncRun
-from integrations.services import alerts
 from integrations.services.alerts import (
     alert_emails_send,
     alert_recipients,
@@ -20,6 +19,7 @@ from integrations.services.alerts import (
     alerts_on_owner_status_changed,
     alerts_on_run_ended,
     alerts_set_enabled,
+    outbox,
     redact,
 )
 from tests.factories import GroupFactory, IntegrationFactory, group_admin, group_learner
@@ -32,7 +32,7 @@ SECRET = "s3cr3t/Val+ue=never-mailed"
 @pytest.fixture(autouse=True)
 def _no_queueing(monkeypatch):
     """These tests send the outbox themselves: nothing goes to the broker."""
-    monkeypatch.setattr(alerts, "_queue_sending", lambda: None)
+    monkeypatch.setattr(outbox, "_queue_sending", lambda: None)
 
 
 @pytest.fixture
@@ -275,7 +275,7 @@ def test_a_failed_send_is_retried_later_and_logged(integration, settings, caplog
     settings.EMAIL_BACKEND = "tests.integrations.test_alerts.BrokenBackend"
     now = timezone.now()
     alerts_on_run_ended(run=_run(integration, "failed"), now=now)
-    with caplog.at_level("WARNING", logger="integrations.services.alerts"):
+    with caplog.at_level("WARNING", logger="integrations.services.alerts.outbox"):
         result = alert_emails_send(now=now)
     assert (result.sent, result.failed, result.retry_in) == (0, 1, 60)
     assert "could not be sent" in caplog.text and "ConnectionRefusedError" in caplog.text

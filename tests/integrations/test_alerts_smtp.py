@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from integrations.models import AlertEmail, Integration, SyncRun
-from integrations.services import alerts
+from integrations.services.alerts import outbox
 from integrations.tasks import check_alerts, run_sync
 from tests.celery_worker import celery_process, wait_for
 from tests.factories import GroupFactory, group_admin
@@ -120,7 +120,7 @@ def test_smtp_down_changes_nothing_and_the_alert_is_sent_later(
     make_udemy_sandbox, make_integration, run_sync, settings, caplog, monkeypatch
 ):
     queued = []
-    monkeypatch.setattr(alerts, "_queue_sending", lambda: queued.append(1))
+    monkeypatch.setattr(outbox, "_queue_sending", lambda: queued.append(1))
     port = _free_port()  # nothing listens there yet
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 5
@@ -133,7 +133,7 @@ def test_smtp_down_changes_nothing_and_the_alert_is_sent_later(
     failed = run_sync(integration)
     assert failed.status == SyncRun.Status.FAILED
     assert queued  # the receiver asked for the sending, it did not send
-    with caplog.at_level("WARNING", logger="integrations.services.alerts"):
+    with caplog.at_level("WARNING", logger="integrations.services.alerts.outbox"):
         assert check_alerts() == 0  # the hourly check finds the mail server down
     assert "could not be sent" in caplog.text and "attempt 1" in caplog.text
     email = AlertEmail.objects.get()

@@ -1,16 +1,6 @@
-"""Alerts by e-mail to a group's admins (and `ADMINS`) when an integration changes state: it
-entered Error, a sync failed / timed out / ended partial, its data went stale, it recovered.
-
-One e-mail per change of state: `AlertState` keeps, per integration and topic, the last state
-the admins were told about; an event that does not change it (the second failure in a row, a
-retry) writes nothing. E-mails are rendered when the state changes and stored (`AlertEmail`, an
-outbox); a task sends them. The signal receivers only write rows and queue that task, so that
-a mail server that is down never changes a sync's result: an e-mail that could not be sent is
-logged and tried again with a growing delay (by the task's retries and by the hourly check).
-
-No alert carries a secret: the client secret is never put in a template's context, and every
-text is passed through `redact` (the secret in any encoding, a URL's `user:password@`).
-"""
+"""The alert e-mails: who receives them (the group's admins who did not turn them off, and
+`ADMINS`), what they say (rendered from `templates/integrations/email/`, links from `SITE_URL`,
+never a secret: see `redact`), and their sending from the outbox with retries."""
 
 from __future__ import annotations
 
@@ -24,7 +14,7 @@ from urllib.parse import quote, quote_plus
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -36,8 +26,6 @@ logger = logging.getLogger(__name__)
 
 Topic = AlertState.Topic
 SEND_TASK = "integrations.tasks.send_alerts"
-RUN_TOPICS = (Topic.CONTENT, Topic.STATS)
-BAD_RUN = (SyncRun.Status.FAILED, SyncRun.Status.TIMED_OUT, SyncRun.Status.PARTIAL)
 FIRST_ERRORS = 5
 MAX_ATTEMPTS = 30  # about a day of retries (the delay grows to an hour)
 CLAIM_SECONDS = 600  # a sender's hold on an e-mail it is sending (a crashed sender lets go)
@@ -88,134 +76,6 @@ def _secrets_of(integration: Integration) -> tuple[str, ...]:
         return (integration.client_secret,)
     except Exception:  # a key that no longer decrypts must not stop an alert
         return ()
-
-
-# ------------------------------------------------------------------ state changes
-
-
-def _state_change(*, integration: Integration, topic: str, state: str, now: datetime) -> str | None:
-    """Record `state` for the topic; the previous state ("" when none) if it changed, None if
-    it is the state already recorded."""
-    with transaction.atomic():
-        row = (
-            AlertState.objects.select_for_update()
-            .filter(integration=integration, topic=topic)
-            .first()
-        )
-        if row is None:
-            try:
-                with transaction.atomic():
-                    AlertState.objects.create(
-                        integration=integration, topic=topic, state=state, changed_at=now
-                    )
-            except IntegrityError:  # recorded meanwhile by another process
-                return None
-            return ""
-        if row.state == state:
-            return None
-        previous = row.state
-        row.state, row.changed_at = state, now
-        row.save(update_fields=["state", "changed_at"])
-        return previous
-
-
-def _changed_since(*, integration: Integration, topic: str, state: str, since: datetime) -> bool:
-    """Whether the topic went to `state` at or after `since` (an e-mail already told it)."""
-    return AlertState.objects.filter(
-        integration=integration, topic=topic, state=state, changed_at__gte=since
-    ).exists()
-
-
-def alerts_on_owner_status_changed(
-    *, integration: Integration, new: str, now: datetime | None = None
-) -> AlertEmail | None:
-    """The integration entered Error, or came back to Active from it."""
-    now = now or timezone.now()
-    if new == Integration.Status.ERROR:
-        previous = _state_change(
-            integration=integration, topic=Topic.STATUS, state="error", now=now
-        )
-        return None if previous is None else _alert(integration, Topic.STATUS, "error", now)
-    if new == Integration.Status.ACTIVE:
-        previous = _state_change(
-            integration=integration, topic=Topic.STATUS, state="active", now=now
-        )
-        if previous == "error":
-            # The all-clear covers the syncs that failed while it was in Error.
-            AlertState.objects.filter(
-                integration=integration, topic__in=RUN_TOPICS, state="failing"
-            ).update(state="ok", changed_at=now)
-            return _alert(integration, Topic.STATUS, "recovered", now)
-    return None
-
-
-def alerts_on_run_ended(*, run: SyncRun, now: datetime | None = None) -> AlertEmail | None:
-    """A sync ended: the first bad outcome after good ones (failed, timed out, partial) and the
-    first success after bad ones are alerted; an outcome like the previous one is not. A run
-    whose failure (or success) also moved the integration into (or out of) Error is told by
-    that e-mail alone, and so are the syncs that fail while the integration is in Error."""
-    now = now or timezone.now()
-    integration = run.integration
-    if integration.status == Integration.Status.INACTIVE:
-        return None
-    if run.status in BAD_RUN:
-        state = "failing"
-    elif run.status == SyncRun.Status.SUCCEEDED:
-        state = "ok"
-    else:
-        return None
-    previous = _state_change(integration=integration, topic=run.kind, state=state, now=now)
-    if previous is None or (state == "ok" and previous != "failing"):
-        return None
-    if state == "failing" and _in_error_and_told(integration):
-        return None  # the Error e-mail is the state the admins know; its all-clear will follow
-    status_state = "error" if state == "failing" else "active"
-    if _changed_since(
-        integration=integration, topic=Topic.STATUS, state=status_state, since=run.created_at
-    ):
-        return None
-    return _alert(integration, run.kind, "failed" if state == "failing" else "recovered", now, run)
-
-
-def _in_error_and_told(integration: Integration) -> bool:
-    return (
-        integration.status == Integration.Status.ERROR
-        and AlertState.objects.filter(
-            integration=integration, topic=Topic.STATUS, state="error"
-        ).exists()
-    )
-
-
-def _last_success(integration: Integration, kind: str) -> datetime:
-    field = Integration.LAST_RUN_FIELDS[kind]
-    return getattr(integration, field) or integration.activated_at or integration.created_at
-
-
-def alerts_check_stale(*, now: datetime | None = None) -> list[AlertEmail]:
-    """Every hour: an active integration (or one in Error) with no successful content sync, or
-    statistics sync, for `ALERT_STALE_HOURS` is stale; fresh again once one succeeds."""
-    now = now or timezone.now()
-    limit = timedelta(hours=settings.ALERT_STALE_HOURS)
-    emails = []
-    running = Integration.objects.filter(status__in=Integration.running_statuses())
-    for integration in running.select_related("group"):
-        for kind, topic in (
-            (SyncRun.Kind.CONTENT, Topic.STALE_CONTENT),
-            (SyncRun.Kind.STATS, Topic.STALE_STATS),
-        ):
-            stale = now - _last_success(integration, kind) > limit
-            previous = _state_change(
-                integration=integration, topic=topic, state="stale" if stale else "fresh", now=now
-            )
-            if stale and previous is not None:
-                email = _alert(integration, topic, "stale", now)
-            elif not stale and previous == "stale":
-                email = _alert(integration, topic, "recovered", now)
-            else:
-                email = None
-            if email is not None:
-                emails.append(email)
-    return emails
 
 
 # ------------------------------------------------------------------ recipients and opt-out
@@ -362,7 +222,7 @@ def _context(
     return context
 
 
-def _alert(
+def alert_email_write(
     integration: Integration, topic: str, state: str, now: datetime, run: SyncRun | None = None
 ) -> AlertEmail | None:
     """Render and store one alert e-mail and queue its sending; None when nobody receives it."""
@@ -477,25 +337,3 @@ def _record_failure(email: AlertEmail, exc: Exception, now: datetime, delay: int
         reason,
         delay,
     )
-
-
-# ------------------------------------------------------------------ signal receivers
-
-
-def alerts_run_ended_receiver(sender: type, run: SyncRun, **kwargs: Any) -> None:
-    """`run_ended` (after commit): never raises, never sends mail itself."""
-    try:
-        alerts_on_run_ended(run=SyncRun.objects.select_related("integration__group").get(pk=run.pk))
-    except Exception:
-        logger.exception("alerts: run %s could not be alerted", getattr(run, "pk", None))
-
-
-def alerts_owner_status_receiver(
-    sender: type, owner: Integration, old: str, new: str, **kwargs: Any
-) -> None:
-    """`owner_status_changed` (after commit): never raises, never sends mail itself."""
-    try:
-        integration = Integration.objects.select_related("group").get(pk=owner.pk)
-        alerts_on_owner_status_changed(integration=integration, new=new)
-    except Exception:
-        logger.exception("alerts: integration %s could not be alerted", getattr(owner, "pk", None))
