@@ -287,6 +287,26 @@ def test_a_failed_send_is_retried_later_and_logged(integration, settings, caplog
     assert len(mailoutbox) == 1
 
 
+def test_the_send_task_retries_itself_after_the_delay(integration, settings, monkeypatch):
+    from celery.exceptions import Retry
+
+    from integrations.tasks import send_alerts
+
+    settings.EMAIL_BACKEND = "tests.integrations.test_alerts.BrokenBackend"
+    alerts_on_run_ended(run=_run(integration, "failed"))
+    countdowns = []
+
+    def retry(countdown):
+        countdowns.append(countdown)
+        return Retry()
+
+    monkeypatch.setattr(send_alerts, "retry", retry)
+    with pytest.raises(Retry):
+        send_alerts()
+    assert countdowns == [60]
+    assert AlertEmail.objects.get().attempts == 1
+
+
 class BrokenBackend:
     def __init__(self, *args, **kwargs):
         pass
@@ -302,7 +322,9 @@ def test_the_integration_page_turns_alerts_off_and_on(client, integration, admin
     client.force_login(admin)
     page = reverse("integrations:provider", kwargs={"slug": "sales", "provider": "udemy"})
     toggle = reverse("integrations:alerts", kwargs={"slug": "sales", "provider": "udemy"})
-    assert 'data-testid="alerts-state">On<' in client.get(page).content.decode()
+    html = client.get(page).content.decode()
+    assert 'data-testid="alerts-state">On<' in html
+    assert "succeeded for 36 hours" in html
     assert client.post(toggle, {"enabled": "0"}).status_code == 302
     assert AlertOptOut.objects.filter(user=admin, group=group).exists()
     assert 'data-testid="alerts-state">Off<' in client.get(page).content.decode()
