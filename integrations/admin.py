@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from .models import AuditEntry, Integration, SyncError, SyncRun
+from .models import AlertEmail, AuditEntry, Integration, SyncError, SyncRun
 
 
 class IntegrationAdminForm(forms.ModelForm):
@@ -80,3 +80,16 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ["created_at", "integration", "actor", "action", "fields"]
     list_select_related = ["integration__group", "actor"]
     readonly_fields = ["integration", "actor", "action", "fields", "detail", "created_at"]
+
+
+@admin.register(AlertEmail)
+class AlertEmailAdmin(admin.ModelAdmin):
+    """The alert outbox: what was sent, and what could not be yet (with the last error)."""
+
+    list_display = ["created_at", "integration", "topic", "state", "sent_at", "attempts"]
+    list_filter = ["topic", "state"]
+    list_select_related = ["integration__group"]
+    readonly_fields = [f.name for f in AlertEmail._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -8,8 +8,12 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from integrations.core.events import run_completed
-        from integrations.models import SyncRun
+        from integrations.core.events import owner_status_changed, run_completed, run_ended
+        from integrations.models import Integration, SyncRun
+        from integrations.services.alerts import (
+            alerts_owner_status_receiver,
+            alerts_run_ended_receiver,
+        )
         from integrations.services.platforms import push_after_sync_receiver
 
         from .schedules import ensure_default_schedules
@@ -18,4 +22,9 @@ class IntegrationsConfig(AppConfig):
         # What follows a Udemy sync subscribes to it: the sync never imports the platforms.
         run_completed.connect(
             push_after_sync_receiver, sender=SyncRun, dispatch_uid="platform_push_after_sync"
+        )
+        # Alerts by e-mail: the receivers only record the change and queue the sending.
+        run_ended.connect(alerts_run_ended_receiver, sender=SyncRun, dispatch_uid="alerts_run")
+        owner_status_changed.connect(
+            alerts_owner_status_receiver, sender=Integration, dispatch_uid="alerts_status"
         )

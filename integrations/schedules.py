@@ -19,6 +19,7 @@ DEFAULT_SCHEDULES = [
 # (periodic task name, task, every N seconds)
 INTERVAL_SCHEDULES = [
     ("Close runs whose worker is gone", "integrations.tasks.reap_stuck_runs", 300),
+    ("Alerts: stale data and unsent e-mails", "integrations.tasks.check_alerts", 3600),
 ]
 # Defaults of settings that may be absent (the platform import's time is optional).
 SCHEDULE_DEFAULTS = {"SYNC_DIRECTORY_AT": "07:15"}

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -219,20 +218,6 @@ class IntegrationHealth:
         return self.content.stale or self.stats.stale
 
 
-def integration_is_stale(
-    *, integration: Integration, kind: str, now: datetime | None = None
-) -> bool:
-    """No run of `kind` went through for `SYNC_STALE_AFTER_HOURS` while the integration runs
-    (counted from its activation when it never had one)."""
-    if not integration.accepts_runs:
-        return False
-    since = getattr(integration, Integration.LAST_RUN_FIELDS[kind]) or integration.activated_at
-    if since is None:
-        return False
-    limit = timedelta(hours=settings.SYNC_STALE_AFTER_HOURS)
-    return (now or timezone.now()) - since > limit
-
-
 def next_scheduled_run(*, kind: str, now: datetime | None = None) -> datetime | None:
     """When the beat schedule next runs the daily `kind` sync, in the schedule's time zone
     (the earliest of its enabled entries; None when none is enabled)."""
@@ -284,7 +269,7 @@ def integration_health(
             next_run_at=next_scheduled_run(kind=kind, now=now)
             if integration.accepts_runs
             else None,
-            stale=integration_is_stale(integration=integration, kind=kind, now=now),
+            stale=integration.is_stale(kind, now),
         )
 
     return IntegrationHealth(

@@ -224,6 +224,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 if CELERY_RESULT_BACKEND.startswith("file://"):
     Path(CELERY_RESULT_BACKEND.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# The queue of tasks sent without one (a worker and the tasks it queues can be kept apart).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Daily schedules, in the IANA zone of Central European Time (DST-correct): editable afterwards
 # in the admin (django-celery-beat), these are only the values created on first migrate.
@@ -271,6 +273,27 @@ PLATFORM_RETRY_AFTER_CAP = env.float("PLATFORM_RETRY_AFTER_CAP", default=60.0)
 LEARNUPON_MIN_REMAINING_MINUTE = env.int("LEARNUPON_MIN_REMAINING_MINUTE", default=5)
 LEARNUPON_THROTTLE_MAX_WAIT = env.float("LEARNUPON_THROTTLE_MAX_WAIT", default=60.0)
 SYNC_DIRECTORY_AT = env.str("SYNC_DIRECTORY_AT", default="07:15")
+
+# --- Alerts by e-mail -------------------------------------------------------------------------
+# Links in e-mails (run pages, integration pages) start with SITE_URL: the public address of the
+# console. Mail goes through Django's backends, chosen by EMAIL_URL (django-environ:
+# smtp://user:password@host:587/?tls=True, smtps://…, consolemail://, filemail://); by default
+# each message is written as a file under the var directory (var/mail), so `make run` shows them.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+_email = env.email_url("EMAIL_URL", default="filemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="LMS Bridge <lmsbridge@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Site-wide recipients of every alert and of error reports: comma-separated e-mail addresses.
+ADMINS = [("", address) for address in env.list("ADMINS", default=[])]
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.api import integrations, platforms, runs
+from integrations.api import alerts, integrations, platforms, runs
 
 udemy = "groups/<slug:slug>/integrations/udemy/"
 platform = "groups/<slug:slug>/platform/"
@@ -14,6 +14,7 @@ urlpatterns = [
         f"{udemy}deactivate/", integrations.UdemyDeactivateView.as_view(), name="udemy-deactivate"
     ),
     path(f"{udemy}sync/", integrations.UdemySyncView.as_view(), name="udemy-sync"),
+    path(f"{udemy}alerts/", alerts.UdemyAlertsView.as_view(), name="udemy-alerts"),
     path("sync-runs/", runs.SyncRunListView.as_view(), name="syncrun-list"),
     path("sync-runs/<int:id>/", runs.SyncRunDetailView.as_view(), name="syncrun-detail"),
     path("sync-runs/<int:id>/errors/", runs.SyncRunErrorListView.as_view(), name="syncrun-errors"),

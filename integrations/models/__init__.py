@@ -1,6 +1,8 @@
 """The models of the `integrations` app: Udemy integrations and their syncs (`sync`), learning-
-platform connections and their runs (`platforms`). Their shared shape comes from `core.models`."""
+platform connections and their runs (`platforms`), alerts by e-mail (`alerts`). Their shared
+shape comes from `core.models`."""
 
+from integrations.models.alerts import AlertEmail, AlertOptOut, AlertState
 from integrations.models.platforms import (
     PlatformAuditEntry,
     PlatformConnection,
@@ -21,6 +23,9 @@ from integrations.models.sync import (
 )
 
 __all__ = [
+    "AlertEmail",
+    "AlertOptOut",
+    "AlertState",
     "AuditEntry",
     "Integration",
     "PendingStatistic",

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from integrations.core.fields import EncryptedTextField
 from integrations.core.models import (
@@ -64,6 +67,19 @@ class Integration(OwnerBase):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} → {self.group}"
+
+    def last_success_at(self, kind: str):
+        """When a run of `kind` last went through, else since when it could have."""
+        return getattr(self, self.LAST_RUN_FIELDS[kind]) or self.activated_at or self.created_at
+
+    def is_stale(self, kind: str, now=None) -> bool:
+        """Runs (Active or Error) but no run of `kind` went through for
+        `SYNC_STALE_AFTER_HOURS` (counted from its activation when it never had one)."""
+        since = self.last_success_at(kind)
+        if not self.accepts_runs or since is None:
+            return False
+        limit = timedelta(hours=settings.SYNC_STALE_AFTER_HOURS)
+        return (now or timezone.now()) - since > limit
 
 
 class SyncRun(RunBase):

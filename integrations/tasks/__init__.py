@@ -2,15 +2,18 @@
 service call, never a secret as an argument. Task names are stable strings: beat entries and
 queued messages refer to them."""
 
+from integrations.tasks.alerts import check_alerts, send_alerts
 from integrations.tasks.maintenance import reap_stuck_runs
 from integrations.tasks.platforms import import_all_directories, run_platform
 from integrations.tasks.sync import run_sync, sync_all_content, sync_all_stats
 
 __all__ = [
+    "check_alerts",
     "import_all_directories",
     "reap_stuck_runs",
     "run_platform",
     "run_sync",
+    "send_alerts",
     "sync_all_content",
     "sync_all_stats",
 ]

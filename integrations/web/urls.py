@@ -3,8 +3,8 @@ runs, and the group's catalog pages from `lmsbridge.catalog.urls.group_urlpatter
 
 from django.urls import path
 
+from integrations.web import alerts, platforms
 from integrations.web import integrations as views
-from integrations.web import platforms
 from lmsbridge.catalog.urls import group_urlpatterns
 
 app_name = "integrations"
@@ -25,6 +25,7 @@ urlpatterns = [
         views.integration_deactivate_confirm,
         name="deactivate",
     ),
+    path("settings/integrations/<slug:provider>/alerts/", alerts.alerts_toggle, name="alerts"),
     path(
         "settings/integrations/<slug:provider>/sync/<slug:kind>/",
         views.integration_sync,

@@ -87,7 +87,10 @@ def test_an_odd_secret_gives_the_admin_a_message_never_a_500(admin, group, udemy
     html = response.content.decode()
     assert "rejected the credentials" in html or "could not" in html
     assert secret not in html
-    assert not Integration.objects.filter(group=group).exists()  # a refused first SETUP stores nothing
+    # a refused first SETUP stores nothing
+    assert not Integration.objects.filter(
+        group=group
+    ).exists()  # a refused first SETUP stores nothing
 
 
 def test_a_body_over_the_upload_limit_is_a_400_not_a_500(admin, group, settings):

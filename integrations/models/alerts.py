@@ -1,0 +1,78 @@
+"""Alerts by e-mail: the last state each integration was alerted about, the outbox of e-mails
+still to send, and the admins who turned alerts off for a group."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from integrations.core.models import unique
+from integrations.models.sync import Integration
+
+
+class AlertState(models.Model):
+    """The last state an integration's admins were told about, per topic: a new e-mail of a
+    topic is written only when the state differs from the one recorded here (one e-mail per
+    change of state, never one per failed run or retry)."""
+
+    class Topic(models.TextChoices):
+        STATUS = "status", "Integration status"
+        CONTENT = "content", "Content syncs"
+        STATS = "stats", "Statistics syncs"
+        STALE_CONTENT = "stale_content", "Content freshness"
+        STALE_STATS = "stale_stats", "Statistics freshness"
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="alert_states"
+    )
+    topic = models.CharField(max_length=20, choices=Topic.choices)
+    state = models.CharField(max_length=20)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [unique("integration", "topic", name="one_alert_state_per_topic")]
+
+    def __str__(self) -> str:
+        return f"{self.integration} {self.topic}: {self.state}"
+
+
+class AlertEmail(models.Model):
+    """One alert e-mail, rendered when its state changed and sent by a task (the outbox): a
+    sync never waits on SMTP, and an e-mail that could not be sent is tried again later."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="alert_emails"
+    )
+    topic = models.CharField(max_length=20, choices=AlertState.Topic.choices)
+    state = models.CharField(max_length=20)
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    text_body = models.TextField()
+    html_body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["sent_at", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class AlertOptOut(models.Model):
+    """An admin who receives no alert of a group's integrations (set on the integration page
+    or through the API)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    group = models.ForeignKey("catalog.Group", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [unique("user", "group", name="one_alert_opt_out_per_user_and_group")]
+
+    def __str__(self) -> str:
+        return f"{self.user} — no alerts for {self.group}"

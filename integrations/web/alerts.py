@@ -1,0 +1,26 @@
+"""Settings → Integrations → <provider>: an admin turns the group's alert e-mails on or off
+for themselves."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from integrations.services.alerts import alerts_set_enabled
+from lmsbridge.catalog.selectors import group_get_administered
+
+
+@login_required
+@require_POST
+def alerts_toggle(request: HttpRequest, slug: str, provider: str) -> HttpResponse:
+    group = group_get_administered(user=request.user, slug=slug)
+    enabled = request.POST.get("enabled") == "1"
+    alerts_set_enabled(user=request.user, group=group, enabled=enabled)
+    messages.success(
+        request,
+        f"Alert e-mails turned {'on' if enabled else 'off'} for you in {group.name}.",
+    )
+    return redirect("integrations:provider", slug=group.slug, provider=provider)
