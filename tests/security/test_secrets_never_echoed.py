@@ -84,7 +84,7 @@ def sandbox_with_a_5xx_burst(make_udemy_sandbox):
 
 def sandbox_answering_html(make_udemy_sandbox):
     sandbox = make_udemy_sandbox(client_id=CLIENT_ID, client_secret=SECRET)
-    sandbox.fail(status=200, body="html")
+    sandbox.fail(status=200, body="html", times=20)  # outlives the retries
     return sandbox
 
 
