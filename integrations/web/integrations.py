@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
@@ -30,6 +31,7 @@ from integrations.models import Integration, SyncRun
 from integrations.selectors import (
     audit_entries_for_integration,
     integration_for_group,
+    integration_health,
     integration_states_for_group,
     run_active_for_integration,
     run_chart_rows,
@@ -146,6 +148,13 @@ def _render_detail(
         "audit": audit_entries_for_integration(integration=integration),
         "sync_kinds": SyncRun.Kind.choices,
     }
+    if integration.pk:
+        health = integration_health(integration=integration)
+        context.update(
+            health=health,
+            health_kinds=[("Content", health.content), ("Statistics", health.stats)],
+            stale_hours=f"{settings.SYNC_STALE_AFTER_HOURS:g}",
+        )
     return render(request, "integrations/integration_detail.html", context, status=status)
 
 

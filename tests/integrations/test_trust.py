@@ -295,3 +295,16 @@ def test_health_shows_last_runs_failures_staleness_and_the_next_run(
     # 07:30 in the schedule's zone (Central European Time), as the beat entry says
     assert health["content"]["next_run_at"][11:19] == "07:30:00"
     assert health["content"]["next_run_at"].endswith(("+01:00", "+02:00"))
+
+
+def test_the_page_shows_health_at_a_glance(client: Client, admin, group, working, run_sync):
+    run = run_sync(working)
+    Integration.objects.filter(pk=working.pk).update(
+        last_stats_sync=timezone.now() - timedelta(hours=40)
+    )
+    client.force_login(admin)
+    html = client.get(page_url(group)).content.decode()
+    run_link = reverse("integrations:run", args=[group.slug, run.pk])
+    assert f'href="{run_link}">#{run.pk}</a> succeeded' in html
+    assert "next " in html and "07:30 (CET)" in html
+    assert html.count('data-testid="stale"') == 1  # statistics only
