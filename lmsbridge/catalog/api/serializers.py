@@ -32,7 +32,8 @@ NOT_YOUR_GROUP = "No group '{value}' among the groups you administer."
 # A refusal names the conflict only when the caller can list what it conflicts with (GET
 # /learners/, GET /groups/; everything for a superuser). Anything else gets one answer that says
 # nothing of where it is: another tenant's learner or group, one of a subgroup the caller does
-# not administer, a learner in no group. The directory import calls the same e-mails conflicts.
+# not administer, a learner in no group. The directory import counts another group's e-mails as
+# conflicts ("cannot be used in this group" on its run page).
 EMAIL_TAKEN = "A learner with this email already exists."
 EMAIL_UNUSABLE = "This e-mail cannot be used in this group: a platform administrator can link it."
 SLUG_TAKEN = "A group with this slug already exists."
