@@ -161,3 +161,24 @@ def test_the_import_page_counts_unusable_emails_without_naming_them(
     assert "2 platform users have an e-mail that cannot be used in this group" in text
     for email in emails.values():
         assert email not in text
+
+
+def test_naming_a_group_you_do_not_administer_answers_as_a_missing_one(admin_a, group_a, group_b):
+    """Editing (a move under another parent) and creating (a learner in a group) name groups by
+    slug too: another tenant's answers exactly as one that does not exist."""
+    client = api_as(admin_a)
+
+    def answers(slug: str) -> list:
+        move = client.patch("/api/v1/groups/group-a/", {"parent": slug}, format="json")
+        learner = create_learner(client, "someone@example.com", group=slug)
+        child = client.post(
+            "/api/v1/groups/", {"slug": "kid", "name": "Kid", "parent": slug}, format="json"
+        )
+        bodies = [r.json() for r in (move, learner, child)]
+        return [r.status_code for r in (move, learner, child)] + [
+            str(body).replace(slug, "<slug>") for body in bodies
+        ]
+
+    assert answers("group-b") == answers("no-such-group")
+    assert Group.objects.get(slug="group-a").parent is None
+    assert not Learner.objects.filter(email="someone@example.com").exists()
