@@ -259,6 +259,25 @@ def learner_list_for_user(*, user: User) -> QuerySet[Learner]:
     )
 
 
+def learner_email_is_listed(*, user: User, email: str) -> bool | None:
+    """Who holds `email` (case-insensitive), as far as `user` may know: None when no learner
+    has it; True when the learner is in `learner_list_for_user` (every learner for a
+    superuser); False for any learner they can't list: another group's, one in no group, or one
+    of a subgroup they don't administer, with no way to tell these apart (two queries)."""
+    learner_id = Learner.objects.filter(email__iexact=email).values_list("pk", flat=True).first()
+    if learner_id is None:
+        return None
+    return learner_list_for_user(user=user).filter(pk=learner_id).exists()
+
+
+def group_slug_is_listed(*, user: User, slug: str) -> bool | None:
+    """The same question for a group slug: None when free, True when the group is one the user
+    administers (`group_list_for_api`), False for any other group, wherever it is."""
+    if not Group.objects.filter(slug=slug).exists():
+        return None
+    return group_list_administered(user=user).filter(slug=slug).exists()
+
+
 def attempt_list_for_group(*, group: Group) -> QuerySet[Attempt]:
     return (
         Attempt.objects.filter(course__group=group)

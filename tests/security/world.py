@@ -1,5 +1,7 @@
-"""The world the route-walking tests attack: a group with its people and one object of each
-kind a URL can name, plus how to fill a route's arguments with them."""
+"""The world the isolation tests attack: a group with its people and one object of each kind a
+URL can name, how to fill a route's arguments with them, and what the attacks on learner writes
+need (an API client, B's people's e-mails, platform sandboxes listing them, queued runs executed
+in this process)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,19 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pytest
 from django.test import Client
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from integrations.core.registry import PROVIDERS
 from integrations.models import Integration, PlatformConnection, PlatformRun, SyncError, SyncRun
-from lmsbridge.catalog.models import Group
+from integrations.platforms.coursebase.sandbox import CoursebaseSandbox
+from integrations.platforms.execute import platform_run_execute
+from integrations.platforms.learnupon.sandbox_data import LearnUponData
+from integrations.services.sync import sync_execute
+from lmsbridge.catalog.models import Group, Learner
 from tests.factories import (
     AttemptFactory,
     CourseFactory,
@@ -123,3 +132,66 @@ def call(client: Client, method: str, path: str):
     if method == "post" and not path.startswith("/api/"):
         return client.post(path, {})
     return client.generic(method.upper(), path, "{}", content_type="application/json")
+
+
+# --------------------------------------------------------------------------- writing learners
+
+
+def api_as(user) -> APIClient:
+    client = APIClient()
+    token, _ = Token.objects.get_or_create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def emails_of(side: Side) -> list[str]:
+    return sorted(
+        Learner.objects.filter(memberships__group=side.group).values_list("email", flat=True)
+    )
+
+
+def spellings(email: str) -> list[str]:
+    return [email, email.upper(), email.capitalize()]  # matching ignores case
+
+
+def queued_runs_in_process(request: pytest.FixtureRequest):
+    """Runs that a request queues execute in this process when its transaction commits;
+    returns the context manager that commits (`with commit(execute=True): ...`)."""
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setattr(
+        "integrations.services.platforms._enqueue",
+        lambda run, countdown=None: platform_run_execute(run_id=run.pk),
+    )
+    monkeypatch.setattr(
+        "integrations.services.sync._enqueue",
+        lambda run, countdown=None: sync_execute(run_id=run.pk),
+    )
+    return request.getfixturevalue("django_capture_on_commit_callbacks")
+
+
+def give_emails(sandbox, emails: list[str]) -> list[str]:
+    """The first platform users (after the platform's admin) take `emails`, in another case;
+    on LearnUpon also another first name, and the first of them is disabled (a deactivation).
+    Returns their remote ids."""
+    if isinstance(sandbox, CoursebaseSandbox):
+        users = sandbox.data.users[1 : 1 + len(emails)]  # the first one is the org's admin
+        logins = {u["user_id"]: email.upper() for u, email in zip(users, emails, strict=True)}
+        for user in [*sandbox.data.users, *itertools.chain(*sandbox.data.members.values())]:
+            user["login_id"] = logins.get(user["user_id"], user["login_id"])
+        return list(logins)
+    users = [u for u in sandbox.data.users if u["id"] != LearnUponData.ADMIN_ID][: len(emails)]
+    for n, (user, email) in enumerate(zip(users, emails, strict=True)):
+        user.update(email=email.capitalize(), first_name="Mallory", enabled=n != 0)
+    return [user["id"] for user in users]
+
+
+def connect_platform(connection: PlatformConnection, sandbox) -> None:
+    if isinstance(sandbox, CoursebaseSandbox):
+        connection.kind = "coursebase"
+        connection.coursebase_domain, connection.coursebase_token = sandbox.domain, sandbox.token
+    else:
+        connection.learnupon_portal = sandbox.data.portal
+        connection.learnupon_username = sandbox.username
+        connection.learnupon_password = sandbox.password
+    connection.base_url = sandbox.api_base_url
+    connection.save()

@@ -11,7 +11,12 @@ from rest_framework.response import Response
 
 from lmsbridge.api.views import ApiListView
 from lmsbridge.catalog.api.access import CanCreateInAdministeredGroups
-from lmsbridge.catalog.api.serializers import LearnerCreateSerializer, LearnerSerializer
+from lmsbridge.catalog.api.serializers import (
+    EMAIL_UNUSABLE,
+    LearnerCreateSerializer,
+    LearnerSerializer,
+    email_refusal,
+)
 from lmsbridge.catalog.filters import LearnerFilter
 from lmsbridge.catalog.models import Learner
 from lmsbridge.catalog.selectors import learner_list_for_user
@@ -46,9 +51,9 @@ class LearnerListView(ApiListView):
         serializer.is_valid(raise_exception=True)
         try:
             learner = learner_create(**serializer.validated_data)
-        except LearnerEmailTaken:  # lost a race with an identical request
-            raise serializers.ValidationError(
-                {"email": ["A learner with this email already exists."]}
-            ) from None
+        except LearnerEmailTaken as exc:  # lost a race with an identical request
+            email = str(exc)
+            refusal = email_refusal(user=request.user, email=email) or EMAIL_UNUSABLE
+            raise serializers.ValidationError({"email": [refusal]}) from None
         learner = learner_list_for_user(user=request.user).get(pk=learner.pk)
         return Response(LearnerSerializer(learner).data, status=status.HTTP_201_CREATED)

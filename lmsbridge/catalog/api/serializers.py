@@ -22,9 +22,22 @@ from lmsbridge.api.fields import (
     UtcDateTimeField,
 )
 from lmsbridge.catalog.models import Course, Group, Learner
-from lmsbridge.catalog.selectors import group_list_administered
+from lmsbridge.catalog.selectors import (
+    group_list_administered,
+    group_slug_is_listed,
+    learner_email_is_listed,
+)
 
 NOT_YOUR_GROUP = "No group '{value}' among the groups you administer."
+# A refusal names the conflict only when the caller can list what it conflicts with (GET
+# /learners/, GET /groups/; everything for a superuser). Anything else gets one answer that says
+# nothing of where it is: another tenant's learner or group, one of a subgroup the caller does
+# not administer, a learner in no group. The directory import counts another group's e-mails as
+# conflicts ("cannot be used in this group" on its run page).
+EMAIL_TAKEN = "A learner with this email already exists."
+EMAIL_UNUSABLE = "This e-mail cannot be used in this group: a platform administrator can link it."
+SLUG_TAKEN = "A group with this slug already exists."
+SLUG_UNAVAILABLE = "This slug is not available: choose another."
 TOP_LEVEL_FOR_SUPERUSERS = (
     "Choose a parent group you administer: only superusers create or move groups at the top level."
 )
@@ -75,8 +88,9 @@ class GroupSerializer(serializers.Serializer):
             if value != self.instance.slug:
                 raise serializers.ValidationError("The slug can't be changed.")
             return value
-        if Group.objects.filter(slug=value).exists():
-            raise serializers.ValidationError("A group with this slug already exists.")
+        listed = group_slug_is_listed(user=_request_user(self), slug=value)
+        if listed is not None:
+            raise serializers.ValidationError(SLUG_TAKEN if listed else SLUG_UNAVAILABLE)
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +115,14 @@ class GroupSerializer(serializers.Serializer):
 
 
 # --------------------------------------------------------------------------- learners
+
+
+def email_refusal(*, user, email: str) -> str:
+    """Why `user` can't create a learner with `email` ("" if they can): never where it is."""
+    listed = learner_email_is_listed(user=user, email=email)
+    if listed is None:
+        return ""
+    return EMAIL_TAKEN if listed else EMAIL_UNUSABLE
 
 
 class LearnerSerializer(serializers.Serializer):
@@ -135,8 +157,9 @@ class LearnerCreateSerializer(serializers.Serializer):
             self.fields["groups"].child_relation.queryset = group_list_administered(user=user)
 
     def validate_email(self, value: str) -> str:
-        if Learner.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("A learner with this email already exists.")
+        refusal = email_refusal(user=_request_user(self), email=value)
+        if refusal:
+            raise serializers.ValidationError(refusal)
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
