@@ -8,7 +8,8 @@
   after completion; a learner only enrolled or assigned (no start date, progress nor minutes)
   gets no attempt;
 - a launch from the platform closes an attempt at once with 0 %; the next sync updates its
-  statistics (progress, dates, time) and keeps it closed, never dating it before the launch.
+  statistics (progress, dates, time) and keeps it closed; a completion Udemy reports from before
+  the launch stays the earlier attempt's.
 The completion ratio's scale is decided once per report (`stats_scale`). Rows of unknown
 learners are counted and listed; rows of courses not yet in the catalog are kept as
 `PendingStatistic` and applied by a later run. Re-running with the same report writes nothing.
@@ -81,8 +82,6 @@ def _settle_scale(*, run: SyncRun, stream: Stream, on_page: Callable[[], None]) 
     for first, last in stale:
         with closing(iter(stream.pages(first))) as pages:
             for page in pages:
-                if page.number > last:
-                    break
                 rows, _bad, _seen = map_page(stream=stream, page=page)
                 with transaction.atomic():
                     counts = _write_stats(
@@ -91,6 +90,8 @@ def _settle_scale(*, run: SyncRun, stream: Stream, on_page: Callable[[], None]) 
                     scale_page_redone(run=run, page=page.number, scale=final)
                     run_add_counts(run=run, created=counts["created"], updated=counts["updated"])
                 on_page()
+                if page.number >= last:
+                    break
     scale_record(run=run, scale=final)
 
 
@@ -242,7 +243,8 @@ def attempts_apply(
     """Create or update the attempts of a page of statistics (a constant number of statements).
 
     The row goes to the learner's latest attempt on the course; its minutes to the first one.
-    A learner who has not started (only enrolled) gets no attempt created."""
+    A learner who has not started (only enrolled) gets no attempt: none is created, and an
+    opened attempt holding nothing but what such a row gives is removed."""
     rows = [_as_row(item) for item in records]
     pairs = {
         (learner_ids[r.record.email_key], course_ids[r.record.external_course_id]): r for r in rows
@@ -258,12 +260,14 @@ def attempts_apply(
         pair = (attempt.learner_id, attempt.course_id)
         first.setdefault(pair, attempt)
         latest[pair] = attempt
-    to_create, to_update, unchanged, not_started = [], [], 0, 0
+    to_create, to_update, to_delete, unchanged, not_started = [], [], [], 0, 0
     for pair, row in pairs.items():
+        if not row.started and (pair not in latest or _holds_nothing(first[pair], latest[pair])):
+            not_started += 1
+            if pair in latest:
+                to_delete.append(latest[pair].pk)
+            continue
         if pair not in latest:
-            if not row.started:
-                not_started += 1
-                continue
             attempt = Attempt(learner_id=pair[0], course_id=pair[1], number=1)
             _apply_stat(attempt, row.record, first=True)
             to_create.append(attempt)
@@ -275,8 +279,21 @@ def attempts_apply(
         Attempt.objects.bulk_create(to_create)
     if to_update:
         Attempt.objects.bulk_update(to_update, ATTEMPT_FIELDS)
+    if to_delete:
+        Attempt.objects.filter(pk__in=to_delete).delete()
     updated = len({(a.learner_id, a.course_id) for a in to_update})
     return AttemptCounts(len(to_create), updated, unchanged, not_started)
+
+
+def _holds_nothing(first: Attempt, latest: Attempt) -> bool:
+    """The learner's only attempt is an opened one from statistics with no progress, minutes
+    nor completion: what a row of a learner only enrolled would have made of it."""
+    return (
+        first.pk == latest.pk
+        and latest.source == Attempt.Source.PROVIDER
+        and latest.is_open
+        and not (latest.progress or latest.time_spent_ms or latest.completed_at)
+    )
 
 
 def _attempt_changes(first: Attempt, latest: Attempt, record: StatRecord) -> list[Attempt]:
@@ -309,9 +326,10 @@ def _apply_stat(attempt: Attempt, record: StatRecord, *, first: bool) -> None:
 
 def _apply_to_launch(attempt: Attempt, record: StatRecord) -> None:
     """Launched from the platform: closed at once, and it stays closed. The sync brings the
-    figures, but Udemy's dates of what happened before the launch (the start, or a completion
-    before a relaunch) belong to the earlier attempt: a launched attempt is never dated before
-    its launch, so a completion is never counted twice."""
+    figures, but what Udemy dates before the launch belongs to the earlier attempt: its first
+    activity stays the launch's (or the opened attempt's it closed), its completion stays the
+    launch unless Udemy reports one after it — so a completion before a relaunch is never
+    counted twice."""
     launched = attempt.launched_at
     attempt.first_activity = attempt.first_activity or record.first_activity
     attempt.last_activity = max(

@@ -11,8 +11,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from integrations.core.execute import Reschedule
 from integrations.models import SyncError, SyncRun
 from integrations.providers.udemy.sandbox.reports import COMPLETED, IN_PROGRESS, state_of
+from integrations.services.sync import sync_execute
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.selectors import activity_series_for_group
 from lmsbridge.catalog.services import attempt_launch
@@ -163,6 +165,34 @@ def test_a_scale_seen_late_in_the_report_corrects_the_pages_applied_before(
     assert _activity_pages(sandbox).count(1) == 1
 
 
+def test_the_scale_is_kept_across_a_run_resumed_page_by_page(
+    make_udemy_sandbox, make_integration, run_sync, settings
+):
+    """The evidence and the scale of each applied page are kept with the checkpoint: a run that
+    yields its worker after every page decides and corrects exactly as a run in one piece."""
+    sandbox = make_udemy_sandbox(courses=60, paths=0, learners=60)
+    integration = make_integration(sandbox)
+    run_sync(integration)
+    _register(sandbox.data.learner_emails)
+    for row in sandbox.data.activity[:100]:
+        row["completion_ratio"] = 0.5 if row["completion_ratio"] else 0
+    probe = next(r for r in sandbox.data.activity[:100] if _named(r) and r["completion_ratio"])
+    settings.RUN_TIME_SLICE = 1e-9  # every page uses up the slice: the run resumes each time
+    sandbox.reset_log()
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    slices = 0
+    while run.status not in SyncRun.FINISHED:
+        try:
+            run = sync_execute(run_id=run.pk)
+        except Reschedule:
+            slices += 1
+            run.refresh_from_db()
+    assert slices >= 3
+    assert (run.status, run.ratio_scale) == (SyncRun.Status.SUCCEEDED, "0-100")
+    assert _attempts(probe["user_email"], probe["course_id"])[-1].progress == 0.5
+    assert _activity_pages(sandbox).count(1) == 2
+
+
 def _activity_pages(sandbox) -> list[int]:
     return [
         int(dict(parse_qsl(entry["query"])).get("page", "1"))
@@ -274,3 +304,17 @@ def test_a_launch_on_a_course_the_learner_is_only_enrolled_in_gets_the_rows_figu
     launched.refresh_from_db()
     assert launched.fingerprint  # synced: the next START is a new attempt
     assert (launched.is_open, launched.progress) == (False, 0)
+
+
+def test_an_empty_opened_attempt_of_a_learner_only_enrolled_is_removed(synced_world, run_sync):
+    """An opened attempt that holds nothing but what an enrolled-only row gives (no progress,
+    minutes nor completion) is not an attempt by 360Learning's rule: the sync removes it."""
+    sandbox, integration = synced_world()
+    ((email, course_id),) = sandbox.data.enroll_only(1)
+    learner = Learner.objects.get(email__iexact=email)
+    course = Course.objects.get(external_id=str(course_id), kind="course")
+    Attempt.objects.create(learner=learner, course=course, number=1, is_open=True)
+    run = run_sync(integration, "stats")
+    assert _attempts(email, course_id) == []
+    assert run.status == SyncRun.Status.SUCCEEDED
+    _rerun_changes_nothing(run_sync, integration)
