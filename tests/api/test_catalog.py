@@ -201,8 +201,9 @@ def test_courses_and_stats_of_another_group_are_404(b_api, learner_api, attempts
 
 
 def test_learning_paths_have_their_own_external_id_namespace(a_api, catalog):
-    """externalId is unique per integration: a course and a learning path both numbered 101 by
-    Udemy show as "101" and "path-101"; the stored ids stay Udemy's."""
+    """360Learning's connectors: "externalId must be unique per integration and never change".
+    A course and a learning path both numbered 101 by Udemy show as "101" and "path-101"; the
+    stored ids stay Udemy's."""
     course, path, _archived = catalog
     results = a_api.get(COURSES).json()["results"]
     ids = [c["externalId"] for c in results]
