@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('integrations', '0005_owner_error_kind'),
+        ('integrations', '0006_alerts'),
     ]
 
     operations = [
