@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
 
-# (periodic task name, task, setting holding "HH:MM")
+# The second daily statistics run (360Learning's newer connector page: statistics also at 19:45
+# CET). Its runs carry this slot, so the once-a-day guard lets both statistics runs of a day in.
+EVENING_SLOT = "evening"
+
+# (periodic task name, task, setting holding "HH:MM", task kwargs)
 DEFAULT_SCHEDULES = [
-    ("Udemy content sync (daily)", "integrations.tasks.sync_all_content", "SYNC_CONTENT_AT"),
-    ("Udemy statistics sync (daily)", "integrations.tasks.sync_all_stats", "SYNC_STATS_AT"),
+    ("Udemy content sync (daily)", "integrations.tasks.sync_all_content", "SYNC_CONTENT_AT", {}),
+    ("Udemy statistics sync (daily)", "integrations.tasks.sync_all_stats", "SYNC_STATS_AT", {}),
+    (
+        "Udemy statistics sync (evening)",
+        "integrations.tasks.sync_all_stats",
+        "SYNC_STATS_EVENING_AT",
+        {"slot": EVENING_SLOT},
+    ),
     (
         "Platform directory import (daily)",
         "integrations.platform_tasks.import_all_directories",
         "SYNC_DIRECTORY_AT",
+        {},
     ),
 ]
 # (periodic task name, task, every N seconds)
@@ -22,7 +34,7 @@ INTERVAL_SCHEDULES = [
     ("Alerts: stale data and unsent e-mails", "integrations.tasks.check_alerts", 3600),
 ]
 # Defaults of settings that may be absent (the platform import's time is optional).
-SCHEDULE_DEFAULTS = {"SYNC_DIRECTORY_AT": "07:15"}
+SCHEDULE_DEFAULTS = {"SYNC_DIRECTORY_AT": "07:15", "SYNC_STATS_EVENING_AT": "19:45"}
 
 
 def ensure_default_schedules(**kwargs: Any) -> None:
@@ -36,7 +48,7 @@ def ensure_default_schedules(**kwargs: Any) -> None:
             )
             PeriodicTask.objects.create(name=name, task=task, interval=every)
 
-    for name, task, setting_name in DEFAULT_SCHEDULES:
+    for name, task, setting_name, kwargs in DEFAULT_SCHEDULES:
         if PeriodicTask.objects.filter(name=name).exists():
             continue
         hour, minute = getattr(
@@ -50,4 +62,6 @@ def ensure_default_schedules(**kwargs: Any) -> None:
             month_of_year="*",
             timezone=settings.SYNC_SCHEDULE_TIMEZONE,
         )
-        PeriodicTask.objects.create(name=name, task=task, crontab=crontab)
+        PeriodicTask.objects.create(
+            name=name, task=task, crontab=crontab, kwargs=json.dumps(kwargs)
+        )

@@ -232,6 +232,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 SYNC_SCHEDULE_TIMEZONE = env.str("SYNC_SCHEDULE_TIMEZONE", default="Europe/Paris")
 SYNC_CONTENT_AT = env.str("SYNC_CONTENT_AT", default="07:30")
 SYNC_STATS_AT = env.str("SYNC_STATS_AT", default="07:45")
+SYNC_STATS_EVENING_AT = env.str("SYNC_STATS_EVENING_AT", default="19:45")
 # An integration that runs but had no content (or statistics) sync go through for this long is
 # stale: shown on its page and in the API's `health`.
 SYNC_STALE_AFTER_HOURS = env.float("SYNC_STALE_AFTER_HOURS", default=36.0)

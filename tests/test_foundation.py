@@ -87,11 +87,16 @@ def test_health_answers_503_when_the_broker_is_down(client, settings):
 def test_daily_schedules_exist_in_central_european_time():
     from django_celery_beat.models import PeriodicTask
 
-    tasks = {t.task: t for t in PeriodicTask.objects.select_related("crontab")}
-    content = tasks["integrations.tasks.sync_all_content"].crontab
-    stats = tasks["integrations.tasks.sync_all_stats"].crontab
-    assert (content.hour, content.minute, str(content.timezone)) == ("7", "30", "Europe/Paris")
-    assert (stats.hour, stats.minute, str(stats.timezone)) == ("7", "45", "Europe/Paris")
+    tasks = {t.name: t for t in PeriodicTask.objects.select_related("crontab")}
+    content = tasks["Udemy content sync (daily)"]
+    stats = tasks["Udemy statistics sync (daily)"]
+    evening = tasks["Udemy statistics sync (evening)"]
+    assert content.task == "integrations.tasks.sync_all_content"
+    assert stats.task == evening.task == "integrations.tasks.sync_all_stats"
+    for task, at in ((content, ("7", "30")), (stats, ("7", "45")), (evening, ("19", "45"))):
+        crontab = task.crontab
+        assert (crontab.hour, crontab.minute, str(crontab.timezone)) == (*at, "Europe/Paris")
+        assert task.enabled
 
 
 def test_celery_defaults_fit_long_syncs():

@@ -21,7 +21,7 @@ from integrations.providers.udemy.sandbox import SandboxData, UdemySandbox
 
 # Small by default: fast to generate and to sync; tests ask for more when they need it.
 SMALL = {"seed": 1, "courses": 25, "paths": 4, "learners": 10, "activity_per_learner": 5}
-DATA_KWARGS = {*SMALL, "organization_name", "unknown_learners"}
+DATA_KWARGS = {*SMALL, "organization_name", "unknown_learners", "ratio_scale"}
 
 
 @pytest.fixture

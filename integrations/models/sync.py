@@ -82,6 +82,9 @@ class Integration(OwnerBase):
         return (now or timezone.now()) - since > limit
 
 
+RATIO_SCALES = [("", "Undecided"), ("0-100", "0–100"), ("0-1", "0–1")]
+
+
 class SyncRun(RunBase):
     """One execution of a Udemy sync, with its counts, progress, checkpoint and outcome."""
 
@@ -93,6 +96,7 @@ class SyncRun(RunBase):
         "unmatched_learners",
         "anonymized",
         "pending",
+        "not_started",
         "progress_done",
     )
 
@@ -114,6 +118,9 @@ class SyncRun(RunBase):
     unmatched_learners = models.PositiveIntegerField(default=0)
     anonymized = models.PositiveIntegerField(default=0)
     pending = models.PositiveIntegerField(default=0)
+    not_started = models.PositiveIntegerField(
+        default=0, help_text="Statistics rows of learners only enrolled: no attempt is created."
+    )
     unmatched_emails = models.JSONField(default=list, blank=True)
     # Progress: items done / total (total from the first page's `count`)
     progress_done = models.PositiveIntegerField(default=0)
@@ -122,11 +129,29 @@ class SyncRun(RunBase):
     checkpoint = models.JSONField(default=dict, blank=True)
     archival_decision = models.CharField(max_length=20, blank=True, default="")
     archival_reason = models.CharField(max_length=500, blank=True, default="")
+    ratio_scale = models.CharField(
+        "completion ratio scale",
+        max_length=10,
+        choices=RATIO_SCALES,
+        blank=True,
+        default="",
+        help_text="Statistics: the scale of the report's completion ratios, decided once from "
+        "all of them.",
+    )
+    # Which daily schedule created the run ("" the morning one, "evening" the 19:45 statistics):
+    # part of the once-a-day guard, so the two statistics schedules of a day both run.
+    scheduled_slot = models.CharField(max_length=20, blank=True, default="")
 
     class Meta(RunBase.Meta):
-        indexes, constraints = run_indexes_and_constraints(
-            "integration", daily_name="one_scheduled_run_per_day"
-        )
+        # The core's index; its once-a-day guard is replaced by one per day *and* schedule slot.
+        indexes = run_indexes_and_constraints("integration", daily_name="unused")[0]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "kind", "scheduled_for", "scheduled_slot"],
+                condition=models.Q(trigger="schedule"),
+                name="one_scheduled_run_per_slot",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} sync #{self.pk} ({self.status})"

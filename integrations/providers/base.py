@@ -7,9 +7,11 @@ A provider module exposes `content_streams(integration, client)`, `stats_stream(
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from integrations.core.records import MappingError, StatRecord
 
 
 class PageLike(Protocol):
@@ -31,8 +33,40 @@ class Stream:
     kind: str
     pages: Callable[[int], Iterator[PageLike]]
     map_item: Callable[[Mapping[str, Any]], Any]
+    # Statistics streams: how the report's ratios become progress, decided once per report.
+    report: ReportScale | None = None
 
     @property
     def label(self) -> str:
         """The stream as an admin reads it in an error: "Courses", "Learning paths"."""
         return self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class StatRow:
+    """A statistics row as the provider maps it, before the decisions that take the whole report.
+
+    `record.progress` reads `ratio` on a 0-100 scale; the report's `ReportScale` rewrites it once
+    the scale is decided. `started` is false for a learner only enrolled in (or assigned) the
+    course: such a row updates an attempt that exists but never creates one.
+    """
+
+    record: StatRecord
+    ratio: float = 0.0
+    started: bool = True
+
+
+class ReportScale(Protocol):
+    """The scale of a report's ratios (0-1 or 0-100), decided from all its rows, never per row.
+
+    The evidence is a small dict of counts (JSON, kept with the run's checkpoint) that `observe`
+    extends page by page; a scale is a short string, "" while no row decides it.
+    """
+
+    def observe(self, evidence: Mapping[str, int], rows: Sequence[StatRow]) -> dict[str, int]: ...
+
+    def decide(self, evidence: Mapping[str, int]) -> str: ...
+
+    def settled(self, evidence: Mapping[str, int]) -> str: ...
+
+    def apply(self, row: StatRow, scale: str) -> tuple[StatRecord, MappingError | None]: ...

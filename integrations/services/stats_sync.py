@@ -1,32 +1,49 @@
 """The daily statistics sync: Udemy user-course-activity rows into learners' attempts.
 
-360Learning rule (360Learning "Statistics synchronization"):
+360Learning rules (360Learning "Statistics synchronization"):
 - learners are matched by e-mail, case-insensitively; the same address is needed on both sides;
-- time spent goes to the first recorded attempt only;
-- a course started on Udemy and not finished gets an *opened* attempt, closed by the first sync
-  after completion;
+- time spent is "applied only to the first recorded attempt": the row's minutes go to the
+  learner's attempt #1 on the course, even after a relaunch made a later attempt the current one;
+- a course *started* on Udemy and not finished gets an *opened* attempt, closed by the first sync
+  after completion; a learner only enrolled or assigned (no start date, progress nor minutes)
+  gets no attempt;
 - a launch from the platform closes an attempt at once with 0 %; the next sync updates its
-  statistics (progress, dates, time) and keeps it closed.
-Rows of unknown learners are counted and listed; rows of courses not yet in the catalog are kept
-as `PendingStatistic` and applied by a later run. Re-running with the same report writes nothing.
+  statistics (progress, dates, time) and keeps it closed; a completion Udemy reports from before
+  the launch stays the earlier attempt's.
+The completion ratio's scale is decided once per report (`stats_scale`). Rows of unknown
+learners are counted and listed; rows of courses not yet in the catalog are kept as
+`PendingStatistic` and applied by a later run. Re-running with the same report writes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import asdict
+from datetime import datetime
 from functools import partial
+from typing import NamedTuple
 
+from django.db import transaction
 from django.db.models.functions import Lower
 
-from integrations.core.records import StatRecord
+from integrations.core.records import MappingError, StatRecord
+from integrations.core.runs import run_add_counts
 from integrations.models import Integration, PendingStatistic, SyncRun
-from integrations.providers.base import Stream
+from integrations.providers.base import StatRow, Stream
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
-from .paging import run_stream
+from .paging import map_page, run_stream
 from .planner import PlannerStatistics, refreshing
+from .stats_scale import (
+    scale_decided,
+    scale_page,
+    scale_page_redone,
+    scale_record,
+    scale_rows,
+    scale_start,
+)
 
 UNMATCHED_LIST_LIMIT = 1000
 ATTEMPT_FIELDS = [
@@ -40,36 +57,103 @@ ATTEMPT_FIELDS = [
 ]
 
 
+class AttemptCounts(NamedTuple):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_started: int = 0  # rows of learners only enrolled: no attempt to update, none created
+
+
 def stats_sync(*, run: SyncRun, stream: Stream, on_page: Callable[[], None] | None = None) -> None:
-    writer = partial(_write_stats, run=run, integration=run.integration)
+    """Drain the report page by page, then settle its ratio scale (see `stats_scale`)."""
+    if stream.report is not None:
+        scale_start(run=run)
+    writer = partial(_write_stats, run=run, integration=run.integration, stream=stream)
     on_page = refreshing(on_page, PlannerStatistics(Attempt), lambda: run.created)
     run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
+    if stream.report is not None:
+        _settle_scale(run=run, stream=stream, on_page=on_page)
 
 
-def _write_stats(records: list[StatRecord], *, run: SyncRun, integration: Integration) -> dict:
-    anonymized = [r for r in records if r.is_anonymized]
-    named = [r for r in records if not r.is_anonymized]
-    learners = _learner_ids(named)
-    courses = _course_ids(integration, named)
-    unmatched = sorted({r.email_key for r in named if r.email_key not in learners})
+def _settle_scale(*, run: SyncRun, stream: Stream, on_page: Callable[[], None]) -> None:
+    """Decide the report's scale from all its rows, record it, and apply again on it the pages
+    that were applied on another one (read again: pages by number are independent)."""
+    final, stale = scale_decided(run=run, report=stream.report)
+    for first, last in stale:
+        with closing(iter(stream.pages(first))) as pages:
+            for page in pages:
+                rows, _bad, _seen = map_page(stream=stream, page=page)
+                with transaction.atomic():
+                    counts = _write_stats(
+                        rows, run=run, integration=run.integration, stream=stream, scale=final
+                    )
+                    scale_page_redone(run=run, page=page.number, scale=final)
+                    run_add_counts(run=run, created=counts["created"], updated=counts["updated"])
+                on_page()
+                if page.number >= last:
+                    break
+    scale_record(run=run, scale=final)
+
+
+def _write_stats(
+    rows: list[StatRow],
+    *,
+    run: SyncRun,
+    integration: Integration,
+    stream: Stream,
+    scale: str | None = None,
+) -> dict:
+    """One page of the report (inside its transaction). `scale`: a page read again once the
+    report's scale is decided; None: a page read for the first time (provisional scale)."""
+    rows, problems = _on_scale([_as_row(r) for r in rows], run=run, stream=stream, scale=scale)
+    if problems:
+        _record_problems(run, problems)
+    named = [r for r in rows if not r.record.is_anonymized]
+    learners = _learner_ids([r.record for r in named])
+    courses = _course_ids(integration, [r.record for r in named])
+    unmatched = sorted({r.record.email_key for r in named if r.record.email_key not in learners})
     if unmatched:
         _remember_unmatched(run, unmatched)
-    applicable = [r for r in named if r.email_key in learners]
-    pending = [r for r in applicable if r.external_course_id not in courses]
+    applicable = [r for r in named if r.record.email_key in learners]
+    pending = [r for r in applicable if r.record.external_course_id not in courses]
     if pending:
         _keep_pending(integration, pending)
-    ready = [r for r in applicable if r.external_course_id in courses]
-    created, updated, unchanged = attempts_apply(
-        records=ready, learner_ids=learners, course_ids=courses
-    )
+    ready = [r for r in applicable if r.record.external_course_id in courses]
+    counts = attempts_apply(records=ready, learner_ids=learners, course_ids=courses)
     return {
-        "anonymized": len(anonymized),
-        "unmatched_learners": len([r for r in named if r.email_key not in learners]),
+        "anonymized": len(rows) - len(named),
+        "unmatched_learners": len(named) - len(applicable),
         "pending": len(pending),
-        "created": created,
-        "updated": updated,
-        "unchanged": unchanged,
+        **counts._asdict(),
     }
+
+
+def _on_scale(
+    rows: list[StatRow], *, run: SyncRun, stream: Stream, scale: str | None
+) -> tuple[list[StatRow], list[tuple[MappingError, object]]]:
+    if stream.report is None:
+        return rows, []
+    if scale is not None:
+        return scale_rows(report=stream.report, rows=rows, scale=scale)
+    page = int(run.checkpoint.get(stream.name, 0)) + 1  # run_stream commits pages in order
+    return scale_page(run=run, report=stream.report, rows=rows, page=page)
+
+
+def _record_problems(run: SyncRun, problems: list[tuple[MappingError, object]]) -> None:
+    """Rows applied with a corrected value: one SyncError each, the rows are not failed."""
+    model = run.errors.model
+    model.objects.bulk_create(
+        [
+            model(
+                run=run,
+                external_id=exc.external_id[:100],
+                category=exc.category,
+                message=exc.message[:1000],
+                excerpt=str(excerpt)[:300],
+            )
+            for exc, excerpt in problems
+        ]
+    )
 
 
 def _learner_ids(records: list[StatRecord]) -> dict[str, int]:
@@ -104,94 +188,156 @@ def _remember_unmatched(run: SyncRun, emails: list[str]) -> None:
         SyncRun.objects.filter(pk=run.pk).update(unmatched_emails=run.unmatched_emails)
 
 
-def _keep_pending(integration: Integration, records: list[StatRecord]) -> None:
-    rows = {
-        (r.external_course_id, r.email_key): PendingStatistic(
+def _keep_pending(integration: Integration, rows: list[StatRow]) -> None:
+    pending = {
+        (r.record.external_course_id, r.record.email_key): PendingStatistic(
             integration=integration,
-            external_course_id=r.external_course_id,
-            email=r.email_key,
-            payload=_record_json(r),
+            external_course_id=r.record.external_course_id,
+            email=r.record.email_key,
+            payload=_row_json(r),
         )
-        for r in records
+        for r in rows
     }
     PendingStatistic.objects.bulk_create(
-        list(rows.values()),
+        list(pending.values()),
         update_conflicts=True,
         unique_fields=["integration", "external_course_id", "email"],
         update_fields=["payload"],
     )
 
 
-def _record_json(record: StatRecord) -> dict:
-    data = asdict(record)
+def _row_json(row: StatRow) -> dict:
+    data = asdict(row.record)
     for key, value in data.items():
         if hasattr(value, "isoformat"):
             data[key] = value.isoformat()
+    if not row.started:
+        data["started"] = False
     return data
+
+
+def _row_from_json(data: dict) -> StatRow:
+    values = dict(data)
+    started = values.pop("started", True)
+    for key in ("first_activity", "last_activity", "completed_at"):
+        if values.get(key):
+            values[key] = datetime.fromisoformat(values[key])
+    record = StatRecord(**values)
+    return StatRow(record=record, ratio=record.progress, started=started)
 
 
 def stat_fingerprint(record: StatRecord, *, first_attempt: bool) -> str:
     return hashlib.sha256(f"{record.fingerprint}:{first_attempt}".encode()).hexdigest()
 
 
+def _as_row(item: StatRow | StatRecord) -> StatRow:
+    return item if isinstance(item, StatRow) else StatRow(record=item, ratio=item.progress)
+
+
 def attempts_apply(
-    *, records: list[StatRecord], learner_ids: dict[str, int], course_ids: dict[str, int]
-) -> tuple[int, int, int]:
-    """Create or update the attempts of a page of statistics; returns (created, updated, same)."""
-    pairs = {(learner_ids[r.email_key], course_ids[r.external_course_id]): r for r in records}
+    *,
+    records: Sequence[StatRow | StatRecord],
+    learner_ids: dict[str, int],
+    course_ids: dict[str, int],
+) -> AttemptCounts:
+    """Create or update the attempts of a page of statistics (a constant number of statements).
+
+    The row goes to the learner's latest attempt on the course; its minutes to the first one.
+    A learner who has not started (only enrolled) gets no attempt: none is created, and an
+    opened attempt holding nothing but what such a row gives is removed."""
+    rows = [_as_row(item) for item in records]
+    pairs = {
+        (learner_ids[r.record.email_key], course_ids[r.record.external_course_id]): r for r in rows
+    }
     if not pairs:
-        return 0, 0, 0
+        return AttemptCounts()
+    first: dict[tuple[int, int], Attempt] = {}
     latest: dict[tuple[int, int], Attempt] = {}
     existing = Attempt.objects.filter(
         learner_id__in={p[0] for p in pairs}, course_id__in={p[1] for p in pairs}
     ).order_by("number")
     for attempt in existing:
-        latest[(attempt.learner_id, attempt.course_id)] = attempt
-    to_create, to_update, unchanged = [], [], 0
-    for pair, record in pairs.items():
-        attempt = latest.get(pair)
-        if attempt is None:
+        pair = (attempt.learner_id, attempt.course_id)
+        first.setdefault(pair, attempt)
+        latest[pair] = attempt
+    to_create, to_update, to_delete, unchanged, not_started = [], [], [], 0, 0
+    for pair, row in pairs.items():
+        if not row.started and (pair not in latest or _holds_nothing(first[pair], latest[pair])):
+            not_started += 1
+            if pair in latest:
+                to_delete.append(latest[pair].pk)
+            continue
+        if pair not in latest:
             attempt = Attempt(learner_id=pair[0], course_id=pair[1], number=1)
-            _apply_stat(attempt, record)
+            _apply_stat(attempt, row.record, first=True)
             to_create.append(attempt)
-        elif attempt.fingerprint == stat_fingerprint(record, first_attempt=attempt.number == 1):
-            unchanged += 1
-        else:
-            _apply_stat(attempt, record)
-            to_update.append(attempt)
+            continue
+        changed = _attempt_changes(first[pair], latest[pair], row.record)
+        to_update.extend(changed)
+        unchanged += not changed
     if to_create:
         Attempt.objects.bulk_create(to_create)
     if to_update:
         Attempt.objects.bulk_update(to_update, ATTEMPT_FIELDS)
-    return len(to_create), len(to_update), unchanged
+    if to_delete:
+        Attempt.objects.filter(pk__in=to_delete).delete()
+    updated = len({(a.learner_id, a.course_id) for a in to_update})
+    return AttemptCounts(len(to_create), updated, unchanged, not_started)
 
 
-def _apply_stat(attempt: Attempt, record: StatRecord) -> None:
-    first = attempt.number == 1
-    attempt.first_activity = record.first_activity or attempt.first_activity
-    attempt.last_activity = record.last_activity or attempt.last_activity
+def _holds_nothing(first: Attempt, latest: Attempt) -> bool:
+    """The learner's only attempt is an opened one from statistics with no progress, minutes
+    nor completion: what a row of a learner only enrolled would have made of it."""
+    return (
+        first.pk == latest.pk
+        and latest.source == Attempt.Source.PROVIDER
+        and latest.is_open
+        and not (latest.progress or latest.time_spent_ms or latest.completed_at)
+    )
+
+
+def _attempt_changes(first: Attempt, latest: Attempt, record: StatRecord) -> list[Attempt]:
+    """The attempts a row changes: the latest (its statistics) and, after a relaunch, the
+    first (360Learning: time spent is applied only to the first recorded attempt)."""
+    changed = []
+    is_first = latest.pk == first.pk
+    if latest.fingerprint != stat_fingerprint(record, first_attempt=is_first):
+        _apply_stat(latest, record, first=is_first)
+        changed.append(latest)
+    if not is_first and first.time_spent_ms != record.time_spent_ms:
+        first.time_spent_ms = record.time_spent_ms
+        changed.append(first)
+    return changed
+
+
+def _apply_stat(attempt: Attempt, record: StatRecord, *, first: bool) -> None:
     attempt.progress = record.progress
     # 360Learning rule: time spent is applied only to the first recorded attempt.
     attempt.time_spent_ms = record.time_spent_ms if first else 0
     if attempt.source == Attempt.Source.LAUNCH:
-        # Launched from the platform: closed at once; the sync brings the statistics and
-        # Udemy's completion date when there is one, but never reopens it.
-        attempt.completed_at = record.completed_at or attempt.completed_at
-        attempt.is_open = False
+        _apply_to_launch(attempt, record)
     else:
+        attempt.first_activity = record.first_activity or attempt.first_activity
+        attempt.last_activity = record.last_activity or attempt.last_activity
         attempt.completed_at = record.completed_at
         attempt.is_open = record.completed_at is None
     attempt.fingerprint = stat_fingerprint(record, first_attempt=first)
 
 
-def _record_from_json(data: dict) -> StatRecord:
-    from datetime import datetime
-
-    values = dict(data)
-    for key in ("first_activity", "last_activity", "completed_at"):
-        if values.get(key):
-            values[key] = datetime.fromisoformat(values[key])
-    return StatRecord(**values)
+def _apply_to_launch(attempt: Attempt, record: StatRecord) -> None:
+    """Launched from the platform: closed at once, and it stays closed. The sync brings the
+    figures, but what Udemy dates before the launch belongs to the earlier attempt: its first
+    activity stays the launch's (or the opened attempt's it closed), its completion stays the
+    launch unless Udemy reports one after it — so a completion before a relaunch is never
+    counted twice."""
+    launched = attempt.launched_at
+    attempt.first_activity = attempt.first_activity or record.first_activity
+    attempt.last_activity = max(
+        (d for d in (attempt.last_activity, record.last_activity) if d), default=None
+    )
+    if record.completed_at and (launched is None or record.completed_at >= launched):
+        attempt.completed_at = record.completed_at
+    attempt.is_open = False
 
 
 def pending_apply(*, run: SyncRun) -> int:
@@ -200,13 +346,14 @@ def pending_apply(*, run: SyncRun) -> int:
     pending = list(PendingStatistic.objects.filter(integration=integration))
     if not pending:
         return 0
-    records = [_record_from_json(p.payload) for p in pending]
+    rows = [_row_from_json(p.payload) for p in pending]
+    records = [r.record for r in rows]
     learners = _learner_ids(records)
     courses = _course_ids(integration, records)
     ready = [
         (p, r)
-        for p, r in zip(pending, records, strict=True)
-        if r.external_course_id in courses and r.email_key in learners
+        for p, r in zip(pending, rows, strict=True)
+        if r.record.external_course_id in courses and r.record.email_key in learners
     ]
     if not ready:
         return 0

@@ -34,6 +34,7 @@ def sync_request(
     trigger: str,
     user=None,
     scheduled_for: date | None = None,
+    slot: str = "",
 ) -> SyncRun:
     """Create a run and enqueue it. If one of the same kind is queued or running, the new run is
     recorded as *skipped* ("already running") and nothing is enqueued."""
@@ -46,6 +47,7 @@ def sync_request(
             trigger=trigger,
             triggered_by=user if user and user.is_authenticated else None,
             scheduled_for=scheduled_for,
+            scheduled_slot=slot,
             task_id=uuid.uuid4().hex,
         )
         if trigger in (SyncRun.Trigger.MANUAL, SyncRun.Trigger.API):
@@ -81,10 +83,11 @@ def sync_request_foreground(*, integration: Integration, kind: str) -> SyncRun:
     return run
 
 
-def sync_request_scheduled(*, kind: str, today: date) -> list[SyncRun]:
+def sync_request_scheduled(*, kind: str, today: date, slot: str = "") -> list[SyncRun]:
     """Beat entry point: one run per local day for every integration that accepts runs (Active,
     or in Error: a failing integration keeps trying, only DEACTIVATE stops it); a unique guard
-    keeps it to one per day."""
+    keeps it to one per day and schedule `slot` (statistics run twice a day: "" and
+    "evening")."""
     runs = []
     for integration in Integration.objects.filter(status__in=Integration.running_statuses()):
         try:
@@ -94,10 +97,13 @@ def sync_request_scheduled(*, kind: str, today: date) -> list[SyncRun]:
                     kind=kind,
                     trigger=SyncRun.Trigger.SCHEDULE,
                     scheduled_for=today,
+                    slot=slot,
                 )
             )
         except IntegrityError:
-            logger.info("daily %s sync of integration %s already requested", kind, integration.pk)
+            logger.info(
+                "daily %s sync %r of integration %s already requested", kind, slot, integration.pk
+            )
     return runs
 
 

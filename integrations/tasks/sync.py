@@ -23,5 +23,8 @@ def sync_all_content() -> int:
 
 
 @shared_task(name="integrations.tasks.sync_all_stats")
-def sync_all_stats() -> int:
-    return len(sync_request_scheduled(kind=SyncRun.Kind.STATS, today=timezone.localdate()))
+def sync_all_stats(slot: str = "") -> int:
+    """The daily statistics runs: the morning one, and the evening one (`slot="evening"`)."""
+    return len(
+        sync_request_scheduled(kind=SyncRun.Kind.STATS, today=timezone.localdate(), slot=slot)
+    )

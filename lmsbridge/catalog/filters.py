@@ -76,12 +76,18 @@ class CourseFilter(FilterSet):
 
 
 class StatisticFilter(FilterSet):
-    externalCourseId = ApiFilter(StrictCharField(max_length=64), field_name="course__external_id")
+    externalCourseId = ApiFilter(
+        StrictCharField(max_length=70, help_text='A course\'s externalId ("5", "path-5").'),
+        method="filter_external_course_id",
+    )
     learnerMail = ApiFilter(
         StrictCharField(max_length=254, help_text="Exact, case-insensitive."),
         field_name="learner__email",
         lookup_expr="iexact",
     )
+
+    def filter_external_course_id(self, attempts: QuerySet, name: str, value: str) -> QuerySet:
+        return attempts.filter(**Course.platform_external_id_lookup(value, prefix="course__"))
 
 
 # --------------------------------------------------------------------------- console

@@ -96,11 +96,15 @@ class Tag(models.Model):
         return self.name
 
 
+PATH_ID_PREFIX = "path-"
+
+
 class Course(models.Model):
     """A course or learning path of a group's catalog, mirrored from a provider.
 
     `external_id` is the provider's id, unique per (integration, kind) and never changed:
-    a learning path and a course may share a numeric id upstream.
+    a learning path and a course may share a numeric id upstream. What the API and the exports
+    show as `externalId` is `platform_external_id`, unique per integration.
     """
 
     class Kind(models.TextChoices):
@@ -149,6 +153,23 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def platform_external_id(self) -> str:
+        """The `externalId` shown by the API and the exports: "externalId must be unique per
+        integration", and Udemy numbers courses and learning paths apart, so learning paths
+        get their own namespace ("path-5" beside course "5"). The stored ids stay as they are."""
+        if self.kind == self.Kind.LEARNING_PATH:
+            return f"{PATH_ID_PREFIX}{self.external_id}"
+        return self.external_id
+
+    @classmethod
+    def platform_external_id_lookup(cls, value: str, prefix: str = "") -> dict[str, str]:
+        """Filter keywords for a `platform_external_id` (`prefix`: e.g. "course__")."""
+        kind, external_id = cls.Kind.COURSE, value
+        if value.startswith(PATH_ID_PREFIX):
+            kind, external_id = cls.Kind.LEARNING_PATH, value.removeprefix(PATH_ID_PREFIX)
+        return {f"{prefix}kind": kind, f"{prefix}external_id": external_id}
 
 
 class Attempt(models.Model):

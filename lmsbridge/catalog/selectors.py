@@ -53,24 +53,36 @@ def group_get_visible(*, user: AbstractBaseUser | AnonymousUser, slug: str) -> G
 def catalog_group_ids_for_user(*, user: AbstractBaseUser | AnonymousUser) -> set[int]:
     """Groups whose catalog a learner sees: their groups, plus the ancestors of public groups.
 
-    360Learning rule: learners in public subgroups of the target group access its catalog.
+    360Learning rules: "If the target group has public children groups, learners in public
+    subgroups can access the content in the catalog of the target group" (the walk goes up
+    through public groups and stops above the first private one), and "If you choose the
+    platform group, all users in public groups can see the content" (a learner of any public
+    group, however deep below private groups, sees the platform group's catalog).
     """
     if not user.is_authenticated:
         return set()
     if user.is_superuser:
         return set(Group.objects.values_list("id", flat=True))
-    parents = dict(Group.objects.values_list("id", "parent_id"))
+    tree = {gid: (parent, platform) for gid, parent, platform in _group_tree()}
     public = set(Group.objects.filter(is_public=True).values_list("id", flat=True))
+    platform = next((gid for gid, (_, is_platform) in tree.items() if is_platform), None)
     visible: set[int] = set()
     for group_id in Group.objects.filter(memberships__learner__user=user).values_list(
         "id", flat=True
     ):
         visible.add(group_id)
+        if group_id in public and platform is not None:
+            visible.add(platform)
         current = group_id
-        while current in public and parents.get(current):
-            current = parents[current]
+        while current in public and tree.get(current, (None, False))[0]:
+            current = tree[current][0]
             visible.add(current)
     return visible
+
+
+def _group_tree() -> QuerySet:
+    """(id, parent id, is platform group) of every group: one query."""
+    return Group.objects.values_list("id", "parent_id", "is_platform")
 
 
 def is_group_admin(*, user: AbstractBaseUser | AnonymousUser, group: Group) -> bool:

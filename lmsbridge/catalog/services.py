@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from .models import Attempt, Course, Group, Learner, Membership
@@ -14,38 +13,57 @@ from .models import Attempt, Course, Group, Learner, Membership
 
 @transaction.atomic
 def attempt_launch(*, learner: Learner, course: Course) -> Attempt:
-    """360Learning rule: launching from the platform marks the attempt completed with 0 % at
-    once (so programs and paths move on); the next statistics sync brings Udemy's figures.
+    """360Learning rule: "When a learner launches a course from 360Learning, the course is
+    marked as completed, and the progress is set to 0%. The connector updates the statistics
+    at the next daily synchronization."
 
-    An opened attempt is closed by the launch; otherwise a new attempt is recorded.
+    - an opened attempt is closed by the launch: completed now, progress 0 %;
+    - one open launch per learner and course: while the launch's attempt has not been through a
+      statistics sync yet, START again returns it (no new attempt, no second completion);
+    - otherwise (the latest attempt is closed and synced) a new attempt is recorded.
     """
     now = timezone.now()
-    latest = (
+    latest = _latest_attempt(learner, course)
+    if latest is not None and _is_unsynced_launch(latest):
+        return latest
+    if latest is not None and latest.is_open:
+        latest.source, latest.is_open, latest.progress = Attempt.Source.LAUNCH, False, 0
+        latest.completed_at = latest.launched_at = latest.last_activity = now
+        latest.fingerprint = ""  # the next sync brings Udemy's figures
+        latest.save()
+        return latest
+    number = (latest.number if latest else 0) + 1
+    try:
+        with transaction.atomic():
+            return Attempt.objects.create(
+                learner=learner,
+                course=course,
+                number=number,
+                source=Attempt.Source.LAUNCH,
+                progress=0,
+                is_open=False,
+                completed_at=now,
+                launched_at=now,
+                first_activity=now,
+                last_activity=now,
+            )
+    except IntegrityError:
+        # A simultaneous START recorded this attempt number first: that launch is the one.
+        return _latest_attempt(learner, course) or latest
+
+
+def _latest_attempt(learner: Learner, course: Course) -> Attempt | None:
+    return (
         Attempt.objects.select_for_update()
         .filter(learner=learner, course=course)
         .order_by("-number")
         .first()
     )
-    if latest is not None and latest.is_open:
-        latest.source, latest.is_open = Attempt.Source.LAUNCH, False
-        latest.completed_at, latest.launched_at, latest.fingerprint = now, now, ""
-        latest.save()
-        return latest
-    number = (
-        Attempt.objects.filter(learner=learner, course=course).aggregate(n=Max("number"))["n"] or 0
-    ) + 1
-    return Attempt.objects.create(
-        learner=learner,
-        course=course,
-        number=number,
-        source=Attempt.Source.LAUNCH,
-        progress=0,
-        is_open=False,
-        completed_at=now,
-        launched_at=now,
-        first_activity=now,
-        last_activity=now,
-    )
+
+
+def _is_unsynced_launch(attempt: Attempt) -> bool:
+    """A launch no statistics sync has applied figures to yet (the sync sets a fingerprint)."""
+    return attempt.source == Attempt.Source.LAUNCH and not attempt.fingerprint
 
 
 GROUP_EDITABLE_FIELDS = ("name", "parent", "is_public")

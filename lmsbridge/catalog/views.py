@@ -50,7 +50,7 @@ CSV_CHUNK = 2000
 # provider field). Display only: the mapping itself lives in the provider's mapping module.
 FIELD_SOURCES: dict[str, list[tuple[str, str, str]]] = {
     Course.Kind.COURSE: [
-        ("externalId", "external_id", "id"),
+        ("externalId", "platform_external_id", "id"),
         ("title", "title", "title"),
         ("name", "name", "title"),
         ("description", "description", "description"),
@@ -62,7 +62,7 @@ FIELD_SOURCES: dict[str, list[tuple[str, str, str]]] = {
         ("videoUrl", "video_url", "promo_video_url"),
     ],
     Course.Kind.LEARNING_PATH: [
-        ("externalId", "external_id", "id"),
+        ("externalId", "platform_external_id", "id"),
         ("title", "title", "title"),
         ("description", "description", "description"),
         ("image", "image", "thumbnail"),

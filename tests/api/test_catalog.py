@@ -198,3 +198,37 @@ def test_courses_and_stats_of_another_group_are_404(b_api, learner_api, attempts
     for client in (b_api, learner_api):
         assert client.get(COURSES).status_code == 404
         assert client.get(STATS).status_code == 404
+
+
+def test_learning_paths_have_their_own_external_id_namespace(a_api, catalog):
+    """360Learning's connectors: "externalId must be unique per integration and never change".
+    A course and a learning path both numbered 101 by Udemy show as "101" and "path-101"; the
+    stored ids stay Udemy's."""
+    course, path, _archived = catalog
+    results = a_api.get(COURSES).json()["results"]
+    ids = [c["externalId"] for c in results]
+    assert len(ids) == len(set(ids))
+    by_type = {c["type"]: c["externalId"] for c in results if c["title"] != "Old course"}
+    assert by_type == {"course": "101", "learning_path": "path-101"}
+    path.refresh_from_db()
+    assert (course.external_id, path.external_id) == ("101", "101")
+
+
+def test_statistics_of_a_learning_path_name_it_in_its_namespace(a_api, catalog):
+    """A launch of a learning path (START) is an attempt: the API, its filter and the CSV
+    export name the path "path-101", apart from course 101."""
+    course, path, _archived = catalog
+    AttemptFactory(course=course, learner=LearnerFactory(email="c@example.com"))
+    AttemptFactory(course=path, learner=LearnerFactory(email="p@example.com"))
+    rows = a_api.get(STATS).json()["results"]
+    assert {(r["learnerMail"], r["externalCourseId"]) for r in rows} == {
+        ("c@example.com", "101"),
+        ("p@example.com", "path-101"),
+    }
+    only_path = a_api.get(f"{STATS}?externalCourseId=path-101").json()["results"]
+    assert [r["learnerMail"] for r in only_path] == ["p@example.com"]
+    only_course = a_api.get(f"{STATS}?externalCourseId=101").json()["results"]
+    assert [r["learnerMail"] for r in only_course] == ["c@example.com"]
+    text = b"".join(a_api.get(f"{STATS}?format=csv").streaming_content).decode()
+    exported = {r["learnerMail"]: r["externalCourseId"] for r in csv.DictReader(io.StringIO(text))}
+    assert exported == {"c@example.com": "101", "p@example.com": "path-101"}

@@ -303,6 +303,14 @@ def test_admin_and_learner_flow(live_server, browser_page, sync_worker, platform
     # --- DEACTIVATE, confirmed: the catalog stays
     page.get_by_role("link", name="Integrations", exact=True).click()
     page.get_by_test_id("integration-udemy").click()
+    # 360Learning: "You can deactivate the integration by clicking DEACTIVATE on the bottom
+    # right" — the last button of the form's bottom row, right of SETUP INTEGRATION.
+    form = page.get_by_test_id("integration-form").bounding_box()
+    setup = page.get_by_role("button", name="SETUP INTEGRATION").bounding_box()
+    deactivate = page.get_by_role("link", name="DEACTIVATE").bounding_box()
+    assert deactivate["x"] > setup["x"]
+    assert deactivate["x"] + deactivate["width"] > form["x"] + 0.9 * form["width"]
+    assert deactivate["y"] > form["y"] + 0.8 * form["height"]
     page.get_by_role("link", name="DEACTIVATE").click()
     page.get_by_test_id("confirm-deactivate").click()
     expect(page.get_by_test_id("integration-status")).to_have_text("Inactive")

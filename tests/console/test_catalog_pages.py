@@ -124,11 +124,17 @@ def test_dashboard_shows_each_field_with_its_source(admin_client, group, integra
 
 
 def test_dashboard_of_a_learning_path_shows_its_own_sources(admin_client, group, integration):
-    path = CourseFactory(integration=integration, kind=Course.Kind.LEARNING_PATH)
+    path = CourseFactory(integration=integration, kind=Course.Kind.LEARNING_PATH, external_id="5")
     html = admin_client.get(dashboard_url(group, path)).content.decode()
     assert "<code>authors</code> ← <code>editors.display_name</code>" in html
     assert "<code>modifiedAt</code> ← <code>last_modified</code>" in html
     assert "<code>image</code> ← <code>thumbnail</code>" in html
+    # externalId is unique per integration: a learning path's is in its own namespace.
+    mapped = {
+        row.target: row.value
+        for row in admin_client.get(dashboard_url(group, path)).context["mapped"]
+    }
+    assert mapped["externalId"] == "path-5"
 
 
 def test_dashboard_renders_the_stored_description_as_html(admin_client, group, integration):

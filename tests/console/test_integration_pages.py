@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
@@ -87,6 +89,49 @@ def test_form_is_filled_from_the_integration_but_never_with_the_secret(
     assert "Leave blank to keep it" in html
     assert "DEACTIVATE" in html
     assert "Sync content now" in html and "Sync statistics now" in html
+
+
+@pytest.mark.parametrize(
+    "seed_sentence",
+    [
+        # Step 1: Get your API credentials in Udemy Business
+        "enable the API in your Udemy Business platform",
+        "How to enable and find your API credentials in Udemy Business",
+        # Synchronize Udemy categories as tags
+        "Tags that were previously created won't be deleted",
+        # Synchronize Udemy public learning paths
+        "You can only synchronize public Udemy learning paths through the Udemy API",
+        # Statistics synchronization for Udemy courses
+        "users must use the same email address on both Udemy and",
+        "Statistics for Udemy learning paths are not available",
+        # Step 2: the target group
+        "If you choose the platform group, all users in public groups can see the content",
+        "You may want to create a private group for this synchronization",
+    ],
+)
+def test_the_form_says_what_360learning_says_next_to_the_fields(admin_client, group, seed_sentence):
+    """360Learning's "Synchronize Udemy content with 360Learning": its guidance is on the form."""
+    html = unescape(admin_client.get(provider_url(group)).content.decode())
+    assert seed_sentence.lower() in " ".join(html.split()).lower()
+
+
+def test_the_tags_and_paths_guidance_sits_with_their_checkboxes(admin_client, group):
+    form = admin_client.get(provider_url(group)).context["form"]
+    assert "previously created" in form["sync_tags"].help_text
+    assert "public Udemy learning paths" in form["sync_learning_paths"].help_text
+    assert "Udemy Business" in form["client_id"].help_text
+
+
+def test_deactivate_sits_bottom_right_with_setup_integration(admin_client, group, integration):
+    """360Learning: "You can deactivate the integration by clicking DEACTIVATE on the bottom
+    right." — in the form's action row (right-aligned), last, after SETUP INTEGRATION."""
+    html = admin_client.get(provider_url(group)).content.decode()
+    start = html.index('data-testid="form-actions"')
+    row = html[html.rindex("<div", 0, start) : html.index("</div>", start)]
+    assert "justify-content-end" in row.split(">", 1)[0]
+    assert row.index("SETUP INTEGRATION") < row.index("DEACTIVATE")
+    actions = row
+    assert "me-auto" not in actions
 
 
 def test_setup_with_a_wrong_secret_shows_the_client_message_and_stores_nothing(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from lmsbridge.catalog.models import Attempt, Course
+from integrations.models import Integration
+from lmsbridge.catalog.models import Attempt, Course, Group
+from lmsbridge.catalog.selectors import activity_series_for_group
 from tests.factories import (
     AttemptFactory,
     CourseFactory,
     GroupFactory,
+    IntegrationFactory,
     UserFactory,
     group_learner,
 )
@@ -129,3 +132,65 @@ def test_anonymous_users_are_sent_to_login(client, integration):
     assert response.status_code == 302 and reverse("login") in response.url
     assert client.post(start_url(course)).status_code == 302
     assert not Attempt.objects.exists()
+
+
+def test_learners_of_public_groups_below_a_private_group_see_the_platform_groups_content(client):
+    """360Learning: "If you choose the platform group, all users in public groups can see the
+    content" — however deep the public group sits below private groups."""
+    platform = Group.objects.get(is_platform=True)
+    integration = IntegrationFactory(group=platform, status=Integration.Status.ACTIVE)
+    on_platform = CourseFactory(integration=integration, title="Company-wide Compliance")
+    private = GroupFactory(name="Private division", parent=platform, is_public=False)
+    private_course = CourseFactory(integration__group=private, title="Division onboarding")
+    team = GroupFactory(name="Public team", parent=private, is_public=True)
+    client.force_login(group_learner(team, username="tia"))
+    assert titles(client) == {"Company-wide Compliance", "Division onboarding"}
+    assert client.post(start_url(on_platform)).status_code == 302
+    assert private_course.group == private  # its catalog: the public child rule, one level up
+
+
+def test_learners_of_private_groups_only_do_not_see_the_platform_groups_content(client):
+    platform = Group.objects.get(is_platform=True)
+    integration = IntegrationFactory(group=platform, status=Integration.Status.ACTIVE)
+    course = CourseFactory(integration=integration, title="Company-wide Compliance")
+    private = GroupFactory(name="Private division", parent=platform, is_public=False)
+    client.force_login(group_learner(private, username="pat"))
+    assert titles(client) == set()
+    assert client.post(start_url(course)).status_code == 404
+
+
+def test_start_over_an_opened_attempt_marks_it_completed_at_zero_percent(
+    public_learner, client, integration
+):
+    """360Learning: "When a learner launches a course from 360Learning, the course is marked
+    as “completed”, and the progress is set to “0%”." — an opened attempt at 40 % too."""
+    course = CourseFactory(integration=integration)
+    opened = AttemptFactory(
+        course=course,
+        learner=public_learner.learner,
+        is_open=True,
+        progress=40,
+        time_spent_ms=600_000,
+        fingerprint="synced",
+    )
+    client.post(start_url(course))
+    opened.refresh_from_db()
+    assert (opened.is_open, opened.progress, opened.source) == (False, 0, "launch")
+    assert opened.completed_at is not None and opened.fingerprint == ""
+    assert opened.time_spent_ms == 600_000  # the first attempt's time stays
+
+
+def test_one_open_launch_per_learner_and_course(public_learner, client, integration):
+    """START again while the launch has not been through a sync reuses it: three clicks, one
+    attempt and one completion on the group dashboard."""
+    course = CourseFactory(integration=integration)
+    for _ in range(3):
+        assert client.post(start_url(course)).status_code == 302
+    attempts = Attempt.objects.filter(course=course, learner=public_learner.learner)
+    assert attempts.count() == 1
+    series = activity_series_for_group(group=integration.group, days=2)
+    assert sum(series.completions) == 1
+    # Once a sync has brought its figures, the next START is a new attempt.
+    attempts.update(fingerprint="synced")
+    client.post(start_url(course))
+    assert list(attempts.order_by("number").values_list("number", flat=True)) == [1, 2]

@@ -9,12 +9,14 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from integrations.core.execute import Reschedule
 from integrations.core.lease import acquire
 from integrations.models import Integration, SyncLease, SyncRun
 from integrations.services import sync as sync_service
 from integrations.services.sync import sync_execute, sync_request_scheduled
+from integrations.tasks.sync import sync_all_stats
 from lmsbridge.catalog.models import Course
 from tests.factories import IntegrationFactory, SyncRunFactory
 
@@ -41,6 +43,29 @@ def test_the_daily_trigger_requests_one_run_per_active_integration_and_day(
     assert again == []  # the (integration, kind, local day) guard: no double daily run
     assert len(no_enqueue) == 2
     assert {r.trigger for r in runs} == {SyncRun.Trigger.SCHEDULE}
+
+
+def test_statistics_also_run_in_the_evening_once_per_day(
+    no_enqueue, django_capture_on_commit_callbacks
+):
+    """360Learning (newer versions of the connector page): statistics are also synchronized at
+    19:45 CET. The evening schedule is on by default, passes its slot to the task, and the
+    once-a-day guard counts each slot apart."""
+    schedule = PeriodicTask.objects.get(name="Udemy statistics sync (evening)")
+    assert schedule.enabled and schedule.task == "integrations.tasks.sync_all_stats"
+    assert (schedule.crontab.hour, schedule.crontab.minute) == ("19", "45")
+    integration = IntegrationFactory(status=Integration.Status.ACTIVE)
+    with django_capture_on_commit_callbacks(execute=True):
+        morning = sync_all_stats()
+        morning_again = sync_all_stats()
+        SyncRun.objects.filter(integration=integration).update(status=SyncRun.Status.SUCCEEDED)
+        evening = sync_all_stats(**json.loads(schedule.kwargs))
+        evening_again = sync_all_stats(**json.loads(schedule.kwargs))
+    assert (morning, morning_again, evening, evening_again) == (1, 0, 1, 0)
+    runs = SyncRun.objects.filter(integration=integration, kind="stats").order_by("pk")
+    assert [r.scheduled_slot for r in runs] == ["", "evening"]
+    assert {r.scheduled_for for r in runs} == {timezone.localdate()}
+    assert len(no_enqueue) == 2
 
 
 def test_a_long_retry_after_reschedules_the_run_and_it_resumes(

@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 
 from integrations.core.records import CourseRecord, MappingError, StatRecord
+from integrations.providers.udemy import scale as ratio_scale
 from integrations.providers.udemy.mapping import (
     PATH_TITLE_PREFIX,
     map_activity,
+    map_activity_row,
     map_course,
     map_learning_path,
     normalize_lang,
@@ -802,37 +804,48 @@ def test_activity_completion_date_becomes_completed_at() -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("value", "scale", "expected"),
     [
-        (None, 0.0),
-        (0, 0.0),
-        (1, 1.0),
-        (1.0, 1.0),
-        (0.35, 35.0),
-        (0.29, 29.0),
-        (0.999, 99.9),
-        (35, 35.0),
-        (35.5, 35.5),
-        (100, 100.0),
-        (100.0, 100.0),
-        ("0.5", 50.0),
-        ("42", 42.0),
-        ("42.50", 42.5),
+        (None, "0-100", 0.0),
+        (0, "0-100", 0.0),
+        (1, "0-100", 1.0),
+        (1.0, "0-1", 100.0),
+        (0.35, "0-1", 35.0),
+        (0.35, "0-100", 0.35),
+        (0.29, "0-1", 29.0),
+        (0.999, "0-1", 99.9),
+        (35, "0-100", 35.0),
+        (35.5, "0-100", 35.5),
+        (100, "0-100", 100.0),
+        (100.0, "0-100", 100.0),
+        ("0.5", "0-1", 50.0),
+        ("0.5", "0-100", 0.5),
+        ("42", "0-100", 42.0),
+        ("42.50", "0-100", 42.5),
     ],
 )
-def test_activity_completion_ratio_becomes_progress_0_to_100(value: Any, expected: float) -> None:
-    """360Learning: completion_ratio → progress (0-100 %); both scales accepted (unconfirmed
-    upstream).
-
-    A non-integer value below 1 is a fraction (0.35 → 35 %); integers, 0 and 1 included, are
-    already percentages.
-    """
-    assert map_activity(activity(completion_ratio=value)).progress == expected
+def test_activity_completion_ratio_becomes_progress_on_the_reports_scale(
+    value: Any, scale: str, expected: float
+) -> None:
+    """360Learning: completion_ratio → progress "from 0 to 100%". The scale of the value is the
+    report's (decided once from all its values, `scale.py`), never guessed from the value."""
+    assert map_activity(activity(completion_ratio=value), scale=scale).progress == expected
 
 
-@pytest.mark.parametrize("value", [100.01, 101, -0.1, -1, float("nan"), float("inf"), "150"])
-def test_activity_completion_ratio_out_of_range_is_invalid_value(value: Any) -> None:
-    """360Learning: completion_ratio → progress: outside 0-100 → MappingError invalid_value."""
+@pytest.mark.parametrize("value", [100.01, 101, "150", 10**9])
+def test_activity_completion_ratio_above_100_is_applied_as_100_and_reported(value: Any) -> None:
+    """360Learning: progress runs "from 0 to 100%": a value above is clamped to 100 % and the
+    row is reported (an invalid_value problem the sync records as a SyncError), not dropped."""
+    row = map_activity_row(activity(completion_ratio=value))
+    record, problem = ratio_scale.apply(row, ratio_scale.PERCENT)
+    assert record.progress == 100.0
+    assert problem is not None and problem.category == "invalid_value"
+    assert "completion_ratio" in problem.message
+
+
+@pytest.mark.parametrize("value", [-0.1, -1, float("nan"), float("inf")])
+def test_activity_completion_ratio_negative_or_not_finite_is_invalid_value(value: Any) -> None:
+    """360Learning: completion_ratio → progress: a negative or infinite value is not a ratio."""
     error = mapping_error(map_activity, activity(completion_ratio=value))
     assert error.category == "invalid_value"
 

@@ -161,6 +161,71 @@ def test_mutators_change_the_catalog_and_progress():
         assert ISO_Z.match(row["course_completion_date"])
 
 
+def test_the_0_to_1_switch_serves_every_ratio_as_a_fraction():
+    percent = SandboxData.generate(courses=20, learners=10)
+    fraction = SandboxData.generate(courses=20, learners=10, ratio_scale="0-1")
+    assert fraction.ratio_scale == "0-1"
+    pairs = list(zip(percent.activity, fraction.activity, strict=True))
+    for on_100, on_1 in pairs:
+        assert on_1["completion_ratio"] == pytest.approx(on_100["completion_ratio"] / 100)
+        assert 0 <= on_1["completion_ratio"] <= 1
+    assert any(
+        r["completion_ratio"] == 1.0 and r["course_completion_date"] for r in fraction.activity
+    )
+    moved = fraction.advance_progress(1)
+    (row,) = [r for r in fraction.activity if (r["user_email"].lower(), r["course_id"]) == moved[0]]
+    assert row["completion_ratio"] == 1.0  # completed on the report's scale
+    fraction.use_ratio_scale("0-100")
+    for on_100, back in zip(percent.activity, fraction.activity, strict=True):
+        if back is not row:
+            assert back["completion_ratio"] == pytest.approx(on_100["completion_ratio"])
+    assert row["completion_ratio"] == 100
+
+
+def test_enroll_only_adds_rows_of_learners_who_have_not_started():
+    data = SandboxData.generate(courses=20, learners=10)
+    before = len(data.activity)
+    enrolled = data.enroll_only(3)
+    assert len(enrolled) == 3 and len(data.activity) == before + 3
+    for email, course_id in enrolled:
+        (row,) = [
+            r
+            for r in data.activity
+            if r["user_email"].lower() == email and r["course_id"] == course_id
+        ]
+        assert row["course_enroll_date"] and row["is_assigned"] == "Yes"
+        assert not (row["course_start_date"] or row["completion_ratio"])
+        assert not (row["num_video_consumed_minutes"] or row["course_completion_date"])
+
+
+def test_relaunch_completed_adds_minutes_and_keeps_the_completion():
+    data = SandboxData.generate(courses=20, learners=10)
+    ((email, course_id),) = data.relaunch_completed(1, minutes=40)
+    (row,) = [
+        r for r in data.activity if r["user_email"].lower() == email and r["course_id"] == course_id
+    ]
+    again = SandboxData.generate(courses=20, learners=10)
+    (original,) = [
+        r
+        for r in again.activity
+        if r["user_email"].lower() == email and r["course_id"] == course_id
+    ]
+    assert row["num_video_consumed_minutes"] == original["num_video_consumed_minutes"] + 40
+    assert row["course_completion_date"] == original["course_completion_date"]
+    assert row["course_last_accessed_date"] > original["course_last_accessed_date"]
+
+
+def test_the_report_switches_through_the_scenario_endpoint(make_udemy_sandbox):
+    sandbox = make_udemy_sandbox(courses=20, learners=10)
+    result = control(
+        sandbox, {"ratio_scale": "0-1", "enroll_only": 2, "relaunch_completed": 1}
+    ).json()
+    assert result["ratio_scale"] == "0-1"
+    assert len(result["enrolled_only"]) == 2 and len(result["relaunched"]) == 1
+    assert all(0 <= r["completion_ratio"] <= 1 for r in sandbox.data.activity)
+    assert control(sandbox, {"ratio_scale": "0-50"}).status_code == 400
+
+
 # --------------------------------------------------------------------------- HTTP behaviour
 
 

@@ -1,5 +1,6 @@
 """Promise (product + Known trap): the daily syncs run "at 07:30 (content) and 07:45 (statistics)
-Central European Time" — on the wall clock of Paris, across both DST changes, once per local day.
+Central European Time", and statistics again at 19:45 — on the wall clock of Paris, across both
+DST changes, once per local day.
 
 The beat loop is simulated on the real schedule object beat uses (`PeriodicTask.crontab.schedule`:
 django-celery-beat's tz-aware crontab), with time-machine moving the clock: ask `is_due`, fire
@@ -42,8 +43,18 @@ def firings(task_name: str, start: datetime, days: int) -> list[datetime]:
         ("Udemy content sync (daily)", "07:30", date(2026, 10, 25), "05:30", "06:30"),
         ("Udemy statistics sync (daily)", "07:45", date(2026, 3, 29), "06:45", "05:45"),
         ("Udemy statistics sync (daily)", "07:45", date(2026, 10, 25), "05:45", "06:45"),
+        # 360Learning's newer connector page: statistics also at 19:45 CET.
+        ("Udemy statistics sync (evening)", "19:45", date(2026, 3, 29), "18:45", "17:45"),
+        ("Udemy statistics sync (evening)", "19:45", date(2026, 10, 25), "17:45", "18:45"),
     ],
-    ids=["content-spring", "content-autumn", "stats-spring", "stats-autumn"],
+    ids=[
+        "content-spring",
+        "content-autumn",
+        "stats-spring",
+        "stats-autumn",
+        "evening-stats-spring",
+        "evening-stats-autumn",
+    ],
 )
 def test_a_daily_sync_fires_once_per_local_day_at_its_paris_time_across_dst(
     task_name, local_time, change, utc_before, utc_after
@@ -51,7 +62,8 @@ def test_a_daily_sync_fires_once_per_local_day_at_its_paris_time_across_dst(
     start = datetime(change.year, change.month, change.day, 12, tzinfo=PARIS) - timedelta(days=2)
     fired = firings(task_name, start.astimezone(UTC), days=5)
     local_days = [moment.astimezone(PARIS).date() for moment in fired]
-    assert local_days == [change + timedelta(days=n) for n in range(-1, 4)], fired
+    first = -1 if local_time < "12:00" else -2  # the watch starts at noon, two days before
+    assert local_days == [change + timedelta(days=n) for n in range(first, first + 5)], fired
     for moment in fired:
         local = moment.astimezone(PARIS)
         assert local.strftime("%H:%M") == local_time, f"fired at {local.isoformat()}"
@@ -60,6 +72,10 @@ def test_a_daily_sync_fires_once_per_local_day_at_its_paris_time_across_dst(
 
 
 def test_the_schedules_are_in_paris_time_not_a_fixed_offset():
-    for name in ("Udemy content sync (daily)", "Udemy statistics sync (daily)"):
+    for name in (
+        "Udemy content sync (daily)",
+        "Udemy statistics sync (daily)",
+        "Udemy statistics sync (evening)",
+    ):
         schedule = PeriodicTask.objects.get(name=name).crontab.schedule
         assert str(schedule.tz) == "Europe/Paris"

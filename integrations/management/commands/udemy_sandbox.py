@@ -36,6 +36,12 @@ class Command(BaseCommand):
         parser.add_argument("--org-name", default="demo")
         parser.add_argument("--org-id", default="4242")
         parser.add_argument("--latency-ms", type=float, default=0.0)
+        parser.add_argument(
+            "--ratio-scale",
+            choices=["0-100", "0-1"],
+            default="0-100",
+            help="Scale of the report's completion_ratio (0-1: fractions).",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         data = SandboxData.generate(
@@ -45,6 +51,7 @@ class Command(BaseCommand):
             learners=opts["learners"],
             activity_per_learner=opts["activity_per_learner"],
             organization_name=opts["org_name"],
+            ratio_scale=opts["ratio_scale"],
         )
         sandbox = UdemySandbox(
             data,

@@ -14,28 +14,66 @@ from .settings import CONFIG_FIELDS, settings_errors
 
 SECRET_HELP_FIRST = "Required: no secret is stored yet. Write-only: never shown again once saved."  # noqa: S105
 
+# Guidance of 360Learning's "Synchronize Udemy content with 360Learning", next to the fields.
+CREDENTIALS_HELP = (
+    "From Udemy Business: enable the API in your Udemy Business platform (Manage → Settings → "
+    "API), then copy client_id, client_secret, organization_name and organization_id from "
+    "there (Udemy help: “How to enable and find your API credentials in Udemy Business”)."
+)
+TAGS_HELP = (
+    "Adds Udemy course categories as tags to the synchronized courses. Clearing the box stops "
+    "adding tags: tags that were previously created won't be deleted or removed from courses."
+)
+PATHS_HELP = (
+    "You can only synchronize public Udemy learning paths through the Udemy API. Each becomes "
+    "a course prefixed [Learning Path], its content listed as links in the description. "
+    "Statistics for Udemy learning paths are not available."
+)
+GUIDANCE = (
+    (
+        "Learners' statistics",
+        "For Udemy statistics to be synchronized, users must use the same email address on "
+        "both Udemy and this platform. Progress, completion date and minutes of video are "
+        "synchronized every day (at 07:45 and 19:45 Central European Time by default); "
+        "statistics for Udemy learning paths are not available.",
+    ),
+    (
+        "Playing the content",
+        "Udemy content is played directly on Udemy: START sends the learner there, and Udemy "
+        "grants or refuses access to the content.",
+    ),
+)
+
 
 class UdemyIntegrationForm(forms.Form):
     """Settings → Integrations → Udemy. The secret is write-only (never rendered back)."""
 
-    client_id = forms.CharField(label="client_id", max_length=200)
+    client_id = forms.CharField(label="client_id", max_length=200, help_text=CREDENTIALS_HELP)
     client_secret = secret_field("client_secret", help_text=SECRET_HELP_FIRST)
     organization_name = forms.CharField(
         label="organization_name",
         max_length=100,
         help_text="Your Udemy Business portal name: acme for https://acme.udemy.com.",
     )
-    organization_id = forms.CharField(label="organization_id", max_length=50)
+    organization_id = forms.CharField(
+        label="organization_id",
+        max_length=50,
+        help_text="Shown with the API credentials in Udemy Business.",
+    )
     api_base_url = optional_text(
         "API base URL (optional)",
         300,
         "Leave blank to use https://ORGANIZATION_NAME.udemy.com. "
         "Only allow-listed hosts are accepted.",
     )
-    sync_tags = forms.BooleanField(label="Enable tags synchronization", required=False)
-    sync_learning_paths = forms.BooleanField(
-        label="Enable learning paths synchronization", required=False
+    sync_tags = forms.BooleanField(
+        label="Enable tags synchronization", required=False, help_text=TAGS_HELP
     )
+    sync_learning_paths = forms.BooleanField(
+        label="Enable learning paths synchronization", required=False, help_text=PATHS_HELP
+    )
+    # (title, text) paragraphs the settings page shows beside the form.
+    guidance = GUIDANCE
 
     def __init__(self, *args: Any, has_secret: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 from integrations.core.records import CourseRecord, MappingError, StatRecord
 from integrations.core.sanitize import sanitize_html
 
+from ..base import StatRow
+from . import scale as ratio_scale
 from .media import _launch_url, _thumbnail, learning_path_description, pick_image, pick_video
 from .payloads import UdemyCourse, UdemyCourseActivity, UdemyLearningPath
 from .values import (
@@ -29,7 +31,7 @@ from .values import (
     _external_id,
     _labels,
     _locale_code,
-    _progress,
+    _ratio,
     _raw_id,
     _tags,
     _time_spent_ms,
@@ -45,6 +47,7 @@ __all__ = [
     "UNEXPECTED",
     "learning_path_description",
     "map_activity",
+    "map_activity_row",
     "map_course",
     "map_learning_path",
     "normalize_lang",
@@ -82,9 +85,15 @@ def map_learning_path(
     return _guarded(raw, "id", lambda: _map_learning_path(raw, sync_tags, site_url))
 
 
-def map_activity(raw: Mapping[str, Any]) -> StatRecord:
-    """One user-course-activity row → a `StatRecord` (360Learning table "Statistics")."""
+def map_activity_row(raw: Mapping[str, Any]) -> StatRow:
+    """One user-course-activity row → a `StatRow` (360Learning table "Statistics"): its record
+    reads completion_ratio on a 0-100 scale until the report's scale is decided (`scale.py`)."""
     return _guarded(raw, "course_id", lambda: _map_activity(raw))
+
+
+def map_activity(raw: Mapping[str, Any], *, scale: str = ratio_scale.PERCENT) -> StatRecord:
+    """One row → its `StatRecord` on a known completion_ratio scale (above 100 % is clamped)."""
+    return ratio_scale.apply(map_activity_row(raw), scale)[0]
 
 
 def _guarded(raw: Any, id_key: str, build: Callable[[], R]) -> R:
@@ -146,15 +155,15 @@ def _map_learning_path(raw: Any, sync_tags: bool, site_url: str) -> CourseRecord
     )
 
 
-def _map_activity(raw: Any) -> StatRecord:
+def _map_activity(raw: Any) -> StatRow:
     item = _validate(UdemyCourseActivity, raw, "course_id")
     course_id = _external_id(item.course_id, "course_id")
     email = _email(item.user_email, course_id)
     # 360Learning: course_start_date, or course_enroll_date when the start is not defined.
-    first = _datetime(item.course_start_date, "course_start_date", course_id)
-    if first is None:
-        first = _datetime(item.course_enroll_date, "course_enroll_date", course_id)
-    return StatRecord(
+    started_at = _datetime(item.course_start_date, "course_start_date", course_id)
+    first = started_at or _datetime(item.course_enroll_date, "course_enroll_date", course_id)
+    ratio = _ratio(item.completion_ratio, course_id)
+    record = StatRecord(
         external_course_id=course_id,
         email=email,
         email_key=email.lower(),
@@ -164,6 +173,14 @@ def _map_activity(raw: Any) -> StatRecord:
             item.course_last_accessed_date, "course_last_accessed_date", course_id
         ),
         completed_at=_datetime(item.course_completion_date, "course_completion_date", course_id),
-        progress=_progress(item.completion_ratio, course_id),
+        progress=ratio_scale.progress(ratio, ratio_scale.PERCENT)[0],
         time_spent_ms=_time_spent_ms(item.num_video_consumed_minutes, course_id),
     )
+    return StatRow(record=record, ratio=ratio, started=_started(started_at, record, ratio))
+
+
+def _started(started_at: Any, record: StatRecord, ratio: float) -> bool:
+    """360Learning: an opened attempt is for a learner who *starts* a course externally. Started
+    = a start date, some progress, some minutes or a completion; a row with an enroll (or
+    assignment) date and nothing else is a learner who has not started."""
+    return bool(started_at or ratio > 0 or record.time_spent_ms > 0 or record.completed_at)

@@ -15,7 +15,8 @@ from .client import (
     UdemyCredentials,
 )
 from .forms import UdemyIntegrationForm as SettingsForm  # noqa: F401 - the settings page's form
-from .mapping import map_activity, map_course, map_learning_path
+from .mapping import map_activity_row, map_course, map_learning_path
+from .scale import COMPLETION_RATIO
 
 
 def credentials_for(integration: Integration, *, client_secret: str | None = None):
@@ -87,5 +88,6 @@ def stats_stream(client: UdemyClient) -> Stream:
         name="user_course_activity",
         kind=Course.Kind.COURSE,
         pages=lambda start: client.iter_user_course_activity_pages(start_page=start),
-        map_item=map_activity,
+        map_item=map_activity_row,
+        report=COMPLETION_RATIO,
     )

@@ -157,25 +157,16 @@ def _duration(value: int | float | None, external_id: str) -> int | None:
     return _round_half_up(value)
 
 
-def _progress(value: int | float | None, external_id: str) -> float:
-    """360Learning: completion_ratio → progress, stored 0-100.
-
-    The upstream scale (0-1 or 0-100) is not stated in the Udemy Business API guide, so both
-    are accepted: a non-integer value below 1 (0.35) is a fraction → 35 %; any integer value,
-    including 0 and 1 (and 1.0), is already a percentage → 0 % and 1 %. The cost of this choice
-    is that a fraction scale's "1.0" (complete) reads as 1 %; the completion date still marks it
-    completed.
-    """
+def _ratio(value: int | float | None, external_id: str) -> float:
+    """360Learning: completion_ratio → progress. The value as reported (finite, not negative);
+    its scale (0-1 or 0-100) is decided once per report from all its values (`scale.py`)."""
     if value is None:
         return 0.0
     field = "completion_ratio"
     value = _finite(value, field, external_id)
-    if value < 0 or value > 100:
-        raise _out_of_range(field, value, external_id, "between 0 and 100")
-    if isinstance(value, float) and not value.is_integer() and value < 1:
-        value = value * 100
-    # Rounded: 0.29 * 100 is 28.999999999999996, and the fingerprint must not flicker.
-    return round(float(value), 4)
+    if value < 0:
+        raise _out_of_range(field, value, external_id, "a number from 0")
+    return float(value)
 
 
 def _time_spent_ms(value: int | float | None, external_id: str) -> int:

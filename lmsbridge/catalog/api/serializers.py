@@ -175,7 +175,11 @@ class LearnerCreateSerializer(serializers.Serializer):
 
 
 class CourseSerializer(serializers.Serializer):
-    externalId = serializers.CharField(source="external_id")
+    externalId = serializers.CharField(
+        source="platform_external_id",
+        help_text="Unique per integration: a course's Udemy id (\"5\"), a learning path's in "
+        'its own namespace ("path-5").',
+    )
     type = serializers.ChoiceField(choices=Course.Kind.choices, source="kind")
     title = serializers.CharField()
     name = serializers.CharField()
@@ -198,7 +202,10 @@ class CourseSerializer(serializers.Serializer):
 
 
 class StatisticSerializer(serializers.Serializer):
-    externalCourseId = serializers.CharField(source="course.external_id")
+    externalCourseId = serializers.CharField(
+        source="course.platform_external_id",
+        help_text="The course's externalId (a learning path's starts with \"path-\").",
+    )
     learnerMail = serializers.CharField(source="learner.email")
     firstActivity = UtcDateTimeField(source="first_activity", allow_null=True)
     lastActivity = UtcDateTimeField(source="last_activity", allow_null=True)

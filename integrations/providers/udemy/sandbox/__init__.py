@@ -14,7 +14,12 @@ Control endpoints for other processes (the demo, browser tests), outside the API
 - ``GET  /_sandbox/state``    → ``{"courses", "learning_paths", "activity", "requests", ...}``
 - ``POST /_sandbox/scenario`` with JSON ``{"latency": 0.05, "fail": [{...fail kwargs...}],
   "add_courses": 5, "update_courses": [ids] | n, "retire_courses": [ids] | n,
-  "advance_progress": 3, "reset_faults": true, "reset_log": true}``
+  "advance_progress": 3, "enroll_only": 2, "relaunch_completed": 1, "ratio_scale": "0-1",
+  "reset_faults": true, "reset_log": true}``
+
+Report switches: ``ratio_scale`` serves completion ratios as fractions ("0-1") or percentages
+("0-100", the default); ``enroll_only`` enrolls learners in a course without starting it;
+``relaunch_completed`` has learners open a completed course again and watch more of it.
 
 They are **not authenticated**: the sandbox is a development tool that listens on loopback, and
 control requests from a non-loopback client are refused (403) even if it is bound elsewhere.

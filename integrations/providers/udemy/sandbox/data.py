@@ -7,7 +7,18 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from .reports import IN_PROGRESS, Reports, complete, state_of
+from ....core.sandbox import iso
+from .reports import (
+    COMPLETED,
+    FRACTION,
+    IN_PROGRESS,
+    NOT_STARTED,
+    PERCENT,
+    Reports,
+    complete,
+    rescale,
+    state_of,
+)
 from .vocabulary import ANCHOR
 
 
@@ -17,7 +28,8 @@ class SandboxData(Reports):
     `learner_emails` are the learners as the learning platform knows them (canonical lower-case);
     activity rows may spell them with other case. `unknown_emails` (none unless asked for) appear
     in activity but are not learners of the platform. Mutators (`add_courses`,
-    `update_courses`, `retire_courses`, `advance_progress`) are deterministic too.
+    `update_courses`, `retire_courses`, `advance_progress`, `enroll_only`, `relaunch_completed`,
+    `use_ratio_scale`) are deterministic too.
     """
 
     def __init__(self, *, seed: int, organization_name: str) -> None:
@@ -34,6 +46,7 @@ class SandboxData(Reports):
         self._used_slugs: set[str] = set()
         self._used_emails: set[str] = set()
         self._revisions: dict[int, tuple[str, str, int]] = {}  # id -> (title, description, n)
+        self.ratio_scale = PERCENT
 
     @classmethod
     def generate(
@@ -46,14 +59,17 @@ class SandboxData(Reports):
         learners: int = 60,
         activity_per_learner: int = 5,
         unknown_learners: int = 0,
+        ratio_scale: str = PERCENT,
     ) -> SandboxData:
         """Build the organization. `unknown_learners` adds activity of people missing from
-        `learner_emails` (by default every non-anonymized row belongs to a known learner)."""
+        `learner_emails` (by default every non-anonymized row belongs to a known learner);
+        `ratio_scale="0-1"` serves completion ratios as fractions (a 0-1 report)."""
         data = cls(seed=seed, organization_name=organization_name)
         data.courses = [data._new_course(i) for i in range(courses)]
         data.learning_paths = [data._new_path(i) for i in range(paths)]
         data._generate_activity(learners, activity_per_learner)
         data._generate_strangers(learners, unknown_learners)
+        data.use_ratio_scale(ratio_scale)
         # Mutations draw from their own stream so they do not depend on how much was generated.
         data._rng = random.Random(seed * 7919 + 17)
         return data
@@ -102,9 +118,70 @@ class SandboxData(Reports):
             if len(moved) >= n:
                 break
             if state_of(row) == IN_PROGRESS and "@" in row["user_email"]:
-                complete(row, now)
+                complete(row, now, self.ratio_scale)
                 moved.append((row["user_email"].lower(), row["course_id"]))
         return moved
+
+    def use_ratio_scale(self, scale: str) -> None:
+        """Serve completion_ratio on `scale` ("0-100" or "0-1": the 0-1 report switch)."""
+        if scale not in (PERCENT, FRACTION):
+            raise ValueError(f"unknown ratio scale {scale!r}")
+        if scale == self.ratio_scale:
+            return
+        for row in self.activity:
+            value = row["completion_ratio"]
+            row["completion_ratio"] = (
+                rescale(value, FRACTION) if scale == FRACTION else round(value * 100, 4)
+            )
+        self.ratio_scale = scale
+
+    def enroll_only(self, n: int) -> list[tuple[str, int]]:
+        """Enroll (assign) the first `n` learners in a course they have no row for, without
+        starting it: an enroll date, no start date, no progress, no minutes. Returns (canonical
+        email, course_id) pairs."""
+        now = self._tick()
+        enrolled: list[tuple[str, int]] = []
+        taken = {(str(r["user_email"]).lower(), r["course_id"]) for r in self.activity}
+        for email in self.learner_emails[:n]:
+            course = next((c for c in self.courses if (email, c["id"]) not in taken), None)
+            if course is None:
+                continue
+            person = self._person_of(email)
+            row = self._row(person, email, course, NOT_STARTED)
+            row["course_enroll_date"] = row["last_activity_date"] = iso(now)
+            row["completion_ratio"] = rescale(0, self.ratio_scale)
+            row["is_assigned"], row["assigned_by"] = "Yes", "learning.admin@example.com"
+            self.activity.append(row)
+            enrolled.append((email, course["id"]))
+        return enrolled
+
+    def relaunch_completed(self, n: int, minutes: int = 40) -> list[tuple[str, int]]:
+        """The first `n` completed courses of known learners are opened again and watched for
+        `minutes` more (a relaunch after completion): more minutes, a new last access, the
+        completion kept. Returns (canonical email, course_id) pairs."""
+        now = self._tick()
+        relaunched: list[tuple[str, int]] = []
+        for row in self.activity:
+            if len(relaunched) >= n:
+                break
+            if state_of(row) == COMPLETED and "@" in row["user_email"]:
+                row["num_video_consumed_minutes"] += minutes
+                row["course_last_accessed_date"] = row["last_activity_date"] = iso(now)
+                relaunched.append((row["user_email"].lower(), row["course_id"]))
+        return relaunched
+
+    def _person_of(self, email: str) -> dict:
+        """A report's person fields for a known learner (deterministic from the e-mail)."""
+        first, _, rest = email.partition("@")[0].partition(".")
+        index = self.learner_emails.index(email)
+        return {
+            "first": first.capitalize(),
+            "last": rest.capitalize(),
+            "user_id": 90_000 + index * 13,
+            "external_id": None,
+            "lms_user_id": None,
+            "deactivated": False,
+        }
 
     def _tick(self) -> datetime:
         self._now += timedelta(days=1)

@@ -3,6 +3,9 @@
 The rows of the `analytics/user-course-activity` report: one per learner x course, in every
 state (not started, in progress, completed, completed without a start), with mixed-case e-mails
 and anonymized users, as the Udemy Business API guide describes them.
+
+`completion_ratio` is served on a 0-100 scale (with some decimals, as real reports have) or,
+with the 0-1 switch (`ratio_scale="0-1"`), as fractions: the guide does not say which.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ NOT_STARTED, IN_PROGRESS, COMPLETED, COMPLETED_NO_START = (
 )
 FIRST_LEARNER_STATES = [COMPLETED, IN_PROGRESS, NOT_STARTED, COMPLETED_NO_START, IN_PROGRESS]
 ANONYMIZED = "Anonymized User"
+PERCENT, FRACTION = "0-100", "0-1"  # completion_ratio scales of the served report
 
 
 class Reports(Catalog):
@@ -154,14 +158,24 @@ def _mixed_case(email: str) -> str:
     return ".".join(p.capitalize() for p in local.split(".")) + "@" + domain.capitalize()
 
 
+def full_ratio(scale: str) -> float | int:
+    """A completed course's completion_ratio on `scale`."""
+    return 1.0 if scale == FRACTION else 100
+
+
+def rescale(value: float | int, scale: str) -> float | int:
+    """A 0-100 completion_ratio written on `scale`."""
+    return round(value / 100, 6) if scale == FRACTION else value
+
+
 def state_of(row: dict) -> str:
     if row["course_completion_date"]:
         return COMPLETED if row["course_start_date"] else COMPLETED_NO_START
     return IN_PROGRESS if row["course_start_date"] else NOT_STARTED
 
 
-def complete(row: dict, when: datetime) -> None:
-    row["completion_ratio"] = 100
+def complete(row: dict, when: datetime, scale: str = PERCENT) -> None:
+    row["completion_ratio"] = full_ratio(scale)
     row["num_video_consumed_minutes"] = int(row["course_duration"])
     row["course_completion_date"] = iso(when)
     row["course_first_completion_date"] = row["course_first_completion_date"] or iso(when)

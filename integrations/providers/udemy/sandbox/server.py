@@ -32,7 +32,15 @@ ENDPOINT_DATA = {
     "learning-paths/list": "learning_paths",
     "analytics/user-course-activity": "activity",
 }
-DATA_SCENARIO_KEYS = {"add_courses", "update_courses", "retire_courses", "advance_progress"}
+DATA_SCENARIO_KEYS = {
+    "add_courses",
+    "update_courses",
+    "retire_courses",
+    "advance_progress",
+    "enroll_only",
+    "relaunch_completed",
+    "ratio_scale",
+}
 
 
 class UdemySandbox(core.SandboxServer):
@@ -148,6 +156,15 @@ class UdemySandbox(core.SandboxServer):
         if scenario.get("advance_progress"):
             moved = data.advance_progress(int(scenario["advance_progress"]))
             result["advanced"] = [list(pair) for pair in moved]
+        if scenario.get("enroll_only"):
+            pairs = data.enroll_only(int(scenario["enroll_only"]))
+            result["enrolled_only"] = [list(pair) for pair in pairs]
+        if scenario.get("relaunch_completed"):
+            pairs = data.relaunch_completed(int(scenario["relaunch_completed"]))
+            result["relaunched"] = [list(pair) for pair in pairs]
+        if scenario.get("ratio_scale"):
+            data.use_ratio_scale(str(scenario["ratio_scale"]))
+            result["ratio_scale"] = data.ratio_scale
 
     def _ids(self, value: int | list[int]) -> list[int]:
         """A list of ids, or an int n meaning the first n courses of the catalog."""
