@@ -37,6 +37,25 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def worker_args(queue: str, *extra: str, named: bool = True) -> tuple[str, ...]:
+    """`celery worker` arguments for one slot consuming only `queue` (a test's own queue, away
+    from any other worker of the shared broker), named after it unless `named` is false."""
+    name = ("-n", f"{queue}@%h") if named else ()
+    return (
+        "worker",
+        "-Q",
+        queue,
+        "--concurrency",
+        "1",
+        *extra,
+        "--without-mingle",
+        "--without-gossip",
+        "-l",
+        "info",
+        *name,
+    )
+
+
 @contextmanager
 def celery_process(*args: str, log: Path, **env: str) -> Iterator[subprocess.Popen]:
     cmd = [sys.executable, "-m", "celery", "-A", "lmsbridge", *args]

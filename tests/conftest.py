@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.celery_worker import celery_process, wait_for
+from tests.celery_worker import celery_process, wait_for, worker_args
 
 pytest_plugins = ["tests.udemy_sandbox_plugin"]
 
@@ -22,19 +22,7 @@ def celery_worker_process(tmp_path: Path, worker_queue: str) -> Iterator:
     """A real `celery worker` subprocess consuming `worker_queue` on the configured broker."""
     log = tmp_path / "worker.log"
     with celery_process(
-        "worker",
-        "-Q",
-        worker_queue,
-        "--concurrency",
-        "1",
-        "--pool",
-        "prefork",
-        "--without-mingle",
-        "--without-gossip",
-        "-l",
-        "info",
-        "-n",
-        f"{worker_queue}@%h",
+        *worker_args(worker_queue, "--pool", "prefork"),
         log=log,
     ) as proc:
         proc.log_path = log

@@ -127,7 +127,7 @@ SyncCountsSerializer = counts_serializer(
     "SyncCountsSerializer",
     (
         *("fetched", "created", "updated", "unchanged", "archived", "restored", "failed"),
-        *("unmatched_learners", "anonymized"),
+        *("unmatched_learners", "anonymized", "not_started"),
     ),
 )
 
@@ -159,6 +159,11 @@ class SyncRunSerializer(serializers.Serializer):
     progress = SyncProgressSerializer(source="*")
     archival = SyncArchivalSerializer(source="*")
     error_summary = serializers.CharField(help_text="Why the run failed or was skipped.")
+    ratio_scale = serializers.ChoiceField(
+        choices=SyncRun._meta.get_field("ratio_scale").choices,
+        help_text="Statistics: the scale of the report's completion ratios, decided once per "
+        "report from all of them ('' for content runs or a report of zeros only).",
+    )
 
     def get_errors_count(self, run: SyncRun) -> int:
         # Annotated by the list selector; a run fresh from sync_request has not been.

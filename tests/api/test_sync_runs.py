@@ -105,7 +105,9 @@ def test_run_detail_shape(a_api, integration_a):
         "failed": 2,
         "unmatched_learners": 0,
         "anonymized": 0,
+        "not_started": 0,
     }
+    assert body["ratio_scale"] == ""
     assert body["progress"] == {"done": 10, "total": 10}
     assert body["archival"] == {"decision": "skipped", "reason": "incomplete scan"}
     assert body["errors_count"] == 1

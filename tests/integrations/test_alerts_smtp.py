@@ -16,7 +16,7 @@ from django.utils import timezone
 from integrations.models import AlertEmail, Integration, SyncRun
 from integrations.services.alerts import outbox
 from integrations.tasks import check_alerts, run_sync
-from tests.celery_worker import celery_process, wait_for
+from tests.celery_worker import celery_process, wait_for, worker_args
 from tests.factories import GroupFactory, group_admin
 
 WRONG_SECRET = "wrong-Secret/+42"
@@ -74,17 +74,7 @@ def test_a_sync_refused_by_udemy_on_a_worker_mails_the_admin_over_smtp(
     with (
         SmtpServer(_free_port()) as smtp,
         celery_process(
-            "worker",
-            "-Q",
-            worker_queue,
-            "--concurrency",
-            "1",
-            "--without-mingle",
-            "--without-gossip",
-            "-l",
-            "info",
-            "-n",
-            f"{worker_queue}@%h",
+            *worker_args(worker_queue),
             log=log,
             EMAIL_URL=f"smtp://127.0.0.1:{smtp.port}",
             # What the worker queues (the alert's sending) stays on this test's queue.

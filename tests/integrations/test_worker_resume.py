@@ -17,7 +17,7 @@ import pytest
 from integrations.models import SyncPage, SyncRun
 from integrations.tasks import run_sync
 from lmsbridge.catalog.models import Course
-from tests.celery_worker import celery_process, wait_for
+from tests.celery_worker import celery_process, wait_for, worker_args
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.slow]
 
@@ -44,18 +44,7 @@ def test_a_killed_worker_resumes_from_the_last_committed_page(
     integration = make_integration(sandbox)
     run = SyncRun.objects.create(integration=integration, kind="content", trigger="manual")
     log = tmp_path / "worker.log"
-    with celery_process(
-        "worker",
-        "-Q",
-        worker_queue,
-        "--concurrency",
-        "1",
-        "--without-mingle",
-        "--without-gossip",
-        "-l",
-        "info",
-        log=log,
-    ) as worker:
+    with celery_process(*worker_args(worker_queue, named=False), log=log) as worker:
         wait_for(lambda: "ready" in log.read_text(), timeout=60, message="worker ready")
         run_sync.apply_async(args=[run.pk], queue=worker_queue)
 
