@@ -11,6 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from celery.exceptions import SoftTimeLimitExceeded
+
+# What a best-effort `except Exception` must let through: the worker's soft time limit is raised
+# wherever the run happens to be (mapping one item, say) and must end the run as timed out.
+INTERRUPTS: tuple[type[BaseException], ...] = (SoftTimeLimitExceeded,)
+
 
 class ApiError(Exception):
     """Any failure talking to an upstream API. `message` is written for an admin."""

@@ -308,3 +308,26 @@ def test_the_page_shows_health_at_a_glance(client: Client, admin, group, working
     assert f'href="{run_link}">#{run.pk}</a> succeeded' in html
     assert "next " in html and "07:30 (CET)" in html
     assert html.count('data-testid="stale"') == 1  # statistics only
+
+
+def test_a_soft_time_limit_while_mapping_an_item_times_the_run_out(
+    make_integration, sandbox, run_sync, monkeypatch
+):
+    """The worker's soft time limit is raised wherever the run is: mapping one item must not
+    swallow it as a bad item (the run would go on and end partial instead of timed out)."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    from integrations.providers.udemy import mapping
+
+    real, calls = mapping._map_course, []
+
+    def slow_map(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise SoftTimeLimitExceeded()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mapping, "_map_course", slow_map)
+    run = run_sync(make_integration(sandbox))
+    assert run.status == SyncRun.Status.TIMED_OUT
+    assert run.failed == 0

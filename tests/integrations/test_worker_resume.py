@@ -159,7 +159,8 @@ def test_a_real_worker_enforces_the_soft_time_limit(
             return run.status in SyncRun.FINISHED
 
         wait_for(finished, timeout=60, message="the run to end")
-    assert run.status == SyncRun.Status.TIMED_OUT, (run.status, log.read_text()[-2000:])
+    errors = list(run.errors.values_list("category", "message"))
+    assert run.status == SyncRun.Status.TIMED_OUT, (run.status, errors, log.read_text()[-6000:])
     assert 0 < run.checkpoint.get("courses", 0) < 30
 
 

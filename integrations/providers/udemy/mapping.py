@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from integrations.core.errors import INTERRUPTS
 from integrations.core.records import CourseRecord, MappingError, StatRecord
 from integrations.core.sanitize import sanitize_html
 
@@ -104,7 +105,7 @@ def _guarded(raw: Any, id_key: str, build: Callable[[], R]) -> R:
     """
     try:
         return build()
-    except MappingError:
+    except (MappingError, *INTERRUPTS):
         raise
     except Exception as exc:
         logger.exception("Mapping a Udemy item failed unexpectedly")
