@@ -125,7 +125,7 @@ def test_post_push_dry_run_answers_the_plan_and_sends_nothing(
     assert response.status_code == 200
     run = response.json()
     assert run["dry_run"] and run["status"] == "succeeded"
-    assert [entry["action"] for entry in run["plan"]] == ["create+publish+attach"] * 3
+    assert [entry["action"] for entry in run["plan"]] == ["create+publish"] * 3
     assert run["counts"]["write_requests"] == 0
     assert learnupon_sandbox.writes() == [] and learnupon_sandbox.request_log == []
 

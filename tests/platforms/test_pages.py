@@ -108,7 +108,7 @@ def test_dry_run_page_lists_the_plan_and_sends_nothing(
     )
     assert b'data-testid="dry-run-plan"' in response.content
     assert b"Kubernetes for everyone" in response.content
-    assert b"create+publish+attach" in response.content
+    assert b"create+publish" in response.content
     assert learnupon_sandbox.request_log == []
     assert PlatformRun.objects.get(connection=connection).dry_run
 
