@@ -130,11 +130,14 @@ def test_links_of_earlier_versions_stay_until_undone(lu, make_connection, run_pl
 
 def test_the_sandbox_requires_re_enroll_completed(lu):
     client = LearnUponClient(lu.credentials())
-    course = lu.data.courses
+    lu.data.courses[77] = {"id": 77, "name": "C", "published_status_id": "published"}
+    link = {"GroupCourse": {"group_id": 5001, "course_id": 77}}
     with pytest.raises(PlatformRejected) as caught:
-        client.call("POST", "group_courses", body={"GroupCourse": {"group_id": 5001}})
+        client.call("POST", "group_courses", body=link)
     assert "re_enroll_completed" in caught.value.message
-    assert course == {}
+    assert lu.data.group_courses == {} and lu.data.enrollments == {}
+    client.call("POST", "group_courses", body={**link, "re_enroll_completed": "false"})
+    assert len(lu.data.enrollments) == len(lu.data.memberships[5001]) > 0
 
 
 def test_the_sandbox_answers_404_with_a_message_for_invalid_parameters(lu):
