@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from integrations.core.registry import PLATFORM_CHOICES, PLATFORMS
 from integrations.filters import PlatformRunFilter
 from integrations.models import PlatformConnection, PlatformError, PlatformRun
+from integrations.platforms.base import PlatformApiError
 from integrations.platforms.config import SECRET, connection_errors
 from integrations.selectors import (
     connection_for_group,
@@ -34,6 +35,10 @@ from integrations.selectors import (
     platform_run_list_for_group,
 )
 from integrations.services.platforms import (
+    AutoEnrollNotConfirmed,
+    auto_enroll_preview,
+    auto_enroll_set,
+    auto_enroll_unlink_earlier,
     connection_get_or_new,
     connection_test,
     connection_update,
@@ -81,6 +86,12 @@ class PlatformConnectionSerializer(serializers.Serializer):
         help_text="Optional override; allow-listed hosts only (PLATFORM_ALLOWED_HOSTS).",
     )
     push_after_sync = StrictBooleanField(default=True)
+    auto_enroll = serializers.BooleanField(
+        read_only=True,
+        help_text="LearnUpon: pushed courses are linked to the target group, which enrolls its "
+        "members. Changed through .../auto-enrollment/ only (confirmed count).",
+    )
+    re_enroll_completed = serializers.BooleanField(read_only=True)
     status = serializers.ChoiceField(choices=PlatformConnection.Status.choices, read_only=True)
     status_message = serializers.CharField(read_only=True)
     last_tested_at = UtcDateTimeField(read_only=True, allow_null=True)
@@ -159,6 +170,28 @@ class PlatformRunDetailSerializer(serializers.Serializer):
 
 class PushRequestSerializer(serializers.Serializer):
     dry_run = StrictBooleanField(default=False, help_text="List what would be sent; send nothing.")
+
+
+class EnrollmentEstimateSerializer(serializers.Serializer):
+    auto_enroll = serializers.BooleanField()
+    courses = serializers.IntegerField(help_text="Courses the next push would link.")
+    members = serializers.IntegerField(help_text="Members of the LearnUpon target group.")
+    enrollments = serializers.IntegerField(help_text="courses × members: confirm this number.")
+    message = serializers.CharField()
+
+
+class AutoEnrollRequestSerializer(serializers.Serializer):
+    enabled = StrictBooleanField(help_text="Link the courses to the target group (or unlink).")
+    confirm_enrollments = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="Turning on: the enrollment count of the dry run (GET), repeated.",
+    )
+    re_enroll_completed = StrictBooleanField(default=False)
+    unlink_earlier = StrictBooleanField(
+        default=False, help_text="Off: also undo links made by earlier versions."
+    )
 
 
 class RunConflictSerializer(serializers.Serializer):
@@ -286,6 +319,56 @@ class PlatformPushView(ApiView):
         return _requested(
             request, connection, PlatformRun.Kind.PUSH, dry_run=body.validated_data["dry_run"]
         )
+
+
+def _estimate_data(connection: PlatformConnection, estimate: Any) -> dict[str, Any]:
+    return {
+        "auto_enroll": connection.auto_enroll,
+        "courses": estimate.courses,
+        "members": estimate.members,
+        "enrollments": estimate.enrollments,
+        "message": estimate.message,
+    }
+
+
+class PlatformAutoEnrollView(ApiView):
+    """LearnUpon auto-enrollment: the dry run (GET) and the confirmed choice (POST)."""
+
+    @extend_schema(
+        summary="Dry run: how many enrollments linking the courses would create (reads only)",
+        responses={200: EnrollmentEstimateSerializer, 409: ErrorSerializer},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        connection = _connection(request, slug)
+        try:
+            estimate = auto_enroll_preview(connection=connection)
+        except (AutoEnrollNotConfirmed, PlatformApiError) as exc:
+            raise Conflict(exc.message) from None
+        return Response(_estimate_data(connection, estimate))
+
+    @extend_schema(
+        summary="Turn auto-enrollment on (with the confirmed count) or off (unlinks)",
+        request=AutoEnrollRequestSerializer,
+        responses={200: PlatformConnectionSerializer, 409: ErrorSerializer},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        connection = _connection(request, slug)
+        body = AutoEnrollRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        try:
+            if values["unlink_earlier"] and not values["enabled"]:
+                auto_enroll_unlink_earlier(connection=connection, actor=request.user)
+            auto_enroll_set(
+                connection=connection,
+                actor=request.user,
+                enabled=values["enabled"],
+                confirm_enrollments=values.get("confirm_enrollments"),
+                re_enroll_completed=values["re_enroll_completed"],
+            )
+        except (AutoEnrollNotConfirmed, PlatformApiError) as exc:
+            raise Conflict(exc.message) from None
+        return Response(PlatformConnectionSerializer(connection).data)
 
 
 class PlatformRunListView(ApiListView):

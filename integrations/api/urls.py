@@ -25,6 +25,11 @@ platform_urlpatterns = [
     path(f"{platform}test/", platforms.PlatformTestView.as_view(), name="test"),
     path(f"{platform}import/", platforms.PlatformImportView.as_view(), name="import"),
     path(f"{platform}push/", platforms.PlatformPushView.as_view(), name="push"),
+    path(
+        f"{platform}auto-enrollment/",
+        platforms.PlatformAutoEnrollView.as_view(),
+        name="auto_enrollment",
+    ),
     path(f"{platform}runs/", platforms.PlatformRunListView.as_view(), name="runs"),
     path(f"{platform}runs/<int:id>/", platforms.PlatformRunDetailView.as_view(), name="run"),
 ]

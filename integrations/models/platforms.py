@@ -50,7 +50,22 @@ class PlatformConnection(OwnerBase):
         "Numeric LearnUpon user id (admin or instructor) owning the created courses.",
     )
     target_group_id = optional_char(
-        "Target group id", 20, "Numeric LearnUpon group id the pushed courses are attached to."
+        "Target group id",
+        20,
+        "Numeric LearnUpon group id the pushed courses are linked to when auto-enrollment is on.",
+    )
+    # Linking a course to a LearnUpon group enrolls every member and every later joiner
+    # (LearnUpon API: "Group Courses"): an explicit choice, confirmed with its enrollment count.
+    auto_enroll = models.BooleanField(
+        "Link courses to the target group (auto-enrollment)",
+        default=False,
+        help_text="Off: courses are only listed in the portal catalog, learners enroll "
+        "themselves. On: every member of the target group is enrolled on every course.",
+    )
+    re_enroll_completed = models.BooleanField(
+        "Re-enroll members who completed a course",
+        default=False,
+        help_text="Sent with each group link (LearnUpon's re_enroll_completed).",
     )
     # Coursebase (Coursebase API: POST https://{custom_domain}/api/{method}, Bearer token)
     coursebase_domain = optional_char("Custom domain", 253)

@@ -54,6 +54,11 @@ class PlatformRetryLater(PlatformApiError, core.RetryLater):
     """Rate-limited for longer than the client may block a worker: reschedule after it."""
 
 
+class PlatformBudgetSpent(PlatformApiError):
+    """The platform's weekly request budget is (nearly) used up: the run stops before the
+    platform refuses, and the next run goes on once the week renews."""
+
+
 class PlatformUnavailable(PlatformApiError, core.Unavailable):
     """5xx, connection error or timeout that outlived every retry."""
 

@@ -32,6 +32,10 @@ from integrations.platforms.execute import platform_run_execute
 from integrations.selectors import connection_for_group
 
 __all__ = [
+    "AutoEnrollNotConfirmed",
+    "auto_enroll_preview",
+    "auto_enroll_set",
+    "auto_enroll_unlink_earlier",
     "connection_get_or_new",
     "connection_test",
     "connection_update",
@@ -101,6 +105,97 @@ def connection_test(*, connection: PlatformConnection, actor) -> CredentialCheck
         PlatformAuditEntry, connection=connection, actor=actor, action="test", detail=check.verdict
     )
     return check
+
+
+# --------------------------------------------------------------------------- auto-enrollment
+
+
+class AutoEnrollNotConfirmed(ValueError):
+    """Turning auto-enrollment on needs the confirmation of its enrollment count."""
+
+    def __init__(self, message: str, estimate: Any = None) -> None:
+        super().__init__(message)
+        self.message, self.estimate = message, estimate
+
+
+def _learnupon(connection: PlatformConnection) -> Any:
+    module = platform_module(connection.kind)
+    if not hasattr(module, "enrollment_estimate"):
+        raise AutoEnrollNotConfirmed(
+            f"{connection.get_kind_display()} connections have no course-to-group links."
+        )
+    return module
+
+
+def auto_enroll_preview(*, connection: PlatformConnection) -> Any:
+    """Dry run of auto-enrollment (reads only): "12 courses × 340 members = 4,080
+    enrollments". Raises `PlatformApiError` when LearnUpon can't be read."""
+    if not connection.target_group_id:
+        raise AutoEnrollNotConfirmed("Set the target group id before linking courses to it.")
+    return _learnupon(connection).enrollment_estimate(connection)
+
+
+def auto_enroll_set(
+    *,
+    connection: PlatformConnection,
+    actor,
+    enabled: bool,
+    confirm_enrollments: int | None = None,
+    re_enroll_completed: bool = False,
+) -> Any:
+    """Turn linking courses to the target group on or off.
+
+    On: the dry run is made again and `confirm_enrollments` must name its enrollment count
+    (anything else raises `AutoEnrollNotConfirmed` with the count to confirm); the next push
+    links the courses. Off: every link is marked to be removed by the next push
+    (`DELETE /group_courses/{id}`; LearnUpon keeps the enrollments)."""
+    module = _learnupon(connection)
+    if not enabled:
+        marked = module.mark_unlink(connection=connection)
+        connection.auto_enroll = False
+        connection.save(update_fields=["auto_enroll", "updated_at"])
+        audit_record(
+            PlatformAuditEntry,
+            connection=connection,
+            actor=actor,
+            action="auto_enroll_off",
+            fields=["auto_enroll"],
+            detail=f"{marked} course link(s) to remove at the next push",
+        )
+        return None
+    estimate = auto_enroll_preview(connection=connection)
+    if confirm_enrollments != estimate.enrollments:
+        raise AutoEnrollNotConfirmed(
+            f"Linking the courses to group {connection.target_group_id} enrolls "
+            f"{estimate.message}. To go ahead, confirm with that number: "
+            f"{estimate.enrollments}.",
+            estimate,
+        )
+    connection.auto_enroll, connection.re_enroll_completed = True, bool(re_enroll_completed)
+    connection.save(update_fields=["auto_enroll", "re_enroll_completed", "updated_at"])
+    audit_record(
+        PlatformAuditEntry,
+        connection=connection,
+        actor=actor,
+        action="auto_enroll_on",
+        fields=["auto_enroll", "re_enroll_completed"],
+        detail=f"confirmed: {estimate.message}",
+    )
+    return estimate
+
+
+def auto_enroll_unlink_earlier(*, connection: PlatformConnection, actor) -> int:
+    """Undo the links made by earlier versions (which linked every pushed course): the next
+    push removes them, enrollments kept. Returns how many are marked."""
+    marked = _learnupon(connection).mark_unlink(connection=connection)
+    audit_record(
+        PlatformAuditEntry,
+        connection=connection,
+        actor=actor,
+        action="unlink_courses",
+        detail=f"{marked} course link(s) to remove at the next push",
+    )
+    return marked
 
 
 # --------------------------------------------------------------------------- runs

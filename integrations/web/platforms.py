@@ -17,9 +17,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations import selectors
-from integrations.core.registry import PLATFORMS
+from integrations.core.registry import PLATFORMS, platform_module
 from integrations.filters import PlatformRunHistoryFilter
 from integrations.models import PlatformConnection, PlatformRun
+from integrations.platforms.base import PlatformApiError
 from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
 from integrations.web.integrations import run_close_view, run_list_page, run_page, settings_form
@@ -71,11 +72,60 @@ def _render_connection(request, group, connection, form, status: int = 200) -> H
         "audit": selectors.audit_entries_for_connection(connection=connection)
         if connection.pk
         else [],
+        "course_links": _course_links(connection),
         "recent_runs": list(selectors.platform_run_list_for_group(group=group)[:5])
         if connection.pk
         else [],
     }
     return _render(request, "connection.html", context, status=status)
+
+
+def _course_links(connection: PlatformConnection) -> list:
+    """Courses linked to a LearnUpon group (enrolling its members), for the page to list."""
+    if not (connection.pk and PLATFORMS[connection.kind].push):
+        return []
+    return platform_module(connection.kind).links_made(connection=connection)
+
+
+@login_required
+@require_POST
+def auto_enroll(request: HttpRequest, slug: str) -> HttpResponse:
+    """Auto-enrollment: `preview` (the dry run: how many enrollments, and the confirmation
+    form), `enable` (with the confirmed number), `disable`, `unlink_earlier`."""
+    group = group_get_administered(user=request.user, slug=slug)
+    connection = _saved_connection(group)
+    action = request.POST.get("action", "")
+    back = redirect("platforms:connection", slug=group.slug)
+    try:
+        if action == "preview":
+            estimate = services.auto_enroll_preview(connection=connection)
+            context = {"group": group, "connection": connection, "estimate": estimate}
+            return _render(request, "auto_enroll.html", context)
+        if action == "enable":
+            confirm = request.POST.get("confirm_enrollments", "").replace(",", "").strip()
+            estimate = services.auto_enroll_set(
+                connection=connection,
+                actor=request.user,
+                enabled=True,
+                confirm_enrollments=int(confirm) if confirm.isdigit() else None,
+                re_enroll_completed=request.POST.get("re_enroll_completed") == "1",
+            )
+            messages.success(
+                request, f"Auto-enrollment is on: the next push creates {estimate.message}."
+            )
+        elif action == "disable":
+            services.auto_enroll_set(connection=connection, actor=request.user, enabled=False)
+            messages.success(request, "Auto-enrollment is off: the next push unlinks the courses.")
+        elif action == "unlink_earlier":
+            marked = services.auto_enroll_unlink_earlier(connection=connection, actor=request.user)
+            messages.success(request, f"The next push unlinks {marked} course(s).")
+        else:
+            messages.error(request, "Choose what to do with auto-enrollment.")
+    except services.AutoEnrollNotConfirmed as exc:
+        messages.error(request, exc.message)
+    except PlatformApiError as exc:
+        messages.error(request, f"LearnUpon could not be read: {exc.message}")
+    return back
 
 
 def _test_and_report(request: HttpRequest, connection: PlatformConnection) -> None:

@@ -42,5 +42,6 @@ platform_urlpatterns = [
     path("runs/", platforms.run_list, name="runs"),
     path("runs/<int:run_id>/", platforms.run_detail, name="run"),
     path("runs/<int:run_id>/close/", platforms.run_close, name="run_close"),
+    path("auto-enrollment/", platforms.auto_enroll, name="auto_enroll"),
     path("<slug:kind>/", platforms.run_request, name="request"),
 ]

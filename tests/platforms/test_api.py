@@ -125,7 +125,7 @@ def test_post_push_dry_run_answers_the_plan_and_sends_nothing(
     assert response.status_code == 200
     run = response.json()
     assert run["dry_run"] and run["status"] == "succeeded"
-    assert [entry["action"] for entry in run["plan"]] == ["create+publish+attach"] * 3
+    assert [entry["action"] for entry in run["plan"]] == ["create+publish"] * 3
     assert run["counts"]["write_requests"] == 0
     assert learnupon_sandbox.writes() == [] and learnupon_sandbox.request_log == []
 
@@ -187,3 +187,30 @@ def test_a_run_of_group_a_is_404_under_group_b(
 
 def test_anonymous_gets_401(api_for, group_a):
     assert api_for(None).get(base(group_a)).status_code == 401
+
+
+def test_auto_enrollment_needs_the_dry_run_count_confirmed(
+    api_for, admin_a, group_a, learnupon_sandbox, make_connection
+):
+    connection = make_connection(learnupon_sandbox, group=group_a)
+    CourseFactory.create_batch(2, integration=IntegrationFactory(group=group_a))
+    api = api_for(admin_a)
+    url = base(group_a, "auto-enrollment/")
+    dry = api.get(url)
+    assert dry.status_code == 200
+    members = len(learnupon_sandbox.data.memberships[int(connection.target_group_id)])
+    assert dry.json()["enrollments"] == 2 * members
+    assert dry.json()["message"] == f"2 courses × {members} members = {2 * members:,} enrollments"
+
+    wrong = api.post(url, {"enabled": True, "confirm_enrollments": 1}, format="json")
+    assert wrong.status_code == 409 and str(2 * members) in wrong.json()["detail"]
+    assert api.get(base(group_a, "")).json()["auto_enroll"] is False
+
+    body = {"enabled": True, "confirm_enrollments": 2 * members, "re_enroll_completed": True}
+    confirmed = api.post(url, body, format="json")
+    assert confirmed.status_code == 200
+    assert confirmed.json()["auto_enroll"] is True and confirmed.json()["re_enroll_completed"]
+
+    off = api.post(url, {"enabled": False}, format="json")
+    assert off.status_code == 200 and off.json()["auto_enroll"] is False
+    assert learnupon_sandbox.writes() == []  # the choice itself sends nothing

@@ -142,6 +142,18 @@ def test_a_disabled_learnupon_user_is_imported_inactive(
     )
 
 
+def test_an_expired_learnupon_account_is_imported_inactive(
+    learnupon_sandbox, make_connection, run_platform
+):
+    users = learnupon_sandbox.data.users
+    users[4]["account_expires"] = "2020-01-31"  # enabled, but expired: expiry wins
+    users[5]["account_expires"] = "2999-12-31"
+    run_platform(make_connection(learnupon_sandbox))
+    active = dict(Learner.objects.values_list("email", "is_active"))
+    assert active[users[4]["email"].lower()] is False
+    assert active[users[5]["email"].lower()] is True
+
+
 def test_an_empty_scan_deactivates_nobody(learnupon_sandbox, make_connection, run_platform):
     connection = make_connection(learnupon_sandbox)
     run_platform(connection)

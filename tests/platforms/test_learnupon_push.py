@@ -49,18 +49,19 @@ def test_300_courses_are_pushed_then_a_repush_sends_nothing(lu, connection, run_
     courses = make_courses(connection, 300)
     run = push(run_platform, connection)
 
-    target = int(connection.target_group_id)
     assert run.created == 300 and run.details["courses"]["published"] == 300
     assert len(lu.data.courses) == 300
     assert all(c["published_status_id"] == "published" for c in lu.data.courses.values())
-    assert sum(gc["group_id"] == target for gc in lu.data.group_courses.values()) == 300
+    assert all(c["cataloged"] is True for c in lu.data.courses.values())
+    # Safe by default: listed in the catalog, linked to no group, nobody enrolled.
+    assert lu.data.group_courses == {} and lu.data.enrollments == {}
     sent = next(
         c for c in lu.data.courses.values() if c["reference_code"].endswith(courses[0].external_id)
     )
     assert sent["name"] == courses[0].title and sent["owner_id"] == 1
     assert sent["minute_length"] == 30.0 and sent["keywords"] == "Data"
     assert sent["reference_code"] == f"udemy-course-{courses[0].external_id}"
-    assert run.write_requests == 900  # create + publish + attach, nothing else
+    assert run.write_requests == 600  # create + publish, nothing else
 
     lu.reset_log()
     again = push(run_platform, connection)
@@ -88,6 +89,8 @@ def test_an_updated_course_sends_one_update(lu, connection, run_platform):
 
 
 def test_an_archived_course_is_detached_not_deleted(lu, connection, run_platform):
+    PlatformConnection.objects.filter(pk=connection.pk).update(auto_enroll=True)
+    connection.refresh_from_db()
     courses = make_courses(connection, 4)
     push(run_platform, connection)
     Course.objects.filter(pk=courses[1].pk).update(status=Course.Status.ARCHIVED)
@@ -203,7 +206,7 @@ def test_429_and_low_remaining_minute_slow_the_push_and_lose_nothing(lu, connect
 
     run = push(run_platform, connection)
     assert run.created == 30
-    assert len(lu.data.courses) == 30 and len(lu.data.group_courses) == 30
+    assert len(lu.data.courses) == 30 and lu.data.group_courses == {}
     statuses = [e["status"] for e in lu.request_log]
     assert statuses.count(429) == 2
     # 2 Retry-After waits + the low-budget pauses (a 429 answer waits for its Retry-After only)
@@ -233,12 +236,13 @@ def test_dry_run_sends_zero_write_requests(lu, connection, run_platform):
     assert run.status == PlatformRun.Status.SUCCEEDED
     assert lu.writes() == [] and lu.request_log == []
     assert len(run.plan) == 12
-    assert run.plan[0]["action"] == "create+publish+attach"
+    assert run.plan[0]["action"] == "create+publish"
     assert not PlatformLedgerItem.objects.exists()
     assert run.write_requests == 0
 
 
-def test_dry_run_after_a_push_lists_only_changes(lu, connection, run_platform):
+def test_dry_run_after_a_push_lists_only_changes(lu, make_connection, run_platform):
+    connection = make_connection(lu, auto_enroll=True)
     courses = make_courses(connection, 6)
     push(run_platform, connection)
     Course.objects.filter(pk=courses[0].pk).update(title="Changed")

@@ -27,6 +27,18 @@ def test_learnupon_user_is_lowercased_and_enabled_maps_to_active():
     assert lu.map_user({**raw, "enabled": False}).active is False
 
 
+def test_learnupon_expired_account_is_inactive_even_when_enabled():
+    raw = {"id": 5, "email": "a@example.com", "enabled": True}
+    today = datetime(2025, 6, 2, tzinfo=UTC).date()
+    assert lu.map_user({**raw, "account_expires": "2025-06-01"}, today).active is False
+    assert lu.map_user({**raw, "account_expires": "2025-06-02"}, today).active is False
+    assert lu.map_user({**raw, "account_expires": "2025-06-03"}, today).active is True
+    assert lu.map_user({**raw, "account_expires": None}, today).active is True
+    assert lu.map_user({**raw, "account_expires": "soon"}, today).active is True
+    expired_and_disabled = {**raw, "enabled": False, "account_expires": "2030-01-01"}
+    assert lu.map_user(expired_and_disabled, today).active is False
+
+
 @pytest.mark.parametrize("raw", [{"email": "a@b.c"}, {"id": "x1", "email": "a@b.c"}, {"id": True}])
 def test_learnupon_user_without_a_numeric_id_is_rejected(raw):
     with pytest.raises(MappingError) as caught:
@@ -74,6 +86,7 @@ def test_course_fields_follow_the_create_course_parameters():
         "reference_code": "udemy-course-4242",
         "minute_length": 95.0,
         "course_length_unit": 0,
+        "cataloged": True,
     }
     assert "minute_length" not in lu.course_fields(snapshot(duration_minutes=None), owner_id="7")
     path = lu.course_fields(snapshot(kind="learning_path"), owner_id="7")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from integrations.models import PlatformConnection, PlatformRun
+from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
 from tests.factories import CourseFactory, IntegrationFactory
 
 from .conftest import LU_SECRET
@@ -108,7 +108,7 @@ def test_dry_run_page_lists_the_plan_and_sends_nothing(
     )
     assert b'data-testid="dry-run-plan"' in response.content
     assert b"Kubernetes for everyone" in response.content
-    assert b"create+publish+attach" in response.content
+    assert b"create+publish" in response.content
     assert learnupon_sandbox.request_log == []
     assert PlatformRun.objects.get(connection=connection).dry_run
 
@@ -195,3 +195,48 @@ def test_a_run_of_another_group_is_404_from_my_group(
 def test_anonymous_users_are_sent_to_login(page_client_for, group_a):
     response = page_client_for(None).get(url("connection", group_a))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_auto_enrollment_page_names_the_count_and_needs_it_typed(
+    page_client_for, admin_a, group_a, learnupon_sandbox, make_connection
+):
+    connection = make_connection(learnupon_sandbox, group=group_a)
+    CourseFactory.create_batch(3, integration=IntegrationFactory(group=group_a))
+    client = page_client_for(admin_a)
+    page = client.get(url("connection", group_a))
+    assert b'data-testid="auto-enroll-preview"' in page.content
+    members = len(learnupon_sandbox.data.memberships[int(connection.target_group_id)])
+    total = 3 * members
+
+    preview = client.post(url("auto_enroll", group_a), {"action": "preview"})
+    assert f"3 courses × {members} members = {total:,} enrollments".encode() in preview.content
+    wrong = client.post(
+        url("auto_enroll", group_a), {"action": "enable", "confirm_enrollments": "1"}, follow=True
+    )
+    assert str(total).encode() in wrong.content
+    connection.refresh_from_db()
+    assert connection.auto_enroll is False
+    client.post(
+        url("auto_enroll", group_a), {"action": "enable", "confirm_enrollments": str(total)}
+    )
+    connection.refresh_from_db()
+    assert connection.auto_enroll is True and connection.re_enroll_completed is False
+    assert learnupon_sandbox.writes() == []
+
+
+def test_links_of_earlier_versions_are_listed_for_undoing(
+    page_client_for, admin_a, group_a, learnupon_sandbox, make_connection
+):
+    connection = make_connection(learnupon_sandbox, group=group_a)
+    PlatformLedgerItem.objects.create(
+        connection=connection,
+        item_type="course",
+        local_id="1",
+        remote_id="900001",
+        state={"group_id": "5001", "group_course_id": "900002", "published": True},
+    )
+    client = page_client_for(admin_a)
+    page = client.get(url("connection", group_a))
+    assert b'data-testid="earlier-links"' in page.content and b"900001" in page.content
+    client.post(url("auto_enroll", group_a), {"action": "unlink_earlier"})
+    assert PlatformLedgerItem.objects.get().state["unlink"] is True

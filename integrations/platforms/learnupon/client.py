@@ -4,7 +4,11 @@
 (LearnUpon API: "Get your API keys"). Lists come in pages of 500 via `?page=N` and say whether
 another page exists in the `LU-Has-Next-Page` header (LearnUpon API: "Data pagination"). Every
 answer announces `X-LU-Rate-Limit-Remaining-Minute`/`-Week`; the client slows down when the
-minute budget runs low instead of waiting to be refused (LearnUpon API: "Rate limit").
+minute budget runs low instead of waiting to be refused (LearnUpon API: "Rate limit"), and
+stops (`PlatformBudgetSpent`) before sending once the week budget is down to
+`LEARNUPON_MIN_REMAINING_WEEK`: a used-up week is not retried, the next run goes on once it
+renews. "All requests assume a content type of application/json" (LearnUpon API): every
+request says so, GETs included.
 
 HTTP only: no ORM, no mapping (see `mapping.py`).
 """
@@ -26,6 +30,7 @@ from ..base import (
     CredentialCheck,
     PlatformApiError,
     PlatformBadResponse,
+    PlatformBudgetSpent,
     PlatformNotFound,
     platform_base_url,
     verdict_for,
@@ -102,6 +107,7 @@ class LearnUponClient(JsonHttpClient):
         credentials: LearnUponCredentials,
         *,
         min_remaining_minute: int | None = None,
+        min_remaining_week: int | None = None,
         throttle_max_wait: float | None = None,
         clock: Callable[[], float] = time.time,
         **kwargs: Any,
@@ -110,10 +116,14 @@ class LearnUponClient(JsonHttpClient):
             build_base_url(credentials),
             auth=(credentials.username, credentials.password),
             secrets=(credentials.password,),
+            headers={"Content-Type": "application/json"},
             **kwargs,
         )
         self.min_remaining_minute = int(
             setting_or(min_remaining_minute, "LEARNUPON_MIN_REMAINING_MINUTE", 5)
+        )
+        self.min_remaining_week = int(
+            setting_or(min_remaining_week, "LEARNUPON_MIN_REMAINING_WEEK", 50)
         )
         self.throttle_max_wait = float(
             setting_or(throttle_max_wait, "LEARNUPON_THROTTLE_MAX_WAIT", 60)
@@ -128,6 +138,19 @@ class LearnUponClient(JsonHttpClient):
         # "the number of remaining API requests for the current minute of the day"
         return 60.0 - (self._clock() % 60.0)
 
+    def _send(self, method: str, url: str, body: Any) -> requests.Response:
+        self._check_week()
+        return super()._send(method, url, body)
+
+    def _check_week(self) -> None:
+        week = self.remaining_week
+        if week is not None and week <= self.min_remaining_week:
+            raise PlatformBudgetSpent(
+                f"LearnUpon's weekly API budget is down to {week} request(s) "
+                f"({WEEK_HEADER}): stopped before it runs out. What was sent is kept; the next "
+                "run goes on from there once LearnUpon renews the week."
+            )
+
     def _after_response(self, response: requests.Response) -> None:
         minute = _int_header(response.headers.get(MINUTE_HEADER))
         week = _int_header(response.headers.get(WEEK_HEADER))
@@ -141,6 +164,10 @@ class LearnUponClient(JsonHttpClient):
         left = self._seconds_left_in_minute()
         wait = left if minute <= 0 else left / (minute + 1)
         self.wait(f"{MINUTE_HEADER} is {minute}", min(wait, self.throttle_max_wait))
+
+    def _handle_429(self, label: str, response: requests.Response, budget: Any) -> None:
+        self._check_week()  # a spent week is not waited for nor retried
+        super()._handle_429(label, response, budget)
 
     def _default_429_wait(self, attempt: int) -> float:
         # No Retry-After: the per-minute budget is back at the next minute of the day.
@@ -235,12 +262,19 @@ class LearnUponClient(JsonHttpClient):
         # LearnUpon API, Update courses: PUT /courses/{id} {"Course": {...}}
         self.call("PUT", f"courses/{int(course_id)}", body={"Course": dict(fields)})
 
-    def create_group_course(self, group_id: str, course_id: str) -> str:
+    def count_group_members(self, group_id: str) -> int:
+        """How many users are in a group (what linking one course to it enrolls)."""
+        return sum(len(page) for page in self.iter_group_member_pages(group_id))
+
+    def create_group_course(
+        self, group_id: str, course_id: str, *, re_enroll_completed: bool = False
+    ) -> str:
         # LearnUpon API, Create a GroupCourse: POST /group_courses
-        # {"GroupCourse": {"group_id", "course_id"}, "re_enroll_completed": ...}
+        # {"GroupCourse": {"group_id", "course_id"}, "re_enroll_completed": ...} (mandatory).
+        # Linking enrolls every member of the group, and every later joiner.
         body = {
             "GroupCourse": {"group_id": int(group_id), "course_id": int(course_id)},
-            "re_enroll_completed": False,
+            "re_enroll_completed": bool(re_enroll_completed),
         }
         return self._id_of(self.call("POST", "group_courses", body=body))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from integrations.models import PlatformConnection, PlatformRun
@@ -13,7 +14,9 @@ from ..ledger import PushJob
 from . import mapping
 from .client import LearnUponClient, LearnUponCredentials, build_base_url
 from .push_completions import push_completions
-from .push_courses import push_courses
+from .push_courses import courses_to_link, push_courses
+from .push_courses import links_made as links_made
+from .push_courses import mark_unlink as mark_unlink
 
 
 def credentials_for(connection: PlatformConnection) -> LearnUponCredentials:
@@ -64,6 +67,40 @@ def push(
     courses = push_courses(job)
     completions = push_completions(job)
     return {"courses": courses, "completions": completions, "plan": job.plan}
+
+
+@dataclass(frozen=True)
+class EnrollmentEstimate:
+    """What turning auto-enrollment on would do: each course linked to the target group
+    enrolls each of its members (LearnUpon API, "Group Courses")."""
+
+    courses: int
+    members: int
+
+    @property
+    def enrollments(self) -> int:
+        return self.courses * self.members
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.courses:,} courses × {self.members:,} members = "
+            f"{self.enrollments:,} enrollments"
+        )
+
+
+def enrollment_estimate(
+    connection: PlatformConnection, client: LearnUponClient | None = None
+) -> EnrollmentEstimate:
+    """Dry run of auto-enrollment: the courses not yet linked × the target group's members
+    (one paged read of `GET /group_memberships`; nothing is written)."""
+    courses = courses_to_link(connection=connection)
+    if not connection.target_group_id:
+        return EnrollmentEstimate(courses=courses, members=0)
+    client = client or make_client(connection)
+    with client.within_a_web_request():
+        members = client.count_group_members(connection.target_group_id)
+    return EnrollmentEstimate(courses=courses, members=members)
 
 
 def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from integrations.core.records import MappingError
@@ -46,10 +46,12 @@ def map_group(raw: Mapping[str, Any]) -> RemoteGroup:
     return RemoteGroup(remote_id=remote_id, name=title[:200])
 
 
-def map_user(raw: Mapping[str, Any]) -> RemoteUser:
+def map_user(raw: Mapping[str, Any], today: date | None = None) -> RemoteUser:
     """LearnUpon API, "User object attributes": id, email, first_name, last_name, enabled.
 
-    A disabled account (`enabled: false`) is imported as an inactive learner.
+    A disabled account (`enabled: false`) is imported as an inactive learner, and so is an
+    expired one: `account_expires` (yyyy-mm-dd, expiring at midnight UTC of that day)
+    "overrides enabled attribute" (LearnUpon API, "User object attributes").
     """
     remote_id = _id(raw)
     email = _text(raw, "email").lower()
@@ -65,8 +67,18 @@ def map_user(raw: Mapping[str, Any]) -> RemoteUser:
         email=email[:254],
         first_name=_text(raw, "first_name")[:150],
         last_name=_text(raw, "last_name")[:150],
-        active=raw.get("enabled") not in (False, "false", 0),
+        active=raw.get("enabled") not in (False, "false", 0) and not _expired(raw, today),
     )
+
+
+def _expired(raw: Mapping[str, Any], today: date | None) -> bool:
+    """`account_expires` is today or earlier (an unreadable date is not an expiry)."""
+    value = _text(raw, "account_expires")[:10]
+    try:
+        expires = date.fromisoformat(value)
+    except ValueError:
+        return False
+    return expires <= (today or datetime.now(UTC).date())
 
 
 def map_member(raw: Mapping[str, Any]) -> RemoteMember:
@@ -106,6 +118,9 @@ def course_fields(course: CourseSnapshot, *, owner_id: str) -> dict[str, Any]:
         "description": course.description,
         "keywords": ", ".join(sorted(course.tags))[:KEYWORDS_MAX],
         "reference_code": reference_code(course.kind, course.external_id),
+        # Listed in the portal catalog: learners enroll themselves (LearnUpon API, "Create a
+        # course": "Set to true to list the course in the catalog").
+        "cataloged": True,
     }
     if course.duration_minutes:
         fields["minute_length"] = float(course.duration_minutes)

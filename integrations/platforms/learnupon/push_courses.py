@@ -1,9 +1,14 @@
-"""Catalog push to LearnUpon: the group's synced courses → LearnUpon courses in the target group.
+"""Catalog push to LearnUpon: the group's synced courses → LearnUpon courses in the portal catalog.
 
 Per course, the ledger decides the steps (LearnUpon API, "Courses" and "Group Courses"):
-create (`POST /courses`) → publish (`POST /courses/publish`) → attach (`POST /group_courses`);
-a changed course is updated (`PUT /courses/{id}`); an archived course is detached
-(`DELETE /group_courses/{id}`), never deleted. Unchanged courses send nothing. Before creating,
+create (`POST /courses`, `cataloged: true`) → publish (`POST /courses/publish`); learners find
+the course in the catalog and enroll themselves. Only when the connection's `auto_enroll` is on
+(an explicit, confirmed choice) is the course also attached to the target group
+(`POST /group_courses`), which enrolls every member of that group and every later joiner.
+A changed course is updated (`PUT /courses/{id}`); an archived course is detached
+(`DELETE /group_courses/{id}`, enrollments kept), never deleted; a link marked `unlink` in the
+ledger (auto-enrollment turned off, or an earlier version's link undone) is detached too.
+Unchanged courses send nothing. Before creating,
 the portal's courses are listed once and matched by `reference_code`, so a course created by a
 push that crashed before saving its ledger row is adopted, not created twice; the target group's
 courses are listed once so an existing attachment is reused.
@@ -69,7 +74,9 @@ def snapshot(course: Course) -> CourseSnapshot:
 
 
 def _actions(item: PlatformLedgerItem | None, fp: str, target: str) -> list[str]:
-    """The steps an active course needs, from its ledger row (None: never sent)."""
+    """The steps an active course needs, from its ledger row (None: never sent). `target` is
+    the group to link to ('' without auto-enrollment: an existing link stays unless marked
+    `unlink`)."""
     if item is None or not item.remote_id:
         return ["create", "publish", *(["attach"] if target else [])]
     actions = []
@@ -78,7 +85,7 @@ def _actions(item: PlatformLedgerItem | None, fp: str, target: str) -> list[str]
     if not item.state.get("published"):
         actions.append("publish")
     attached = item.state.get("group_id") or ""
-    if attached and attached != target:
+    if attached and attached != target and (target or item.state.get("unlink")):
         actions.append("detach")
     if target and attached != target:
         actions.append("attach")
@@ -88,7 +95,8 @@ def _actions(item: PlatformLedgerItem | None, fp: str, target: str) -> list[str]
 def plan_courses(*, connection: PlatformConnection) -> Iterator[CourseStep | None]:
     """One `CourseStep` per course that needs something, `None` per unchanged course."""
     items = ledger_items(connection=connection, item_type=COURSE)
-    owner, target = connection.learnupon_owner_id, connection.target_group_id
+    owner = connection.learnupon_owner_id
+    target = connection.target_group_id if connection.auto_enroll else ""
     courses = Course.objects.filter(group=connection.group).prefetch_related("tags").order_by("pk")
     for course in courses.iterator(chunk_size=500):
         item = items.get(str(course.pk))
@@ -175,7 +183,11 @@ class CoursePusher(LedgerPusher):
         link_id = self._existing_attachments().get(step.item.remote_id)
         if link_id is None:
             # LearnUpon API, "Create a GroupCourse": POST /group_courses
-            link_id = self.client.create_group_course(target, step.item.remote_id)
+            link_id = self.client.create_group_course(
+                target,
+                step.item.remote_id,
+                re_enroll_completed=self.connection.re_enroll_completed,
+            )
         ledger_sent(
             step.item, status_code=201, state={"group_id": target, "group_course_id": link_id}
         )
@@ -187,7 +199,7 @@ class CoursePusher(LedgerPusher):
             with suppress(PlatformNotFound):
                 # LearnUpon API, "Delete a GroupCourse": DELETE /group_courses/{id}
                 self.client.delete_group_course(link_id)
-        ledger_sent(step.item, state={"group_id": "", "group_course_id": ""})
+        ledger_sent(step.item, state={"group_id": "", "group_course_id": "", "unlink": False})
 
     # ------------------------------------------------------------------ one-time reads
 
@@ -223,3 +235,35 @@ def push_courses(job: PushJob) -> dict[str, int]:
         lambda client: CoursePusher(job.run, job.connection, client),
         counts={"unchanged": 0, "planned": 0},
     )
+
+
+def courses_to_link(*, connection: PlatformConnection) -> int:
+    """How many active courses turning auto-enrollment on would link to the target group
+    (the database only: courses already linked to it are not counted)."""
+    target = connection.target_group_id
+    if not target:
+        return 0
+    linked = {
+        item.local_id
+        for item in ledger_items(connection=connection, item_type=COURSE).values()
+        if item.state.get("group_id") == target and item.state.get("group_course_id")
+    }
+    active = Course.objects.filter(group=connection.group, status=Course.Status.ACTIVE)
+    return sum(1 for pk in active.values_list("pk", flat=True) if str(pk) not in linked)
+
+
+def links_made(*, connection: PlatformConnection) -> list[PlatformLedgerItem]:
+    """Ledger items whose course is linked to a LearnUpon group (earlier versions linked every
+    pushed course): what the platform page lists so an admin can undo them."""
+    items = ledger_items(connection=connection, item_type=COURSE).values()
+    return sorted((item for item in items if item.state.get("group_course_id")), key=lambda i: i.pk)
+
+
+def mark_unlink(*, connection: PlatformConnection) -> int:
+    """Mark every linked course to be unlinked by the next push (enrollments are kept)."""
+    marked = 0
+    for item in links_made(connection=connection):
+        item.state = {**item.state, "unlink": True}
+        item.save(update_fields=["state"])
+        marked += 1
+    return marked

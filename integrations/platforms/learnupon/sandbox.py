@@ -2,8 +2,13 @@
 
 It follows the LearnUpon API for every endpoint LMS Bridge uses: HTTP Basic auth; lists paged with
 `?page=N` and the `LU-Current-Page`, `LU-Records-Per-Page`, `LU-Has-Next-Page` headers;
-`X-LU-Rate-Limit-Remaining-Minute`/`-Week` on every answer; error bodies
-`{"response_type": "ERROR", "response_code": N, "message": "..."}`. Endpoints: users, groups,
+`X-LU-Rate-Limit-Remaining-Minute`/`-Week` on every answer, counting down from
+`remaining_minute`/`remaining_week` with each request, answering 429 once one is spent, and
+renewing at the next minute / week of `clock` (injectable); error bodies
+`{"response_type": "ERROR", "response_code": N, "message": "..."}`, with 404 "Invalid
+parameters" for an unknown path or a malformed parameter. Linking a course to a group
+(`POST /group_courses`, `re_enroll_completed` mandatory) enrolls the group's members, and
+`data.join()` enrolls a later joiner on the group's linked courses. Endpoints: users, groups,
 group_memberships, courses (+ publish, PUT), group_courses, enrollments (+ search),
 markcompletes. Faults: `fail(status=429, retry_after=1, path_contains="courses")`, and
 `throttle(remaining=1, times=3)` makes the next answers announce a low minute budget.
@@ -15,6 +20,7 @@ markcompletes. Faults: `fail(status=429, retry_after=1, path_contains="courses")
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -30,6 +36,8 @@ from ...core.sandbox import (
 )
 from .client import LearnUponCredentials
 from .sandbox_data import ANCHOR, COMPLETE, LearnUponData, iso
+
+WEEK_SECONDS = 7 * 24 * 3600
 
 
 class LearnUponSandbox(SandboxServer):
@@ -48,6 +56,7 @@ class LearnUponSandbox(SandboxServer):
         page_size: int = 500,
         remaining_minute: int = 1000,
         remaining_week: int = 100_000,
+        clock: Callable[[], float] = time.time,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -56,6 +65,9 @@ class LearnUponSandbox(SandboxServer):
         self.page_size = page_size
         self.remaining_minute, self.remaining_week = remaining_minute, remaining_week
         self._throttled: list[int] = []
+        self.clock = clock
+        self._used = {"minute": 0, "week": 0}
+        self._periods = {"minute": -1, "week": -1}
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Reply]]] = [
             ("GET", re.compile(r"users"), self._list_users),
             ("GET", re.compile(r"users/(\d+)"), self._get_user),
@@ -102,12 +114,40 @@ class LearnUponSandbox(SandboxServer):
         reply.headers.update(self._rate_headers())
         return reply
 
+    def _left(self) -> dict[str, int]:
+        """The requests left this minute and this week (renewed when the period changes)."""
+        now = self.clock()
+        periods = {"minute": int(now // 60), "week": int(now // WEEK_SECONDS)}
+        for name, period in periods.items():
+            if period != self._periods[name]:
+                self._periods[name], self._used[name] = period, 0
+        return {
+            "minute": max(0, self.remaining_minute - self._used["minute"]),
+            "week": max(0, self.remaining_week - self._used["week"]),
+        }
+
+    def _spend(self) -> Reply | None:
+        """Count one request against both budgets; a 429 when one is spent."""
+        with self._lock:
+            left = self._left()
+            if left["minute"] and left["week"]:
+                self._used["minute"] += 1
+                self._used["week"] += 1
+                return None
+            now = self.clock()
+            period = 60 if not left["minute"] else WEEK_SECONDS
+        retry_after = max(1, int(period - now % period))
+        reply = _error(429, "exceeded limit on API requests")
+        reply.headers["Retry-After"] = str(retry_after)
+        return reply
+
     def _rate_headers(self) -> dict[str, str]:
         with self._lock:
-            minute = self._throttled.pop(0) if self._throttled else self.remaining_minute
+            left = self._left()
+            minute = self._throttled.pop(0) if self._throttled else left["minute"]
         return {
             "X-LU-Rate-Limit-Remaining-Minute": str(minute),
-            "X-LU-Rate-Limit-Remaining-Week": str(self.remaining_week),
+            "X-LU-Rate-Limit-Remaining-Week": str(left["week"]),
         }
 
     def _fault_body(self, fault: Fault) -> Any:
@@ -118,6 +158,8 @@ class LearnUponSandbox(SandboxServer):
         header = request.headers.get("Authorization", "")
         if not basic_auth_matches(header, self.username, self.password):
             return _error(401, "Not authorised")
+        if (refused := self._spend()) is not None:
+            return refused
         resource = request.path.removeprefix(self.api_prefix).rstrip("/")
         with self._lock:
             for method, pattern, handler in self._routes:
@@ -127,10 +169,9 @@ class LearnUponSandbox(SandboxServer):
         return _error(404, "Invalid parameters")
 
     def _paged(self, items: list[dict], key: str, query: dict[str, str]) -> Reply:
-        try:
-            page = max(1, int(query.get("page", "1")))
-        except ValueError:
-            page = 1
+        page = _int(query.get("page", "1"))
+        if page is None or page < 1:
+            return _error(404, "Invalid parameters: page must be a positive integer")
         size = self.page_size
         chunk = items[(page - 1) * size : page * size]
         headers = {
@@ -154,6 +195,8 @@ class LearnUponSandbox(SandboxServer):
 
     def _list_members(self, request: Request) -> Reply:
         group_id = _int(request.query.get("group_id"))
+        if group_id is None:
+            return _error(404, "Invalid parameters: group_id must be a numeric group id")
         if group_id not in self.data.memberships:
             return _error(404, "Group not found")
         by_id = {u["id"]: u for u in self.data.users}
@@ -211,6 +254,8 @@ class LearnUponSandbox(SandboxServer):
 
     def _list_group_courses(self, request: Request) -> Reply:
         group_id = _int(request.query.get("group_id"))
+        if group_id is None and "group_id" in request.query:
+            return _error(404, "Invalid parameters: group_id must be a numeric group id")
         items = [
             gc for gc in self.data.group_courses.values() if group_id in (None, gc["group_id"])
         ]
@@ -218,6 +263,10 @@ class LearnUponSandbox(SandboxServer):
 
     def _create_group_course(self, request: Request) -> Reply:
         link = _object(request.body, "GroupCourse")
+        body = request.body if isinstance(request.body, dict) else {}
+        re_enroll = _bool(body.get("re_enroll_completed"))
+        if re_enroll is None:
+            return _error(400, "re_enroll_completed is required")
         group_id, course_id = _int(link.get("group_id")), _int(link.get("course_id"))
         group = next((g for g in self.data.groups if g["id"] == group_id), None)
         course = self.data.courses.get(course_id)
@@ -230,14 +279,7 @@ class LearnUponSandbox(SandboxServer):
             for gc in self.data.group_courses.values()
         ):
             return _error(400, "This course is already assigned to this group")
-        link_id = self.data.new_id()
-        self.data.group_courses[link_id] = {
-            "id": link_id,
-            "group_id": group_id,
-            "course_id": course_id,
-            "group_title": group["title"],
-            "course_name": course["name"],
-        }
+        link_id = self.data.link(group, course, re_enroll)
         return json_reply(201, {"id": link_id})
 
     def _delete_group_course(self, request: Request, link_id: str) -> Reply:
@@ -262,22 +304,9 @@ class LearnUponSandbox(SandboxServer):
             return _error(400, "Failed to find the user specified")
         if course is None or course["published_status_id"] != "published":
             return _error(400, "Not authorised for that course or course not found")
-        if any(
-            e["user_id"] == user["id"] and e["course_id"] == course["id"]
-            for e in self.data.enrollments.values()
-        ):
+        enrollment_id = self.data.enroll(user, course)
+        if enrollment_id is None:
             return _error(400, "User is already enrolled on this course")
-        enrollment_id = self.data.new_id()
-        self.data.enrollments[enrollment_id] = {
-            "id": enrollment_id,
-            "user_id": user["id"],
-            "email": user["email"],
-            "course_id": course["id"],
-            "course_name": course["name"],
-            "status": "not_started",
-            "date_enrolled": iso(ANCHOR),
-            "date_completed": None,
-        }
         return json_reply(201, {"id": enrollment_id, "created_at": iso(ANCHOR)})
 
     def _list_markcompletes(self, request: Request) -> Reply:
@@ -312,7 +341,15 @@ class LearnUponSandbox(SandboxServer):
         return json_reply(201, {"id": mark_id, "created_at": iso(ANCHOR)})
 
 
-COURSE_FIELDS = ("name", "description", "keywords", "reference_code", "minute_length", "owner_id")
+COURSE_FIELDS = (
+    "name",
+    "description",
+    "keywords",
+    "reference_code",
+    "minute_length",
+    "owner_id",
+    "cataloged",
+)
 
 
 def _course_attributes(fields: dict) -> dict:
@@ -325,6 +362,15 @@ def _course_attributes(fields: dict) -> dict:
 def _object(body: Any, key: str) -> dict:
     value = body.get(key) if isinstance(body, dict) else None
     return value if isinstance(value, dict) else {}
+
+
+def _bool(value: Any) -> bool | None:
+    """A JSON boolean or its string spelling (LearnUpon's examples send "true")."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
 
 
 def _int(value: Any) -> int | None:

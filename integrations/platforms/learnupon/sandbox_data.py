@@ -79,10 +79,64 @@ class LearnUponData:
             added.append(user)
             group_ids = [g["id"] for g in self.groups]
             if group_ids:
-                self.memberships[group_ids[user_id % len(group_ids)]].append(user_id)
+                self.join(group_ids[user_id % len(group_ids)], user_id)
                 if user_id % 3 == 0 and len(group_ids) > 1:
-                    self.memberships[group_ids[(user_id + 1) % len(group_ids)]].append(user_id)
+                    self.join(group_ids[(user_id + 1) % len(group_ids)], user_id)
         return added
+
+    def join(self, group_id: int, user_id: int) -> None:
+        """A user joins a group: LearnUpon enrolls them on every course linked to it."""
+        self.memberships[group_id].append(user_id)
+        user = next(u for u in self.users if u["id"] == user_id)
+        for link in self.group_courses.values():
+            if link["group_id"] == group_id:
+                self.enroll(user, self.courses[link["course_id"]], link["re_enroll_completed"])
+
+    def link(self, group: dict, course: dict, re_enroll_completed: bool) -> int:
+        """Link a course to a group (LearnUpon API, "Group Courses"): every member is enrolled
+        on it, and every later joiner (`join`)."""
+        link_id = self.new_id()
+        self.group_courses[link_id] = {
+            "id": link_id,
+            "group_id": group["id"],
+            "course_id": course["id"],
+            "group_title": group["title"],
+            "course_name": course["name"],
+            "re_enroll_completed": re_enroll_completed,
+        }
+        by_id = {u["id"]: u for u in self.users}
+        for user_id in self.memberships.get(group["id"], []):
+            if user_id in by_id:
+                self.enroll(by_id[user_id], course, re_enroll_completed)
+        return link_id
+
+    def enroll(self, user: dict, course: dict, re_enroll_completed: bool = False) -> int | None:
+        """Enroll a user on a course; None when already enrolled (a completed enrollment is
+        renewed only with `re_enroll_completed`)."""
+        current = next(
+            (
+                e
+                for e in self.enrollments.values()
+                if e["user_id"] == user["id"] and e["course_id"] == course["id"]
+            ),
+            None,
+        )
+        if current is not None:
+            if not (re_enroll_completed and current["status"] in COMPLETE):
+                return None
+            del self.enrollments[current["id"]]
+        enrollment_id = self.new_id()
+        self.enrollments[enrollment_id] = {
+            "id": enrollment_id,
+            "user_id": user["id"],
+            "email": user["email"],
+            "course_id": course["id"],
+            "course_name": course["name"],
+            "status": "not_started",
+            "date_enrolled": iso(ANCHOR),
+            "date_completed": None,
+        }
+        return enrollment_id
 
     def remove_users(self, ids: list[int]) -> None:
         """Delete users from the portal (and from their groups)."""
