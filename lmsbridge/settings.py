@@ -270,6 +270,15 @@ PLATFORM_CONNECT_TIMEOUT = env.float("PLATFORM_CONNECT_TIMEOUT", default=5.0)
 PLATFORM_READ_TIMEOUT = env.float("PLATFORM_READ_TIMEOUT", default=60.0)
 PLATFORM_MAX_RETRIES = env.int("PLATFORM_MAX_RETRIES", default=5)
 PLATFORM_RETRY_AFTER_CAP = env.float("PLATFORM_RETRY_AFTER_CAP", default=60.0)
+# Coursebase report exports (Coursebase API, report.export): language of the report's content,
+# how long an export may stay pending/started, the first poll interval (doubling to 30 s), and
+# the bounds of the download (zip) and of its CSV once unzipped.
+REPORT_LANGUAGE = env.str("REPORT_LANGUAGE", default="en")
+REPORT_EXPORT_MAX_WAIT = env.float("REPORT_EXPORT_MAX_WAIT", default=900.0)
+REPORT_POLL_INTERVAL = env.float("REPORT_POLL_INTERVAL", default=2.0)
+REPORT_MAX_DOWNLOAD_MB = env.float("REPORT_MAX_DOWNLOAD_MB", default=200.0)
+REPORT_DOWNLOAD_DEADLINE = env.float("REPORT_DOWNLOAD_DEADLINE", default=600.0)
+REPORT_MAX_CSV_MB = env.float("REPORT_MAX_CSV_MB", default=2000.0)
 # Below this X-LU-Rate-Limit-Remaining-Minute, LearnUpon requests are spread over the minute.
 LEARNUPON_MIN_REMAINING_MINUTE = env.int("LEARNUPON_MIN_REMAINING_MINUTE", default=5)
 LEARNUPON_THROTTLE_MAX_WAIT = env.float("LEARNUPON_THROTTLE_MAX_WAIT", default=60.0)

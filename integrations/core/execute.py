@@ -68,11 +68,15 @@ class Reschedule(Exception):
 
 
 class RunFailed(Exception):
-    """Raised by `work()` to close the run as failed with a message for the admin."""
+    """Raised by `work()` to close the run as failed with a message for the admin
+    (`timed_out`: as timed out, e.g. an upstream job that outlived its time limit)."""
 
-    def __init__(self, category: str, message: str, excerpt: str = "") -> None:
+    def __init__(
+        self, category: str, message: str, excerpt: str = "", *, timed_out: bool = False
+    ) -> None:
         super().__init__(message)
         self.category, self.message, self.excerpt = category, message, excerpt
+        self.timed_out = timed_out
 
 
 def reconnect_if_broken() -> None:
@@ -192,7 +196,7 @@ class RunExecutor:
         except RetryLater as exc:
             raise Reschedule(run.pk, exc.retry_after, exc.message) from None
         except RunFailed as exc:
-            self.fail(run, exc.category, exc.message, exc.excerpt)
+            self.fail(run, exc.category, exc.message, exc.excerpt, timed_out=exc.timed_out)
         except ApiError as exc:
             category = "auth" if isinstance(exc, AuthError) else type(exc).__name__
             kind = owner_error_kind(exc)

@@ -38,6 +38,8 @@ class PlatformInfo:
     module: str
     directory: bool = True  # can import the group tree and users
     push: bool = False  # can receive the catalog and completions
+    courses: bool = False  # lists its own courses (matched to the synced ones by title)
+    reports: bool = False  # exports reports (platform-side progress)
 
 
 PLATFORMS: dict[str, PlatformInfo] = {
@@ -45,11 +47,24 @@ PLATFORMS: dict[str, PlatformInfo] = {
         "LearnUpon", "integrations.platforms.learnupon.connector", directory=True, push=True
     ),
     "coursebase": PlatformInfo(
-        "Coursebase", "integrations.platforms.coursebase.connector", directory=True, push=False
+        "Coursebase",
+        "integrations.platforms.coursebase.connector",
+        directory=True,
+        push=False,
+        courses=True,
+        reports=True,
     ),
 }
 
 PLATFORM_CHOICES = [(key, info.label) for key, info in PLATFORMS.items()]
+
+
+def platform_run_kinds(kind: str) -> tuple[str, ...]:
+    """The run kinds a platform kind supports ("directory", "push", "courses", "reports")."""
+    info = PLATFORMS[kind]
+    flags = {"directory": info.directory, "push": info.push, "courses": info.courses,
+             "reports": info.reports}  # fmt: skip
+    return tuple(name for name, supported in flags.items() if supported)
 
 
 def platform_module(kind: str) -> ModuleType:

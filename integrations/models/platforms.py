@@ -29,7 +29,12 @@ class PlatformConnection(OwnerBase):
     never rendered, returned by the API or logged.
     """
 
-    LAST_RUN_FIELDS = {"directory": "last_import_at", "push": "last_push_at"}
+    LAST_RUN_FIELDS = {
+        "directory": "last_import_at",
+        "push": "last_push_at",
+        "courses": "last_courses_at",
+        "reports": "last_reports_at",
+    }
 
     class Status(models.TextChoices):
         INACTIVE = "inactive", "Not tested"
@@ -82,6 +87,8 @@ class PlatformConnection(OwnerBase):
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_import_at = models.DateTimeField(null=True, blank=True)
     last_push_at = models.DateTimeField(null=True, blank=True)
+    last_courses_at = models.DateTimeField(null=True, blank=True)
+    last_reports_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ← {self.group}"
@@ -96,6 +103,8 @@ class PlatformRun(RunBase):
     class Kind(models.TextChoices):
         DIRECTORY = "directory", "Directory import"
         PUSH = "push", "Catalog and completion push"
+        COURSES = "courses", "Course list import"
+        REPORTS = "reports", "Report export"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
@@ -218,3 +227,60 @@ class PlatformAuditEntry(AuditEntryBase):
     connection = models.ForeignKey(
         PlatformConnection, on_delete=models.CASCADE, related_name="audit"
     )
+
+
+class PlatformCourse(models.Model):
+    """A course of the platform (Coursebase API, org.courses.list), and the synced Udemy course
+    of the group it matches by title where that is unambiguous.
+
+    `learners` / `completed` / `completion_rate` come from the platform's `courses` report."""
+
+    class Match(models.TextChoices):
+        MATCHED = "matched", "Matched"
+        AMBIGUOUS = "ambiguous", "Several courses have this title"
+        NONE = "none", "No synced course has this title"
+
+    connection = models.ForeignKey(
+        PlatformConnection, on_delete=models.CASCADE, related_name="platform_courses"
+    )
+    remote_id = models.CharField(max_length=100)
+    title = models.CharField(max_length=500)
+    present = models.BooleanField(default=True, help_text="In the last complete course list.")
+    course = models.ForeignKey(
+        "catalog.Course", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    match = models.CharField(max_length=10, choices=Match.choices, default=Match.NONE)
+    learners = models.PositiveIntegerField(null=True, blank=True)
+    completed = models.PositiveIntegerField(null=True, blank=True)
+    completion_rate = models.FloatField(null=True, blank=True)
+    report_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [unique("connection", "remote_id", name="platform_course_unique")]
+        indexes = [models.Index(fields=["course"], name="platform_course_course_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.remote_id})"
+
+
+class PlatformLearnerProgress(models.Model):
+    """A learner's progress on a platform course, from the platform's `learners` report
+    (matched to learners by e-mail, like Udemy's statistics)."""
+
+    connection = models.ForeignKey(
+        PlatformConnection, on_delete=models.CASCADE, related_name="learner_progress"
+    )
+    course_remote_id = models.CharField(max_length=100)
+    email = models.CharField(max_length=254, help_text="Lower-cased login ID.")
+    status = models.CharField(max_length=20)
+    progress = models.FloatField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            unique("connection", "course_remote_id", "email", name="platform_progress_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} on {self.course_remote_id}: {self.progress}"

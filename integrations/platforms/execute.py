@@ -13,7 +13,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from integrations.core.execute import Reschedule, RunExecutor, RunFailed
-from integrations.core.registry import platform_module
+from integrations.core.registry import platform_module, platform_run_kinds
 from integrations.core.runs import run_add_counts
 from integrations.models import PlatformConnection, PlatformRun
 
@@ -57,11 +57,17 @@ class PlatformExecutor(RunExecutor):
         module = platform_module(connection.kind)
         if run.kind == PlatformRun.Kind.PUSH and (problem := _push_problem(module, connection)):
             raise RunFailed("config", problem)
+        if run.kind not in platform_run_kinds(connection.kind):
+            label = run.get_kind_display().lower()
+            raise RunFailed("config", f"{connection.get_kind_display()} has no {label}.")
         self.client = None if run.dry_run else module.make_client(connection)
         with self.client or nullcontext():
             if run.kind == PlatformRun.Kind.DIRECTORY:
                 source = module.directory_source(connection, self.client)
                 directory_import(run=run, connection=connection, source=source, on_page=renew)
+            elif run.kind in (PlatformRun.Kind.COURSES, PlatformRun.Kind.REPORTS):
+                engine = module.import_courses if run.kind == "courses" else module.export_reports
+                engine(run=run, connection=connection, client=self.client, on_page=renew)
             else:
                 result = module.push(
                     run=run, connection=connection, client=self.client, dry_run=run.dry_run,

@@ -1,10 +1,15 @@
 """HTTP client of the Coursebase API (Coursebase API: "Methods").
 
+Reads the directory (`org.groups.list`, `org.users.list`, `group.users.list`), the course list
+(`org.courses.list`) and report exports (`report.export`, `report.export.status`, then the zip
+at the signed download URL, fetched by `download_export` into a local file).
+
 RPC over HTTPS: every method is `POST https://{custom_domain}/api/{method}` with a JSON body and
 `Authorization: Bearer <token>`. Answers are `{"status": "success", "data": …}` or
 `{"status": "error", "error": "<code>"}`; lists are paged with a cursor: send the same body plus
 `"next": <cursor>`, `next: null` ends (100 per page). The list methods only read, so they are
-retried like GETs.
+retried like GETs; so is `report.export`, which is idempotent by the API's rule ("Submitting a
+request for an ongoing export will return the status of the current operation").
 
 HTTP only: no ORM, no mapping (see `mapping.py`).
 """
@@ -13,18 +18,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 import requests
 
-from ...core.hosts import DOMAIN_RE
+from ...core.download import checked_download_url, download_to
+from ...core.hosts import DOMAIN_RE, allowed_host_patterns
 from ...core.http import JsonHttpClient
+from ...core.netutil import setting
 from ..base import (
+    ALLOWED_HOSTS_SETTING,
     PLATFORM_ERRORS,
     CredentialCheck,
     PlatformApiError,
     PlatformAuthError,
     PlatformBadResponse,
+    PlatformConfigError,
     PlatformNotFound,
     PlatformRetryLater,
     platform_base_url,
@@ -32,6 +41,15 @@ from ..base import (
 )
 
 MAX_PAGES = 10_000
+# Where Coursebase's finished exports are downloaded from (Coursebase API, report.export.status:
+# "url": "https://storage.coursebase.co/report-exports/…"); others need PLATFORM_ALLOWED_HOSTS.
+STORAGE_HOSTS = ("storage.coursebase.co",)
+EXPORT_STATUSES = ("pending", "started", "finished")  # Coursebase API, "Status properties"
+REPORT_TYPES = frozenset(
+    {"activities", "activity_solutions", "courses", "learners", "people", "submission_answers",
+     "submission_rates", "submissions", "video_analytics", "udemy_user_activity",
+     "udemy_user_course_activity", "udemy_user_progress"}
+)  # fmt: skip
 # Documented codes, with what they mean for an admin (Coursebase API: "Errors").
 ERROR_MESSAGES = {
     "group_not_found": "Coursebase could not find the group (group_not_found).",
@@ -39,6 +57,10 @@ ERROR_MESSAGES = {
     "feature_not_enabled": "This feature is not enabled for the Coursebase org "
     "(feature_not_enabled): ask Coursebase to enable API access.",
     "not_found": "Coursebase could not find what was asked for (not_found).",
+    "invalid_report_type": "Coursebase does not offer this report type to the org "
+    "(invalid_report_type).",
+    "invalid_language": "Coursebase refused the report language (invalid_language).",
+    "invalid_time_zone": "Coursebase refused the report time zone (invalid_time_zone).",
 }
 # Not listed in the Coursebase API (auth and rate-limit failures have no documented code): the
 # usual spellings are recognised, and HTTP 401/403/429 are handled whatever the body says.
@@ -179,4 +201,54 @@ class CoursebaseClient(JsonHttpClient):
             ok=True,
             verdict="ok",
             message=f"Connected to Coursebase at {self.host}: {len(groups)} group(s).",
+        )
+
+    # ------------------------------------------------------------------ courses and reports
+
+    def iter_course_pages(self) -> Iterator[list[dict]]:
+        # Coursebase API, org.courses.list: paginated courses of the org (course_id, title)
+        return self.iter_cursor("org.courses.list", "courses")
+
+    def report_export(self, report_type: str, *, language: str, time_zone: str) -> dict:
+        """Coursebase API, report.export: start (or, if one is running, join) the export of a
+        report type; answers its status ("pending", "started", "finished")."""
+        body = {"report_type": report_type, "language": language, "time_zone": time_zone}
+        return self._status_data(self.rpc("report.export", body), "report.export")
+
+    def report_status(self, report_type: str) -> dict:
+        """Coursebase API, report.export.status: the export's status; once "finished", its
+        `url` (valid for an hour), `row_count` and `data_updated_at`. `not_found` (raised as
+        `PlatformNotFound`) after that hour or when no export was started."""
+        data = self.rpc("report.export.status", {"report_type": report_type})
+        return self._status_data(data, "report.export.status")
+
+    def _status_data(self, data: Any, method: str) -> dict:
+        if not isinstance(data, dict) or data.get("status") not in (
+            "pending",
+            "started",
+            "finished",
+        ):
+            raise PlatformBadResponse(f"Coursebase's {method} answer has no known status.")
+        if data["status"] == "finished" and not isinstance(data.get("url"), str):
+            raise PlatformBadResponse(f"Coursebase's {method} answer has no download URL.")
+        return data
+
+    def download_export(self, url: str, out: IO[bytes]) -> int:
+        """Write the export's zip at `url` into `out`; the bytes written. No token is sent (the
+        URL is signed); its host must be Coursebase's storage or allow-listed. Raises
+        `LinkExpired` when the link has expired (ask for a new export)."""
+        patterns = allowed_host_patterns(STORAGE_HOSTS, ALLOWED_HOSTS_SETTING)
+        url = checked_download_url(
+            url, patterns=patterns, setting_name=ALLOWED_HOSTS_SETTING, error=PlatformConfigError
+        )
+        self.request_count += 1
+        return download_to(
+            out,
+            url,
+            errors=self.errors,
+            vendor=self.vendor,
+            max_bytes=int(float(setting("REPORT_MAX_DOWNLOAD_MB", 200)) * 2**20),
+            deadline_s=float(setting("REPORT_DOWNLOAD_DEADLINE", 600.0)),
+            timeout=(self.connect_timeout, self.read_timeout),
+            sleep=self._sleep,
         )

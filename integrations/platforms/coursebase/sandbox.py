@@ -4,7 +4,9 @@ Every method is `POST /api/{method}` with a JSON body and `Authorization: Bearer
 answers use the `{"status": "success", "data": …}` / `{"status": "error", "error": "<code>"}`
 envelope; lists are paged by an opaque `next` cursor (100 per page, `next: null` at the end).
 Methods: `org.groups.list` (a 3-level tree: org → departments → teams), `org.users.list`,
-`group.users.list` (`group_not_found` for an unknown group). Whether Coursebase answers its
+`group.users.list` (`group_not_found` for an unknown group), and the courses and report exports
+of `sandbox_reports` (`org.courses.list`, `org.reports.list`, `report.export`,
+`report.export.status`, the zip under `/storage/`). Whether Coursebase answers its
 error codes with HTTP 200 or 4xx is not documented: `error_status` picks (200 by default), and
 the client handles both. Faults: `fail(status=429, retry_after=1)`, or
 `fail(status=200, error_code="feature_not_enabled")`.
@@ -16,12 +18,18 @@ import hmac
 import random
 import string
 from base64 import urlsafe_b64decode, urlsafe_b64encode
+from functools import partial
 from typing import Any
 
 from ...core.sandbox import Fault, Reply, Request, SandboxServer, json_reply
 from .client import CoursebaseCredentials
+from .sandbox_reports import STORAGE_PREFIX, ReportsData, SandboxReports
 
 PAGE_SIZE = 100
+SAVED_REPORTS = [
+    {"report_id": "rpL3arn3rs", "title": "Learner progress report", "type": "learners"},
+    {"report_id": "rpC0urs3s0", "title": "Courses report", "type": "courses"},
+]
 DEPARTMENTS = ["Sales", "Engineering", "Support", "Marketing", "Finance"]
 TEAMS = ["North", "South", "East", "West", "Platform", "Growth"]
 
@@ -122,16 +130,44 @@ class CoursebaseSandbox(SandboxServer):
         token: str = "cb-demo-token",  # noqa: S107 - the sandbox's public demo value
         domain: str = "learn.acme.example",
         error_status: int = 200,
+        reports: ReportsData | None = None,
+        course_titles: list[str] | None = None,
+        polls_to_finish: int = 2,
+        udemy_reports: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.data = data or CoursebaseData.generate()
         self.token, self.domain, self.error_status = token, domain, error_status
+        self.reports = SandboxReports(
+            reports or ReportsData.generate(self.data.users, course_titles),
+            lambda: self.data.users,
+            polls_to_finish=polls_to_finish,
+            udemy_reports=udemy_reports,
+        )
         self._methods = {
             "org.groups.list": self._groups,
             "org.users.list": self._users,
             "group.users.list": self._group_users,
+            "org.courses.list": self._courses,
+            "org.reports.list": self._reports_list,
+            "report.export": partial(self._export, self.reports.start),
+            "report.export.status": partial(self._export, self.reports.status),
         }
+
+    def start(self):
+        started = super().start()
+        self.reports.base_url = self.url
+        return started
+
+    def respond(
+        self, method: str, target: str, headers: Any, raw: bytes, client: str = "127.0.0.1"
+    ) -> Reply:
+        # The signed download URL of a finished export: no API token, not in the API's log.
+        if target.startswith(STORAGE_PREFIX):
+            with self._lock:
+                return self.reports.download(target.split("?", 1)[0])
+        return super().respond(method, target, headers, raw, client)
 
     @property
     def api_base_url(self) -> str:
@@ -181,6 +217,18 @@ class CoursebaseSandbox(SandboxServer):
 
     def _users(self, body: dict) -> Reply:
         return self._page(self.data.users, "users", body, "org.users")
+
+    def _courses(self, body: dict) -> Reply:
+        return self._page(self.reports.data.courses, "courses", body, "org.courses")
+
+    def _reports_list(self, body: dict) -> Reply:
+        return self._page(SAVED_REPORTS, "reports", body, "org.reports")
+
+    def _export(self, handler, body: dict) -> Reply:
+        code, data = handler(body)
+        if code:
+            return self._error(code)
+        return json_reply(200, {"status": "success", "data": data})
 
     def _group_users(self, body: dict) -> Reply:
         group_id = body.get("group_id")
