@@ -15,10 +15,14 @@ class IntegrationsConfig(AppConfig):
             alerts_run_ended_receiver,
         )
         from integrations.services.platforms import push_after_sync_receiver
+        from integrations.web.panels import platform_course_panels
+        from lmsbridge.catalog.panels import register_course_panels
 
         from .schedules import ensure_default_schedules
 
         post_migrate.connect(ensure_default_schedules, sender=self)
+        # The course dashboard shows what a learning platform reports of a matched course.
+        register_course_panels(platform_course_panels)
         # What follows a Udemy sync subscribes to it: the sync never imports the platforms.
         run_completed.connect(
             push_after_sync_receiver, sender=SyncRun, dispatch_uid="platform_push_after_sync"

@@ -14,7 +14,8 @@ from django import forms
 from django_filters import ChoiceFilter, FilterSet
 from rest_framework import serializers
 
-from integrations.models import PlatformRun, SyncRun
+from integrations.models import PlatformCourse, PlatformRun, SyncRun
+from lmsbridge.api.fields import StrictCharField
 from lmsbridge.api.filters import ApiFilter
 from lmsbridge.catalog.filters import AdministeredGroupFilter
 
@@ -35,6 +36,15 @@ class PlatformRunFilter(FilterSet):
     )
     status = ApiFilter(serializers.ChoiceField(choices=PlatformRun.Status.choices))
     trigger = ApiFilter(serializers.ChoiceField(choices=PlatformRun.Trigger.choices))
+
+
+class PlatformCourseFilter(FilterSet):
+    q = ApiFilter(
+        StrictCharField(max_length=200, help_text="Part of the title (any case)."),
+        field_name="title",
+        lookup_expr="icontains",
+    )
+    match = ApiFilter(serializers.ChoiceField(choices=PlatformCourse.Match.choices))
 
 
 # --------------------------------------------------------------------------- console

@@ -23,6 +23,8 @@ from .models import (
     Integration,
     PlatformAuditEntry,
     PlatformConnection,
+    PlatformCourse,
+    PlatformLearnerProgress,
     PlatformRun,
     SyncError,
     SyncRun,
@@ -183,6 +185,49 @@ def platform_run_get_for_group(*, group, run_id: int) -> PlatformRun:
     if run is None:
         raise Http404("No such run")
     return run
+
+
+def platform_course_list(
+    *, connection: PlatformConnection, query: str = "", match: str = ""
+) -> QuerySet[PlatformCourse]:
+    """The connection's present platform courses by title, with their matched course."""
+    courses = PlatformCourse.objects.filter(connection=connection, present=True).select_related(
+        "course"
+    )
+    if query:
+        courses = courses.filter(title__icontains=query)
+    if match in PlatformCourse.Match.values:
+        courses = courses.filter(match=match)
+    return courses.order_by("title", "id")
+
+
+def platform_course_counts(*, connection: PlatformConnection) -> dict[str, int]:
+    """How many present platform courses are matched, ambiguous or unmatched (one query)."""
+    counts = dict(
+        PlatformCourse.objects.filter(connection=connection, present=True)
+        .values_list("match")
+        .annotate(n=Count("id"))
+        .values_list("match", "n")
+    )
+    return {value: counts.get(value, 0) for value in PlatformCourse.Match.values}
+
+
+def platform_courses_for_course(*, course) -> list[PlatformCourse]:
+    """The platform courses matched to a synced course (at most one per connection)."""
+    return list(
+        PlatformCourse.objects.filter(course=course, present=True).select_related("connection")
+    )
+
+
+def platform_progress_for(*, platform_course: PlatformCourse, emails: list[str]) -> dict:
+    """Lower-cased e-mail → the platform's progress (percent) on that course, for `emails`."""
+    return dict(
+        PlatformLearnerProgress.objects.filter(
+            connection_id=platform_course.connection_id,
+            course_remote_id=platform_course.remote_id,
+            email__in=[e.lower() for e in emails],
+        ).values_list("email", "progress")
+    )
 
 
 def audit_entries_for_connection(*, connection: PlatformConnection, limit: int = 20):

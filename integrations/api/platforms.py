@@ -24,13 +24,14 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.core.registry import PLATFORM_CHOICES, PLATFORMS
-from integrations.filters import PlatformRunFilter
-from integrations.models import PlatformConnection, PlatformError, PlatformRun
+from integrations.core.registry import PLATFORM_CHOICES, PLATFORMS, platform_run_kinds
+from integrations.filters import PlatformCourseFilter, PlatformRunFilter
+from integrations.models import PlatformConnection, PlatformCourse, PlatformError, PlatformRun
 from integrations.platforms.base import PlatformApiError
 from integrations.platforms.config import SECRET, connection_errors
 from integrations.selectors import (
     connection_for_group,
+    platform_course_list,
     platform_run_get_for_group,
     platform_run_list_for_group,
 )
@@ -131,7 +132,9 @@ class PlatformRunSerializer(serializers.Serializer):
     group = serializers.CharField(source="connection.group.slug")
     platform = serializers.ChoiceField(source="connection.kind", choices=PLATFORM_CHOICES)
     operation = serializers.ChoiceField(
-        source="kind", choices=PlatformRun.Kind.choices, help_text="directory import or push."
+        source="kind",
+        choices=PlatformRun.Kind.choices,
+        help_text="directory import, push, course list import or report export.",
     )
     trigger = serializers.ChoiceField(choices=PlatformRun.Trigger.choices)
     status = serializers.ChoiceField(choices=PlatformRun.Status.choices)
@@ -293,6 +296,75 @@ class PlatformImportView(ApiView):
     def post(self, request: Request, slug: str) -> Response:
         connection = _connection(request, slug)
         return _requested(request, connection, PlatformRun.Kind.DIRECTORY, dry_run=False)
+
+
+def _supported(connection: PlatformConnection, kind: str) -> None:
+    if kind not in platform_run_kinds(connection.kind):
+        label = PlatformRun.Kind(kind).label.lower()
+        raise ValidationError(
+            {"detail": f"{connection.get_kind_display()} connections have no {label}."}
+        )
+
+
+class PlatformCoursesImportView(ApiView):
+    """Import the platform's course list now (queued), matched by title to the synced ones."""
+
+    @extend_schema(
+        summary="Import the platform's course list now (Coursebase; queued)",
+        request=None,
+        responses={202: PlatformRunSerializer, 400: ErrorSerializer, 409: CONFLICT},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        connection = _connection(request, slug)
+        _supported(connection, PlatformRun.Kind.COURSES)
+        return _requested(request, connection, PlatformRun.Kind.COURSES, dry_run=False)
+
+
+class PlatformReportsExportView(ApiView):
+    """Export the platform's courses and learners reports now (queued)."""
+
+    @extend_schema(
+        summary="Export the platform's reports now (Coursebase; queued)",
+        request=None,
+        responses={202: PlatformRunSerializer, 400: ErrorSerializer, 409: CONFLICT},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        connection = _connection(request, slug)
+        _supported(connection, PlatformRun.Kind.REPORTS)
+        return _requested(request, connection, PlatformRun.Kind.REPORTS, dry_run=False)
+
+
+class PlatformCourseSerializer(serializers.ModelSerializer):
+    course = serializers.SerializerMethodField(help_text="The matched synced course, or null.")
+
+    class Meta:
+        model = PlatformCourse
+        fields = ["remote_id", "title", "match", "course", "learners", "completed",
+                  "completion_rate", "report_updated_at"]  # fmt: skip
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_course(self, row: PlatformCourse) -> dict | None:
+        if row.course is None:
+            return None
+        return {"id": row.course.pk, "externalId": row.course.platform_external_id,
+                "title": row.course.title}  # fmt: skip
+
+
+class PlatformCourseListView(ApiListView):
+    """The platform's courses (present in its last list), by title, with their match."""
+
+    queryset = PlatformCourse.objects.none()
+    serializer_class = PlatformCourseSerializer
+    filterset_class = PlatformCourseFilter
+    pagination_class = PageNumberPagination
+
+    def get_queryset(self):
+        connection = _connection(self.request, self.kwargs["slug"])
+        return platform_course_list(connection=connection)
+
+    @extend_schema(summary="The platform's courses and their match to the synced ones")
+    def get(self, request: Request, slug: str) -> Response:
+        return self.list(request)
 
 
 class PlatformPushView(ApiView):

@@ -25,6 +25,17 @@ platform_urlpatterns = [
     path(f"{platform}test/", platforms.PlatformTestView.as_view(), name="test"),
     path(f"{platform}import/", platforms.PlatformImportView.as_view(), name="import"),
     path(f"{platform}push/", platforms.PlatformPushView.as_view(), name="push"),
+    path(f"{platform}courses/", platforms.PlatformCourseListView.as_view(), name="courses"),
+    path(
+        f"{platform}courses/import/",
+        platforms.PlatformCoursesImportView.as_view(),
+        name="courses_import",
+    ),
+    path(
+        f"{platform}reports/export/",
+        platforms.PlatformReportsExportView.as_view(),
+        name="reports_export",
+    ),
     path(
         f"{platform}auto-enrollment/",
         platforms.PlatformAutoEnrollView.as_view(),

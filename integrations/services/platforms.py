@@ -19,7 +19,7 @@ from django.utils import timezone
 from integrations.core.audit import SettingsSpec, audit_record, settings_update
 from integrations.core.execute import run_enqueue
 from integrations.core.reaper import runs_reap
-from integrations.core.registry import PLATFORMS, platform_module
+from integrations.core.registry import PLATFORMS, platform_module, platform_run_kinds
 from integrations.core.runs import run_skip
 from integrations.models import (
     Integration,
@@ -215,6 +215,8 @@ def platform_run_request(
     If a run of the same kind is queued or running, the new one is recorded as skipped."""
     if kind == PlatformRun.Kind.PUSH and not PLATFORMS[connection.kind].push:
         raise ValueError(f"{connection.kind} connections can't receive a push")
+    if kind not in platform_run_kinds(connection.kind):
+        raise ValueError(f"{connection.kind} connections have no {kind} run")
     if dry_run and kind != PlatformRun.Kind.PUSH:
         raise ValueError("only a push has a dry run")
     with transaction.atomic():
@@ -266,27 +268,47 @@ def _enqueue(run: PlatformRun, countdown: float | None = None) -> None:
     run_enqueue(task_name=RUN_PLATFORM_TASK, run=run, countdown=countdown)
 
 
+DAILY_KINDS = (PlatformRun.Kind.DIRECTORY, PlatformRun.Kind.COURSES, PlatformRun.Kind.REPORTS)
+
+
 def platform_import_scheduled(*, today: date) -> list[PlatformRun]:
-    """Beat entry point (07:15 Europe/Paris, before the statistics sync): one directory import
-    per tested connection and local day (a unique guard stops a double daily run)."""
+    """Beat entry point (07:15 Europe/Paris, before the statistics sync): per tested connection
+    and local day, one directory import and, where the platform has them, one course list
+    import and one report export (a unique guard stops a double daily run)."""
     runs = []
     connections = PlatformConnection.objects.filter(
         status__in=PlatformConnection.running_statuses()
     )
     for connection in connections.select_related("group"):
-        try:
-            with transaction.atomic():
-                runs.append(
-                    platform_run_request(
-                        connection=connection,
-                        kind=PlatformRun.Kind.DIRECTORY,
-                        trigger=PlatformRun.Trigger.SCHEDULE,
-                        scheduled_for=today,
+        supported = platform_run_kinds(connection.kind)
+        for kind in (k for k in DAILY_KINDS if k in supported):
+            try:
+                with transaction.atomic():
+                    runs.append(
+                        platform_run_request(
+                            connection=connection,
+                            kind=kind,
+                            trigger=PlatformRun.Trigger.SCHEDULE,
+                            scheduled_for=today,
+                        )
                     )
-                )
-        except IntegrityError:
-            logger.info("daily directory import of connection %s already requested", connection.pk)
+            except IntegrityError:
+                logger.info("daily %s of connection %s already requested", kind, connection.pk)
     return runs
+
+
+def platform_courses_rematch(integration_id: int) -> None:
+    """After a content sync: match the platform's course list again against the fresh catalog
+    (local rows only, no request). Never raises: a sync must not fail for it."""
+    try:
+        kinds = [kind for kind, info in PLATFORMS.items() if info.courses]
+        connection = PlatformConnection.objects.filter(
+            group__integrations__pk=integration_id, kind__in=kinds
+        ).first()
+        if connection is not None:
+            platform_module(connection.kind).courses_match(connection=connection)
+    except Exception:
+        logger.exception("could not match platform courses after integration %s", integration_id)
 
 
 def platform_push_after_sync(integration_id: int) -> PlatformRun | None:
@@ -316,5 +338,8 @@ def platform_push_after_sync(integration_id: int) -> PlatformRun | None:
 
 def push_after_sync_receiver(*, sender, run, **kwargs) -> None:
     """`core.events.run_completed` receiver for Udemy syncs (connected in `IntegrationsConfig`):
-    a finished sync is followed by the push of its group's platform connection, if any."""
+    a finished sync is followed by the push of its group's platform connection, if any, and a
+    content sync by a new match of the platform's course list."""
     platform_push_after_sync(run.integration_id)
+    if run.kind == "content":
+        platform_courses_rematch(run.integration_id)

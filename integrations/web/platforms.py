@@ -12,14 +12,15 @@ from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations import selectors
-from integrations.core.registry import PLATFORMS, platform_module
+from integrations.core.registry import PLATFORMS, platform_module, platform_run_kinds
 from integrations.filters import PlatformRunHistoryFilter
-from integrations.models import PlatformConnection, PlatformRun
+from integrations.models import PlatformConnection, PlatformCourse, PlatformRun
 from integrations.platforms.base import PlatformApiError
 from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
@@ -28,6 +29,7 @@ from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
 
 PLAN_PAGE_SIZE = 100
+COURSES_PAGE_SIZE = 50
 
 
 def _saved_connection(group: Group) -> PlatformConnection:
@@ -73,6 +75,10 @@ def _render_connection(request, group, connection, form, status: int = 200) -> H
         if connection.pk
         else [],
         "course_links": _course_links(connection),
+        "run_kinds": platform_run_kinds(connection.kind) if connection.pk else (),
+        "course_matches": selectors.platform_course_counts(connection=connection)
+        if connection.pk
+        else {},
         "recent_runs": list(selectors.platform_run_list_for_group(group=group)[:5])
         if connection.pk
         else [],
@@ -159,6 +165,10 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
             request, f"{connection.get_kind_display()} connections can't receive a push."
         )
         return redirect("platforms:connection", slug=group.slug)
+    if kind not in platform_run_kinds(connection.kind):
+        label = PlatformRun.Kind(kind).label.lower()
+        messages.error(request, f"{connection.get_kind_display()} connections have no {label}.")
+        return redirect("platforms:connection", slug=group.slug)
     if not dry_run and not connection.accepts_runs:
         messages.error(request, "Test the connection successfully before running it.")
         return redirect("platforms:connection", slug=group.slug)
@@ -219,3 +229,26 @@ def run_close(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     return run_close_view(
         request, slug, run_id, selectors.platform_run_get_for_group, "platforms:run"
     )
+
+
+@login_required
+@require_GET
+def course_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """The platform's courses: search, match filter, paging; each with its matched synced
+    course and the platform-side figures of the last report."""
+    group = group_get_administered(user=request.user, slug=slug)
+    connection = _saved_connection(group)
+    query = request.GET.get("q", "").strip()[:200]
+    match = request.GET.get("match", "")
+    courses = selectors.platform_course_list(connection=connection, query=query, match=match)
+    page = Paginator(courses, COURSES_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "group": group,
+        "connection": connection,
+        "page": page,
+        "query": query,
+        "match": match if match in PlatformCourse.Match.values else "",
+        "matches": PlatformCourse.Match.choices,
+        "counts": selectors.platform_course_counts(connection=connection),
+    }
+    return _render(request, "course_list.html", context)

@@ -43,5 +43,6 @@ platform_urlpatterns = [
     path("runs/<int:run_id>/", platforms.run_detail, name="run"),
     path("runs/<int:run_id>/close/", platforms.run_close, name="run_close"),
     path("auto-enrollment/", platforms.auto_enroll, name="auto_enroll"),
+    path("courses/list/", platforms.course_list, name="courses"),
     path("<slug:kind>/", platforms.run_request, name="request"),
 ]

@@ -29,6 +29,7 @@ from lmsbridge.csv_export import csv_response
 
 from .filters import GroupCatalogFilter
 from .models import Attempt, Course, Learner
+from .panels import CoursePanel, course_panels
 from .selectors import (
     activity_series_for_group,
     attempt_list_for_course,
@@ -168,6 +169,7 @@ def _mapped_fields(course: Course) -> list[MappedField]:
 class AttemptRow:
     attempt: Attempt
     time_spent: str
+    extra: tuple[str, ...] = ()  # the panels' columns (a platform's progress)
 
 
 @login_required
@@ -180,10 +182,13 @@ def course_dashboard(request: HttpRequest, slug: str, course_id: int) -> HttpRes
     if request.GET.get("format") == "csv":
         return _attempts_csv(course, attempts)
     page = Paginator(attempts, ATTEMPTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [AttemptRow(a, human_duration_ms(a.time_spent_ms)) for a in page.object_list]
+    panels = course_panels(course)
+    rows = _attempt_rows(page.object_list, [p for p in panels if p.column_values])
     context = {
         "group": group,
         "course": course,
+        "panels": panels,
+        "extra_columns": [p.column_label for p in panels if p.column_values],
         "mapped": _mapped_fields(course),
         "page": page,
         "rows": rows,
@@ -191,6 +196,20 @@ def course_dashboard(request: HttpRequest, slug: str, course_id: int) -> HttpRes
         "columns": _attempt_columns(sort),
     }
     return render(request, "catalog/course_dashboard.html", context)
+
+
+def _attempt_rows(attempts, panels: list[CoursePanel]) -> list[AttemptRow]:
+    attempts = list(attempts)
+    emails = sorted({a.learner.email.lower() for a in attempts})
+    columns = [panel.column_values(emails) for panel in panels]
+    return [
+        AttemptRow(
+            a,
+            human_duration_ms(a.time_spent_ms),
+            tuple(values.get(a.learner.email.lower(), "—") for values in columns),
+        )
+        for a in attempts
+    ]
 
 
 @dataclass(frozen=True)

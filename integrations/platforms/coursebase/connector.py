@@ -10,11 +10,11 @@ from ..base import CredentialCheck, DirectorySource
 from ..connector_common import check_with_client, client_directory_source, host_problem
 from . import mapping
 from .client import CoursebaseClient, CoursebaseCredentials, build_base_url
-from .courses import import_courses
+from .courses import courses_match, import_courses
 from .exports import export_reports
 
-__all__ = ["check_connection", "config_problem", "directory_source", "export_reports",
-           "import_courses", "make_client"]  # fmt: skip
+__all__ = ["check_connection", "config_problem", "courses_match", "directory_source",
+           "export_reports", "import_courses", "make_client"]  # fmt: skip
 
 
 def credentials_for(connection: PlatformConnection) -> CoursebaseCredentials:
