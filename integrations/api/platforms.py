@@ -87,6 +87,11 @@ class PlatformConnectionSerializer(serializers.Serializer):
         help_text="Optional override; allow-listed hosts only (PLATFORM_ALLOWED_HOSTS).",
     )
     push_after_sync = StrictBooleanField(default=True)
+    udemy_stats_from_report = StrictBooleanField(
+        default=False,
+        help_text="Coursebase: the group's Udemy statistics sync reads Coursebase's "
+        "udemy_user_course_activity report instead of the Udemy API.",
+    )
     auto_enroll = serializers.BooleanField(
         read_only=True,
         help_text="LearnUpon: pushed courses are linked to the target group, which enrolls its "
@@ -98,6 +103,8 @@ class PlatformConnectionSerializer(serializers.Serializer):
     last_tested_at = UtcDateTimeField(read_only=True, allow_null=True)
     last_import_at = UtcDateTimeField(read_only=True, allow_null=True)
     last_push_at = UtcDateTimeField(read_only=True, allow_null=True)
+    last_courses_at = UtcDateTimeField(read_only=True, allow_null=True)
+    last_reports_at = UtcDateTimeField(read_only=True, allow_null=True)
 
     def get_learnupon_password_set(self, connection: PlatformConnection) -> bool:
         return bool(connection.learnupon_password)

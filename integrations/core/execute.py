@@ -167,10 +167,13 @@ class RunExecutor:
             return run
         calls, slice_ends = 0, self._slice_end()
 
-        def renew() -> None:
+        def renew(*, may_yield: bool = True) -> None:
+            """Between two units of work: renew the lease now and then and, when the slice is
+            used, yield the worker (`may_yield=False` while waiting on an upstream job whose
+            progress a reschedule would lose)."""
             nonlocal calls
             calls += 1
-            if slice_ends is not None and time.monotonic() > slice_ends:
+            if may_yield and slice_ends is not None and time.monotonic() > slice_ends:
                 raise Reschedule(run.pk, 1, "time slice used: other runs go first", time_slice=True)
             if calls % self.renew_every == 0:
                 lease.renew(lease_model, holder=holder, **scope)

@@ -59,6 +59,18 @@ PLATFORMS: dict[str, PlatformInfo] = {
 PLATFORM_CHOICES = [(key, info.label) for key, info in PLATFORMS.items()]
 
 
+# Where a Udemy statistics sync may read its rows instead of the Udemy API: each module exposes
+# `stats_pages(integration, on_wait)`, a context manager giving `pages(start)` or None (not the
+# source of this integration). Named by strings: the Udemy side never imports the platforms.
+STATS_SOURCES: dict[str, str] = {
+    "coursebase": "integrations.platforms.coursebase.stats_source",
+}
+
+
+def stats_source_modules() -> list[ModuleType]:
+    return [import_module(name) for name in STATS_SOURCES.values()]
+
+
 def platform_run_kinds(kind: str) -> tuple[str, ...]:
     """The run kinds a platform kind supports ("directory", "push", "courses", "reports")."""
     info = PLATFORMS[kind]

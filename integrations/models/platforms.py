@@ -75,6 +75,13 @@ class PlatformConnection(OwnerBase):
     # Coursebase (Coursebase API: POST https://{custom_domain}/api/{method}, Bearer token)
     coursebase_domain = optional_char("Custom domain", 253)
     coursebase_token = EncryptedTextField("API token", blank=True, default="")
+    udemy_stats_from_report = models.BooleanField(
+        "Read Udemy statistics from Coursebase",
+        default=False,
+        help_text="For a Udemy Business account connected through Coursebase: the group's "
+        "statistics sync reads Coursebase's udemy_user_course_activity report instead of "
+        "Udemy's API (same mapping and attempt rules).",
+    )
     base_url = optional_char(
         "API base URL override", 300, "Optional; allow-listed hosts only (PLATFORM_ALLOWED_HOSTS)."
     )

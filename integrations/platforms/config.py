@@ -33,6 +33,10 @@ def connection_errors(values: dict[str, Any], *, stored_secret: bool) -> dict[st
         value = str(values.get(name) or "")
         if value and not value.isdigit():
             errors[name] = ["Use the numeric id shown in LearnUpon."]
+    if values.get("udemy_stats_from_report") and kind != "coursebase":
+        errors["udemy_stats_from_report"] = [
+            "Only a Coursebase connection exports Udemy's activity."
+        ]
     required_ok = not any(name in errors for name in REQUIRED[kind])
     if required_ok and (problem := platform_module(kind).config_problem(values)):
         errors[problem[0]] = [problem[1]]

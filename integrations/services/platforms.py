@@ -58,10 +58,11 @@ EDITABLE_FIELDS = (
     "coursebase_token",
     "base_url",
     "push_after_sync",
+    "udemy_stats_from_report",
 )
 # Changing one of these means the last "Test connection" no longer vouches for the settings.
 SETTINGS = SettingsSpec(PlatformAuditEntry, EDITABLE_FIELDS, SECRET_FIELDS)
-CONNECTIVITY_FIELDS = frozenset(EDITABLE_FIELDS) - {"push_after_sync"}
+CONNECTIVITY_FIELDS = frozenset(EDITABLE_FIELDS) - {"push_after_sync", "udemy_stats_from_report"}
 BUSY = PlatformRun.BUSY
 RUN_PLATFORM_TASK = "integrations.platform_tasks.run_platform"  # stable name (tasks/platforms.py)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -15,7 +17,7 @@ from integrations.core import lease
 from integrations.core.audit import audit_record
 from integrations.core.execute import Reschedule, RunExecutor, run_enqueue
 from integrations.core.reaper import runs_reap
-from integrations.core.registry import provider_module
+from integrations.core.registry import provider_module, stats_source_modules
 from integrations.core.runs import run_skip
 from integrations.models import AuditEntry, Integration, SyncLease, SyncRun
 
@@ -138,8 +140,25 @@ class SyncExecutor(RunExecutor):
                 pending_apply(run=run)
             else:
                 pending_apply(run=run)
-                stats_sync(run=run, stream=module.stats_stream(client), on_page=renew)
+                with _stats_pages(integration, renew) as pages:
+                    stream = module.stats_stream(client, pages=pages)
+                    stats_sync(run=run, stream=stream, on_page=renew)
                 run.refresh_from_db()
+
+
+@contextmanager
+def _stats_pages(integration: Integration, renew: Callable[[], None]) -> Iterator[Any]:
+    """The pages of a statistics source other than the provider's API that claims this
+    integration (`registry.STATS_SOURCES`), else None (the provider's own report)."""
+    with ExitStack() as stack:
+        for source in stats_source_modules():
+            # Waiting on the source's export must not yield the worker: it would start again.
+            keep_alive = partial(renew, may_yield=False)
+            pages = stack.enter_context(source.stats_pages(integration, keep_alive))
+            if pages is not None:
+                yield pages
+                return
+        yield None
 
 
 def sync_execute(*, run_id: int, progress: Callable[[SyncRun], None] | None = None) -> SyncRun:

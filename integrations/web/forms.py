@@ -43,6 +43,13 @@ class PlatformConnectionForm(forms.Form):
         label="Push the catalog and completions after each Udemy sync (LearnUpon)",
         required=False,
     )
+    udemy_stats_from_report = forms.BooleanField(
+        label="Read the Udemy statistics from Coursebase (udemy_user_course_activity report)",
+        required=False,
+        help_text="Only for a Udemy Business account connected through Coursebase: the "
+        "statistics sync then reads Coursebase's export of Udemy's activity instead of the "
+        "Udemy API, with the same mapping and attempt rules.",
+    )
 
     def __init__(self, *args: Any, connection: PlatformConnection, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

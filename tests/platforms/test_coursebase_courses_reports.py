@@ -147,6 +147,7 @@ def test_reports_are_exported_downloaded_and_stored(
     assert {r["report_type"] for r in sent} == {"courses", "learners"}
     assert all(r["language"] == "en" and r["time_zone"] == "Europe/Paris" for r in sent)
     assert sandbox.reports.downloads == 2
+    assert sandbox.reports.download_auth == ["", ""]  # the signed URL, never the API token
     assert run.details["report learners"]["rows"] == len(sandbox.reports.data.progress)
 
     again = run_platform(connection, "reports")

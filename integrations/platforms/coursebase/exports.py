@@ -82,30 +82,37 @@ def _export_one(
     report_type: str,
     on_page: Callable[[], None],
 ) -> None:
+    with tempfile.TemporaryFile(prefix="coursebase-report-") as file:
+        status, size = fetch_export(client, report_type, file, on_page)
+        counts = _store(run, connection, report_type, file, status)
+    run_set_details(
+        run=run,
+        stream=f"report {report_type}",
+        bytes=size,
+        row_count=int(status.get("row_count") or 0),
+        data_updated_at=str(status.get("data_updated_at") or ""),
+        **counts,
+    )
+
+
+def fetch_export(
+    client: CoursebaseClient, report_type: str, file: Any, on_wait: Callable[[], None]
+) -> tuple[dict, int]:
+    """Export one report type and download its zip into `file` (left at its start): the
+    finished status and the bytes written. An expired link or a vanished export asks again."""
     language, time_zone = settings.REPORT_LANGUAGE, settings.TIME_ZONE
     status = client.report_export(report_type, language=language, time_zone=time_zone)
     for _ in range(EXPIRED_RETRIES + 1):
-        status = _wait_finished(client, report_type, status, on_page)
-        if status is None:  # the finished export vanished (its hour is over): ask again
-            status = client.report_export(report_type, language=language, time_zone=time_zone)
-            continue
-        with tempfile.TemporaryFile(prefix="coursebase-report-") as file:
+        finished = _wait_finished(client, report_type, status, on_wait)
+        if finished is not None:
             try:
-                size = client.download_export(status["url"], file)
+                size = client.download_export(finished["url"], file)
             except LinkExpired:
-                status = client.report_export(report_type, language=language, time_zone=time_zone)
-                continue
-            file.seek(0)
-            counts = _store(run, connection, report_type, file, status)
-        run_set_details(
-            run=run,
-            stream=f"report {report_type}",
-            bytes=size,
-            row_count=int(status.get("row_count") or 0),
-            data_updated_at=str(status.get("data_updated_at") or ""),
-            **counts,
-        )
-        return
+                pass
+            else:
+                file.seek(0)
+                return finished, size
+        status = client.report_export(report_type, language=language, time_zone=time_zone)
     raise PlatformBadResponse(
         f"The {report_type} report's download link kept expiring: nothing of it was stored."
     )

@@ -166,6 +166,7 @@ class CoursebaseSandbox(SandboxServer):
         # The signed download URL of a finished export: no API token, not in the API's log.
         if target.startswith(STORAGE_PREFIX):
             with self._lock:
+                self.reports.download_auth.append(headers.get("Authorization", ""))
                 return self.reports.download(target.split("?", 1)[0])
         return super().respond(method, target, headers, raw, client)
 

@@ -49,6 +49,15 @@ COLUMNS = {
         "Completed at",
     ],
 }  # fmt: skip
+# Coursebase's export of Udemy's user-course-activity (its columns are not documented either):
+# Udemy's field names, as a report shows them.
+UDEMY_ACTIVITY_COLUMNS = {
+    "User Email": "user_email", "Course ID": "course_id", "Course Title": "course_title",
+    "Course Enroll Date": "course_enroll_date", "Course Start Date": "course_start_date",
+    "Course Last Accessed Date": "course_last_accessed_date",
+    "Course Completion Date": "course_completion_date", "Completion Ratio": "completion_ratio",
+    "Num Video Consumed Minutes": "num_video_consumed_minutes",
+}  # fmt: skip
 COURSE_TITLES = [
     "Python for Data Analysis", "Leadership Essentials", "Excel from Beginner to Advanced",
     "Agile Project Management", "Public Speaking Masterclass", "Cloud Computing Basics",
@@ -75,6 +84,8 @@ class ReportsData:
     courses: list[dict] = field(default_factory=list)
     # (user_id, course_id) -> {"status", "progress", "completed_at"}
     progress: dict[tuple[str, str], dict] = field(default_factory=dict)
+    # Rows of the udemy_user_course_activity report, with Udemy's field names (as strings)
+    udemy_activity: list[dict] = field(default_factory=list)
 
     @classmethod
     def generate(cls, users: list[dict], titles: list[str] | None = None) -> ReportsData:
@@ -123,6 +134,7 @@ class SandboxReports:
         self.never_finish: set[str] = set()
         self.export_requests: list[dict] = []
         self.downloads = 0
+        self.download_auth: list[str] = []  # the Authorization header of each download ("")
 
     # -------------------------------------------------------------- report.export
 
@@ -239,6 +251,12 @@ class SandboxReports:
                 for (user_id, course_id), p in entries
             ]  # fmt: skip
             return COLUMNS["learners"], rows
+        if report_type == "udemy_user_course_activity":
+            header = list(UDEMY_ACTIVITY_COLUMNS)
+            keys = list(UDEMY_ACTIVITY_COLUMNS.values())
+            return header, [
+                [str(row.get(k) or "") for k in keys] for row in self.data.udemy_activity
+            ]
         if report_type != "courses":
             return ["Report"], []  # other types: an empty table of their own
         rows = []

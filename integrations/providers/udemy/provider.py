@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -83,11 +84,13 @@ def content_streams(integration: Integration, client: UdemyClient) -> list[Strea
     return streams
 
 
-def stats_stream(client: UdemyClient) -> Stream:
+def stats_stream(client: UdemyClient, pages: Callable[[int], Iterator] | None = None) -> Stream:
+    """Udemy's user-course-activity report, read from the API, or from `pages` (another source
+    of the same rows, e.g. a learning platform's export of them)."""
     return Stream(
         name="user_course_activity",
         kind=Course.Kind.COURSE,
-        pages=lambda start: client.iter_user_course_activity_pages(start_page=start),
+        pages=pages or (lambda start: client.iter_user_course_activity_pages(start_page=start)),
         map_item=map_activity_row,
         report=COMPLETION_RATIO,
     )
