@@ -52,7 +52,7 @@ def stats(integration) -> SyncRun:
 
 
 def test_statistics_come_from_the_coursebase_export(world):
-    sandbox, integration, courses = world
+    sandbox, integration, _courses = world
     run = stats(integration)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error_summary
     assert Attempt.objects.count() == 270 and run.created == 270
