@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_view,
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -313,32 +314,44 @@ def _supported(connection: PlatformConnection, kind: str) -> None:
         )
 
 
-class PlatformCoursesImportView(ApiView):
-    """Import the platform's course list now (queued), matched by title to the synced ones."""
+class _PlatformRunRequestView(ApiView):
+    """Queue a run of `kind` (a kind the connection's platform has, else 400)."""
 
-    @extend_schema(
+    kind = ""
+
+    def post(self, request: Request, slug: str) -> Response:
+        connection = _connection(request, slug)
+        _supported(connection, self.kind)
+        return _requested(request, connection, self.kind, dry_run=False)
+
+
+RUN_REQUEST_RESPONSES = {202: PlatformRunSerializer, 400: ErrorSerializer, 409: CONFLICT}
+
+
+@extend_schema_view(
+    post=extend_schema(
         summary="Import the platform's course list now (Coursebase; queued)",
         request=None,
-        responses={202: PlatformRunSerializer, 400: ErrorSerializer, 409: CONFLICT},
+        responses=RUN_REQUEST_RESPONSES,
     )
-    def post(self, request: Request, slug: str) -> Response:
-        connection = _connection(request, slug)
-        _supported(connection, PlatformRun.Kind.COURSES)
-        return _requested(request, connection, PlatformRun.Kind.COURSES, dry_run=False)
+)
+class PlatformCoursesImportView(_PlatformRunRequestView):
+    """Import the platform's course list now (queued), matched by title to the synced ones."""
+
+    kind = PlatformRun.Kind.COURSES
 
 
-class PlatformReportsExportView(ApiView):
-    """Export the platform's courses and learners reports now (queued)."""
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Export the platform's reports now (Coursebase; queued)",
         request=None,
-        responses={202: PlatformRunSerializer, 400: ErrorSerializer, 409: CONFLICT},
+        responses=RUN_REQUEST_RESPONSES,
     )
-    def post(self, request: Request, slug: str) -> Response:
-        connection = _connection(request, slug)
-        _supported(connection, PlatformRun.Kind.REPORTS)
-        return _requested(request, connection, PlatformRun.Kind.REPORTS, dry_run=False)
+)
+class PlatformReportsExportView(_PlatformRunRequestView):
+    """Export the platform's courses and learners reports now (queued)."""
+
+    kind = PlatformRun.Kind.REPORTS
 
 
 class PlatformCourseSerializer(serializers.ModelSerializer):

@@ -202,6 +202,26 @@ class _Store:
     def finish(self, *, complete: bool) -> None:
         """After the last batch (inside the report's transaction); `complete`: no bad row."""
 
+    def _apply(self, records: dict, existing: dict, new_row: Callable) -> tuple[list, list]:
+        """Set `FIELDS` from each record on its row (`new_row(key, record)` when there is
+        none): the new rows and the changed ones; an unchanged row is counted, not written."""
+        new, changed = [], []
+        for key, record in records.items():
+            row = existing.get(key)
+            if row is None:
+                row = new_row(key, record)
+                new.append(row)
+            elif all(getattr(row, f) == getattr(record, f) for f in self.FIELDS):
+                self.unchanged += 1
+                continue
+            else:
+                changed.append(row)
+            for name in self.FIELDS:
+                setattr(row, name, getattr(record, name))
+        self.created += len(new)
+        self.updated += len(changed)
+        return new, changed
+
 
 class _CourseFigures(_Store):
     """`courses` report rows → the figures of `PlatformCourse` (a course the list has not
@@ -218,25 +238,17 @@ class _CourseFigures(_Store):
                 connection=self.connection, remote_id__in=list(records)
             )
         }
-        new, changed = [], []
-        for course_id, record in records.items():
-            row = existing.get(course_id)
-            if row is None:
-                row = PlatformCourse(connection=self.connection, remote_id=course_id,
-                                     title=record.title or course_id)  # fmt: skip
-                new.append(row)
-            elif all(getattr(row, f) == getattr(record, f) for f in self.FIELDS):
-                self.unchanged += 1
-                continue
-            else:
-                changed.append(row)
-            for name in self.FIELDS:
-                setattr(row, name, getattr(record, name))
+        new, changed = self._apply(
+            records,
+            existing,
+            lambda course_id, record: PlatformCourse(
+                connection=self.connection, remote_id=course_id, title=record.title or course_id
+            ),
+        )
+        for row in (*new, *changed):
             row.report_updated_at = self.updated_at
         PlatformCourse.objects.bulk_create(new)
         PlatformCourse.objects.bulk_update(changed, [*self.FIELDS, "report_updated_at"])
-        self.created += len(new)
-        self.updated += len(changed)
 
 
 class _LearnerProgress(_Store):
@@ -260,24 +272,15 @@ class _LearnerProgress(_Store):
                 email__in={k[1] for k in records},
             )
         }
-        new, changed = [], []
-        for (course_id, email), record in records.items():
-            row = existing.get((course_id, email))
-            if row is None:
-                row = PlatformLearnerProgress(connection=self.connection,
-                                              course_remote_id=course_id, email=email)  # fmt: skip
-                new.append(row)
-            elif all(getattr(row, f) == getattr(record, f) for f in self.FIELDS):
-                self.unchanged += 1
-                continue
-            else:
-                changed.append(row)
-            for name in self.FIELDS:
-                setattr(row, name, getattr(record, name))
+        new, changed = self._apply(
+            records,
+            existing,
+            lambda key, _record: PlatformLearnerProgress(
+                connection=self.connection, course_remote_id=key[0], email=key[1]
+            ),
+        )
         PlatformLearnerProgress.objects.bulk_create(new)
         PlatformLearnerProgress.objects.bulk_update(changed, list(self.FIELDS))
-        self.created += len(new)
-        self.updated += len(changed)
 
     def finish(self, *, complete: bool) -> None:
         if not complete:  # a refused row may be a learner still there: delete nobody
