@@ -86,9 +86,11 @@ class AuditEntryAdmin(admin.ModelAdmin):
 class AlertEmailAdmin(admin.ModelAdmin):
     """The alert outbox: what was sent, and what could not be yet (with the last error)."""
 
-    list_display = ["created_at", "integration", "topic", "state", "sent_at", "attempts"]
+    list_display = [
+        "created_at", "integration", "connection", "topic", "state", "sent_at", "attempts"
+    ]  # fmt: skip
     list_filter = ["topic", "state"]
-    list_select_related = ["integration__group"]
+    list_select_related = ["integration__group", "connection__group"]
     readonly_fields = [f.name for f in AlertEmail._meta.fields]
 
     def has_add_permission(self, request) -> bool:

@@ -9,7 +9,7 @@ class IntegrationsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from integrations.core.events import owner_status_changed, run_completed, run_ended
-        from integrations.models import Integration, SyncRun
+        from integrations.models import Integration, PlatformRun, SyncRun
         from integrations.services.alerts import (
             alerts_owner_status_receiver,
             alerts_run_ended_receiver,
@@ -29,6 +29,9 @@ class IntegrationsConfig(AppConfig):
         )
         # Alerts by e-mail: the receivers only record the change and queue the sending.
         run_ended.connect(alerts_run_ended_receiver, sender=SyncRun, dispatch_uid="alerts_run")
+        run_ended.connect(
+            alerts_run_ended_receiver, sender=PlatformRun, dispatch_uid="alerts_platform_run"
+        )
         owner_status_changed.connect(
             alerts_owner_status_receiver, sender=Integration, dispatch_uid="alerts_status"
         )

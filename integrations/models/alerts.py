@@ -1,5 +1,6 @@
-"""Alerts by e-mail: the last state each integration was alerted about, the outbox of e-mails
-still to send, and the admins who turned alerts off for a group."""
+"""Alerts by e-mail: the last state each integration (or learning-platform connection) was
+alerted about, the outbox of e-mails still to send, and the admins who turned alerts off for a
+group. An alert belongs to exactly one of an integration and a platform connection."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from django.conf import settings
 from django.db import models
 
 from integrations.core.models import unique
+from integrations.models.platforms import PlatformConnection
 from integrations.models.sync import Integration
+
+
+def _one_owner(name: str) -> models.CheckConstraint:
+    only_integration = models.Q(integration__isnull=False, connection__isnull=True)
+    only_connection = models.Q(integration__isnull=True, connection__isnull=False)
+    return models.CheckConstraint(condition=only_integration | only_connection, name=name)
 
 
 class AlertState(models.Model):
@@ -21,19 +29,31 @@ class AlertState(models.Model):
         STATS = "stats", "Statistics syncs"
         STALE_CONTENT = "stale_content", "Content freshness"
         STALE_STATS = "stale_stats", "Statistics freshness"
+        PLATFORM_BUDGET = "platform_budget", "Learning platform API budget"
 
     integration = models.ForeignKey(
-        Integration, on_delete=models.CASCADE, related_name="alert_states"
+        Integration, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_states"
+    )
+    connection = models.ForeignKey(
+        PlatformConnection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_states",
     )
     topic = models.CharField(max_length=20, choices=Topic.choices)
     state = models.CharField(max_length=20)
     changed_at = models.DateTimeField()
 
     class Meta:
-        constraints = [unique("integration", "topic", name="one_alert_state_per_topic")]
+        constraints = [
+            unique("integration", "topic", name="one_alert_state_per_topic"),
+            unique("connection", "topic", name="one_platform_alert_state_per_topic"),
+            _one_owner("alert_state_has_one_owner"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.integration} {self.topic}: {self.state}"
+        return f"{self.integration or self.connection} {self.topic}: {self.state}"
 
 
 class AlertEmail(models.Model):
@@ -41,7 +61,14 @@ class AlertEmail(models.Model):
     sync never waits on SMTP, and an e-mail that could not be sent is tried again later."""
 
     integration = models.ForeignKey(
-        Integration, on_delete=models.CASCADE, related_name="alert_emails"
+        Integration, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_emails"
+    )
+    connection = models.ForeignKey(
+        PlatformConnection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alert_emails",
     )
     topic = models.CharField(max_length=20, choices=AlertState.Topic.choices)
     state = models.CharField(max_length=20)
@@ -58,6 +85,7 @@ class AlertEmail(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["sent_at", "next_attempt_at"])]
+        constraints = [_one_owner("alert_email_has_one_owner")]
 
     def __str__(self) -> str:
         return self.subject

@@ -121,14 +121,16 @@ class RemoteUser:
     first_name: str = ""
     last_name: str = ""
     active: bool = True
+    role: str = "learner"  # platform-wide (LearnUpon's user_type); a member's own role wins
 
 
 @dataclass(frozen=True)
 class RemoteMember:
-    """One user of a group's member list (only the user's id matters for the import)."""
+    """One user of a group's member list and their role in that group ("": the user's
+    platform-wide role, for platforms whose member lists carry none)."""
 
     user_id: str
-    role: str = "learner"
+    role: str = ""
 
 
 Pages = Iterator[list[dict]]

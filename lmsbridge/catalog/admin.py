@@ -7,6 +7,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["learner"]
+    readonly_fields = ["imported"]  # set by a platform's directory import only
 
 
 @admin.register(Group)

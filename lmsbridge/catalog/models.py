@@ -69,13 +69,22 @@ class Learner(models.Model):
 
 
 class Membership(models.Model):
+    """A person in a group. Only `admin` gives rights here (the group's console, its alerts);
+    `instructor` is recorded as the learning platform says and gives none.
+
+    `imported` marks a membership a platform's directory import manages: its role follows the
+    platform and it goes when the platform removes the member. One made by hand (`imported`
+    false) is never changed or removed by an import."""
+
     class Role(models.TextChoices):
         ADMIN = "admin", "Admin"
+        INSTRUCTOR = "instructor", "Instructor"
         LEARNER = "learner", "Learner"
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
     learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.LEARNER)
+    imported = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

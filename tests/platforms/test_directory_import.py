@@ -244,3 +244,124 @@ def test_two_connections_keep_their_links_apart(
     assert PlatformDirectoryLink.objects.filter(item_type="user").count() == 6 + 1
     assert runs[1].details["users"]["conflicts"] == 5
     assert Group.objects.filter(remote_kind="learnupon").count() == 8
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def _role_of(email: str, remote_group_id) -> tuple[str, bool]:
+    membership = Membership.objects.get(
+        learner__email__iexact=email, group__remote_id=str(remote_group_id)
+    )
+    return membership.role, membership.imported
+
+
+def test_coursebase_roles_become_membership_roles(
+    coursebase_sandbox, make_connection, run_platform
+):
+    """Coursebase group.users.list gives each member a role (learner, admin, instructor): an
+    admin administers that group here, an instructor is recorded as one, both per group."""
+    data = coursebase_sandbox.data
+    run = run_platform(make_connection(coursebase_sandbox))
+    assert run.status == PlatformRun.Status.SUCCEEDED, run.error_summary
+    first = data.users[0]["login_id"]
+    assert _role_of(first, data.root["group_id"]) == (Membership.Role.ADMIN, True)
+    teachers = [
+        (m["login_id"], group_id)
+        for group_id, members in data.members.items()
+        for m in members
+        if m["role"] == "instructor"
+    ]
+    assert teachers  # the sandbox has some
+    for login, group_id in teachers:
+        assert _role_of(login, group_id) == (Membership.Role.INSTRUCTOR, True)
+    # the admin of the org group is a learner in their team: roles are per group
+    team = next(g for g, ms in data.members.items() if g != data.root["group_id"] and any(
+        m["login_id"] == first for m in ms))  # fmt: skip
+    assert _role_of(first, team) == (Membership.Role.LEARNER, True)
+    assert run.details["memberships"]["admins"] == 1
+    assert run.details["memberships"]["instructors"] == len(teachers)
+    # never an admin of the connected group itself: imported groups sit below it
+    assert not Membership.objects.filter(
+        group=run.connection.group, role=Membership.Role.ADMIN
+    ).exists()
+
+
+def test_a_role_change_upstream_updates_the_membership(
+    coursebase_sandbox, make_connection, run_platform
+):
+    data = coursebase_sandbox.data
+    connection = make_connection(coursebase_sandbox)
+    run_platform(connection)
+    root = data.members[data.root["group_id"]]
+    root[0]["role"] = "learner"  # the admin steps down
+    root[1]["role"] = "Admin"  # and another takes over (roles are read case-insensitively)
+
+    with CaptureQueriesContext(db) as queries:
+        run = run_platform(connection)
+    assert _role_of(root[0]["login_id"], data.root["group_id"])[0] == Membership.Role.LEARNER
+    assert _role_of(root[1]["login_id"], data.root["group_id"])[0] == Membership.Role.ADMIN
+    assert run.details["memberships"]["role_changed"] == 2
+    assert run.updated == 2
+    updates = [q for q in directory_writes(queries.captured_queries) if "membership" in q]
+    assert len(updates) == 2  # one UPDATE per new role, not one per member
+
+    run_platform(connection)  # and then nothing more to change
+    assert Membership.objects.filter(role=Membership.Role.ADMIN).count() == 1
+
+
+def test_learnupon_user_type_is_the_role_in_every_group(
+    learnupon_sandbox, make_connection, run_platform
+):
+    """LearnUpon's user_type is portal-wide: an admin user administers each imported group
+    they are a member of; a manager (whose managed groups the member list does not say)
+    stays a learner."""
+    data = learnupon_sandbox.data
+    member = next(u for u in data.users if u["user_type"] == "learner")
+    groups = [g for g, ids in data.memberships.items() if _member_ids(ids) & {member["id"]}]
+    assert groups
+    member["user_type"] = "admin"
+    manager = next(u for u in data.users if u["user_type"] == "learner")
+    manager["user_type"] = "manager"
+    connection = make_connection(learnupon_sandbox)
+    run_platform(connection)
+    for group_id in groups:
+        assert _role_of(member["email"], group_id) == (Membership.Role.ADMIN, True)
+    assert {m.role for m in Membership.objects.filter(learner__email__iexact=manager["email"])} \
+        == {Membership.Role.LEARNER}  # fmt: skip
+
+    member["user_type"] = "learner"  # demoted on the portal
+    run_platform(connection)
+    for group_id in groups:
+        assert _role_of(member["email"], group_id)[0] == Membership.Role.LEARNER
+
+
+def _member_ids(memberships) -> set[int]:
+    return {m["user_id"] if isinstance(m, dict) else m for m in memberships}
+
+
+def test_an_imported_admin_leaves_with_the_platform_but_a_hand_made_one_stays(
+    coursebase_sandbox, make_connection, run_platform
+):
+    data = coursebase_sandbox.data
+    connection = make_connection(coursebase_sandbox)
+    run_platform(connection)
+    root_group = Group.objects.get(remote_kind="coursebase", remote_id=data.root["group_id"])
+    imported_admin = data.members[data.root["group_id"]][0]
+    # a learner of the connection made admin by hand here: the import must not undo it
+    by_hand = data.members[data.root["group_id"]][2]
+    Membership.objects.filter(group=root_group, learner__email__iexact=by_hand["login_id"]).update(
+        role=Membership.Role.ADMIN, imported=False
+    )
+    data.members[data.root["group_id"]] = [
+        m for m in data.members[data.root["group_id"]]
+        if m["user_id"] not in (imported_admin["user_id"], by_hand["user_id"])
+    ]  # fmt: skip
+
+    run = run_platform(connection)
+    assert not Membership.objects.filter(
+        group=root_group, learner__email__iexact=imported_admin["login_id"]
+    ).exists()
+    assert _role_of(by_hand["login_id"], data.root["group_id"]) == (
+        Membership.Role.ADMIN, False)  # fmt: skip
+    assert run.details["memberships"]["removed"] == 1

@@ -50,7 +50,7 @@ def map_user(raw: Mapping[str, Any]) -> RemoteUser:
 
 def map_member(raw: Mapping[str, Any]) -> RemoteMember:
     """Coursebase API, group.users.list: user_id, login_id, role (learner, admin, instructor)."""
-    role = raw.get("role") if isinstance(raw.get("role"), str) else "learner"
+    role = raw.get("role").strip().lower() if isinstance(raw.get("role"), str) else "learner"
     return RemoteMember(user_id=_id(raw, "user_id"), role=role)
 
 

@@ -103,7 +103,8 @@ class CoursebaseData:
             self.members[self.root["group_id"]].append({**user, "role": role})
             if leaves and leaves[0] is not self.root:
                 team = leaves[self._count % len(leaves)]
-                self.members[team["group_id"]].append({**user, "role": "learner"})
+                role = "instructor" if self._count % 10 == 3 else "learner"  # 1 in 10 teaches
+                self.members[team["group_id"]].append({**user, "role": role})
                 department = by_id[team["parent_id"]]
                 if department is not self.root and self._count % 2 == 0:
                     self.members[department["group_id"]].append({**user, "role": "learner"})

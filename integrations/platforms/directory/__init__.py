@@ -3,7 +3,9 @@
 Under the connected group: each platform group becomes a (public) local subgroup, nested as on
 the platform, so the imported learners see the connected group's catalog; each platform user
 becomes (or is matched, by e-mail, case-insensitively, to) a `Learner`; each group's member list
-becomes `Membership` rows (role learner). `PlatformDirectoryLink` rows tie remote ids to local
+becomes `Membership` rows marked `imported`, with the platform's role (admin → admin,
+instructor → instructor, anything else → learner; see `memberships.local_role`), kept in step
+with the platform on every import. `PlatformDirectoryLink` rows tie remote ids to local
 rows per connection.
 
 Rules (each one is a test): a re-import of unchanged data writes nothing; a user gone from the
@@ -32,6 +34,8 @@ def directory_import(
     """Import groups, then users, then memberships; deactivate users gone from the platform."""
     groups = import_groups(run=run, connection=connection, source=source)
     territory = Territory.of(connection)  # after the groups: the subtree includes the new ones
-    seen = import_users(run=run, territory=territory, source=source, on_page=on_page)
-    import_memberships(run=run, territory=territory, source=source, groups=groups, on_page=on_page)
-    deactivate_missing(run=run, territory=territory, seen=seen)
+    roles = import_users(run=run, territory=territory, source=source, on_page=on_page)
+    import_memberships(
+        run=run, territory=territory, source=source, groups=groups, roles=roles, on_page=on_page
+    )
+    deactivate_missing(run=run, territory=territory, seen=set(roles))

@@ -40,8 +40,9 @@ def import_users(
     territory: Territory,
     source: DirectorySource,
     on_page: OnPage,
-) -> set[str]:
-    """Upsert learners page by page; returns the remote ids seen (the scan was complete)."""
+) -> dict[str, str]:
+    """Upsert learners page by page; returns the remote ids seen (the scan was complete), each
+    with the user's platform-wide role."""
     connection = territory.connection
     links = {
         link.remote_id: link
@@ -49,7 +50,7 @@ def import_users(
         .select_related("learner")
         .exclude(learner=None)
     }
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     tally = Tally()
     for items in source.users():
         records = _dedupe(mapped(run, items, source.map_user), seen)
@@ -70,13 +71,13 @@ def import_users(
     return seen
 
 
-def _dedupe(records: list[RemoteUser], seen: set[str]) -> list[RemoteUser]:
+def _dedupe(records: list[RemoteUser], seen: dict[str, str]) -> list[RemoteUser]:
     """Drop repeats (a user on two pages, two users with one e-mail: the first one wins)."""
     kept, emails = [], set()
     for record in records:
         if record.remote_id in seen or record.email in emails:
             continue
-        seen.add(record.remote_id)
+        seen[record.remote_id] = record.role
         emails.add(record.email)
         kept.append(record)
     return kept

@@ -47,7 +47,9 @@ def map_group(raw: Mapping[str, Any]) -> RemoteGroup:
 
 
 def map_user(raw: Mapping[str, Any], today: date | None = None) -> RemoteUser:
-    """LearnUpon API, "User object attributes": id, email, first_name, last_name, enabled.
+    """LearnUpon API, "User object attributes": id, email, first_name, last_name, enabled,
+    user_type ("one of learner, instructor, manager, admin": portal-wide, so it is the role in
+    every group the user belongs to).
 
     A disabled account (`enabled: false`) is imported as an inactive learner, and so is an
     expired one: `account_expires` (yyyy-mm-dd, expiring at midnight UTC of that day)
@@ -68,6 +70,7 @@ def map_user(raw: Mapping[str, Any], today: date | None = None) -> RemoteUser:
         first_name=_text(raw, "first_name")[:150],
         last_name=_text(raw, "last_name")[:150],
         active=raw.get("enabled") not in (False, "false", 0) and not _expired(raw, today),
+        role=_text(raw, "user_type").lower() or "learner",
     )
 
 

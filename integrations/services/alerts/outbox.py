@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import AlertEmail, AlertOptOut, AlertState, Integration, SyncRun
+from integrations.models import (
+    AlertEmail,
+    AlertOptOut,
+    AlertState,
+    Integration,
+    PlatformConnection,
+    PlatformRun,
+    SyncRun,
+)
 from lmsbridge.catalog.models import Group, Membership
 
 logger = logging.getLogger(__name__)
@@ -226,24 +235,102 @@ def alert_email_write(
     integration: Integration, topic: str, state: str, now: datetime, run: SyncRun | None = None
 ) -> AlertEmail | None:
     """Render and store one alert e-mail and queue its sending; None when nobody receives it."""
-    recipients = alert_recipients(group=integration.group)
+    return _email_write(
+        {"integration": integration},
+        integration.group,
+        topic,
+        state,
+        now,
+        message=_message(integration, topic, state, run),
+        context=lambda: _context(integration, topic, state, run),
+        secrets=_secrets_of(integration),
+    )
+
+
+def platform_alert_email_write(
+    connection: PlatformConnection, topic: str, state: str, now: datetime, run: PlatformRun
+) -> AlertEmail | None:
+    """The alert of a learning-platform connection (its weekly API budget): the same outbox,
+    recipients and redaction as the integrations' alerts."""
+    platform, group = connection.get_kind_display(), connection.group
+    if state == "spent":
+        message = _Message(
+            f"{platform} connection of {group.name}: weekly API budget used up",
+            f"{platform} stopped answering this week: its weekly API budget is nearly used up.",
+            reason=run.error_summary,
+            advice=(
+                f"Nothing is lost: what was sent stays sent, and the daily runs go on from there "
+                f"once {platform} renews the week (they stop again at once, without retrying, "
+                f"until it does). To get through sooner, ask {platform} support for a larger "
+                f"weekly limit, or turn off pushes you don't need."
+            ),
+        )
+    else:
+        message = _Message(
+            f"{platform} connection of {group.name}: recovered",
+            f"The weekly API budget renewed: runs of the {platform} connection get through again.",
+        )
+    secrets = tuple(
+        value for value in (connection.learnupon_password, connection.coursebase_token) if value
+    )
+    slug = group.slug
+
+    def context() -> dict[str, Any]:
+        return {
+            "headline": message.headline,
+            "reason": message.reason,
+            "advice": message.advice,
+            "state": state,
+            "group_name": group.name,
+            "owner_label": f"{platform} connection",
+            "history_label": "Runs",
+            "status": connection.get_status_display(),
+            "integration_url": _link("platforms:connection", slug=slug),
+            "history_url": _link("platforms:runs", slug=slug),
+            "run": {
+                "id": run.pk,
+                "kind": run.get_kind_display(),
+                "status": run.get_status_display(),
+                "url": _link("platforms:run", slug=slug, run_id=run.pk),
+                "finished_at": run.finished_at,
+                "counts": [],
+                "errors": [],
+                "error_count": 0,
+            },
+        }
+
+    return _email_write(
+        {"connection": connection}, group, topic, state, now,
+        message=message, context=context, secrets=secrets,
+    )  # fmt: skip
+
+
+def _email_write(
+    owner: dict[str, Any],
+    group: Group,
+    topic: str,
+    state: str,
+    now: datetime,
+    *,
+    message: _Message,
+    context: Callable[[], dict[str, Any]],
+    secrets: tuple[str, ...],
+) -> AlertEmail | None:
+    recipients = alert_recipients(group=group)
     if not recipients:
-        logger.info("alert %s/%s of integration %s: no recipient", topic, state, integration.pk)
+        ((name, obj),) = owner.items()
+        logger.info("alert %s/%s of %s %s: no recipient", topic, state, name, obj.pk)
         return None
-    context = _context(integration, topic, state, run)
-    secrets = _secrets_of(integration)
-    message = _message(integration, topic, state, run)
+    values = context()
     email = AlertEmail.objects.create(
-        integration=integration,
+        **owner,
         topic=topic,
         state=state,
         recipients=recipients,
         subject=redact(f"[LMS Bridge] {message.subject}", secrets=secrets)[:300],
-        text_body=redact(
-            render_to_string("integrations/email/alert.txt", context), secrets=secrets
-        ),
+        text_body=redact(render_to_string("integrations/email/alert.txt", values), secrets=secrets),
         html_body=redact(
-            render_to_string("integrations/email/alert.html", context), secrets=secrets
+            render_to_string("integrations/email/alert.html", values), secrets=secrets
         ),
         next_attempt_at=now,
     )

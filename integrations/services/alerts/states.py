@@ -21,8 +21,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.models import AlertEmail, AlertState, Integration, SyncRun
-from integrations.services.alerts.outbox import alert_email_write
+from integrations.models import (
+    AlertEmail,
+    AlertState,
+    Integration,
+    PlatformConnection,
+    PlatformRun,
+    SyncRun,
+)
+from integrations.services.alerts.outbox import alert_email_write, platform_alert_email_write
 
 logger = logging.getLogger(__name__)
 
@@ -33,21 +40,23 @@ BAD_RUN = (SyncRun.Status.FAILED, SyncRun.Status.TIMED_OUT, SyncRun.Status.PARTI
 # ------------------------------------------------------------------ state changes
 
 
-def _state_change(*, integration: Integration, topic: str, state: str, now: datetime) -> str | None:
-    """Record `state` for the topic; the previous state ("" when none) if it changed, None if
-    it is the state already recorded."""
+def _state_change(
+    *,
+    topic: str,
+    state: str,
+    now: datetime,
+    integration: Integration | None = None,
+    connection: PlatformConnection | None = None,
+) -> str | None:
+    """Record `state` for the topic of an integration (or a platform connection); the previous
+    state ("" when none) if it changed, None if it is the state already recorded."""
+    owner = {"integration": integration} if integration is not None else {"connection": connection}
     with transaction.atomic():
-        row = (
-            AlertState.objects.select_for_update()
-            .filter(integration=integration, topic=topic)
-            .first()
-        )
+        row = AlertState.objects.select_for_update().filter(topic=topic, **owner).first()
         if row is None:
             try:
                 with transaction.atomic():
-                    AlertState.objects.create(
-                        integration=integration, topic=topic, state=state, changed_at=now
-                    )
+                    AlertState.objects.create(topic=topic, state=state, changed_at=now, **owner)
             except IntegrityError:  # recorded meanwhile by another process
                 return None
             return ""
@@ -156,12 +165,45 @@ def alerts_check_stale(*, now: datetime | None = None) -> list[AlertEmail]:
     return emails
 
 
+BUDGET_SPENT = "PlatformBudgetSpent"  # the category of the error a spent week leaves
+
+
+def alerts_on_platform_run_ended(
+    *, run: PlatformRun, now: datetime | None = None
+) -> AlertEmail | None:
+    """A learning-platform run ended: the first one stopped by a spent weekly API budget is
+    alerted (the connector waits for the next week, it does not retry), and so is the first
+    run that gets through again. Dry runs send no request: they tell nothing."""
+    now = now or timezone.now()
+    if run.dry_run:
+        return None
+    if run.errors.filter(category=BUDGET_SPENT).exists():
+        state = "spent"
+    elif run.status == PlatformRun.Status.SUCCEEDED:
+        state = "ok"
+    else:
+        return None
+    connection = run.connection
+    previous = _state_change(
+        connection=connection, topic=Topic.PLATFORM_BUDGET, state=state, now=now
+    )
+    if previous is None or (state == "ok" and previous != "spent"):
+        return None
+    return platform_alert_email_write(
+        connection, Topic.PLATFORM_BUDGET, "spent" if state == "spent" else "recovered", now, run
+    )
+
+
 # ------------------------------------------------------------------ signal receivers
 
 
-def alerts_run_ended_receiver(sender: type, run: SyncRun, **kwargs: Any) -> None:
+def alerts_run_ended_receiver(sender: type, run: SyncRun | PlatformRun, **kwargs: Any) -> None:
     """`run_ended` (after commit): never raises, never sends mail itself."""
     try:
+        if isinstance(run, PlatformRun):
+            run = PlatformRun.objects.select_related("connection__group").get(pk=run.pk)
+            alerts_on_platform_run_ended(run=run)
+            return
         alerts_on_run_ended(run=SyncRun.objects.select_related("integration__group").get(pk=run.pk))
     except Exception:
         logger.exception("alerts: run %s could not be alerted", getattr(run, "pk", None))
