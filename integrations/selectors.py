@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -100,6 +100,32 @@ def run_list_for_group(*, group: Group) -> QuerySet[SyncRun]:
         .select_related("integration", "triggered_by")
         .order_by("-created_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class ErrorDigest:
+    count: int
+    first_category: str
+    first_message: str
+
+
+def run_error_digests(*, run_ids: list[int]) -> dict[int, ErrorDigest]:
+    """Per run of a history page: how many errors, and the first one (two queries per page)."""
+    if not run_ids:
+        return {}
+    per_run = (
+        SyncError.objects.filter(run_id__in=run_ids)
+        .values("run_id")
+        .annotate(n=Count("id"), first=Min("id"))
+        .order_by()
+    )
+    firsts = {row["run_id"]: (row["n"], row["first"]) for row in per_run}
+    errors = SyncError.objects.in_bulk([first for _, first in firsts.values()])
+    return {
+        run_id: ErrorDigest(n, errors[first].category, errors[first].message)
+        for run_id, (n, first) in firsts.items()
+        if first in errors
+    }
 
 
 def run_chart_rows(*, runs: QuerySet[SyncRun], limit: int = CHART_RUNS) -> list[SyncRun]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -85,6 +86,23 @@ class Integration(OwnerBase):
 RATIO_SCALES = [("", "Undecided"), ("0-100", "0–100"), ("0-1", "0–1")]
 
 
+@dataclass(frozen=True)
+class StreamProgress:
+    name: str
+    label: str
+    done: int
+    total: int | None  # None: the stream's first page is not read yet
+    complete: bool
+
+    @property
+    def percent(self) -> int:
+        if self.complete:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, round(100 * self.done / self.total))
+
+
 class SyncRun(RunBase):
     """One execution of a Udemy sync, with its counts, progress, checkpoint and outcome."""
 
@@ -125,6 +143,10 @@ class SyncRun(RunBase):
     # Progress: items done / total (total from the first page's `count`)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(null=True, blank=True)
+    # The same per stream, every stream of the run listed from its start (a stream not reached
+    # yet has no total): {"courses": {"label": "Courses", "done": 300, "total": 300,
+    # "complete": true}, "learning_paths": {...}}. Written with each page's checkpoint.
+    stream_progress = models.JSONField(default=dict, blank=True)
     # Resumption: the last committed page of each stream, e.g. {"courses": 7}
     checkpoint = models.JSONField(default=dict, blank=True)
     archival_decision = models.CharField(max_length=20, blank=True, default="")
@@ -157,10 +179,41 @@ class SyncRun(RunBase):
         return f"{self.get_kind_display()} sync #{self.pk} ({self.status})"
 
     @property
+    def streams(self) -> list[StreamProgress]:
+        """Each stream's progress, in the order the run reads them."""
+        return [
+            StreamProgress(
+                name=name,
+                label=entry.get("label") or name.replace("_", " ").capitalize(),
+                done=int(entry.get("done") or 0),
+                total=entry.get("total"),
+                complete=bool(entry.get("complete")),
+            )
+            for name, entry in (self.stream_progress or {}).items()
+        ]
+
+    @property
     def progress_percent(self) -> int:
+        """Done over total, never more than what was read: a run that stopped shows where it
+        stopped, a stream not reached yet counts as 0 % (each stream weighs the same, so the
+        figure never jumps back when a later stream announces its total)."""
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        streams = self.streams
+        if streams:
+            return min(100, round(sum(s.percent for s in streams) / len(streams)))
         if not self.progress_total:
-            return 100 if self.status in self.FINISHED else 0
+            return 0
         return min(100, round(100 * self.progress_done / self.progress_total))
+
+    @property
+    def progress_state(self) -> str:
+        """How the bar reads: "running", "succeeded", "partial" or "failed" (red)."""
+        if self.status in (self.Status.FAILED, self.Status.TIMED_OUT):
+            return "failed"
+        if self.status in (self.Status.SUCCEEDED, self.Status.PARTIAL):
+            return str(self.status)
+        return "running"
 
 
 class SyncError(RunErrorBase):

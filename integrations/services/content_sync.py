@@ -16,7 +16,7 @@ from integrations.providers.base import Stream
 from lmsbridge.catalog.models import Course
 
 from .catalog_upsert import courses_upsert_page
-from .paging import run_stream, unlisted_by_ledger
+from .paging import run_stream, streams_declare, unlisted_by_ledger
 from .planner import PlannerStatistics, refreshing
 
 ARCHIVE_CHUNK = 500
@@ -48,18 +48,23 @@ def content_sync(
     statistics = PlannerStatistics(Course, Course.tags.through)
     on_page = refreshing(on_page, statistics, lambda: run.created + run.restored)
     failure: ApiError | None = None
+    streams_declare(run=run, streams=streams)
     for stream in streams:
         writer = partial(_write_courses, integration=integration, kind=stream.kind)
         try:
             run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
-        except (AuthError, RetryLater):
-            raise  # the next stream would be refused or throttled just the same
+        except RetryLater:
+            raise  # throttled: the run resumes later, the decision is still to come
+        except AuthError:
+            _decide(run, "skipped", "the scan stopped: Udemy refused the credentials")
+            raise  # the next stream would be refused just the same
         except ApiError as exc:
             # One stream gave up (after its retries): the next one is still attempted; the run
             # then closes with this error, and nothing is archived (the scan is incomplete).
             exc.message = f"{stream.label}: {exc.message}"
             failure = failure or exc
     if failure is not None:
+        _decide(run, "skipped", f"the scan is incomplete ({failure.message})")
         raise failure
     run.refresh_from_db()
     synced_kinds = {stream.kind for stream in streams}

@@ -89,6 +89,26 @@ def prefetched(items: Iterator[T], *, depth: int = PREFETCH_DEPTH) -> Iterator[T
         thread.join(timeout=30)
 
 
+def streams_declare(*, run: SyncRun, streams: list[Stream]) -> None:
+    """List every stream of the run in its progress from the start (a resumed run keeps what
+    it recorded), so a stream not reached yet shows as such instead of being left out."""
+    progress = dict(run.stream_progress or {})
+    for stream in streams:
+        progress.setdefault(
+            stream.name, {"label": stream.label, "done": 0, "total": None, "complete": False}
+        )
+    if progress != run.stream_progress:
+        run.stream_progress = progress
+        SyncRun.objects.filter(pk=run.pk).update(stream_progress=progress)
+
+
+def _stream_entry(run: SyncRun, stream: Stream) -> dict:
+    entry = run.stream_progress.setdefault(
+        stream.name, {"label": stream.label, "done": 0, "total": None, "complete": False}
+    )
+    return entry
+
+
 def run_stream(
     *,
     run: SyncRun,
@@ -99,6 +119,7 @@ def run_stream(
     """Drain `stream` from the run's checkpoint on; each page commits atomically with it."""
     start = int(run.checkpoint.get(stream.name, 0)) + 1
     counted_total = stream.name in run.checkpoint
+    entry = _stream_entry(run, stream)
     # The thread only fetches: mapping here overlaps it instead of adding to each fetch.
     # `closing`: a run that stops between pages (its time slice is used) ends the prefetch now.
     with closing(prefetched(stream.pages(start))) as pages:
@@ -107,6 +128,7 @@ def run_stream(
             if not counted_total and page.count is not None:
                 _add_total(run=run, count=page.count)
                 counted_total = True
+                entry["total"] = page.count
             with transaction.atomic():
                 counts = writer(records)
                 SyncPage.objects.update_or_create(
@@ -116,7 +138,10 @@ def run_stream(
                     defaults={"external_ids": seen},
                 )
                 run.checkpoint[stream.name] = page.number
-                SyncRun.objects.filter(pk=run.pk).update(checkpoint=run.checkpoint)
+                entry["done"] = entry.get("done", 0) + len(page.results)
+                SyncRun.objects.filter(pk=run.pk).update(
+                    checkpoint=run.checkpoint, stream_progress=run.stream_progress
+                )
                 run_record_bad_items(
                     run=run,
                     bad=bad,
@@ -126,6 +151,9 @@ def run_stream(
                 )
             if on_page:
                 on_page()
+    entry["complete"] = True  # the last page is read: whatever the count said, it is done
+    entry["total"] = max(entry.get("total") or 0, entry.get("done", 0))
+    SyncRun.objects.filter(pk=run.pk).update(stream_progress=run.stream_progress)
 
 
 def _add_total(*, run: SyncRun, count: int) -> None:

@@ -34,7 +34,7 @@ from integrations.models import Integration, PendingStatistic, SyncRun
 from integrations.providers.base import StatRow, Stream
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
-from .paging import map_page, run_stream
+from .paging import map_page, run_stream, streams_declare
 from .planner import PlannerStatistics, refreshing
 from .stats_scale import (
     scale_decided,
@@ -70,6 +70,7 @@ def stats_sync(*, run: SyncRun, stream: Stream, on_page: Callable[[], None] | No
         scale_start(run=run)
     writer = partial(_write_stats, run=run, integration=run.integration, stream=stream)
     on_page = refreshing(on_page, PlannerStatistics(Attempt), lambda: run.created)
+    streams_declare(run=run, streams=[stream])
     run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
     if stream.report is not None:
         _settle_scale(run=run, stream=stream, on_page=on_page)

@@ -29,12 +29,14 @@ from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS, provider_mod
 from integrations.filters import RunHistoryFilter
 from integrations.models import Integration, SyncRun
 from integrations.selectors import (
+    ErrorDigest,
     audit_entries_for_integration,
     integration_for_group,
     integration_health,
     integration_states_for_group,
     run_active_for_integration,
     run_chart_rows,
+    run_error_digests,
     run_errors,
     run_get_for_group,
     run_list_for_group,
@@ -67,6 +69,7 @@ def duration_text(delta: timedelta | None) -> str:
 class RunRow:
     run: SyncRun
     duration: str
+    errors: ErrorDigest | None = None
 
 
 @login_required
@@ -240,6 +243,12 @@ def run_page(
     return group, run, errors
 
 
+def _run_rows(runs: list[SyncRun]) -> list[RunRow]:
+    runs = list(runs)
+    digests = run_error_digests(run_ids=[run.pk for run in runs])
+    return [RunRow(run, duration_text(run.duration), digests.get(run.pk)) for run in runs]
+
+
 @login_required
 @require_GET
 def run_history(request: HttpRequest, slug: str) -> HttpResponse:
@@ -248,28 +257,34 @@ def run_history(request: HttpRequest, slug: str) -> HttpResponse:
         "group": group,
         "filter_form": filterset.form,
         "page": page,
-        "rows": [RunRow(run, duration_text(run.duration)) for run in page.object_list],
+        "rows": _run_rows(page.object_list),
         "chart": run_history_chart(run_chart_rows(runs=filterset.qs)),
     }
     return render(request, "integrations/run_history.html", context)
+
+
+def _run_live_context(request: HttpRequest, slug: str, run_id: int) -> dict[str, Any]:
+    """The run page's live part: status, progress per stream, counts, archival decision and a
+    page of errors (searched and paged by the query string, which the polling repeats)."""
+    query = request.GET.get("q", "").replace("\x00", "").strip()
+    group, run, errors = run_page(
+        request, slug, run_id, run_get_for_group, lambda run: run_errors(run=run, query=query)
+    )
+    return {
+        "group": group,
+        "run": run,
+        "duration": duration_text(run.duration),
+        "errors": errors,
+        "q": query,
+        "query_string": request.GET.urlencode(),
+    }
 
 
 @login_required
 @require_GET
 def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """A run: counts, archival decision, unmatched learners, searchable per-item errors."""
-    query = request.GET.get("q", "").replace("\x00", "").strip()
-    group, run, errors = run_page(
-        request, slug, run_id, run_get_for_group, lambda run: run_errors(run=run, query=query)
-    )
-    context = {
-        "group": group,
-        "run": run,
-        "duration": duration_text(run.duration),
-        "errors": errors,
-        "q": query,
-    }
-    return render(request, "integrations/run_detail.html", context)
+    return render(request, "integrations/run_detail.html", _run_live_context(request, slug, run_id))
 
 
 @login_required
@@ -277,10 +292,7 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
 def run_progress(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """The live part of the run page, polled by htmx while the run is queued or running; the
     partial of a finished run carries no `hx-trigger`, which stops the polling."""
-    group = group_get_administered(user=request.user, slug=slug)
-    run = run_get_for_group(group=group, run_id=run_id)
-    context = {"group": group, "run": run, "duration": duration_text(run.duration)}
-    return render(request, "integrations/_run_live.html", context)
+    return render(request, "integrations/_run_live.html", _run_live_context(request, slug, run_id))
 
 
 def run_close_view(

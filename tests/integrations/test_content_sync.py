@@ -114,9 +114,14 @@ def test_a_failing_scan_archives_nothing_and_keeps_committed_pages(
     assert run.status == SyncRun.Status.PARTIAL
     assert run.fetched == 100  # page 1 committed, then the scan broke
     assert run.archived == 0
-    assert run.archival_decision == ""
+    assert run.archival_decision == "skipped"  # and the panel says why
+    assert run.archival_reason.startswith("the scan is incomplete (Courses: Udemy answered 503")
     assert SyncError.objects.filter(run=run, category="UdemyUnavailable").exists()
     assert Course.objects.filter(status=Course.Status.ACTIVE).count() == 350
+    # the bar stops where the scan stopped: page 1 of 3 (300 courses left upstream)
+    (courses,) = run.streams
+    assert (courses.done, courses.total, courses.complete) == (100, 300, False)
+    assert (run.progress_percent, run.progress_state) == (33, "partial")
 
 
 def test_archival_guard_refuses_to_archive_a_large_share(
@@ -249,3 +254,29 @@ def test_bad_credentials_fail_the_run_at_once_with_the_admin_message(
     assert len(sandbox.request_log) == 1
     integration.refresh_from_db()
     assert integration.status == "error"
+
+
+def test_progress_is_kept_per_stream_from_the_start(
+    make_udemy_sandbox, make_integration, run_sync, settings
+):
+    """Every stream is listed as soon as the run starts, each with the total of its own first
+    page: a stream never read shows as such, and the run does not read 100 %."""
+    settings.UDEMY_MAX_RETRIES = 1
+    sandbox = make_udemy_sandbox(courses=250, paths=12, learners=1)
+    integration = make_integration(sandbox, sync_learning_paths=True)
+    sandbox.fail(path_contains="learning-paths", status=503, times=10)
+    run = run_sync(integration)
+    assert run.status in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED)
+    assert [(s.name, s.done, s.total, s.complete) for s in run.streams] == [
+        ("courses", 250, 250, True),
+        ("learning_paths", 0, None, False),
+    ]
+    assert run.progress_percent == 50
+
+    sandbox.reset_faults()
+    again = run_sync(integration)
+    assert [(s.name, s.done, s.total, s.complete) for s in again.streams] == [
+        ("courses", 250, 250, True),
+        ("learning_paths", 12, 12, True),
+    ]
+    assert again.progress_percent == 100

@@ -269,7 +269,7 @@ def test_a_failed_course_stream_does_not_skip_the_learning_paths(
     kinds = set(Course.objects.filter(integration=integration).values_list("kind", flat=True))
     assert kinds == {Course.Kind.LEARNING_PATH}
     assert run.error_summary.startswith("Courses: ")
-    assert run.archival_decision == ""  # an incomplete scan archives nothing
+    assert run.archival_decision == "skipped" and "incomplete" in run.archival_reason
 
 
 # --------------------------------------------------------------------------- health
