@@ -30,7 +30,6 @@ from .models import (
     SyncRun,
 )
 
-AUDIT_LIMIT = 25
 CHART_RUNS = 30
 BUSY_STATUSES = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 
@@ -79,16 +78,14 @@ def integration_for_group(*, group: Group, provider: str) -> Integration | None:
     return Integration.objects.filter(group=group, provider=provider).first()
 
 
-def audit_entries_for_integration(
-    *, integration: Integration | None, limit: int = AUDIT_LIMIT
-) -> list[AuditEntry]:
-    """The latest audit entries (who, when, action, field names), newest first: one query."""
+def audit_entries_for_integration(*, integration: Integration | None) -> QuerySet[AuditEntry]:
+    """The integration's audit entries (who, when, action, field names), newest first."""
     if integration is None or integration.pk is None:
-        return []
-    return list(
+        return AuditEntry.objects.none()
+    return (
         AuditEntry.objects.filter(integration=integration)
         .select_related("actor")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
 
 
@@ -256,9 +253,12 @@ def platform_progress_for(*, platform_course: PlatformCourse, emails: list[str])
     )
 
 
-def audit_entries_for_connection(*, connection: PlatformConnection, limit: int = 20):
-    return list(
-        PlatformAuditEntry.objects.filter(connection=connection).select_related("actor")[:limit]
+def audit_entries_for_connection(*, connection: PlatformConnection) -> QuerySet:
+    """The connection's audit entries, newest first."""
+    return (
+        PlatformAuditEntry.objects.filter(connection=connection)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
     )
 
 
@@ -276,6 +276,7 @@ class KindHealth:
     last_success_at: datetime | None
     next_run_at: datetime | None
     stale: bool
+    running: SyncRun | None = None  # queued or running now
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,7 @@ class IntegrationHealth:
     content: KindHealth
     stats: KindHealth
     consecutive_failures: int
+    deactivated: AuditEntry | None = None  # who turned it off, when (an inactive one only)
 
     @property
     def stale(self) -> bool:
@@ -341,10 +343,59 @@ def integration_health(
             if integration.accepts_runs
             else None,
             stale=integration.is_stale(kind, now),
+            running=run_active_for_integration(integration=integration, kind=kind),
         )
 
     return IntegrationHealth(
         content=of_kind(SyncRun.Kind.CONTENT),
         stats=of_kind(SyncRun.Kind.STATS),
         consecutive_failures=consecutive_failures(integration=integration),
+        deactivated=AuditEntry.objects.filter(integration=integration, action="deactivate")
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+        if integration.status == Integration.Status.INACTIVE
+        else None,
     )
+
+
+# --------------------------------------------------------------------------- home
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    group: Group
+    depth: int  # below the nearest listed ancestor
+    integration: Integration | None
+    platform: PlatformConnection | None
+
+
+def group_rows_with_status(*, groups: list[Group]) -> list[GroupRow]:
+    """The groups as a tree (each under its nearest listed ancestor, names in order) with their
+    Udemy integration and learning platform: three queries whatever the number of groups."""
+    by_id = {g.pk: g for g in groups}
+    parents = dict(Group.objects.values_list("id", "parent_id"))
+    integrations = {
+        i.group_id: i for i in Integration.objects.filter(group_id__in=by_id, provider="udemy")
+    }
+    platforms = {c.group_id: c for c in PlatformConnection.objects.filter(group_id__in=by_id)}
+
+    def listed_parent(group_id: int) -> int | None:
+        parent, seen = parents.get(group_id), {group_id}
+        while parent is not None and parent not in by_id and parent not in seen:
+            seen.add(parent)
+            parent = parents.get(parent)
+        return parent if parent in by_id else None
+
+    children: dict[int | None, list[Group]] = {}
+    for group in groups:
+        children.setdefault(listed_parent(group.pk), []).append(group)
+    rows: list[GroupRow] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for group in sorted(children.get(parent, []), key=lambda g: g.name.lower()):
+            rows.append(GroupRow(group, depth, integrations.get(group.pk), platforms.get(group.pk)))
+            walk(group.pk, depth + 1)
+
+    walk(None, 0)
+    return rows

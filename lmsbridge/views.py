@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from integrations.selectors import group_rows_with_status
 from lmsbridge.catalog.selectors import group_list_administered
 
 
@@ -19,7 +20,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("integrations:settings", slug=groups[0].slug)
     if not groups:
         return redirect("catalog:learner_catalog")
-    return render(request, "home.html", {"groups": groups})
+    return render(request, "home.html", {"rows": group_rows_with_status(groups=groups)})
 
 
 def _check_database() -> str:

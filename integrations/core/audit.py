@@ -17,6 +17,7 @@ def audit_record(
     action: str,
     fields: Iterable[str] = (),
     detail: str = "",
+    toggles: dict[str, bool] | None = None,
     **owner: Any,
 ) -> AuditEntryBase:
     """One entry of `model` for `owner` (``integration=…`` or ``connection=…``); an anonymous
@@ -26,8 +27,15 @@ def audit_record(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         fields=sorted(fields),
+        toggles={k: v for k, v in (toggles or {}).items() if isinstance(v, bool)},
         detail=detail[:500],
     )
+
+
+def toggles_of(owner: Any, names: Iterable[str]) -> dict[str, bool]:
+    """The new values of the on/off settings among `names` (what the audit may keep)."""
+    values = {name: getattr(owner, name, None) for name in names}
+    return {name: value for name, value in values.items() if isinstance(value, bool)}
 
 
 def settings_apply(
@@ -75,7 +83,12 @@ def settings_update(
         owner.save()
         owner_field = _owner_field(spec.audit_model, owner)
         audit_record(
-            spec.audit_model, **{owner_field: owner}, actor=actor, action="update", fields=changed
+            spec.audit_model,
+            **{owner_field: owner},
+            actor=actor,
+            action="update",
+            fields=changed,
+            toggles=toggles_of(owner, changed),
         )
     return changed
 

@@ -205,6 +205,9 @@ class AuditEntryBase(models.Model):
     )
     action = models.CharField(max_length=30)
     fields = models.JSONField(default=list, blank=True)
+    # The new value of each changed on/off setting ({"sync_tags": false}), so the trail reads
+    # "turned tags synchronization off"; only booleans, never a text or a secret.
+    toggles = models.JSONField(default=dict, blank=True)
     detail = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 

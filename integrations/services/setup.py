@@ -9,7 +9,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.core.audit import SettingsSpec, audit_record, settings_apply, settings_update
+from integrations.core.audit import (
+    SettingsSpec,
+    audit_record,
+    settings_apply,
+    settings_update,
+    toggles_of,
+)
 from integrations.core.registry import provider_module
 from integrations.models import AuditEntry, Integration, SyncRun
 
@@ -106,7 +112,14 @@ def integration_save(
         if updated or activate or row.pk is None:
             row.save()
         if updated or not integration.pk:
-            audit_record(AuditEntry, integration=row, actor=actor, action="update", fields=updated)
+            audit_record(
+                AuditEntry,
+                integration=row,
+                actor=actor,
+                action="update",
+                fields=updated,
+                toggles=toggles_of(row, updated),
+            )
         if activate:
             audit_record(AuditEntry, integration=row, actor=actor, action="activate")
     _copy_state(row, integration)

@@ -48,6 +48,14 @@ from lmsbridge.catalog.selectors import group_get_administered
 from lmsbridge.charts import run_history_chart
 
 RUNS_PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 10
+
+
+def audit_page(request: HttpRequest, entries: QuerySet) -> Page:
+    """One page of an audit trail (`?audit_page=`, apart from the page's other lists)."""
+    return Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("audit_page"))
+
+
 ERRORS_PAGE_SIZE = 50
 
 
@@ -148,7 +156,8 @@ def _render_detail(
         "provider": integration.provider,
         "provider_label": PROVIDERS[integration.provider].label,
         "form": form,
-        "audit": audit_entries_for_integration(integration=integration),
+        "audit": audit_page(request, audit_entries_for_integration(integration=integration)),
+        "run_url_name": "integrations:run",
         "sync_kinds": SyncRun.Kind.choices,
     }
     if integration.pk:

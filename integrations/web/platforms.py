@@ -24,7 +24,13 @@ from integrations.models import PlatformConnection, PlatformCourse, PlatformRun
 from integrations.platforms.base import PlatformApiError
 from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
-from integrations.web.integrations import run_close_view, run_list_page, run_page, settings_form
+from integrations.web.integrations import (
+    audit_page,
+    run_close_view,
+    run_list_page,
+    run_page,
+    settings_form,
+)
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
 
@@ -71,7 +77,7 @@ def _render_connection(request, group, connection, form, status: int = 200) -> H
         "form": form,
         "platforms": PLATFORMS,
         "can_push": bool(connection.pk and PLATFORMS[connection.kind].push),
-        "audit": selectors.audit_entries_for_connection(connection=connection)
+        "audit": audit_page(request, selectors.audit_entries_for_connection(connection=connection))
         if connection.pk
         else [],
         "course_links": _course_links(connection),
