@@ -33,24 +33,28 @@ are never revealed), <code>405</code>, <code>406</code>, <code>415</code> (send 
 OpenAPI 3 schema:
 <a href="{{ schema_url }}">YAML</a> · <a href="{{ schema_url }}?format=json">JSON</a>.</p>
 <ul class="small">{% for op in operations %}
-  <li><a href="#{{ op.operation_id }}"><code>{{ op.method|upper }} {{ op.path }}</code></a>
+  <li class="text-break"><a href="#{{ op.operation_id }}">
+    <code>{{ op.method|upper }} {{ op.path }}</code></a>
   {{ op.summary }}</li>{% endfor %}</ul>
 {% for op in operations %}
 <section class="card mb-3" id="{{ op.operation_id }}">
   <div class="card-header"><span class="badge text-bg-dark me-2">{{ op.method|upper }}</span>
-    <code>{{ op.path }}</code> <span class="ms-2">{{ op.summary }}</span></div>
+    <code class="text-break">{{ op.path }}</code> <span class="ms-2">{{ op.summary }}</span></div>
   <div class="card-body small">
     {% if op.description %}<p>{{ op.description|linebreaksbr }}</p>{% endif %}
     {% if op.parameters %}<h2 class="h6">Parameters</h2>
-    <table class="table table-sm"><tbody>{% for p in op.parameters %}
+    <div class="table-responsive"><table class="table table-sm"><tbody>
+    {% for p in op.parameters %}
       <tr><td><code>{{ p.name }}</code></td><td>{{ p.location }}</td><td>{{ p.type }}</td>
-      <td>{% if p.required %}required{% endif %}</td><td>{{ p.description }}</td></tr>
-    {% endfor %}</tbody></table>{% endif %}
+      <td>{% if p.required %}required{% endif %}</td>
+      <td class="text-wrap">{{ p.description }}</td></tr>
+    {% endfor %}</tbody></table></div>{% endif %}
     {% if op.body %}<h2 class="h6">Body <code>{{ op.body_name }}</code></h2>
-    <table class="table table-sm"><tbody>{% for p in op.body %}
-      <tr><td><code>{{ p.name }}</code></td><td>{{ p.type }}</td>
-      <td>{% if p.required %}required{% endif %}</td><td>{{ p.description }}</td></tr>
-    {% endfor %}</tbody></table>{% endif %}
+    <div class="table-responsive"><table class="table table-sm"><tbody>{% for p in op.body %}
+      <tr><td><code>{{ p.name }}</code></td><td class="text-wrap">{{ p.type }}</td>
+      <td>{% if p.required %}required{% endif %}</td>
+      <td class="text-wrap">{{ p.description }}</td></tr>
+    {% endfor %}</tbody></table></div>{% endif %}
     <h2 class="h6">Responses</h2>
     <ul class="mb-0">{% for code, text in op.responses %}
       <li><code>{{ code }}</code> {{ text }}</li>{% endfor %}</ul>
