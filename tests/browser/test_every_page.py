@@ -108,23 +108,36 @@ def browser(monkeypatch) -> Iterator:
             browser.close()
 
 
+def watch(page, seen: list[str]) -> None:
+    """Record what goes wrong on `page`: console errors (a CSP violation is one), page errors,
+    failed requests and HTTP errors. ERR_ABORTED is a request the next navigation cut short
+    (a lazy image), not a failure."""
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            seen.append(f"console: {message.text}")
+
+    def on_failed(request) -> None:
+        if "ERR_ABORTED" not in (request.failure or ""):
+            seen.append(f"failed: {request.url} {request.failure}")
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            seen.append(f"{response.status}: {response.url}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: seen.append(f"page error: {error}"))
+    page.on("requestfailed", on_failed)
+    page.on("response", on_response)
+
+
 def check_pages(browser, base: str, username: str, pages, problems: list[str]) -> None:
     for width in WIDTHS:
         context = browser.new_context(viewport={"width": width, "height": 900})
         page = context.new_page()
         page.set_default_timeout(30_000)
         seen: list[str] = []
-        page.on("console", lambda m: m.type == "error" and seen.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: seen.append(f"page error: {e}"))
-        # ERR_ABORTED: a request the next navigation cut short (a lazy image), not a failure
-        page.on(
-            "requestfailed",
-            lambda r: (
-                "ERR_ABORTED" not in (r.failure or "")
-                and seen.append(f"failed: {r.url} {r.failure}")
-            ),
-        )
-        page.on("response", lambda r: r.status >= 400 and seen.append(f"{r.status}: {r.url}"))
+        watch(page, seen)
         log_in(page, base, username)
         for name, path in pages:
             seen.clear()
