@@ -372,12 +372,20 @@ def _launch_sources(host_patterns: list[str]) -> list[str]:
 # its indicators; scripts never get 'unsafe-inline'. Images: course pictures come from Udemy's
 # CDN (https:), icons are data: URLs. Forms post to this site only, and START's redirect may
 # land on the organization's Udemy site (see `_launch_sources`).
+# Outside production the Udemy sandbox of the demo and the tests serves its own course pictures
+# over http on loopback (any port: the tests start it on a free one), so img-src admits the
+# loopback hosts UDEMY_ALLOWED_API_HOSTS lets the sandbox use; production admits https only.
+_SANDBOX_IMAGE_SOURCES = (
+    []
+    if PRODUCTION
+    else [s for s in _launch_sources(UDEMY_ALLOWED_API_HOSTS) if s.startswith("http://")]
+)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [CSP_SELF],
         "script-src": [CSP_SELF, CSP_NONCE],
         "style-src": [CSP_SELF, CSP_UNSAFE_INLINE],
-        "img-src": [CSP_SELF, "https:", "data:"],
+        "img-src": [CSP_SELF, "https:", "data:", *_SANDBOX_IMAGE_SOURCES],
         "font-src": [CSP_SELF, "data:"],
         "connect-src": [CSP_SELF],
         "object-src": [CSP_NONE],

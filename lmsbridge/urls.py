@@ -2,7 +2,10 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView
 
 from integrations.api import urls as integrations_api
@@ -22,8 +25,17 @@ api_urlpatterns = [
     re_path(r"^(?P<path>[\s\S]*)$", api_not_found),  # [\s\S]: a newline in the path too
 ]
 
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says: send them to
+    the static SVG (resolved per request: in production its name carries the manifest's hash)."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", favicon, name="favicon"),
     path("health/", views.health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

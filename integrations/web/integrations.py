@@ -215,8 +215,8 @@ def integration_sync(request: HttpRequest, slug: str, provider: str, kind: str) 
     if run.status == SyncRun.Status.SKIPPED:
         messages.warning(request, f"A {label} sync is already running.")
         run = run_active_for_integration(integration=integration, kind=kind) or run
-    else:
-        messages.success(request, f"The {label} sync is queued.")
+    # A queued run needs no flash message: the run page's live status says "Queued", then
+    # "Running", then how it ended (a message would still read "queued" after the end).
     return redirect("integrations:run", slug=group.slug, run_id=run.pk)
 
 

@@ -2,12 +2,18 @@
 
 `SandboxData.generate(seed=...)` builds a realistic organization (courses, learning paths,
 user-course-activity rows) from `random.Random(seed)` only: same seed, same data, on any machine.
+Its dates lead up to the day before `today` (default: the current UTC date; `anchor_for`), so the
+demo's activity is always recent; pass `today=` for data that is the same on every day.
 `UdemySandbox(data).start()` serves it over real HTTP (the core's loopback server,
 `integrations.core.sandbox`) the way Udemy does: HTTP Basic auth,
 `/api-2.0/organizations/{id}/...` endpoints, page/page_size pagination with absolute
 `next`/`previous` links, `400 {"detail": "Invalid page."}` past the end. Faults (429 with
 Retry-After, 5xx, HTML bodies, truncated JSON, hanging responses) are queued with `fail(...)` so
 retry and timeout behaviour is exercised over real sockets, which mocks cannot do.
+
+Course pictures: where Udemy's payloads point at its CDN, the sandbox's point at itself
+(``GET /images/course/480x270/<id>_<digest>.svg``, learning paths and items alike: see `images`),
+a deterministic SVG per course, served without auth, log or faults, like a CDN.
 
 Control endpoints for other processes (the demo, browser tests), outside the API paths:
 
@@ -26,23 +32,24 @@ control requests from a non-loopback client are refused (403) even if it is boun
 Never expose it on a public interface.
 
 Modules: `data` (the organization and its mutators), `catalog` (courses, learning paths),
-`reports` (user-course activity), `vocabulary` (the words it is made of), `server` (the API).
+`reports` (user-course activity), `vocabulary` (the words it is made of), `images` (its
+pictures), `server` (the API).
 """
 
 from ....core.sandbox import Fault, Reply, html_page, iso, json_reply
 from .data import SandboxData
 from .reports import ANONYMIZED
 from .server import FAULT_DETAILS, UdemySandbox
-from .vocabulary import ANCHOR, slugify
+from .vocabulary import anchor_for, slugify
 
 __all__ = [
-    "ANCHOR",
     "ANONYMIZED",
     "FAULT_DETAILS",
     "Fault",
     "Reply",
     "SandboxData",
     "UdemySandbox",
+    "anchor_for",
     "html_page",
     "iso",
     "json_reply",

@@ -6,8 +6,8 @@ import random
 from datetime import date, datetime, timedelta
 
 from ....core.sandbox import iso
+from .images import course_image_path, item_image_path, path_image_path
 from .vocabulary import (
-    ANCHOR,
     FIRST_NAMES,
     HOSTILE_SNIPPETS,
     IMAGE_SIZES,
@@ -30,6 +30,7 @@ class Catalog:
     """Builds courses and learning paths from the organization's seeded `_rng`."""
 
     organization_name: str
+    anchor: datetime
     courses: list[dict]
     activity: list[dict]
     _rng: random.Random
@@ -68,7 +69,7 @@ class Catalog:
             "images": self._images(course_id),
             "promo_video_url": [] if practice else self._promo_videos(),
             "is_practice_test_course": practice,
-            "last_update_date": self._day(date(2016, 1, 1)).isoformat(),
+            "last_update_date": self._day(3440).isoformat(),  # up to ~9 years back
             "level": rng.choice(LEVELS),
             "num_lectures": lectures,
             "num_videos": 0 if practice else max(1, lectures - rng.randint(0, 5)),
@@ -117,14 +118,13 @@ class Catalog:
         return f"{self._rng.choice(FIRST_NAMES)} {self._rng.choice(LAST_NAMES)}"
 
     def _images(self, course_id: int) -> dict[str, str]:
+        # Udemy's shape (one URL per size, a digest in the file name); the pictures are the
+        # sandbox's own (`images`): paths here, absolute URLs once served.
         digest = f"{self._rng.getrandbits(32):08x}"
-        return {
-            size: f"https://img-c.udemycdn.com/course/{size[5:]}/{course_id}_{digest}.jpg"
-            for size in IMAGE_SIZES
-        }
+        return {size: course_image_path(course_id, size, digest) for size in IMAGE_SIZES}
 
     def _promo_videos(self) -> list[dict]:
-        stamp = self._day(date(2017, 1, 1)).strftime("%Y-%m-%d_%H-%M-%S")
+        stamp = self._day(3074).strftime("%Y-%m-%d_%H-%M-%S")
         token = f"{self._rng.getrandbits(64):016x}"
         labels = VIDEO_LABELS[: self._rng.randint(0, len(VIDEO_LABELS))]
         return [
@@ -137,9 +137,10 @@ class Catalog:
             for label in reversed(labels)
         ]
 
-    def _day(self, start: date) -> date:
-        span = (self._now.date() - start).days
-        return start + timedelta(days=self._rng.randint(0, span))
+    def _day(self, max_days_back: int) -> date:
+        """A day at most `max_days_back` days before the data's now (a fixed span, so that the
+        random draws, hence the data, do not depend on the day it is generated)."""
+        return self._now.date() - timedelta(days=self._rng.randint(0, max_days_back))
 
     def _moment(self, after: datetime, max_days: int) -> datetime:
         seconds = self._rng.randint(3600, max(3601, max_days * 86400))
@@ -169,7 +170,7 @@ class Catalog:
         else:
             path_id = self._new_id(1_000, 999_999)
         topic, category = rng.choice(TOPICS)
-        created = ANCHOR - timedelta(days=rng.randint(30, 1500), seconds=rng.randint(0, 86399))
+        created = self.anchor - timedelta(days=rng.randint(30, 1500), seconds=rng.randint(0, 86399))
         sections = [self._section(path_id, s) for s in range(rng.randint(1, 4))]
         items = [item for section in sections for item in section["items"]]
         return {
@@ -203,10 +204,9 @@ class Catalog:
         return {"display_name": f"{first} {last}", key: email, "lms_user_id": f"lms-{index}-{n}"}
 
     def _path_thumbnail(self, path_id: int, index: int) -> str | dict:
-        base = f"https://img-c.udemycdn.com/learning-path/{path_id}"
         if index % 2 == 0:
-            return f"{base}/thumbnail.jpg"
-        return {size: f"{base}/{size[5:]}.jpg" for size in IMAGE_SIZES[-4:]}
+            return path_image_path(path_id)
+        return {size: path_image_path(path_id, size) for size in IMAGE_SIZES[-4:]}
 
     def _section(self, path_id: int, order: int) -> dict:
         count = self._rng.randint(2, 5)
@@ -241,6 +241,6 @@ class Catalog:
             "url": "https://docs.example.com/guide" if link else f"/learning-paths/{path_id}/",
             "order": order,
             "duration": None if link else self._rng.randint(3, 90),
-            "thumbnail": None if link else f"https://img-c.udemycdn.com/item/{item_id}.jpg",
+            "thumbnail": None if link else item_image_path(item_id),
             "resource_url": None if link else f"/api-2.0/{kind}s/{item_id}/",
         }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from ....core.sandbox import iso
@@ -19,7 +19,7 @@ from .reports import (
     rescale,
     state_of,
 )
-from .vocabulary import ANCHOR
+from .vocabulary import TICK, anchor_for
 
 
 class SandboxData(Reports):
@@ -30,18 +30,23 @@ class SandboxData(Reports):
     in activity but are not learners of the platform. Mutators (`add_courses`,
     `update_courses`, `retire_courses`, `advance_progress`, `enroll_only`, `relaunch_completed`,
     `use_ratio_scale`) are deterministic too.
+
+    Dates are offsets from `anchor` (see `anchor_for`): relative to `today`, the current UTC date
+    unless given, so that the activity is recent whenever the demo starts; pass a fixed `today`
+    for data that never changes.
     """
 
-    def __init__(self, *, seed: int, organization_name: str) -> None:
+    def __init__(self, *, seed: int, organization_name: str, today: date | None = None) -> None:
         self.seed = seed
         self.organization_name = organization_name
+        self.anchor = anchor_for(today)
         self.courses: list[dict] = []
         self.learning_paths: list[dict] = []
         self.activity: list[dict] = []
         self.learner_emails: list[str] = []
         self.unknown_emails: list[str] = []
         self._rng = random.Random(seed)
-        self._now = ANCHOR
+        self._now = self.anchor
         self._used_ids: set[int] = set()
         self._used_slugs: set[str] = set()
         self._used_emails: set[str] = set()
@@ -60,11 +65,13 @@ class SandboxData(Reports):
         activity_per_learner: int = 5,
         unknown_learners: int = 0,
         ratio_scale: str = PERCENT,
+        today: date | None = None,
     ) -> SandboxData:
         """Build the organization. `unknown_learners` adds activity of people missing from
         `learner_emails` (by default every non-anonymized row belongs to a known learner);
-        `ratio_scale="0-1"` serves completion ratios as fractions (a 0-1 report)."""
-        data = cls(seed=seed, organization_name=organization_name)
+        `ratio_scale="0-1"` serves completion ratios as fractions (a 0-1 report); `today`
+        (default: the current UTC date) is the day the activity leads up to."""
+        data = cls(seed=seed, organization_name=organization_name, today=today)
         data.courses = [data._new_course(i) for i in range(courses)]
         data.learning_paths = [data._new_path(i) for i in range(paths)]
         data._generate_activity(learners, activity_per_learner)
@@ -184,5 +191,5 @@ class SandboxData(Reports):
         }
 
     def _tick(self) -> datetime:
-        self._now += timedelta(days=1)
+        self._now += TICK
         return self._now

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from ....core.sandbox import iso
 from .catalog import Catalog
-from .vocabulary import ANCHOR, DOMAINS, FIRST_NAMES, LAST_NAMES, slugify
+from .vocabulary import DOMAINS, FIRST_NAMES, LAST_NAMES, slugify
 
 # Activity row states; the first learner gets one of each so every case is always present.
 NOT_STARTED, IN_PROGRESS, COMPLETED, COMPLETED_NO_START = (
@@ -92,7 +92,7 @@ class Reports(Catalog):
 
     def _row(self, person: dict, email: str, course: dict, state: str) -> dict:
         rng = self._rng
-        enrolled = ANCHOR - timedelta(days=rng.randint(20, 700), seconds=rng.randint(0, 86399))
+        enrolled = self.anchor - timedelta(days=rng.randint(20, 700), seconds=rng.randint(0, 86399))
         assigned = rng.random() < 0.4
         row = {
             "_class": "user_course_activity",

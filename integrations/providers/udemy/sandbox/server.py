@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ....core import sandbox as core
 from ..client import UdemyCredentials
 from .data import SandboxData
+from .images import (
+    IMAGE_PATH_RE,
+    IMAGE_PREFIX,
+    SVG_CONTENT_TYPE,
+    absolute_course,
+    absolute_path,
+    render_svg,
+)
 
 DEFAULT_PAGE_SIZE = 12  # Udemy's documented default
 MAX_PAGE_SIZE = 100  # Udemy's documented maximum; larger requests are clamped
@@ -32,6 +40,9 @@ ENDPOINT_DATA = {
     "learning-paths/list": "learning_paths",
     "analytics/user-course-activity": "activity",
 }
+# How a page's items are served: image paths of the data become URLs on the sandbox.
+SERVED_AS = {"courses": absolute_course, "learning_paths": absolute_path}
+IMAGE_HEADERS = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
 DATA_SCENARIO_KEYS = {
     "add_courses",
     "update_courses",
@@ -86,6 +97,51 @@ class UdemySandbox(core.SandboxServer):
             "activity": len(self.data.activity),
         }
 
+    # ------------------------------------------------------------------ the pictures
+
+    def respond(
+        self, method: str, target: str, headers: Any, raw: bytes, client: str = "127.0.0.1"
+    ) -> core.Reply:
+        """Pictures are answered apart from the API, like a CDN: no auth, and neither the request
+        log, the fault queue nor the latency (a browser loading a catalog's images must not use
+        up the faults queued for a sync)."""
+        path = urlsplit(target).path
+        if path.startswith(IMAGE_PREFIX):
+            return self._image(method, path)
+        return super().respond(method, target, headers, raw, client)
+
+    def _image(self, method: str, path: str) -> core.Reply:
+        if method != "GET":
+            return core.json_reply(405, {"detail": f'Method "{method}" not allowed.'})
+        match = IMAGE_PATH_RE.match(path)
+        title = self._image_title(match["kind"], int(match["id"])) if match else None
+        if match is None or title is None:
+            return core.json_reply(404, {"detail": "Not found."})
+        body = render_svg(entity_id=int(match["id"]), title=title, size=match["size"])
+        return core.Reply(200, body, SVG_CONTENT_TYPE, dict(IMAGE_HEADERS))
+
+    def _image_title(self, kind: str, entity_id: int) -> Any:
+        """The title a picture shows, or None for an id the organization never had (a retired
+        course keeps its picture: its activity rows still name it)."""
+        with self._lock:
+            data = self.data
+            if kind == "course":
+                course = next((c for c in data.courses if c.get("id") == entity_id), None)
+                if course is not None:
+                    return course.get("title")
+                row = next((r for r in data.activity if r.get("course_id") == entity_id), None)
+                return row.get("course_title") if row is not None else None
+            if kind == "learning-path":
+                found = next((p for p in data.learning_paths if p.get("id") == entity_id), None)
+                return found.get("title") if found is not None else None
+            items = (
+                item
+                for p in data.learning_paths
+                for section in p.get("sections") or ()
+                for item in section.get("items") or ()
+            )
+            return next((i.get("title") for i in items if i.get("id") == entity_id), None)
+
     # ------------------------------------------------------------------ the API
 
     def _serve(self, request: core.Request) -> core.Reply:
@@ -113,11 +169,14 @@ class UdemySandbox(core.SandboxServer):
             count = len(items)
             if number < 1 or (number > 1 and (number - 1) * size >= count):
                 return core.json_reply(400, {"detail": "Invalid page."})
+            results = items[(number - 1) * size : number * size]
+            if served_as := SERVED_AS.get(source):
+                results = [served_as(item, self.url) for item in results]
             payload = {
                 "count": count,
                 "next": self._link(path, params, number + 1) if number * size < count else None,
                 "previous": self._link(path, params, number - 1) if number > 1 else None,
-                "results": items[(number - 1) * size : number * size],
+                "results": results,
             }
             return core.json_reply(200, payload)
 

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
-ANCHOR = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)  # "now" of the generated data: no wall clock
+# Each mutation (update, progress, enrolment...) moves the data's clock on by this much.
+TICK = timedelta(hours=1)
+
+
+def anchor_for(today: date | None = None) -> datetime:
+    """The generated data's "now": 07:00 UTC the day before `today` (default: the current UTC
+    date). Every generated date is an offset from it, so the same seed gives the same data on
+    the same day and the demo's activity always ends yesterday, inside the dashboards' 90-day
+    window. A day before today leaves room for 17 mutations (ticks of an hour) before a
+    generated date could lie in the future, whatever the hour of the day."""
+    day = today if today is not None else datetime.now(UTC).date()
+    return datetime.combine(day - timedelta(days=1), time(7, 0), tzinfo=UTC)
+
 
 TOPICS: list[tuple[str, str]] = [
     ("Python", "Development"),
