@@ -3,10 +3,14 @@
 A `ThreadingHTTPServer` in a daemon thread on a free loopback port: a `request_log` of every API
 request (counts match the client's `request_count`); queued faults (`fail(...)`, see `Fault`) so
 retries, 429s, timeouts and error mapping are exercised over real sockets; a per-request
-`latency`; control endpoints for other processes (the demo, browser tests) outside the API
-paths: ``GET /_sandbox/state``, ``POST /_sandbox/scenario`` with JSON ``{"latency": 0.05,
-"fail": [{...fail kwargs...}], "reset_faults": true, "reset_log": true}`` plus a subclass's
-keys (`scenario_keys`, `_apply_data_changes`). They are **not authenticated**: a sandbox listens
+`latency` with an optional random `jitter`; an optional token-bucket `rate_limit` (requests per
+second, bursts of `burst`) answered with 429 and `Retry-After` as rate-limited APIs do, so a
+client that ignores it fails here as it would upstream (`max_in_flight` records the most
+requests answered at once); control endpoints for other processes (the demo, browser tests)
+outside the API paths: ``GET /_sandbox/state``, ``POST /_sandbox/scenario`` with JSON
+``{"latency": 0.05, "jitter": 0.02, "rate_limit": 20, "burst": 20, "fail": [{...fail
+kwargs...}], "reset_faults": true, "reset_log": true}`` plus a subclass's keys
+(`scenario_keys`, `_apply_data_changes`). They are **not authenticated**: a sandbox listens
 on loopback and refuses control requests from other clients (403). Never expose a sandbox on a
 public interface. Subclasses implement `_serve(request)` (the API) and may override
 `_fault_body(fault)` (the vendor's error envelope) and `_data_state()` (their part of `state`).
@@ -17,8 +21,11 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import math
+import random
 import socket
 import threading
+import time
 from base64 import b64decode
 from collections.abc import Callable
 from contextlib import suppress
@@ -34,7 +41,9 @@ from .netutil import is_loopback_host
 logger = logging.getLogger(__name__)
 
 FAULT_BODIES = ("json", "html", "truncated", "empty", "hang")
-SCENARIO_KEYS = frozenset({"latency", "fail", "reset_faults", "reset_log"})
+SCENARIO_KEYS = frozenset(
+    {"latency", "jitter", "rate_limit", "burst", "fail", "reset_faults", "reset_log"}
+)
 
 
 def iso(moment: datetime) -> str:
@@ -122,6 +131,24 @@ def html_page(status: int) -> bytes:
     ).encode()
 
 
+class TokenBucket:
+    """`rate` requests per second on average, up to `burst` at once; `take()` is 0.0 when a
+    request may go, else the seconds until one may (what `Retry-After` announces)."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        self.rate, self.burst, self.clock = rate, max(1, burst), clock
+        self.tokens, self.at = float(self.burst), clock()
+
+    def take(self) -> float:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
 class SandboxServer:
     """Lifecycle, request log, faults, latency and control API; the API is `_serve`."""
 
@@ -131,9 +158,27 @@ class SandboxServer:
     access_log_level = logging.DEBUG
     scenario_keys = SCENARIO_KEYS
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        jitter: float = 0.0,
+        rate_limit: float = 0.0,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        seed: int = 0,
+    ) -> None:
         self.host, self.port = host, port
-        self.latency = latency
+        self.latency, self.jitter = latency, jitter
+        self._clock = clock
+        self._random = random.Random(seed)  # noqa: S311 - latency jitter, not security
+        self._bucket: TokenBucket | None = None
+        self.throttled = 0  # 429s answered by the rate limit
+        self._in_flight = 0
+        self.max_in_flight = 0  # the most API requests being answered at once
+        self.set_rate_limit(rate_limit, burst)
         self._lock = threading.RLock()
         self._faults: list[Fault] = []
         self._log: list[dict] = []
@@ -227,10 +272,52 @@ class SandboxServer:
     def is_write(self, entry: dict) -> bool:
         return entry["method"] in ("POST", "PUT", "PATCH", "DELETE")
 
+    def set_rate_limit(self, rate: float, burst: int | None = None) -> None:
+        """At most `rate` API requests per second (bursts of `burst`, by default one second's
+        worth); 0 turns the limit off."""
+        rate = float(rate or 0)
+        self._bucket = (
+            TokenBucket(rate, int(burst or math.ceil(rate)), self._clock) if rate > 0 else None
+        )
+
     def state(self) -> dict[str, Any]:
         with self._lock:
             counts = {"requests": len(self._log), "faults": sum(f.times for f in self._faults)}
-            return {**self._data_state(), **counts, "latency": self.latency}
+            limit = {
+                "rate_limit": self._bucket.rate if self._bucket else 0,
+                "burst": self._bucket.burst if self._bucket else 0,
+                "throttled": self.throttled,
+                "max_in_flight": self.max_in_flight,
+            }
+            return {
+                **self._data_state(), **counts, **limit,
+                "latency": self.latency, "jitter": self.jitter,
+            }  # fmt: skip
+
+    def _throttle(self) -> Reply | None:
+        """The 429 of a spent rate budget (DRF's throttling answer, as Udemy's API gives it)."""
+        if self._bucket is None:
+            return None
+        with self._lock:
+            wait = self._bucket.take()
+            if not wait:
+                return None
+            self.throttled += 1
+        seconds = max(1, math.ceil(wait))
+        return json_reply(
+            429,
+            {"detail": f"Request was throttled. Expected available in {seconds} seconds."},
+            {"Retry-After": str(seconds)},
+        )
+
+    def begin_request(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def end_request(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     # ------------------------------------------------------------------ handling
 
@@ -249,13 +336,19 @@ class SandboxServer:
             body = "<invalid json>"
         query = dict(parse_qsl(parts.query))
         request = Request(method, parts.path, query, headers, body, parts.query)
-        fault = self._take_fault(method, target)
-        if fault is not None and fault.body != "hang":
+        throttled = self._throttle()
+        fault = None if throttled else self._take_fault(method, target)
+        if throttled is not None:
+            reply = throttled
+        elif fault is not None and fault.body != "hang":
             reply = self._fault_reply(fault, request)
         else:
             reply = self._serve(request)
             reply.delay = fault.hang_seconds if fault is not None else 0.0
         reply.delay += self.latency
+        if self.jitter:
+            with self._lock:
+                reply.delay += self._random.uniform(0, self.jitter)
         entry = {"method": method, "path": parts.path, "query": parts.query}
         with self._lock:
             self._log.append({**entry, "status": reply.status, "body": body})
@@ -322,6 +415,11 @@ class SandboxServer:
                 self._log.clear()
             if "latency" in scenario:
                 self.latency = float(scenario["latency"])
+            if "jitter" in scenario:
+                self.jitter = float(scenario["jitter"])
+            if "rate_limit" in scenario or "burst" in scenario:
+                rate = scenario.get("rate_limit", self._bucket.rate if self._bucket else 0)
+                self.set_rate_limit(float(rate), scenario.get("burst"))
             for kwargs in scenario.get("fail", []):
                 self._faults.append(Fault(**kwargs))
             self._apply_data_changes(scenario, result)
@@ -383,8 +481,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         sandbox = self.server.sandbox
-        reply = sandbox.respond(self.command, self.path, self.headers, raw, self.client_address[0])
-        sandbox.wait(reply.delay)
+        sandbox.begin_request()
+        try:
+            reply = sandbox.respond(
+                self.command, self.path, self.headers, raw, self.client_address[0]
+            )
+            sandbox.wait(reply.delay)
+        finally:
+            sandbox.end_request()
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)

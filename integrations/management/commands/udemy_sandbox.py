@@ -37,6 +37,19 @@ class Command(BaseCommand):
         parser.add_argument("--org-id", default="4242")
         parser.add_argument("--latency-ms", type=float, default=0.0)
         parser.add_argument(
+            "--jitter-ms", type=float, default=0.0, help="Random extra latency, 0 to this."
+        )
+        parser.add_argument(
+            "--rate-limit",
+            type=_rate,
+            default=0.0,
+            help="Requests per second the API accepts (e.g. 20 or 20/s); beyond: 429 + "
+            "Retry-After. 0: no limit.",
+        )
+        parser.add_argument(
+            "--burst", type=int, default=None, help="Requests at once (default: one second's)."
+        )
+        parser.add_argument(
             "--ratio-scale",
             choices=["0-100", "0-1"],
             default="0-100",
@@ -60,6 +73,9 @@ class Command(BaseCommand):
             organization_name=opts["org_name"],
             organization_id=opts["org_id"],
             latency=opts["latency_ms"] / 1000,
+            jitter=opts["jitter_ms"] / 1000,
+            rate_limit=opts["rate_limit"],
+            burst=opts["burst"],
             host=opts["host"],
             port=opts["port"],
         )
@@ -84,3 +100,12 @@ class Command(BaseCommand):
 
         sandbox.serve_until(stop, announce)
         self.stdout.write("Udemy sandbox stopped.")
+
+
+def _rate(value: str) -> float:
+    """ "20", "20/s" or "1200/min" → requests per second."""
+    number, _, unit = value.strip().partition("/")
+    per = {"": 1, "s": 1, "sec": 1, "min": 60, "m": 60}.get(unit.strip().lower())
+    if per is None:
+        raise ValueError(f"unknown rate unit {unit!r} (use /s or /min)")
+    return float(number) / per
