@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -121,7 +122,15 @@ class JsonHttpClient:
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.request_count = 0
         self.write_count = 0
+        self.throttled = 0  # 429s answered
         self.waits: list[float] = []
+        # Pages may be fetched from several threads: counters under a lock and, while
+        # `shared_pause` is on, a 429's wait pauses every request of this client, not only the
+        # one that met it (the budget is the organization's, not the thread's).
+        self._counters = threading.Lock()
+        self._pause_until = 0.0
+        self._waited = threading.local()  # the pause this thread has already slept through
+        self.shared_pause = False
         self._sleep = sleep
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._own_session = session is None
@@ -242,9 +251,15 @@ class JsonHttpClient:
                 raise self._http_error(response)
 
     def _send(self, method: str, url: str, body: Any) -> requests.Response:
-        self.request_count += 1
-        if method in WRITE_METHODS:
-            self.write_count += 1
+        if self.shared_pause and self._pause_until > getattr(self._waited, "until", 0.0):
+            pause = self._pause_until - time.monotonic()
+            self._waited.until = self._pause_until
+            if pause > 0:
+                self._sleep(pause)
+        with self._counters:
+            self.request_count += 1
+            if method in WRITE_METHODS:
+                self.write_count += 1
         data = None if body is None else json.dumps(body)
         headers = dict(self._headers)
         if data is not None:
@@ -310,6 +325,8 @@ class JsonHttpClient:
         self._retry_or_raise(label, budget, error, short_reason(exc))
 
     def _handle_429(self, label: str, response: requests.Response, budget: RetryBudget) -> None:
+        with self._counters:
+            self.throttled += 1
         announced = retry_after_seconds(response.headers.get("Retry-After"))
         wait = announced if announced is not None else self._default_429_wait(budget.made)
         capped = wait if self.cap_own_429_wait else announced
@@ -321,6 +338,9 @@ class JsonHttpClient:
         if budget.exhausted:
             message = self._rate_limited_message(wait, budget, still=True)
             raise retry_later(message, retry_after=max(wait, 1.0), excerpt=excerpt)
+        with self._counters:
+            self._pause_until = max(self._pause_until, time.monotonic() + wait)
+            self._waited.until = self._pause_until  # this thread sleeps it out just below
         self.wait(f"{label}: 429, retry {budget.made}/{budget.max_retries}", wait)
 
     def _retry_or_raise(

@@ -82,6 +82,18 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
     """
     if run.failed:
         return _decide(run, "skipped", f"{run.failed} item(s) failed: the scan is not error-free")
+    unstable = {
+        entry.get("label", name): entry["unstable"]
+        for name, entry in run.stream_progress.items()
+        if entry.get("unstable")
+    }
+    if unstable:
+        changes = ", ".join(f"{label} {change}" for label, change in unstable.items())
+        return _decide(
+            run,
+            "skipped",
+            f"the lists changed while they were read ({changes} items): the scan is unstable",
+        )
     if run.fetched == 0:
         return _decide(run, "skipped", "the scan returned no item")
     absent_sets, active_total = [], 0

@@ -129,6 +129,10 @@ def run_stream(
                 _add_total(run=run, count=page.count)
                 counted_total = True
                 entry["total"] = page.count
+            elif page.count is not None and entry.get("total") not in (None, page.count):
+                # The list changed while it was read: pages by number may have skipped or
+                # repeated items. Recorded; the archival refuses such a scan.
+                entry["unstable"] = f"{entry['total']} → {page.count}"
             with transaction.atomic():
                 counts = writer(records)
                 SyncPage.objects.update_or_create(

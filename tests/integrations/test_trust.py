@@ -4,6 +4,7 @@ stop the next one, and the API shows the integration's health."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -305,7 +306,11 @@ def test_the_page_shows_health_at_a_glance(client: Client, admin, group, working
     client.force_login(admin)
     html = client.get(page_url(group)).content.decode()
     run_link = reverse("integrations:run", args=[group.slug, run.pk])
-    assert f'href="{run_link}">#{run.pk}</a> succeeded' in html
+    assert re.search(
+        rf'href="{run_link}">#{run.pk}</a> <span class="badge text-bg-success" '
+        r'data-testid="run-status">Succeeded</span>',
+        html,
+    )
     assert "next " in html and "07:30 (CET)" in html
     assert html.count('data-testid="stale"') == 1  # statistics only
 

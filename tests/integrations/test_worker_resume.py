@@ -146,7 +146,12 @@ def test_a_real_worker_enforces_the_soft_time_limit(
         run_sync, "apply_async", lambda *a, **kw: send(*a, **kw, queue=worker_queue)
     )
     log = tmp_path / "worker.log"
-    limits = {"CELERY_TASK_SOFT_TIME_LIMIT": "4", "CELERY_TASK_TIME_LIMIT": "30"}
+    # One page at a time: the sync must be known to outlast the soft limit.
+    limits = {
+        "CELERY_TASK_SOFT_TIME_LIMIT": "4",
+        "CELERY_TASK_TIME_LIMIT": "30",
+        "UDEMY_PAGE_CONCURRENCY": "1",
+    }
     with celery_process(
         "worker", "-Q", worker_queue, "--concurrency", "1", "--without-mingle",
         "--without-gossip", "-l", "info", log=log, **limits,
@@ -185,6 +190,7 @@ def test_a_long_sync_yields_the_worker_to_a_short_one(
     with celery_process(
         "worker", "-Q", worker_queue, "--concurrency", "1", "--without-mingle",
         "--without-gossip", "-l", "info", log=log, RUN_TIME_SLICE="2",
+        UDEMY_PAGE_CONCURRENCY="1",  # one page at a time: the long sync outlasts its slice
     ):  # fmt: skip
         wait_for(lambda: "ready" in log.read_text(), timeout=60, message="worker ready")
         long_run = sync_request(integration=long_integration, kind="content", trigger="manual")

@@ -58,8 +58,10 @@ def test_a_hung_upstream_hits_the_read_timeout_and_frees_the_worker(
     assert error.category == "UdemyUnavailable"
     assert "read timeout" in error.message and "0.5 s" in error.message
     assert "read timeout" in run.error_summary
-    assert course_requests(sandbox) == ["1", "2", "2"]  # one retry, bounded
-    assert (run.archived, run.archival_decision) == (0, "")  # a failed scan archives nothing
+    requested = course_requests(sandbox)
+    assert requested.count("2") == 2  # one retry, bounded (page 3 may be fetched meanwhile)
+    assert requested[0] == "1" and set(requested) <= {"1", "2", "3"}
+    assert (run.archived, run.archival_decision) == (0, "skipped")  # a failed scan archives nothing
 
 
 @pytest.mark.parametrize(
@@ -88,7 +90,7 @@ def test_a_garbled_page_is_a_classified_error_never_an_empty_page(
     assert [(number, len(ids)) for number, ids in pages] == [(1, 100)]  # no empty page 2
     assert run.fetched == 100
     assert Course.objects.filter(integration=integration).count() == 100
-    assert (run.archived, run.archival_decision) == (0, "")
+    assert (run.archived, run.archival_decision) == (0, "skipped")  # and says why
 
 
 def test_a_5xx_burst_is_retried_and_the_sync_recovers(
@@ -103,7 +105,8 @@ def test_a_5xx_burst_is_retried_and_the_sync_recovers(
     assert not SyncError.objects.filter(run=run).exists()
     requests = course_requests(sandbox)
     assert len(requests) == 3 + 4  # pages + retries
-    assert requests == ["1", "2", "2", "2", "2", "3", "3"]
+    # pages 2 and 3 are fetched at once: their retries interleave
+    assert sorted(requests) == ["1", "2", "2", "2", "2", "3", "3"]
     assert run.fetched == Course.objects.filter(integration=integration).count() == COURSES
 
 

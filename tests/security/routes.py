@@ -12,6 +12,7 @@ PUBLIC_ROUTES = {
     "login",
     "logout",
     "health",
+    "favicon",  # a redirect to a static file
     "api:schema",
     "api:docs",
     "admin:login",

@@ -20,6 +20,7 @@ exception message or an excerpt (excerpts are scrubbed in case a server echoes i
 from __future__ import annotations
 
 import json
+import math
 import re
 from base64 import b64encode
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,9 +30,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from ...core.concurrency import AdaptiveLimit, fetch_in_order
 from ...core.hosts import DNS_LABEL_RE, validated_base_url
 from ...core.http import JsonHttpClient, attempts
-from ...core.netutil import RetryBudget, is_loopback_host, setting
+from ...core.netutil import RetryBudget, is_loopback_host, setting, setting_or
 from .errors import (
     UDEMY_ERRORS,
     CredentialCheck,
@@ -157,6 +159,8 @@ class UdemyClient(JsonHttpClient):
             **kwargs,
         )
         self._origin = _origin(self.base_url)
+        self.page_concurrency: int | None = None  # None: UDEMY_PAGE_CONCURRENCY
+        self.page_limit: AdaptiveLimit | None = None  # the last concurrent scan's limit
 
     # ------------------------------------------------------------------ public API
 
@@ -196,24 +200,58 @@ class UdemyClient(JsonHttpClient):
     # ------------------------------------------------------------------ paging
 
     def _iter_pages(self, path: str, params: Mapping[str, Any], start_page: int) -> Iterator[Page]:
+        """The pages of a list from `start_page` on, in order. The first page's `count` says how
+        many there are: the next ones are fetched `UDEMY_PAGE_CONCURRENCY` at a time by number
+        (pages by number are independent), each checked as if its `next` had been followed;
+        a list that grew past its count goes on by `next`, one page at a time."""
         start_page = max(1, int(start_page))
-        url: str | None = self.url_for(path, {**params, "page": start_page})
-        first, items = True, 0
-        while url:
-            try:
-                payload = self.request("GET", url).payload
-            except UdemyError as exc:
-                # Resuming past the last page: the previous run already read everything.
-                if first and start_page > 1 and _is_invalid_page(exc):
-                    return
-                raise
-            page = self._page(url, payload)
-            first = False
+        url = self.url_for(path, {**params, "page": start_page})
+        try:
+            first = self._page(url, self.request("GET", url).payload)
+        except UdemyError as exc:
+            # Resuming past the last page: the previous run already read everything.
+            if start_page > 1 and _is_invalid_page(exc):
+                return
+            raise
+        yield first
+        items, page = len(first.results), first
+        next_url = self._checked_next(first.next_url)
+        last = _last_page(first.count, int(params.get("page_size", PAGE_SIZE)))
+        concurrency = int(setting_or(self.page_concurrency, "UDEMY_PAGE_CONCURRENCY", 4))
+        if next_url and concurrency > 1 and last > first.number:
+            _check_progress(first, next_url, items, start_page)
+            for page in self._pages_by_number(path, params, range(first.number + 1, last + 1),
+                                              concurrency):  # fmt: skip
+                items += len(page.results)
+                yield page
+                next_url = self._checked_next(page.next_url)
+                if next_url:
+                    _check_progress(page, next_url, items, start_page)
+        while next_url:
+            _check_progress(page, next_url, items, start_page)
+            page = self._page(next_url, self.request("GET", next_url).payload)
             items += len(page.results)
             yield page
-            url = self._checked_next(page.next_url)
-            if url:
-                _check_progress(page, url, items, start_page)
+            next_url = self._checked_next(page.next_url)
+
+    def _pages_by_number(
+        self, path: str, params: Mapping[str, Any], numbers: range, concurrency: int
+    ) -> Iterator[Page]:
+        def fetch(number: int) -> Page:
+            # An "Invalid page" here means the list shrank mid-scan: an error, never a short
+            # scan (what it missed would be archived).
+            url = self.url_for(path, {**params, "page": number})
+            return self._page(url, self.request("GET", url).payload)
+
+        self.page_limit = AdaptiveLimit(concurrency)
+        self.shared_pause = True
+        try:
+            yield from fetch_in_order(
+                numbers, fetch, self.page_limit, throttle_count=lambda: self.throttled,
+                name="udemy-pages",
+            )  # fmt: skip
+        finally:
+            self.shared_pause = False
 
     def _checked_next(self, next_url: str | None) -> str | None:
         """Follow `next` only to the API's own origin: a page must not redirect our credentials."""
@@ -336,6 +374,13 @@ def _check_progress(page: Page, next_url: str, items: int, start_page: int) -> N
                 f"{page.count} in all: the scan stops there.",
                 status=200,
             )
+
+
+def _last_page(count: Any, page_size: int) -> int:
+    """The number of pages `count` items make (0 when the count is unknown)."""
+    if not _is_count(count) or page_size <= 0:
+        return 0
+    return max(1, math.ceil(count / page_size))
 
 
 def _page_number(url: str) -> int:

@@ -1,0 +1,85 @@
+"""Fetching numbered pages several at once, handed over in order.
+
+`fetch_in_order(numbers, fetch, limit)` runs `fetch(n)` for each page number on a small thread
+pool and yields the results in the order of `numbers`, with at most `limit.value` fetches in
+flight: memory stays at K pages, and the consumer (which commits page by page) sees the same
+sequence as a sequential scan, so its checkpoint stays "the last committed page" and a resumed
+run fetches only what is missing. The first error is raised in order (pages before it are
+yielded first); the fetches still pending are cancelled.
+
+`AdaptiveLimit` is additive increase / multiplicative decrease: halved when a fetch met a 429,
+one more after `value` clean fetches in a row, between 1 and its maximum. The fetch threads only
+do HTTP (never the ORM).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+MAX_CONCURRENCY = 16
+
+
+class AdaptiveLimit:
+    def __init__(self, maximum: int, *, start: int | None = None) -> None:
+        self.maximum = max(1, min(int(maximum), MAX_CONCURRENCY))
+        self.value = max(1, min(int(start or self.maximum), self.maximum))
+        self.lowest = self.value
+        self._clean = 0
+        self._lock = threading.Lock()
+
+    def throttled(self) -> None:
+        with self._lock:
+            self.value = max(1, self.value // 2)
+            self.lowest = min(self.lowest, self.value)
+            self._clean = 0
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._clean += 1
+            if self._clean >= self.value and self.value < self.maximum:
+                self.value += 1
+                self._clean = 0
+
+
+def fetch_in_order(
+    numbers: Iterable[int],
+    fetch: Callable[[int], T],
+    limit: AdaptiveLimit,
+    *,
+    throttle_count: Callable[[], int] = lambda: 0,
+    name: str = "page-fetch",
+) -> Iterator[T]:
+    """Yield `fetch(n)` for each of `numbers`, in order, up to `limit.value` in flight;
+    `throttle_count()` (the client's 429s so far) tells a fetch that met a 429."""
+    todo = iter(numbers)
+    pending: deque[Future] = deque()
+
+    def one(number: int) -> T:
+        before = throttle_count()
+        result = fetch(number)
+        if throttle_count() > before:
+            limit.throttled()
+        else:
+            limit.succeeded()
+        return result
+
+    pool = ThreadPoolExecutor(max_workers=limit.maximum, thread_name_prefix=name)
+    try:
+        while True:
+            while len(pending) < limit.value:
+                number = next(todo, None)
+                if number is None:
+                    break
+                pending.append(pool.submit(one, number))
+            if not pending:
+                return
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
