@@ -42,13 +42,15 @@ def _var_dir() -> Path:
 
 
 def drain(sandbox, streams: tuple[str, ...], *, max_pages: int | None = None) -> dict[str, Any]:
-    """The floor: the client alone draining every page of `streams`, one after the other
-    (`max_pages` per stream: a warm-up of connections and imports)."""
+    """The floor: the client alone draining every page of `streams`, one page after the other
+    (`page_concurrency = 1`, whatever UDEMY_PAGE_CONCURRENCY says: the sequential fetch time the
+    syncs are compared with; `max_pages` per stream: a warm-up of connections and imports)."""
     from integrations.providers.udemy.client import UdemyClient
 
     items = 0
     started = time.perf_counter()
     with UdemyClient(sandbox.credentials()) as client:
+        client.page_concurrency = 1
         for stream in streams:
             pages = {
                 "courses": client.iter_course_pages,
