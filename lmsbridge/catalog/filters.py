@@ -20,7 +20,7 @@ from lmsbridge.api.fields import StrictCharField, StrictSlugField
 from lmsbridge.api.filters import ApiFilter
 
 from .models import Course
-from .selectors import group_get_administered
+from .selectors import LearnerState, group_get_administered
 
 
 class AdministeredGroupFilter(ApiFilter):
@@ -93,17 +93,62 @@ class StatisticFilter(FilterSet):
 # --------------------------------------------------------------------------- console
 
 
-class GroupCatalogFilter(FilterSet):
-    """The group catalog's filter bar (GET): title search, tag, language, type and status."""
-
-    q = CharFilter(field_name="title", lookup_expr="icontains")
-    tag = CharFilter(field_name="tags__name")
-    lang = CharFilter()
-    kind = ChoiceFilter(choices=Course.Kind.choices)
-    status = ChoiceFilter(choices=Course.Status.choices)
+class ConsoleFilterSet(FilterSet):
+    """A lenient filter bar: a value that does not validate is left out."""
 
     def values(self) -> dict[str, str]:
         """The applied value of each filter, for the filter bar ("" when absent or ignored)."""
         self.form.is_valid()  # an unbound form has no cleaned_data: nothing applied
         cleaned = getattr(self.form, "cleaned_data", {})
         return {name: cleaned.get(name) or "" for name in self.filters}
+
+    @property
+    def is_filtered(self) -> bool:
+        """Whether any filter applies (an empty result then offers to clear them)."""
+        return any(self.values().values())
+
+
+SHOW_ALL_STATUSES = "all"
+
+
+class GroupCatalogFilter(ConsoleFilterSet):
+    """The group catalog's filter bar (GET): title search, tag, language, type and status.
+
+    Archived courses (gone upstream) are hidden unless asked for: `status=archived` lists
+    only them, `status=all` both; no status (or one that does not validate) lists the active."""
+
+    q = CharFilter(field_name="title", lookup_expr="icontains")
+    tag = CharFilter(field_name="tags__name")
+    lang = CharFilter()
+    kind = ChoiceFilter(choices=Course.Kind.choices)
+    status = ChoiceFilter(
+        choices=[*Course.Status.choices, (SHOW_ALL_STATUSES, "Active and archived")],
+        method="filter_status",
+    )
+
+    def filter_status(self, courses: QuerySet[Course], name: str, value: str) -> QuerySet:
+        return courses if value == SHOW_ALL_STATUSES else courses.filter(status=value)
+
+    def filter_queryset(self, queryset: QuerySet[Course]) -> QuerySet[Course]:
+        courses = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            courses = courses.filter(status=Course.Status.ACTIVE)
+        return courses
+
+    @property
+    def is_filtered(self) -> bool:
+        """Any filter but the default status (the active courses)."""
+        values = self.values()
+        status = values.pop("status")
+        return any(values.values()) or status not in ("", Course.Status.ACTIVE)
+
+
+class LearnerCatalogFilter(ConsoleFilterSet):
+    """The learner catalog's filter bar (GET): title search, tag, language, type, and the
+    learner's own progress (`my_state`, annotated by `selectors.with_learner_progress`)."""
+
+    q = CharFilter(field_name="title", lookup_expr="icontains")
+    tag = CharFilter(field_name="tags__name")
+    lang = CharFilter()
+    kind = ChoiceFilter(choices=Course.Kind.choices)
+    progress = ChoiceFilter(choices=LearnerState.choices, field_name="my_state")

@@ -6,8 +6,26 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextChoices,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -153,8 +171,8 @@ def attempt_sort_key(sort: str) -> str:
 
 
 def attempt_list_for_course(*, course: Course, sort: str = "") -> QuerySet[Attempt]:
-    """The learners' attempts on a course, with the learner e-mail, sorted by a whitelisted
-    column (ties broken by id so pages are stable)."""
+    """The learners' attempts on a course, with the learner's name and e-mail, sorted by a
+    whitelisted column (ties broken by id so pages are stable)."""
     sort = attempt_sort_key(sort)
     descending = sort.startswith("-")
     field = ATTEMPT_SORTS[sort.removeprefix("-")]
@@ -173,21 +191,165 @@ def attempt_list_for_course(*, course: Course, sort: str = "") -> QuerySet[Attem
             "is_open",
             "source",
             "learner__email",
+            "learner__first_name",
+            "learner__last_name",
         )
         .order_by(order, "id")
     )
 
 
+@dataclass(frozen=True)
+class AttemptSummary:
+    learners: int
+    attempts: int
+    completions: int
+    average_progress: float | None
+    time_spent_ms: int
+
+
+def attempt_summary_for_course(*, course: Course) -> AttemptSummary:
+    """What the course dashboard opens on: learners with an attempt, attempts, completions
+    (attempts with a completion date), the average progress and the time spent (one query)."""
+    figures = Attempt.objects.filter(course=course).aggregate(
+        learners=Count("learner_id", distinct=True),
+        attempts=Count("id"),
+        completions=Count("id", filter=Q(completed_at__isnull=False)),
+        average_progress=Avg("progress"),
+        time_spent_ms=Sum("time_spent_ms"),
+    )
+    return AttemptSummary(
+        learners=figures["learners"],
+        attempts=figures["attempts"],
+        completions=figures["completions"],
+        average_progress=figures["average_progress"],
+        time_spent_ms=figures["time_spent_ms"] or 0,
+    )
+
+
+def time_spent_for_group(*, group: Group) -> int:
+    """Milliseconds the learners spent on the group's courses, all attempts (one query)."""
+    total = Attempt.objects.filter(course__group=group).aggregate(total=Sum("time_spent_ms"))
+    return total["total"] or 0
+
+
+# --------------------------------------------------------------------------- learner side
+
+
+class LearnerState(TextChoices):
+    """Where a learner stands on a course, from their latest attempt (the highest number)."""
+
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+
+
+def _latest_attempts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Attempt]:
+    """The user's attempts on the outer query's course, latest first."""
+    return Attempt.objects.filter(course=OuterRef("pk"), learner__user_id=user.pk).order_by(
+        "-number", "-id"
+    )
+
+
+# A launch from the platform closes its attempt at once at 0 % (360Learning: "the course is
+# marked as completed, and the progress is set to 0%"), which is bookkeeping, not the learner
+# having finished: to them such an attempt is in progress until Udemy's statistics report it
+# finished (100 %, or a completion dated after the launch). A closed attempt from Udemy's
+# statistics is a completion.
+_STATE_OF_ATTEMPT = Case(
+    When(is_open=True, then=Value(LearnerState.IN_PROGRESS.value)),
+    When(
+        Q(source=Attempt.Source.PROVIDER)
+        | Q(progress__gte=100)
+        | Q(completed_at__gt=F("launched_at")),
+        then=Value(LearnerState.COMPLETED.value),
+    ),
+    default=Value(LearnerState.IN_PROGRESS.value),
+    output_field=CharField(),
+)
+
+
+def with_learner_progress(
+    courses: QuerySet[Course], *, user: AbstractBaseUser | AnonymousUser
+) -> QuerySet[Course]:
+    """`courses` with the user's own state on each: `my_state` (a `LearnerState` value),
+    `my_progress` (percent, None when not started) and `my_last_activity`, all from their
+    latest attempt. Correlated subqueries: the page's query carries them, whatever its size,
+    and `my_state` can be filtered on."""
+    if not user.is_authenticated:
+        return courses.annotate(
+            my_state=Value(LearnerState.NOT_STARTED.value, output_field=CharField()),
+            my_progress=Value(None, output_field=FloatField()),
+            my_last_activity=Value(None, output_field=DateTimeField()),
+        )
+    latest = _latest_attempts(user)
+    return courses.annotate(
+        my_state=Coalesce(
+            Subquery(latest.annotate(state=_STATE_OF_ATTEMPT).values("state")[:1]),
+            Value(LearnerState.NOT_STARTED.value),
+            output_field=CharField(),
+        ),
+        my_progress=Subquery(latest.values("progress")[:1], output_field=FloatField()),
+        my_last_activity=Subquery(latest.values("last_activity")[:1]),
+    )
+
+
 def catalog_courses_for_user(
-    *, user: AbstractBaseUser | AnonymousUser, query: str = ""
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    query: str = "",
+    group_ids: set[int] | None = None,
 ) -> QuerySet[Course]:
     """Active courses of every catalog the user sees (their groups and public-child rule),
-    optionally those whose title contains `query`."""
-    group_ids = catalog_group_ids_for_user(user=user)
+    optionally those whose title contains `query`, each with the user's own progress
+    (`with_learner_progress`). Archived courses are never listed: they are gone upstream and
+    START refuses them. `group_ids`: `catalog_group_ids_for_user`, when the caller has it."""
+    if group_ids is None:
+        group_ids = catalog_group_ids_for_user(user=user)
     courses = Course.objects.filter(group_id__in=group_ids, status=Course.Status.ACTIVE)
     if query := query.strip():
         courses = courses.filter(title__icontains=query)
+    courses = with_learner_progress(courses, user=user)
     return courses.prefetch_related(_tags_prefetch()).order_by("title", "id")
+
+
+def catalog_filter_options(*, group_ids: set[int]) -> dict[str, list[str]]:
+    """Values offered by the learner catalog's filter bar: the tags and languages of the active
+    courses of the catalogs `group_ids` (two queries)."""
+    active = {"group_id__in": group_ids, "status": Course.Status.ACTIVE}
+    links = Course.tags.through.objects.filter(
+        tag_id=OuterRef("pk"), **{f"course__{k}": v for k, v in active.items()}
+    )
+    tags = Tag.objects.filter(Exists(links)).values_list("name", flat=True)
+    langs = Course.objects.filter(**active).values_list("lang", flat=True).distinct().order_by()
+    return {"tags": sorted(set(tags)), "langs": sorted(set(langs))}
+
+
+def course_get_visible(*, user: AbstractBaseUser | AnonymousUser, course_id: int) -> Course:
+    """The learner's course page: an active course of a catalog the user sees, tags prefetched,
+    with their own progress (`with_learner_progress`) and `my_time_spent_ms` (all their
+    attempts); 404 otherwise, the same answer whether the course exists or not."""
+    if not user.is_authenticated:
+        raise Http404("No such course")
+    group_ids = catalog_group_ids_for_user(user=user)
+    courses = Course.objects.filter(
+        pk=course_id, group_id__in=group_ids, status=Course.Status.ACTIVE
+    )
+    spent = (
+        Attempt.objects.filter(course=OuterRef("pk"), learner__user_id=user.pk)
+        .order_by()
+        .values("course")
+        .annotate(total=Sum("time_spent_ms"))
+        .values("total")
+    )
+    course = (
+        with_learner_progress(courses, user=user)
+        .annotate(my_time_spent_ms=Coalesce(Subquery(spent), 0))
+        .prefetch_related(_tags_prefetch())
+        .first()
+    )
+    if course is None:
+        raise Http404("No such course")
+    return course
 
 
 def course_get_launchable(*, user: AbstractBaseUser | AnonymousUser, course_id: int) -> Course:

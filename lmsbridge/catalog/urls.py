@@ -1,4 +1,5 @@
-"""Learner-facing catalog URLs (mounted at /catalog/), plus the group admin's catalog pages.
+"""Learner-facing catalog URLs (mounted at /catalog/: the catalog, a course's page, START),
+plus the group admin's catalog pages.
 
 `group_urlpatterns` are relative to ``groups/<slug>/``: `integrations/urls.py` mounts them there
 (the project urls include only that one module under the group prefix), so their names live in
@@ -14,6 +15,7 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.learner_catalog, name="learner_catalog"),
+    path("courses/<int:course_id>/", views.course_page, name="course_page"),
     path("courses/<int:course_id>/start/", views.course_start, name="course_start"),
 ]
 

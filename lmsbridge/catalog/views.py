@@ -1,5 +1,5 @@
-"""Catalog pages: the learner's catalog and START, and the group admin's catalog, course
-dashboard (learners' attempts, CSV export) and activity dashboard.
+"""Catalog pages: the learner's catalog, course page and START, and the group admin's catalog,
+course dashboard (learners' attempts, CSV export) and activity dashboard.
 
 Group pages are admin-only: `group_get_administered` answers 404 for anyone else, so learners
 never see other learners' statistics. Reads go through selectors, writes through services.
@@ -21,25 +21,33 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import render
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from lmsbridge.charts import activity_chart
 from lmsbridge.csv_export import csv_response
 
-from .filters import GroupCatalogFilter
+from .durations import human_duration_ms
+from .filters import SHOW_ALL_STATUSES, GroupCatalogFilter, LearnerCatalogFilter
 from .models import Attempt, Course, Learner
 from .panels import CoursePanel, course_panels
 from .selectors import (
+    LearnerState,
     activity_series_for_group,
     attempt_list_for_course,
     attempt_sort_key,
+    attempt_summary_for_course,
     catalog_courses_for_user,
+    catalog_filter_options,
+    catalog_group_ids_for_user,
     course_filter_options,
     course_get_for_group,
     course_get_launchable,
+    course_get_visible,
     course_list_for_group,
     group_get_administered,
+    time_spent_for_group,
 )
 from .services import attempt_launch
 
@@ -76,23 +84,48 @@ FIELD_SOURCES: dict[str, list[tuple[str, str, str]]] = {
 }
 
 
-def human_duration_ms(milliseconds: int | None) -> str:
-    """Time spent as people read it: "0 min", "45 min", "2 h 05 min"."""
-    minutes = (milliseconds or 0) // 60_000
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-
-
 # --------------------------------------------------------------------------- learner side
 
 
 @login_required
 @require_GET
 def learner_catalog(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").replace("\x00", "").strip()
-    courses = catalog_courses_for_user(user=request.user, query=query)
-    page = Paginator(courses, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "catalog/learner_catalog.html", {"page": page, "q": query})
+    """The catalogs the learner sees, with their own progress on each course; filtered by
+    title, tag, language, type and that progress (GET, kept by the page links)."""
+    group_ids = catalog_group_ids_for_user(user=request.user)
+    courses = catalog_courses_for_user(user=request.user, group_ids=group_ids)
+    filterset = LearnerCatalogFilter(request.GET, queryset=courses)
+    page = Paginator(filterset.qs, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = filterset.values()
+    context = {
+        "page": page,
+        "filters": filters,
+        "q": filters["q"],
+        "is_filtered": filterset.is_filtered,
+        "options": catalog_filter_options(group_ids=group_ids),
+        "kinds": Course.Kind.choices,
+        "progress_states": LearnerState.choices,
+    }
+    return render(request, "catalog/learner_catalog.html", context)
+
+
+@login_required
+@require_GET
+def course_page(request: HttpRequest, course_id: int) -> HttpResponse:
+    """A course of the learner's catalogs: what it is, their progress, START. Another group's
+    course, an archived one or none at all: 404."""
+    course = course_get_visible(user=request.user, course_id=course_id)
+    has_learner = getattr(request.user, "learner", None) is not None
+    context = {
+        "course": course,
+        "can_start": has_learner and _is_http_url(course.launch_url),
+        "has_learner": has_learner,
+    }
+    return render(request, "catalog/course_page.html", context)
+
+
+def _is_http_url(url: str) -> bool:
+    return url.lower().startswith(("https://", "http://"))
 
 
 @login_required
@@ -102,7 +135,7 @@ def course_start(request: HttpRequest, course_id: int) -> HttpResponse:
     course = course_get_launchable(user=request.user, course_id=course_id)
     learner = _learner_of(request)
     # Only http(s) targets: a bad upstream URL (javascript:...) must never become a redirect.
-    if not course.launch_url.lower().startswith(("https://", "http://")):
+    if not _is_http_url(course.launch_url):
         raise Http404("This course has no launch URL")
     attempt_launch(learner=learner, course=course)
     return HttpResponseRedirect(course.launch_url)
@@ -125,15 +158,23 @@ def group_catalog(request: HttpRequest, slug: str) -> HttpResponse:
     filterset = GroupCatalogFilter(request.GET, queryset=course_list_for_group(group=group))
     courses = filterset.qs  # a value that does not validate is ignored, not an error
     page = Paginator(courses, CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = filterset.values()
     context = {
         "group": group,
         "page": page,
-        "filters": filterset.values(),
+        "filters": filters,
+        "is_filtered": filterset.is_filtered,
         "options": course_filter_options(group=group),
         "kinds": Course.Kind.choices,
-        "statuses": Course.Status.choices,
+        "show_archived_url": _with_params(request, status=SHOW_ALL_STATUSES),
     }
     return render(request, "catalog/group_catalog.html", context)
+
+
+def _with_params(request: HttpRequest, **params: str) -> str:
+    """The current query string with `params` set, back on the first page."""
+    query = {k: v for k, v in request.GET.items() if k != "page" and k not in params}
+    return "?" + urlencode({**query, **params})
 
 
 @dataclass(frozen=True)
@@ -168,8 +209,13 @@ def _mapped_fields(course: Course) -> list[MappedField]:
 @dataclass(frozen=True)
 class AttemptRow:
     attempt: Attempt
-    time_spent: str
     extra: tuple[str, ...] = ()  # the panels' columns (a platform's progress)
+
+    @property
+    def learner_name(self) -> str:
+        """The learner's first and last name; "" when none is known (the e-mail stands alone)."""
+        learner = self.attempt.learner
+        return f"{learner.first_name} {learner.last_name}".strip()
 
 
 @login_required
@@ -190,10 +236,12 @@ def course_dashboard(request: HttpRequest, slug: str, course_id: int) -> HttpRes
         "panels": panels,
         "extra_columns": [p.column_label for p in panels if p.column_values],
         "mapped": _mapped_fields(course),
+        "summary": attempt_summary_for_course(course=course),
         "page": page,
         "rows": rows,
         "sort": sort,
         "columns": _attempt_columns(sort),
+        "colspan": len(ATTEMPT_COLUMNS) + sum(1 for p in panels if p.column_values),
     }
     return render(request, "catalog/course_dashboard.html", context)
 
@@ -203,11 +251,7 @@ def _attempt_rows(attempts, panels: list[CoursePanel]) -> list[AttemptRow]:
     emails = sorted({a.learner.email.lower() for a in attempts})
     columns = [panel.column_values(emails) for panel in panels]
     return [
-        AttemptRow(
-            a,
-            human_duration_ms(a.time_spent_ms),
-            tuple(values.get(a.learner.email.lower(), "—") for values in columns),
-        )
+        AttemptRow(a, tuple(values.get(a.learner.email.lower(), "—") for values in columns))
         for a in attempts
     ]
 
@@ -297,5 +341,6 @@ def group_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "chart": chart,
         "total_completions": sum(series.completions),
         "peak_active": max(series.active_learners, default=0),
+        "time_spent_ms": time_spent_for_group(group=group),
     }
     return render(request, "catalog/group_dashboard.html", context)

@@ -27,7 +27,10 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api")
 WIDTHS = (1280, 390)
 # The pages whose screenshots at both widths the README shows.
-SHOTS = {"home", "udemy-form", "run-page-failed", "sync-history", "catalog", "learner-catalog"}
+SHOTS = {
+    "home", "udemy-form", "run-page-failed", "sync-history", "catalog", "learner-catalog",
+    "course-page",
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -96,7 +99,10 @@ def admin_pages(world) -> list[tuple[str, str]]:
 
 
 def learner_pages(world) -> list[tuple[str, str]]:
-    return [("learner-catalog", reverse("catalog:learner_catalog"))]
+    return [
+        ("learner-catalog", reverse("catalog:learner_catalog")),
+        ("course-page", reverse("catalog:course_page", args=[world["course"].pk])),
+    ]
 
 
 @pytest.fixture

@@ -62,21 +62,43 @@ def test_catalog_cards_show_image_duration_authors_and_tags(admin_client, group,
     html = admin_client.get(catalog_url(group)).content.decode()
     assert "Docker Deep Dive" in html
     assert 'src="https://img.example.com/docker.jpg"' in html
-    assert "125 min" in html and "Jane Doe, Wei Kim" in html
+    assert "2 h 05 min" in html and "Jane Doe, Wei Kim" in html
     assert "IT &amp; Software" in html
     assert reverse("integrations:course_dashboard", args=[group.slug, course.pk]) in html
 
 
 def test_catalog_search_and_filters(admin_client, group, catalog):
     everything = {"Python Bootcamp", "Excel pour tous", "[Learning Path] Data Analyst"}
-    assert listed(admin_client, group) == everything | {"Old Flash Course"}
+    assert listed(admin_client, group) == everything  # archived courses are hidden by default
+    assert listed(admin_client, group, status="all") == everything | {"Old Flash Course"}
     assert listed(admin_client, group, q="python") == {"Python Bootcamp"}
     assert listed(admin_client, group, tag="Office Productivity") == {"Excel pour tous"}
     assert listed(admin_client, group, lang="fr") == {"Excel pour tous"}
     assert listed(admin_client, group, kind="learning_path") == {"[Learning Path] Data Analyst"}
     assert listed(admin_client, group, status="archived") == {"Old Flash Course"}
     assert "Old Flash Course" not in listed(admin_client, group, status="active")
-    assert listed(admin_client, group, kind="bogus") == everything | {"Old Flash Course"}
+    assert listed(admin_client, group, kind="bogus") == everything
+    assert listed(admin_client, group, status="bogus") == everything
+
+
+def test_catalog_hides_archived_courses_with_a_way_to_show_them(admin_client, group, catalog):
+    html = admin_client.get(catalog_url(group, lang="en", page=1)).content.decode()
+    assert "Old Flash Course" not in html and "Archived courses are hidden." in html
+    link = html.split('data-testid="show-archived"', 1)[0].rsplit('href="', 1)[1].split('"')[0]
+    link = link.replace("&amp;", "&")
+    assert link == "?lang=en&status=all"  # the other filters stay, back on the first page
+    assert "Old Flash Course" in admin_client.get(catalog_url(group) + link).content.decode()
+    html = admin_client.get(catalog_url(group, status="archived")).content.decode()
+    assert "Old Flash Course" in html and "Archived courses are hidden." not in html
+
+
+def test_an_empty_catalog_result_offers_to_clear_the_filters(admin_client, group, catalog):
+    html = admin_client.get(catalog_url(group, q="zz", tag="Development")).content.decode()
+    assert "No course matches these filters." in html
+    bare = reverse("integrations:group_catalog", args=[group.slug])
+    assert f'href="{bare}" data-testid="clear-filters">Clear filters</a>' in html
+    html = admin_client.get(catalog_url(group)).content.decode()
+    assert "Clear filters" not in html  # nothing to clear
 
 
 def test_catalog_filter_bar_offers_the_tags_and_languages_in_use(admin_client, group, catalog):

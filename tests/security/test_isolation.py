@@ -68,7 +68,12 @@ pytestmark = pytest.mark.django_db
 MARK_A, MARK_B = "alpha-marker", "beta-marker"
 ADMIN_SITE_KWARGS = {"app_label": "integrations", "content_type_id": "1", "object_id": "1"}
 # Console routes a learner may open on their own group's objects (everything else: 404).
-LEARNER_ROUTES = {"home", "catalog:learner_catalog", "catalog:course_start"}
+LEARNER_ROUTES = {
+    "home",
+    "catalog:learner_catalog",
+    "catalog:course_page",
+    "catalog:course_start",
+}
 API_METHODS = ("get", "post", "put", "patch", "delete")
 CONSOLE_METHODS = ("get", "post")
 REFUSALS = {401, 403, 405}  # answers that must then be the same for the user's own object
