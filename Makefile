@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test chromium demo lint bench bench-quick clean
+.PHONY: run test install install-test chromium demo lint bench bench-quick clean flower
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ install: $(STAMP)
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py clear_metrics
 	@echo "LMS Bridge on http://127.0.0.1:8000/  (Ctrl-C stops everything)"
 	$(BIN)/honcho -f Procfile.dev start
 
@@ -37,13 +38,18 @@ chromium:
 test: install chromium
 	DJANGO_ENV=$${DJANGO_ENV:-test} $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## flower: Celery's Flower on http://127.0.0.1:5555/ beside `make run` (the file broker works);
+## basic auth from FLOWER_BASIC_AUTH=user:password in .env: no default, it stops without one
+flower: install .env
+	$(BIN)/python scripts/flower.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf var/*.sqlite3* var/broker var/celery-results
+	rm -rf var/*.sqlite3* var/broker var/celery-results var/metrics var/flower-metrics
 
 ## bench: the benchmark harness; writes bench/results.json, docs/benchmarks/*.png and the tables of BENCHMARKS.md
 ## (PostgreSQL sections use BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/lmsbridge_bench)

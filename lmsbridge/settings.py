@@ -5,6 +5,7 @@
 `.env.example` lists every variable with a comment.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -398,7 +399,38 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Operations: metrics and logs ---------------------------------------------------------------
+# /metrics (Prometheus) answers a request that brings `Authorization: Bearer <METRICS_TOKEN>`
+# and comes from METRICS_ALLOWED_IPS (addresses or networks, comma-separated), each checked when
+# set. With neither set it is off (404), except from loopback in development: in production a
+# reverse proxy on the same host makes every request come from loopback.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_OPEN_TO_LOOPBACK = DJANGO_ENV == "development"
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=[])
+for _network in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network.strip(), strict=False)
+    except ValueError as _exc:
+        raise environ.ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {_network!r} is not an address or a network"
+        ) from _exc
+# Where every process (web, workers) writes its metrics for the scrape to add up
+# (prometheus-client's multiprocess mode): one directory shared by all of them, emptied while
+# they are all stopped (`manage.py clear_metrics`; `make run` does it). Off in the tests unless
+# set (the values then stay in the process).
+PROMETHEUS_MULTIPROC_DIR = env.str(
+    "PROMETHEUS_MULTIPROC_DIR", default="" if DJANGO_ENV == "test" else str(VAR_DIR / "metrics")
+)
+if PROMETHEUS_MULTIPROC_DIR:
+    Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR  # read by prometheus-client
+
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# plain (default): one readable line per record; json: one JSON object per line, with the run's
+# fields (run_id, integration_id or connection_id, group, provider or platform, kind).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise environ.ImproperlyConfigured("LOG_FORMAT must be plain or json")
 
 
 def _hide_post_values(record) -> bool:
@@ -414,13 +446,29 @@ def _hide_post_values(record) -> bool:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # Both formatters hide secrets from the whole line (`integrations.core.logs`).
+    "formatters": {
+        "plain": {
+            "()": "integrations.core.logs.PlainFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {
+            "()": "integrations.core.logs.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+    },
     "filters": {
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
         "hide_post_values": {"()": lambda: _hide_post_values},
+        # The fields of the run being executed, on every record of any logger.
+        "run_context": {"()": "integrations.core.logs.RunContextFilter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["run_context"],
+        },
         # Django's own error e-mails (as in its default logging), with POST values hidden.
         "mail_admins": {
             "level": "ERROR",

@@ -14,7 +14,7 @@ from lmsbridge.api.docs import api_docs
 from lmsbridge.api.errors import api_not_found
 from lmsbridge.catalog.api import urls as catalog_api
 
-from . import views
+from . import metrics, views
 
 api_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -37,6 +37,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", favicon, name="favicon"),
     path("health/", views.health, name="health"),
+    path("metrics", metrics.metrics, name="metrics"),  # Prometheus; token or allow-list
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,59 @@ def test_docker_compose_describes_the_production_stack():
         assert set(svc["depends_on"]) >= {"postgres", "redis"}
     beat = services["beat"]
     assert beat.get("deploy", {}).get("replicas", 1) == 1  # one beat, or daily runs double
+    # Metrics: web and worker write into one directory the scrape reads, emptied with the stack.
+    metrics_dir = services["web"]["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+    for name in ("web", "worker"):
+        assert services[name]["environment"]["PROMETHEUS_MULTIPROC_DIR"] == metrics_dir
+        assert f"metrics:{metrics_dir}" in services[name]["volumes"], name
+    assert compose["volumes"]["metrics"]["driver_opts"]["type"] == "tmpfs"
+    # Flower: optional (a profile), on the host's loopback, credentials from .env only.
+    flower = services["flower"]
+    assert flower["profiles"] == ["flower"]
+    assert flower["env_file"] == [".env"]
+    assert flower["environment"]["REDIS_URL"].startswith("redis://redis:6379")
+    assert "FLOWER_BASIC_AUTH" not in flower["environment"]  # no value in the file
+    command = " ".join(flower["command"])
+    assert "celery -A lmsbridge flower" in command
+    assert "$$FLOWER_BASIC_AUTH" in command
+    assert "--basic-auth" not in command and "basic_auth" not in command
+    assert all(port.startswith("127.0.0.1:") for port in flower["ports"])
+    assert flower["build"]["args"]["PIP_EXTRAS"] == "[flower]"
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(d.startswith("flower") for d in extras["optional-dependencies"]["flower"])
+    assert not any(d.startswith("flower") for d in extras["dependencies"])
+    example = (ROOT / ".env.example").read_text()
+    assert re.search(r"^FLOWER_BASIC_AUTH=$", example, re.MULTILINE)  # no default password
+
+
+@pytest.mark.parametrize(
+    ("credentials", "starts"),
+    [(None, False), ("", False), ("admin", False), ("admin:", False), ("ops:s3cret", True)],
+)
+def test_the_flower_service_refuses_to_start_without_credentials(tmp_path, credentials, starts):
+    """The service's own command, run by sh with a stand-in `celery`: Flower starts only with
+    FLOWER_BASIC_AUTH=user:password in the environment (.env), and gets it from there."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    shell, flag, script = compose["services"]["flower"]["command"]
+    assert (shell, flag) == ("sh", "-c")
+    celery = tmp_path / "celery"
+    celery.write_text('#!/bin/sh\necho "flower started: $* with $FLOWER_BASIC_AUTH"\n')
+    celery.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    if credentials is not None:
+        env["FLOWER_BASIC_AUTH"] = credentials
+    result = subprocess.run(
+        ["sh", "-c", script.replace("$$", "$")], env=env, capture_output=True, text=True, timeout=30
+    )
+    if starts:
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == (
+            "flower started: -A lmsbridge flower --address=0.0.0.0 --port=5555 with ops:s3cret"
+        )
+    else:
+        assert result.returncode != 0
+        assert "flower started" not in result.stdout
+        assert "FLOWER_BASIC_AUTH" in result.stderr
 
 
 def _settings_variables() -> set[str]:

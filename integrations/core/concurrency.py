@@ -9,11 +9,13 @@ yielded first); the fetches still pending are cancelled.
 
 `AdaptiveLimit` is additive increase / multiplicative decrease: halved when a fetch met a 429,
 one more after `value` clean fetches in a row, between 1 and its maximum. The fetch threads only
-do HTTP (never the ORM).
+do HTTP (never the ORM); each fetch runs in a copy of the caller's context, so its log lines
+carry the run's fields (`core.logs`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -75,7 +77,7 @@ def fetch_in_order(
                 number = next(todo, None)
                 if number is None:
                     break
-                pending.append(pool.submit(one, number))
+                pending.append(pool.submit(contextvars.copy_context().run, one, number))
             if not pending:
                 return
             yield pending.popleft().result()

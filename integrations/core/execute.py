@@ -18,6 +18,10 @@ comes from the owner (`owner.leases`), client errors are the core classes
 - a run that went through its work is closed as succeeded or partial, the owner's "last run"
   timestamp is set, and `run_completed` is sent (whatever follows subscribes to it). Every
   closed run sends `run_ended` (`core.runs.run_finish`).
+
+While it executes, every log line carries the run's fields (`log_fields`: run_id, the owner's
+id, kind, group, provider or platform) and none carries the owner's secrets (`core.logs`); the
+run is counted in the Prometheus metrics (`core.metrics`) when it starts and when it ends.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from integrations.core import lease
+from integrations.core import lease, metrics
 from integrations.core.errors import (
     ApiError,
     AuthError,
@@ -42,6 +46,8 @@ from integrations.core.errors import (
     Unavailable,
 )
 from integrations.core.events import owner_status_changed, run_completed
+from integrations.core.fields import EncryptedTextField
+from integrations.core.logs import run_log_context
 from integrations.core.models import ErrorKind, LeaseBase, RunBase, RunStatus
 from integrations.core.runs import (
     outcome_status,
@@ -135,6 +141,11 @@ class RunExecutor:
     def after_work(self, run: RunBase) -> None:
         """Always called after `work()` (success or failure), e.g. to record client counters."""
 
+    def log_fields(self, run: RunBase) -> dict[str, Any]:
+        """The fields every log line of the run carries (identifiers only, never free text);
+        subclasses add the group and the provider or platform."""
+        return {"run_id": run.pk, f"{run.OWNER}_id": run.owner_id, "kind": run.kind}
+
     # ------------------------------------------------------------------ template
 
     def execute(self, *, run_id: int) -> RunBase:
@@ -150,6 +161,11 @@ class RunExecutor:
         run = self.run_model.objects.select_related(*self.select_related).get(pk=run_id)
         if run.status in self.run_model.FINISHED:
             return run  # a duplicate delivery of a finished run
+        metrics.run_labels(run)  # read now, while the owner is loaded
+        with run_log_context(self.log_fields(run), secrets=owner_secrets(run.owner)):
+            return self._execute_loaded(run)
+
+    def _execute_loaded(self, run: RunBase) -> RunBase:
         self.prepare(run)
         if not self.uses_lease(run):
             self._run(run, renew=lambda: None)
@@ -193,7 +209,14 @@ class RunExecutor:
         return None if not seconds else time.monotonic() + seconds
 
     def _run(self, run: RunBase, *, renew: Callable[[], None]) -> None:
+        first_start = run.started_at is None
         run_start(run=run)
+        if first_start:
+            metrics.record_run_started(run)
+        logger.info(
+            "run %s %s: %s, %s", run.pk, "started" if first_start else "resumed", run.kind,
+            getattr(run, "trigger", ""),
+        )  # fmt: skip
         try:
             self.work(run, renew)
         except RetryLater as exc:
@@ -219,6 +242,17 @@ class RunExecutor:
             self.succeed(run)
         finally:
             self.after_work(run)
+            self._log_outcome(run)
+
+    def _log_outcome(self, run: RunBase) -> None:
+        if run.status not in self.run_model.FINISHED:
+            logger.info("run %s continues later", run.pk)
+            return
+        seconds = run.duration.total_seconds() if run.duration else 0.0
+        logger.info(
+            "run %s ended %s in %.1f s: fetched %s, created %s, updated %s, failed %s",
+            run.pk, run.status, seconds, run.fetched, run.created, run.updated, run.failed,
+        )  # fmt: skip
 
     def succeed(self, run: RunBase) -> None:
         owner = run.owner
@@ -290,6 +324,14 @@ class RunExecutor:
                 old=old,
                 new=owner_model.Status.ERROR,
             )
+
+
+def owner_secrets(owner: Any) -> tuple[str, ...]:
+    """The values of the owner's encrypted fields (client secret, API password, token...): the
+    run's log lines hide them."""
+    fields = (f for f in owner._meta.concrete_fields if isinstance(f, EncryptedTextField))
+    values = (getattr(owner, field.attname) for field in fields)  # decrypted when loaded
+    return tuple(value for value in values if isinstance(value, str) and value)
 
 
 def owner_error_kind(exc: ApiError) -> str:

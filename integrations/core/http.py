@@ -39,6 +39,7 @@ from urllib.parse import quote, quote_plus, urlencode, urlsplit
 import requests
 import urllib3
 
+from . import metrics
 from .errors import NEUTRAL, ApiError, ErrorFamily
 from .netutil import (
     RetryBudget,
@@ -226,10 +227,12 @@ class JsonHttpClient:
             try:
                 response = self._send(method, url, body)
             except TRANSIENT as exc:
+                metrics.record_no_answer(self.vendor)
                 self._transient(label, exc, budget, idempotent)
                 continue
-            self._after_response(response)
             status = response.status_code
+            metrics.record_response(self.vendor, status)
+            self._after_response(response)
             if status == 429:
                 self._handle_429(label, response, budget)
             elif status in RETRY_STATUSES and (idempotent or status in SAFE_WRITE_RETRY_STATUSES):
@@ -341,7 +344,7 @@ class JsonHttpClient:
         with self._counters:
             self._pause_until = max(self._pause_until, time.monotonic() + wait)
             self._waited.until = self._pause_until  # this thread sleeps it out just below
-        self.wait(f"{label}: 429, retry {budget.made}/{budget.max_retries}", wait)
+        self.wait(f"{label}: 429, retry {budget.made}/{budget.max_retries}", wait, "rate_limit")
 
     def _retry_or_raise(
         self,
@@ -357,17 +360,19 @@ class JsonHttpClient:
         # A 503 may say when to come back: honour it when it is within the cap.
         if retry_after is not None and retry_after <= budget.retry_after_cap:
             wait = retry_after
-        self.wait(f"{label}: {why}, retry {budget.made}/{budget.max_retries}", wait)
+        self.wait(f"{label}: {why}, retry {budget.made}/{budget.max_retries}", wait, "retry")
 
     def _backoff(self, attempt: int) -> float:
         return full_jitter_backoff(
             attempt, base=self.backoff_base, ceiling=self.backoff_max, rng=self._random
         )
 
-    def wait(self, why: str, seconds: float) -> None:
-        """Sleep (recorded in `waits`): the run reports how long the upstream slowed it."""
+    def wait(self, why: str, seconds: float, reason: str = "other") -> None:
+        """Sleep (recorded in `waits`): the run reports how long the upstream slowed it.
+        `reason` is the metric's label (`core.metrics.WAIT_REASONS`)."""
         logger.warning("%s %s; waiting %.2f s", self.vendor, why, seconds)
         self.waits.append(seconds)
+        metrics.record_wait(self.vendor, reason, seconds)
         if seconds > 0:
             self._sleep(seconds)
 

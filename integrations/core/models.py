@@ -48,6 +48,9 @@ class OwnerBase(models.Model):
     deactivation (INACTIVE) stops the schedule."""
 
     LAST_RUN_FIELDS: dict[str, str] = {}
+    # The field naming what the owner connects: a provider or platform kind (a registry key),
+    # the `provider` label of its runs' metrics and log lines.
+    CONNECTOR_FIELD = ""
     ErrorKind = ErrorKind
 
     status_message = models.CharField(max_length=500, blank=True, default="")
@@ -67,6 +70,10 @@ class OwnerBase(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def connector(self) -> str:
+        return str(getattr(self, self.CONNECTOR_FIELD, "")) if self.CONNECTOR_FIELD else ""
 
     @property
     def accepts_runs(self) -> bool:

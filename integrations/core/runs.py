@@ -12,6 +12,7 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
+from integrations.core import metrics
 from integrations.core.events import run_ended
 from integrations.core.models import RunBase, RunStatus
 from integrations.core.records import MappingError
@@ -34,6 +35,7 @@ def run_add_counts(*, run: Run, **counts: int) -> None:
     model.objects.filter(pk=run.pk).update(**{k: F(k) + v for k, v in deltas.items()})
     for name, value in deltas.items():
         setattr(run, name, getattr(run, name) + value)
+    transaction.on_commit(metrics.run_items(run, deltas))
 
 
 def run_start(*, run: Run) -> None:
@@ -64,6 +66,7 @@ def run_finish(*, run: Run, status: str, summary: str = "") -> None:
     if summary:
         run.error_summary = summary[:2000]
     run.save(update_fields=["status", "finished_at", "error_summary"])
+    transaction.on_commit(metrics.run_finished(run))
     send_after_commit(run_ended, sender=type(run), run=run)
 
 
@@ -86,6 +89,7 @@ def run_skip(*, run: Run, reason: str) -> None:
     run.finished_at = now
     run.error_summary = reason
     run.save(update_fields=["status", "started_at", "finished_at", "error_summary"])
+    transaction.on_commit(metrics.run_finished(run))
 
 
 def run_record_error(

@@ -35,6 +35,7 @@ class PlatformConnection(OwnerBase):
         "courses": "last_courses_at",
         "reports": "last_reports_at",
     }
+    CONNECTOR_FIELD = "kind"
 
     class Status(models.TextChoices):
         INACTIVE = "inactive", "Not tested"

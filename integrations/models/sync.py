@@ -26,6 +26,7 @@ class Integration(OwnerBase):
     """A provider connected to a target group (Settings → Integrations → <provider>)."""
 
     LAST_RUN_FIELDS = {"content": "last_content_sync", "stats": "last_stats_sync"}
+    CONNECTOR_FIELD = "provider"
 
     class Status(models.TextChoices):
         INACTIVE = "inactive", "Inactive"

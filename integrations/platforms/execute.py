@@ -52,6 +52,14 @@ class PlatformExecutor(RunExecutor):
     def busy_reason(self, run: PlatformRun) -> str:
         return f"Skipped: a {run.get_kind_display().lower()} is already running."
 
+    def log_fields(self, run: PlatformRun) -> dict[str, Any]:
+        connection = run.connection
+        return {
+            **super().log_fields(run),
+            "group": connection.group.slug,
+            "platform": connection.kind,
+        }
+
     def work(self, run: PlatformRun, renew: Callable[[], None]) -> None:
         connection = run.connection
         module = platform_module(connection.kind)

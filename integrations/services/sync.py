@@ -124,6 +124,14 @@ class SyncExecutor(RunExecutor):
     def busy_reason(self, run: SyncRun) -> str:
         return f"Skipped: a {run.kind} sync of this integration is already running."
 
+    def log_fields(self, run: SyncRun) -> dict[str, Any]:
+        integration = run.integration
+        return {
+            **super().log_fields(run),
+            "group": integration.group.slug,
+            "provider": integration.provider,
+        }
+
     def before_work(self, run: SyncRun) -> None:
         if run.kind == SyncRun.Kind.STATS and lease.is_held(
             SyncLease, integration=run.integration, kind=SyncRun.Kind.CONTENT

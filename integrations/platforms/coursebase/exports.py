@@ -132,7 +132,7 @@ def _wait_finished(
                 f"{max_wait:g} s: nothing of it was stored; the next run asks again.",
                 timed_out=True,
             )
-        client.wait(f"{report_type} export {status['status']}", interval)
+        client.wait(f"{report_type} export {status['status']}", interval, "poll")
         interval = min(interval * 2, 30.0)
         on_page()  # renews the lease while Coursebase works
         try:

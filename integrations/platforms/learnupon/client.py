@@ -163,7 +163,7 @@ class LearnUponClient(JsonHttpClient):
         # Spread the remaining requests over the rest of the minute; none left: wait it out.
         left = self._seconds_left_in_minute()
         wait = left if minute <= 0 else left / (minute + 1)
-        self.wait(f"{MINUTE_HEADER} is {minute}", min(wait, self.throttle_max_wait))
+        self.wait(f"{MINUTE_HEADER} is {minute}", min(wait, self.throttle_max_wait), "throttle")
 
     def _handle_429(self, label: str, response: requests.Response, budget: Any) -> None:
         self._check_week()  # a spent week is not waited for nor retried

@@ -5,12 +5,10 @@ never a secret: see `redact`), and their sending from the outbox with retries.""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -20,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.core.logs import redact as redact_text
 from integrations.models import (
     AlertEmail,
     AlertOptOut,
@@ -61,23 +60,14 @@ DEFAULT_ADVICE = (
     "succeeds brings the integration back to Active."
 )
 
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#]+@")
-
 
 # ------------------------------------------------------------------ what never leaves by e-mail
 
 
 def redact(text: str, *, secrets: tuple[str, ...] = ()) -> str:
     """`text` without the secrets (verbatim, JSON-escaped, URL-quoted) and without the
-    `user:password@` of any URL in it."""
-    for secret in (s for s in secrets if s):
-        for form in sorted(
-            {secret, secret.replace("/", "\\/"), quote(secret, safe=""), quote_plus(secret)},
-            key=len,
-            reverse=True,
-        ):
-            text = text.replace(form, "[hidden]")
-    return _URL_USERINFO.sub(r"\1", text)
+    `user:password@` of any URL in it (the same rule as the log lines, `core.logs`)."""
+    return redact_text(text, secrets=secrets)
 
 
 def _secrets_of(integration: Integration) -> tuple[str, ...]:

@@ -1,0 +1,159 @@
+"""Log lines of a run: who they belong to, and never a secret.
+
+- `run_log_context(fields, secrets)` is opened by the run executor (`core.execute`) around a
+  run's execution: every record logged meanwhile, by any logger, gets the run's fields (run_id,
+  integration_id or connection_id, group, provider or platform, kind) from `RunContextFilter`,
+  and the run's secrets are hidden from the line. It is a context variable, so two runs in two
+  threads keep apart; a thread that a run starts without copying its context (the page
+  prefetch) gets the fields too when exactly one run is open in the process and the thread was
+  started after it.
+- `redact(text, secrets)` removes each secret (verbatim, JSON-escaped, URL-quoted) and the
+  `user:password@` of any URL. The formatters (`PlainFormatter`, and `JsonFormatter` for
+  `LOG_FORMAT=json`) apply it to the whole formatted line, exception and extra fields
+  included: besides the open run's secrets, the site's own (SECRET_KEY, the field encryption
+  keys, METRICS_TOKEN, the mail password) and anything after `Bearer ` or `Basic `.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
+
+MIN_SECRET_LENGTH = 4  # shorter values would hide ordinary words of every line
+HIDDEN = "[hidden]"
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@?#\"']+@")
+# An Authorization value (`Bearer <token>`, `Basic <base64>`, DRF's `Token <key>`).
+_AUTH_VALUE = re.compile(r"(?i)\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{16,}")
+
+
+@dataclass(frozen=True)
+class RunLogContext:
+    fields: Mapping[str, Any]
+    secrets: tuple[str, ...] = ()
+    threads_before: frozenset[int] = field(default_factory=frozenset)
+
+
+_current: ContextVar[RunLogContext | None] = ContextVar("lmsbridge_run_log", default=None)
+_open: dict[int, RunLogContext] = {}  # every context open in this process, by id
+_open_lock = threading.Lock()
+
+
+@contextmanager
+def run_log_context(fields: Mapping[str, Any], secrets: Iterable[str] = ()) -> Iterator[None]:
+    """Tag every record logged inside with `fields`; hide `secrets` from them."""
+    context = RunLogContext(
+        fields=dict(fields),
+        secrets=tuple(s for s in secrets if isinstance(s, str) and s),
+        threads_before=frozenset(t.ident for t in threading.enumerate() if t.ident),
+    )
+    token = _current.set(context)
+    with _open_lock:
+        _open[id(context)] = context
+    try:
+        yield
+    finally:
+        with _open_lock:
+            _open.pop(id(context), None)
+        _current.reset(token)
+
+
+def current_run_context() -> RunLogContext | None:
+    context = _current.get()
+    if context is not None:
+        return context
+    with _open_lock:
+        if len(_open) != 1:
+            return None  # none, or ambiguous: better no fields than another run's
+        (context,) = _open.values()
+    return None if threading.get_ident() in context.threads_before else context
+
+
+class RunContextFilter(logging.Filter):
+    """Adds the open run's fields to every record (never replacing an attribute it has)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = current_run_context()
+        if context is not None:
+            for name, value in context.fields.items():
+                if not hasattr(record, name):
+                    setattr(record, name, value)
+        return True
+
+
+# ------------------------------------------------------------------ what never reaches a line
+
+
+def secret_forms(secret: str) -> set[str]:
+    """A secret as it may appear in a line: verbatim, JSON-escaped, URL-quoted."""
+    return {
+        secret,
+        secret.replace("/", "\\/"),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote_plus(secret),
+    }
+
+
+def redact(text: str, *, secrets: Iterable[str] = (), marker: str = HIDDEN) -> str:
+    """`text` without the secrets (any of their forms) and without the `user:password@` of
+    any URL in it."""
+    forms = {form for s in secrets if s for form in secret_forms(s)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, marker)
+    return _URL_USERINFO.sub(r"\1", text)
+
+
+def site_secrets() -> tuple[str, ...]:
+    """The secrets of the site's own configuration (read when logging starts to format)."""
+    try:
+        from django.conf import settings
+
+        values = [
+            getattr(settings, "SECRET_KEY", ""),
+            *getattr(settings, "FIELD_ENCRYPTION_KEYS", ()),
+            getattr(settings, "METRICS_TOKEN", ""),
+            getattr(settings, "EMAIL_HOST_PASSWORD", ""),
+        ]
+    except Exception:  # settings not configured: a script using the core alone
+        return ()
+    return tuple(v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH)
+
+
+class _Redacting:
+    """Mixin of the formatters: the formatted line, whole, goes through `redact`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)  # type: ignore[misc]
+        context = current_run_context()
+        run_secrets = context.secrets if context is not None else ()
+        secrets = [s for s in (*site_secrets(), *run_secrets) if len(s) >= MIN_SECRET_LENGTH]
+        return _AUTH_VALUE.sub(r"\1 " + HIDDEN, redact(line, secrets=secrets))
+
+
+class PlainFormatter(_Redacting, logging.Formatter):
+    """The default, human-readable lines."""
+
+
+class JsonFormatter(_Redacting, _BaseJsonFormatter):
+    """One JSON object per line (`LOG_FORMAT=json`): time, level, logger, message, the run's
+    fields and any other extra of the record; `exc_info` holds the traceback."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"}
+        )
+        # `request` (Django's) is an object whose text says little: left out.
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "request"])
+        super().__init__(*args, **kwargs)
