@@ -184,6 +184,8 @@ def test_stats_csv_by_accept_header_and_errors_stay_json(a_api, attempts):
     assert missing.status_code == 404
     assert missing.json()["detail"]
     assert a_api.get(f"{STATS}?format=xml").status_code == 404
+    empty = a_api.get(f"{STATS}?format=")  # DRF alone would answer it as JSON
+    assert empty.status_code == 400 and "format" in empty.json()
 
 
 def test_stats_queries_are_constant_per_page(su_api, integration_a, django_assert_max_num_queries):

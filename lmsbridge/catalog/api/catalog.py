@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -60,6 +61,10 @@ class GroupStatisticListView(ApiListView):
         },
     )
     def get(self, request: Request, slug: str) -> Response | StreamingHttpResponse:
+        fmt = request.query_params.get("format")
+        if fmt is not None and fmt not in (JSONRenderer.format, CsvRenderer.format):
+            # DRF falls back to JSON for an empty `?format=`: refuse it like any other value.
+            raise ValidationError({"format": ["Choose json or csv."]})
         if request.accepted_renderer.format != CsvRenderer.format:
             return self.list(request)
         attempts = self.filter_queryset(self.get_queryset())
