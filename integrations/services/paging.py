@@ -89,24 +89,19 @@ def prefetched(items: Iterator[T], *, depth: int = PREFETCH_DEPTH) -> Iterator[T
         thread.join(timeout=30)
 
 
+def _new_entry(stream: Stream) -> dict:
+    return {"label": stream.label, "done": 0, "total": None, "complete": False}
+
+
 def streams_declare(*, run: SyncRun, streams: list[Stream]) -> None:
     """List every stream of the run in its progress from the start (a resumed run keeps what
     it recorded), so a stream not reached yet shows as such instead of being left out."""
     progress = dict(run.stream_progress or {})
     for stream in streams:
-        progress.setdefault(
-            stream.name, {"label": stream.label, "done": 0, "total": None, "complete": False}
-        )
+        progress.setdefault(stream.name, _new_entry(stream))
     if progress != run.stream_progress:
         run.stream_progress = progress
         SyncRun.objects.filter(pk=run.pk).update(stream_progress=progress)
-
-
-def _stream_entry(run: SyncRun, stream: Stream) -> dict:
-    entry = run.stream_progress.setdefault(
-        stream.name, {"label": stream.label, "done": 0, "total": None, "complete": False}
-    )
-    return entry
 
 
 def run_stream(
@@ -119,7 +114,7 @@ def run_stream(
     """Drain `stream` from the run's checkpoint on; each page commits atomically with it."""
     start = int(run.checkpoint.get(stream.name, 0)) + 1
     counted_total = stream.name in run.checkpoint
-    entry = _stream_entry(run, stream)
+    entry = run.stream_progress.setdefault(stream.name, _new_entry(stream))
     # The thread only fetches: mapping here overlaps it instead of adding to each fetch.
     # `closing`: a run that stops between pages (its time slice is used) ends the prefetch now.
     with closing(prefetched(stream.pages(start))) as pages:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from integrations.models import Integration, SyncRun
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.models import Course
+from tests.browser.test_console_flow import CHROMIUM, LAUNCH_ARGS
 from tests.factories import (
     DEFAULT_PASSWORD,
     CourseFactory,
@@ -21,16 +22,6 @@ from tests.factories import (
     IntegrationFactory,
     group_admin,
 )
-
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [
     pytest.mark.browser,
