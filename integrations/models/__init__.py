@@ -22,6 +22,7 @@ from integrations.models.sync import (
     SyncLease,
     SyncPage,
     SyncRun,
+    UpstreamBudget,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "SyncLease",
     "SyncPage",
     "SyncRun",
+    "UpstreamBudget",
 ]

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.core.fields import EncryptedTextField
 from integrations.core.models import (
     AuditEntryBase,
@@ -50,6 +52,14 @@ class Integration(OwnerBase):
     sync_tags = models.BooleanField("Enable tags synchronization", default=False)
     sync_learning_paths = models.BooleanField(
         "Enable learning paths synchronization", default=False
+    )
+    page_concurrency = models.PositiveSmallIntegerField(
+        "Pages fetched at once",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_CONCURRENCY)],
+        help_text="Pages of one Udemy list requested at the same time (1 to 16); empty: the "
+        "UDEMY_PAGE_CONCURRENCY setting. Lowered at once when Udemy answers 429.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INACTIVE)
     owner = models.ForeignKey(
@@ -275,3 +285,18 @@ class AuditEntry(AuditEntryBase):
     """Who changed an integration or requested a sync, and when."""
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="audit")
+
+
+class UpstreamBudget(models.Model):
+    """The request budget of one upstream account (a Udemy organization), shared by every sync
+    and every worker: the database backend of `core.budget` (Redis holds it when Redis is the
+    broker). `pause_until`: no request before then (a 429's Retry-After); `slots`: the requests
+    in flight, holder -> expiry (epoch seconds), so a killed worker's slots lapse."""
+
+    key = models.CharField(max_length=200, unique=True)
+    pause_until = models.FloatField(default=0.0)
+    slots = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"budget {self.key}"
