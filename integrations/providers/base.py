@@ -35,6 +35,12 @@ class Stream:
     map_item: Callable[[Mapping[str, Any]], Any]
     # Statistics streams: how the report's ratios become progress, decided once per report.
     report: ReportScale | None = None
+    # Content streams, optional: the item's external id read from the raw item without mapping
+    # it (None when it cannot tell), and `revision`, everything else its record depends on (the
+    # mapping's options and code). An item received again with the same raw content and
+    # revision is left as it is, unmapped.
+    item_id: Callable[[Mapping[str, Any]], str | None] | None = None
+    revision: str = ""
 
     @property
     def label(self) -> str:

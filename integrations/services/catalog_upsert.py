@@ -2,11 +2,13 @@
 
 Per page: one SELECT of the existing rows, one INSERT of the new ones, one UPDATE of the changed
 ones, and for tags one INSERT of new tag names, one SELECT and one INSERT of the links. Unchanged
-items (same fingerprint) are not written at all.
+items (same fingerprint) are not written at all; an item whose raw content is unchanged is not
+even mapped (`content_sync`), and the SELECT is the one that found that out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -36,30 +38,56 @@ class UpsertCounts:
     restored: int = 0
 
 
-def _apply(course: Course, record: CourseRecord) -> None:
+LOOKUP_FIELDS = ("id", "external_id", "fingerprint", "raw_fingerprint", "status")
+
+
+def _apply(course: Course, record: CourseRecord, raw_fingerprint: str) -> None:
     for record_field, model_field in MODEL_FIELDS.items():
         value = getattr(record, record_field)
         setattr(course, model_field, list(value) if isinstance(value, tuple) else value)
     course.fingerprint = record.fingerprint
+    course.raw_fingerprint = raw_fingerprint
+
+
+def courses_lookup(*, integration_id: int, kind: str, external_ids: Iterable[str]) -> dict:
+    """The stored rows of these ids (only what the upsert compares), by external id."""
+    return {
+        c.external_id: c
+        for c in Course.objects.filter(
+            integration_id=integration_id, kind=kind, external_id__in=list(external_ids)
+        )
+        .only(*LOOKUP_FIELDS)
+        .order_by()  # no sort: the model's default ordering is for pages, not lookups
+    }
 
 
 def courses_upsert_page(
-    *, integration_id: int, group_id: int, kind: str, records: list[CourseRecord]
+    *,
+    integration_id: int,
+    group_id: int,
+    kind: str,
+    records: list[CourseRecord],
+    known: Mapping[str, Course] | None = None,
+    looked_up: Collection[str] = (),
+    raw_fingerprints: Mapping[str, str] | None = None,
 ) -> UpsertCounts:
-    """Insert new, update changed, restore archived; duplicates in the page keep the last."""
+    """Insert new, update changed, restore archived; duplicates in the page keep the last.
+
+    `known`: the rows `courses_lookup` already found for the ids `looked_up` (the others are
+    read here). `raw_fingerprints`: by external id, stored with the records."""
     by_id = {r.external_id: r for r in records}
-    existing = {
-        c.external_id: c
-        for c in Course.objects.filter(
-            integration_id=integration_id, kind=kind, external_id__in=list(by_id)
+    known, raw_fingerprints = known or {}, raw_fingerprints or {}
+    existing = dict(known)
+    unread = [external_id for external_id in by_id if external_id not in looked_up]
+    if unread:
+        existing.update(
+            courses_lookup(integration_id=integration_id, kind=kind, external_ids=unread)
         )
-        .only("id", "external_id", "fingerprint", "status")
-        .order_by()  # no sort: the model's default ordering is for pages, not lookups
-    }
     counts = UpsertCounts()
     now = timezone.now()
     to_create: list[Course] = []
     to_update: list[Course] = []
+    to_mark: list[Course] = []
     tagged: list[tuple[Course, tuple[str, ...]]] = []
     for external_id, record in by_id.items():
         course = existing.get(external_id)
@@ -67,7 +95,7 @@ def courses_upsert_page(
             course = Course(
                 integration_id=integration_id, group_id=group_id, kind=kind, external_id=external_id
             )
-            _apply(course, record)
+            _apply(course, record, raw_fingerprints.get(external_id, ""))
             to_create.append(course)
             counts.created += 1
         elif course.fingerprint != record.fingerprint or course.status != Course.Status.ACTIVE:
@@ -75,11 +103,16 @@ def courses_upsert_page(
                 counts.restored += 1
             else:
                 counts.updated += 1
-            _apply(course, record)
+            _apply(course, record, raw_fingerprints.get(external_id, ""))
             course.status, course.archived_at, course.updated_at = Course.Status.ACTIVE, None, now
             to_update.append(course)
         else:
             counts.unchanged += 1
+            if course.raw_fingerprint != raw_fingerprints.get(external_id, ""):
+                # Same record from a different raw item (a field the mapping ignores changed):
+                # only the raw fingerprint is written, so the next sync skips the item.
+                course.raw_fingerprint = raw_fingerprints.get(external_id, "")
+                to_mark.append(course)
             continue
         if record.tag_names:
             tagged.append((course, record.tag_names))
@@ -90,6 +123,8 @@ def courses_upsert_page(
             to_update,
             [*MODEL_FIELDS.values(), "fingerprint", "status", "archived_at", "updated_at"],
         )
+    if to_mark:
+        Course.objects.bulk_update(to_mark, ["raw_fingerprint"])
     if tagged:
         _add_tags(tagged)
     return counts

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Collection
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -12,26 +14,98 @@ from django.utils import timezone
 from integrations.core.errors import ApiError, AuthError, RetryLater
 from integrations.core.runs import run_add_counts
 from integrations.models import Integration, SyncRun
-from integrations.providers.base import Stream
+from integrations.providers.base import PageLike, Stream
 from lmsbridge.catalog.models import Course
 
-from .catalog_upsert import courses_upsert_page
-from .paging import run_stream, streams_declare, unlisted_by_ledger
+from .catalog_upsert import courses_lookup, courses_upsert_page
+from .paging import map_every_item, map_page, run_stream, streams_declare, unlisted_by_ledger
 from .planner import PlannerStatistics, refreshing
 
 ARCHIVE_CHUNK = 500
 
 
-def _write_courses(records: list, *, integration: Integration, kind: str) -> dict[str, int]:
-    counts = courses_upsert_page(
-        integration_id=integration.pk, group_id=integration.group_id, kind=kind, records=records
-    )
-    return {
-        "created": counts.created,
-        "updated": counts.updated,
-        "unchanged": counts.unchanged,
-        "restored": counts.restored,
-    }
+def raw_fingerprint(raw: Any, revision: str) -> str:
+    """SHA-256 of an upstream item as received (keys sorted: the order a server writes them in
+    does not count) and of the mapping `revision` it would go through."""
+    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{revision}\n{text}".encode()).hexdigest()
+
+
+class ChangedItems:
+    """Map and write only what changed: the page mapper and writer of one content stream.
+
+    The mapper reads the stored rows of the page's ids (the one SELECT the upsert would make
+    anyway) and sets aside each active item whose raw fingerprint is the stored one: it is
+    counted unchanged and listed as seen, never mapped. Everything else (new, changed,
+    archived, an id the raw item does not tell plainly) is mapped and upserted as before.
+    A stream without `item_id` maps every item.
+    """
+
+    def __init__(self, *, integration: Integration, stream: Stream) -> None:
+        self.integration, self.stream = integration, stream
+        self.known: dict[str, Course] = {}
+        self.looked_up: Collection[str] = ()
+        self.raw_fingerprints: dict[str, str] = {}
+
+    def map(self, *, stream: Stream, page: PageLike):
+        self.known, self.looked_up, self.raw_fingerprints = {}, (), {}
+        if stream.item_id is None:
+            return map_every_item(stream=stream, page=page)
+        last_by_id = {}  # duplicates in a page: the last one is the one kept
+        for raw in page.results:
+            external_id = stream.item_id(raw)
+            if external_id is not None:
+                last_by_id[external_id] = raw
+        self.known = courses_lookup(
+            integration_id=self.integration.pk, kind=stream.kind, external_ids=last_by_id
+        )
+        self.looked_up = last_by_id.keys()
+        unchanged: list[str] = []
+        to_map: list[Any] = []
+        for raw in page.results:
+            external_id = stream.item_id(raw)
+            if external_id is None:
+                to_map.append(raw)
+                continue
+            if last_by_id[external_id] is not raw:
+                continue
+            fingerprint = raw_fingerprint(raw, stream.revision)
+            row = self.known.get(external_id)
+            if (
+                row is not None
+                and row.raw_fingerprint == fingerprint
+                and row.status == Course.Status.ACTIVE
+            ):
+                unchanged.append(external_id)
+            else:
+                self.raw_fingerprints[external_id] = fingerprint
+                to_map.append(raw)
+        records, bad, seen = map_page(stream=stream, page=_Items(to_map))
+        return records, bad, unchanged + seen, {"unchanged": len(unchanged)}
+
+    def write(self, records: list) -> dict[str, int]:
+        counts = courses_upsert_page(
+            integration_id=self.integration.pk,
+            group_id=self.integration.group_id,
+            kind=self.stream.kind,
+            records=records,
+            known=self.known,
+            looked_up=self.looked_up,
+            raw_fingerprints=self.raw_fingerprints,
+        )
+        return {
+            "created": counts.created,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "restored": counts.restored,
+        }
+
+
+class _Items:
+    """Some items of a page, for `map_page` (which reads only `results`)."""
+
+    def __init__(self, results: list) -> None:
+        self.results = results
 
 
 def content_sync(
@@ -50,9 +124,11 @@ def content_sync(
     failure: ApiError | None = None
     streams_declare(run=run, streams=streams)
     for stream in streams:
-        writer = partial(_write_courses, integration=integration, kind=stream.kind)
+        items = ChangedItems(integration=integration, stream=stream)
         try:
-            run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
+            run_stream(
+                run=run, stream=stream, writer=items.write, on_page=on_page, mapper=items.map
+            )
         except RetryLater:
             raise  # throttled: the run resumes later, the decision is still to come
         except AuthError:

@@ -22,6 +22,8 @@ PREFETCH_DEPTH = 2
 
 # writer(records) -> dict of counter increments; runs inside the page's transaction.
 PageWriter = Callable[[list[Any]], dict[str, int]]
+# mapper(stream=, page=) -> (records, bad items, external ids seen, counter increments).
+PageMapper = Callable[..., tuple[list[Any], list[BadItem], list[str], dict[str, int]]]
 
 
 def map_page(*, stream: Stream, page: PageLike) -> tuple[list[Any], list[BadItem], list[str]]:
@@ -38,6 +40,11 @@ def map_page(*, stream: Stream, page: PageLike) -> tuple[list[Any], list[BadItem
         if external_id is not None:
             seen.append(external_id)
     return records, bad, seen
+
+
+def map_every_item(*, stream: Stream, page: PageLike):
+    """The default `PageMapper`: every item of the page is mapped."""
+    return (*map_page(stream=stream, page=page), {})
 
 
 def prefetched(items: Iterator[T], *, depth: int = PREFETCH_DEPTH) -> Iterator[T]:
@@ -110,6 +117,7 @@ def run_stream(
     stream: Stream,
     writer: PageWriter,
     on_page: Callable[[], None] | None = None,
+    mapper: PageMapper = map_every_item,
 ) -> None:
     """Drain `stream` from the run's checkpoint on; each page commits atomically with it."""
     start = int(run.checkpoint.get(stream.name, 0)) + 1
@@ -119,7 +127,7 @@ def run_stream(
     # `closing`: a run that stops between pages (its time slice is used) ends the prefetch now.
     with closing(prefetched(stream.pages(start))) as pages:
         for page in pages:
-            records, bad, seen = map_page(stream=stream, page=page)
+            records, bad, seen, mapped_counts = mapper(stream=stream, page=page)
             if not counted_total and page.count is not None:
                 _add_total(run=run, count=page.count)
                 counted_total = True
@@ -130,6 +138,8 @@ def run_stream(
                 entry["unstable"] = f"{entry['total']} → {page.count}"
             with transaction.atomic():
                 counts = writer(records)
+                for name, value in mapped_counts.items():
+                    counts[name] = counts.get(name, 0) + value
                 SyncPage.objects.update_or_create(
                     run=run,
                     stream=stream.name,

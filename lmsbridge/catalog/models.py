@@ -144,6 +144,9 @@ class Course(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     archived_at = models.DateTimeField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, default="")
+    # SHA-256 of the upstream item as received (and of what else its mapping reads): an item
+    # received again unchanged is not mapped at all.
+    raw_fingerprint = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

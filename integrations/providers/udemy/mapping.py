@@ -11,19 +11,27 @@ given: one bad item must become one `SyncError`, never abort a sync run. Categor
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import Any, TypeVar
 
+from integrations.core import records as core_records
+from integrations.core import sanitize
 from integrations.core.errors import INTERRUPTS
 from integrations.core.records import CourseRecord, MappingError, StatRecord
 from integrations.core.sanitize import sanitize_html
 
 from ..base import StatRow
+from . import media, payloads, values
 from . import scale as ratio_scale
 from .media import _launch_url, _thumbnail, learning_path_description, pick_image, pick_video
 from .payloads import UdemyCourse, UdemyCourseActivity, UdemyLearningPath
 from .values import (
+    MAX_ID_DIGITS,
     MAX_MINUTES,
     MAX_TITLE,
     _datetime,
@@ -51,9 +59,11 @@ __all__ = [
     "map_activity_row",
     "map_course",
     "map_learning_path",
+    "mapping_revision",
     "normalize_lang",
     "pick_image",
     "pick_video",
+    "raw_item_id",
 ]
 
 logger = logging.getLogger(__name__)
@@ -95,6 +105,38 @@ def map_activity_row(raw: Mapping[str, Any]) -> StatRow:
 def map_activity(raw: Mapping[str, Any], *, scale: str = ratio_scale.PERCENT) -> StatRecord:
     """One row → its `StatRecord` on a known completion_ratio scale (above 100 % is clamped)."""
     return ratio_scale.apply(map_activity_row(raw), scale)[0]
+
+
+def raw_item_id(raw: Any, key: str = "id") -> str | None:
+    """The external id `map_*` gives the item, read without mapping it; None when the id is not
+    a plain one (then the item is mapped, and the mapping reports it)."""
+    value = raw.get(key) if isinstance(raw, Mapping) else None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit() and len(text) <= MAX_ID_DIGITS:
+            return str(int(text))
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**MAX_ID_DIGITS:
+        return str(value)
+    return None
+
+
+@cache
+def _code_revision() -> str:
+    """The mapping's code: these modules and the HTML sanitizer's version. A deployment that
+    changes any of them maps every item again at its next sync, unchanged upstream or not."""
+    digest = hashlib.sha256(version("nh3").encode())
+    for module in (core_records, sanitize, payloads, values, media, ratio_scale):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    return digest.hexdigest()
+
+
+def mapping_revision(**options: Any) -> str:
+    """What a course or path record depends on besides its raw item: the mapping's code and
+    options (`sync_tags`, the default language, the site URL)."""
+    text = ",".join(f"{name}={options[name]!r}" for name in sorted(options))
+    return hashlib.sha256(f"{_code_revision()}|{text}".encode()).hexdigest()
 
 
 def _guarded(raw: Any, id_key: str, build: Callable[[], R]) -> R:

@@ -16,7 +16,13 @@ from .client import (
     UdemyCredentials,
 )
 from .forms import UdemyIntegrationForm as SettingsForm  # noqa: F401 - the settings page's form
-from .mapping import map_activity_row, map_course, map_learning_path
+from .mapping import (
+    map_activity_row,
+    map_course,
+    map_learning_path,
+    mapping_revision,
+    raw_item_id,
+)
 from .scale import COMPLETION_RATIO
 
 
@@ -59,26 +65,31 @@ def site_url(client: UdemyClient) -> str:
 
 def content_streams(integration: Integration, client: UdemyClient) -> list[Stream]:
     site = site_url(client)
+    course_options = {
+        "sync_tags": integration.sync_tags,
+        "default_lang": owner_language(integration),
+        "site_url": site,
+    }
     streams = [
         Stream(
             name="courses",
             kind=Course.Kind.COURSE,
             pages=lambda start: client.iter_course_pages(start_page=start),
-            map_item=partial(
-                map_course,
-                sync_tags=integration.sync_tags,
-                default_lang=owner_language(integration),
-                site_url=site,
-            ),
+            map_item=partial(map_course, **course_options),
+            item_id=raw_item_id,
+            revision=mapping_revision(kind="course", **course_options),
         )
     ]
     if integration.sync_learning_paths:
+        path_options = {"sync_tags": integration.sync_tags, "site_url": site}
         streams.append(
             Stream(
                 name="learning_paths",
                 kind=Course.Kind.LEARNING_PATH,
                 pages=lambda start: client.iter_learning_path_pages(start_page=start),
-                map_item=partial(map_learning_path, sync_tags=integration.sync_tags, site_url=site),
+                map_item=partial(map_learning_path, **path_options),
+                item_id=raw_item_id,
+                revision=mapping_revision(kind="learning_path", **path_options),
             )
         )
     return streams
