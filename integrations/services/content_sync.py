@@ -13,13 +13,13 @@ from django.utils import timezone
 
 from integrations.core.errors import ApiError, AuthError, RetryLater
 from integrations.core.runs import run_add_counts
-from integrations.models import Integration, SyncRun
+from integrations.models import Integration, SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
 from lmsbridge.catalog.models import Course
 
 from .catalog_upsert import courses_lookup, courses_upsert_page
 from .paging import map_every_item, map_page, run_stream, streams_declare, unlisted_by_ledger
-from .planner import PlannerStatistics, refreshing
+from .planner import PlannerStatistics, analyze, refreshing
 
 ARCHIVE_CHUNK = 500
 
@@ -172,6 +172,7 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
         )
     if run.fetched == 0:
         return _decide(run, "skipped", "the scan returned no item")
+    analyze(SyncPage)  # the ledger of this run, for the anti-join below (see `planner`)
     absent_sets, active_total = [], 0
     for stream in streams:
         active = Course.objects.filter(
@@ -187,19 +188,21 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
     # or a flood of new ids would let it archive every item that was there.
     active_total = max(0, active_total - run.created - run.restored)
     share = settings.SYNC_ARCHIVE_MAX_SHARE
-    # At most `cap` ids may be archived: fetch one more to know, never the whole catalog.
+    # At most `cap` ids may be archived: count them first, never read the whole catalog. Not
+    # "the first cap + 1 ids": under a LIMIT, PostgreSQL expects an absent id early and plans a
+    # nested loop over every (course, listed id) pair — 4.9 s at 10,000 courses.
     cap = math.floor(share * active_total)
-    to_archive: list[int] = []
-    for absent in absent_sets:
-        to_archive += absent.values_list("id", flat=True)[: cap + 1 - len(to_archive)]
-    if len(to_archive) > cap:
-        absent_total = sum(absent.count() for absent in absent_sets)  # for the message only
+    absent_total = sum(absent.count() for absent in absent_sets)
+    if absent_total > cap:
         return _decide(
             run,
             "skipped",
             f"{absent_total} of {active_total} items would be archived, more than "
             f"{share:.0%} (SYNC_ARCHIVE_MAX_SHARE): nothing archived",
         )
+    to_archive: list[int] = []
+    for absent in absent_sets:
+        to_archive += absent.values_list("id", flat=True) if absent_total else []
     _archive(run=run, ids=to_archive)
     return _decide(run, "applied", f"{len(to_archive)} item(s) absent from a complete scan")
 

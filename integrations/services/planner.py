@@ -7,6 +7,11 @@ integration with a filter: quadratic — a 50,000-course first sync spent 10 of 
 there (BENCHMARKS.md). PostgreSQL's advice for bulk loads is to ANALYZE after them; a sync does so
 while it loads: when the rows it wrote reach 1,000, then 10,000, then 100,000 (at most a handful
 of ANALYZEs per run, each a sample of at most 30,000 rows per table).
+
+The archival's anti-join of the catalog with the run's ledger (`SyncPage`) has the same trap: with
+the ledger's statistics from before the run, PostgreSQL expects one page and compares every
+course with every listed id (50 million comparisons, 4.9 s, at 10,000 courses); the ledger is
+analyzed once before that query, which then hashes.
 """
 
 from __future__ import annotations
@@ -22,11 +27,26 @@ FIRST_THRESHOLD = 1_000
 GROWTH = 10
 
 
+def analyze(*tables: type[models.Model]) -> bool:
+    """ANALYZE `tables` now (PostgreSQL only); False when it could not (plans stay as they are)."""
+    if connection.vendor != "postgresql":
+        return False
+    quote = connection.ops.quote_name
+    try:
+        with connection.cursor() as cursor:
+            for model in tables:
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+    except DatabaseError as exc:  # e.g. not the table owner
+        logger.warning("ANALYZE of %s failed (%s): continuing", tables, exc)
+        return False
+    return True
+
+
 class PlannerStatistics:
     """Call with the rows written so far; ANALYZEs `tables` when a threshold is crossed."""
 
     def __init__(self, *tables: type[models.Model], first: int = FIRST_THRESHOLD) -> None:
-        self.tables = [model._meta.db_table for model in tables]
+        self.tables = tables
         self.next = first
         self.analyzed = 0
 
@@ -35,13 +55,7 @@ class PlannerStatistics:
             return
         while self.next <= written:
             self.next *= GROWTH
-        quote = connection.ops.quote_name
-        try:
-            with connection.cursor() as cursor:
-                for table in self.tables:
-                    cursor.execute(f"ANALYZE {quote(table)}")
-        except DatabaseError as exc:  # e.g. not the table owner: plans stay as they are
-            logger.warning("ANALYZE of %s failed (%s): continuing", self.tables, exc)
+        if not analyze(*self.tables):
             self.next = float("inf")
             return
         self.analyzed += 1

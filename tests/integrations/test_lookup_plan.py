@@ -132,3 +132,66 @@ def test_the_refresh_runs_at_1k_10k_100k_rows_only():
     analyzes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]
     assert analyzes == ['ANALYZE "catalog_course"'] * 3
     assert statistics.analyzed == 3
+
+
+def _join_types(sql: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    found: list[str] = []
+
+    def walk(node: dict) -> None:
+        if "Join Type" in node:
+            found.append(f"{node['Node Type']} {node['Join Type']}")
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan[0]["Plan"])
+    return found
+
+
+@pytest.mark.parametrize(
+    ("created", "unlisted", "queries"),
+    [(ROWS, 0, 1), (0, 50, 2)],
+    ids=["first-sync", "re-sync-50-gone"],
+)
+def test_the_archival_queries_hash_the_ledger(big_catalog, created, unlisted, queries):
+    """The archival of a scan (ROWS // 100 pages of 100 ids, a ledger the planner knows nothing
+    of, as during a sync) that created `created` courses and no longer lists `unlisted`: every
+    query it sends on the ledger is a hash anti-join, never a nested loop comparing every course
+    with every listed id (what a LIMIT of a few rows made PostgreSQL choose on a first sync)."""
+    from integrations.models import SyncPage, SyncRun
+    from integrations.providers.base import Stream
+    from integrations.services.content_sync import archive_missing
+
+    PlannerStatistics(Course)(ROWS)  # what the sync did while it wrote the catalog
+    run = SyncRun.objects.create(
+        integration=big_catalog, kind="content", fetched=ROWS - unlisted, created=created
+    )
+    SyncPage.objects.bulk_create(
+        SyncPage(
+            run=run,
+            stream="courses",
+            number=page + 1,
+            external_ids=[
+                str(100_000 + page * 100 + i) for i in range(100) if page or i >= unlisted
+            ],
+        )
+        for page in range(ROWS // 100)
+    )
+    stream = Stream(name="courses", kind="course", pages=None, map_item=None)
+    with CaptureQueriesContext(connection) as ctx:
+        archive_missing(run=run, streams=[stream])
+    run.refresh_from_db()
+    assert (run.archival_decision, run.archived) == ("applied", unlisted)
+    on_ledger = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith("SELECT") and "integrations_syncpage" in q["sql"]
+    ]
+    for sql in on_ledger:
+        joins = _join_types(sql)
+        assert not any(j.startswith("Nested Loop Anti") for j in joins), (sql, joins)
+        assert any(j.startswith("Hash") and "Anti" in j for j in joins), (sql, joins)
+    assert len(on_ledger) == queries  # the count, then (when some are gone) their ids
