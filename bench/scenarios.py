@@ -113,11 +113,13 @@ def slowest_statements(queries: list[dict], top: int = 6) -> list[dict]:
 
 
 def add_learners(emails: list[str]) -> int:
+    from integrations.services.planner import analyze
     from lmsbridge.catalog.models import Learner
 
     Learner.objects.bulk_create(
         [Learner(email=e) for e in emails], batch_size=2000, ignore_conflicts=True
     )
+    analyze(Learner)  # as autovacuum would within a minute of such an import
     return Learner.objects.count()
 
 

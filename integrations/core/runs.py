@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -23,19 +24,22 @@ logger = logging.getLogger(__name__)
 EXCERPT_LIMIT = 300
 
 
-def run_add_counts(*, run: Run, **counts: int) -> None:
-    """Add to the run's counters in one UPDATE (atomic increments, safe against re-reads)."""
+def run_add_counts(*, run: Run, fields: Mapping[str, Any] | None = None, **counts: int) -> None:
+    """Add to the run's counters in one UPDATE (atomic increments, safe against re-reads);
+    `fields`: other columns set by the same statement (a page's checkpoint and progress)."""
     deltas = {name: value for name, value in counts.items() if value}
-    if not deltas:
+    if not deltas and not fields:
         return
     model = type(run)
     unknown = set(deltas) - set(model.COUNTERS)
     if unknown:
         raise ValueError(f"unknown counters {sorted(unknown)}")
-    model.objects.filter(pk=run.pk).update(**{k: F(k) + v for k, v in deltas.items()})
+    changes = {**(fields or {}), **{k: F(k) + v for k, v in deltas.items()}}
+    model.objects.filter(pk=run.pk).update(**changes)
     for name, value in deltas.items():
         setattr(run, name, getattr(run, name) + value)
-    transaction.on_commit(metrics.run_items(run, deltas))
+    if deltas:
+        transaction.on_commit(metrics.run_items(run, deltas))
 
 
 def run_start(*, run: Run) -> None:
@@ -106,9 +110,11 @@ def run_record_error(
 BadItem = tuple[MappingError, Any]  # what the mapping refused, and the raw item
 
 
-def run_record_bad_items(*, run: Run, bad: list[BadItem], **counts: int) -> None:
+def run_record_bad_items(
+    *, run: Run, bad: list[BadItem], fields: Mapping[str, Any] | None = None, **counts: int
+) -> None:
     """Record the items a mapping refused: one error row each (a single INSERT), then `failed`,
-    with the page's other `counts`, in one UPDATE. The other items of the page go on."""
+    with the page's other `counts` and `fields`, in one UPDATE. The other items go on."""
     if bad:
         model = run.errors.model
         model.objects.bulk_create(
@@ -123,7 +129,7 @@ def run_record_bad_items(*, run: Run, bad: list[BadItem], **counts: int) -> None
                 for exc, raw in bad
             ]
         )
-    run_add_counts(run=run, failed=len(bad), **counts)
+    run_add_counts(run=run, fields=fields, failed=len(bad), **counts)
 
 
 def outcome_status(*, run: Run, complete: bool) -> str:

@@ -140,20 +140,13 @@ def run_stream(
                 counts = writer(records)
                 for name, value in mapped_counts.items():
                     counts[name] = counts.get(name, 0) + value
-                SyncPage.objects.update_or_create(
-                    run=run,
-                    stream=stream.name,
-                    number=page.number,
-                    defaults={"external_ids": seen},
-                )
+                _ledger_write(run=run, stream=stream.name, number=page.number, seen=seen)
                 run.checkpoint[stream.name] = page.number
                 entry["done"] = entry.get("done", 0) + len(page.results)
-                SyncRun.objects.filter(pk=run.pk).update(
-                    checkpoint=run.checkpoint, stream_progress=run.stream_progress
-                )
-                run_record_bad_items(
+                run_record_bad_items(  # counters, checkpoint and progress: one UPDATE
                     run=run,
                     bad=bad,
+                    fields={"checkpoint": run.checkpoint, "stream_progress": run.stream_progress},
                     fetched=len(page.results),
                     progress_done=len(page.results),
                     **counts,
@@ -163,6 +156,16 @@ def run_stream(
     entry["complete"] = True  # the last page is read: whatever the count said, it is done
     entry["total"] = max(entry.get("total") or 0, entry.get("done", 0))
     SyncRun.objects.filter(pk=run.pk).update(stream_progress=run.stream_progress)
+
+
+def _ledger_write(*, run: SyncRun, stream: str, number: int, seen: list[str]) -> None:
+    """The page's row of the ledger in one statement (a page read again replaces its row)."""
+    SyncPage.objects.bulk_create(
+        [SyncPage(run=run, stream=stream, number=number, external_ids=seen)],
+        update_conflicts=True,
+        unique_fields=["run", "stream", "number"],
+        update_fields=["external_ids"],
+    )
 
 
 def _add_total(*, run: SyncRun, count: int) -> None:
