@@ -37,7 +37,9 @@ def credentials_for(integration: Integration, *, client_secret: str | None = Non
 
 
 def make_client(integration: Integration) -> UdemyClient:
-    return UdemyClient(credentials_for(integration))
+    client = UdemyClient(credentials_for(integration))
+    client.page_concurrency = integration.page_concurrency  # None: UDEMY_PAGE_CONCURRENCY
+    return client
 
 
 def check_credentials(integration: Integration) -> CredentialCheck:
