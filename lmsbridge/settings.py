@@ -252,6 +252,9 @@ UDEMY_RETRY_AFTER_CAP = env.float("UDEMY_RETRY_AFTER_CAP", default=60.0)
 # Pages of one list fetched at once (pages by number are independent; 1: one after another).
 # Halved on a 429, grown back one at a time; at most 16.
 UDEMY_PAGE_CONCURRENCY = env.int("UDEMY_PAGE_CONCURRENCY", default=4)
+# Requests in flight per Udemy organization, shared by all its syncs on all workers (Redis when
+# REDIS_URL is set, else a database row); 0: not shared.
+UDEMY_ORG_MAX_IN_FLIGHT = env.int("UDEMY_ORG_MAX_IN_FLIGHT", default=8)
 SYNC_ARCHIVE_MAX_SHARE = env.float("SYNC_ARCHIVE_MAX_SHARE", default=0.2)
 SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=90)
 # Every upstream answer (Udemy, learning platforms): the largest body read, decompressed (MB), and

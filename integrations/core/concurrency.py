@@ -1,7 +1,7 @@
 """Fetching numbered pages several at once, handed over in order.
 
 `fetch_in_order(numbers, fetch, limit)` runs `fetch(n)` for each page number on a small thread
-pool and yields the results in the order of `numbers`, with at most `limit.value` fetches in
+pool and yields the results in the order of `numbers`, with at most `limit.allowed` fetches in
 flight: memory stays at K pages, and the consumer (which commits page by page) sees the same
 sequence as a sequential scan, so its checkpoint stays "the last committed page" and a resumed
 run fetches only what is missing. The first error is raised in order (pages before it are
@@ -27,10 +27,16 @@ MAX_CONCURRENCY = 16
 
 
 class AdaptiveLimit:
-    def __init__(self, maximum: int, *, start: int | None = None) -> None:
+    """`value`: what the adaptive rule allows; `ceiling`: what a shared budget allows
+    (`core.budget`); `allowed`: the fetches that may be in flight, never below one."""
+
+    def __init__(
+        self, maximum: int, *, start: int | None = None, ceiling: int | None = None
+    ) -> None:
         self.maximum = max(1, min(int(maximum), MAX_CONCURRENCY))
         self.value = max(1, min(int(start or self.maximum), self.maximum))
         self.lowest = self.value
+        self.ceiling = ceiling
         self._clean = 0
         self._lock = threading.Lock()
 
@@ -39,6 +45,11 @@ class AdaptiveLimit:
             self.value = max(1, self.value // 2)
             self.lowest = min(self.lowest, self.value)
             self._clean = 0
+
+    @property
+    def allowed(self) -> int:
+        ceiling = self.value if self.ceiling is None else self.ceiling
+        return max(1, min(self.value, ceiling))
 
     def succeeded(self) -> None:
         with self._lock:
@@ -56,7 +67,7 @@ def fetch_in_order(
     throttle_count: Callable[[], int] = lambda: 0,
     name: str = "page-fetch",
 ) -> Iterator[T]:
-    """Yield `fetch(n)` for each of `numbers`, in order, up to `limit.value` in flight;
+    """Yield `fetch(n)` for each of `numbers`, in order, up to `limit.allowed` in flight;
     `throttle_count()` (the client's 429s so far) tells a fetch that met a 429."""
     todo = iter(numbers)
     pending: deque[Future] = deque()
@@ -73,7 +84,7 @@ def fetch_in_order(
     pool = ThreadPoolExecutor(max_workers=limit.maximum, thread_name_prefix=name)
     try:
         while True:
-            while len(pending) < limit.value:
+            while len(pending) < limit.allowed:
                 number = next(todo, None)
                 if number is None:
                     break

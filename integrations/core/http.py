@@ -131,7 +131,7 @@ class JsonHttpClient:
         self._counters = threading.Lock()
         self._pause_until = 0.0
         self._waited = threading.local()  # the pause this thread has already slept through
-        self.shared_pause = False
+        self._shared_pause_holds = 0  # > 0: a concurrent scan or a shared budget is on
         self._sleep = sleep
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._own_session = session is None
@@ -169,6 +169,30 @@ class JsonHttpClient:
     @property
     def waited_seconds(self) -> float:
         return round(sum(self.waits), 3)
+
+    # ------------------------------------------------------------------ the shared pause
+
+    @property
+    def shared_pause(self) -> bool:
+        return self._shared_pause_holds > 0
+
+    def hold_shared_pause(self, on: bool) -> None:
+        """While held (by a concurrent scan, a `core.budget.BudgetShare`), a 429's wait pauses
+        every request of this client, not only the one that met it."""
+        with self._counters:
+            self._shared_pause_holds = max(0, self._shared_pause_holds + (1 if on else -1))
+
+    def pause_epoch(self) -> float:
+        """The pause this client honours, in epoch seconds (0: none), to share it."""
+        left = self._pause_until - time.monotonic()
+        return time.time() + left if left > 0 else 0.0
+
+    def pause_until_epoch(self, epoch: float) -> None:
+        """Honour a pause another holder of the account's budget met (epoch seconds)."""
+        left = epoch - time.time()
+        if left > 0:
+            with self._counters:
+                self._pause_until = max(self._pause_until, time.monotonic() + left)
 
     @contextmanager
     def within_a_web_request(self) -> Iterator[None]:
@@ -256,6 +280,14 @@ class JsonHttpClient:
     def _send(self, method: str, url: str, body: Any) -> requests.Response:
         if self.shared_pause and self._pause_until > getattr(self._waited, "until", 0.0):
             pause = self._pause_until - time.monotonic()
+            if pause > self.retry_after_cap:
+                # Another request (of this scan or of another sync of the account) was told to
+                # come back later than the cap: so is this one.
+                raise self.errors.retry_later(
+                    self._rate_limited_message(pause, RetryBudget(0, self.retry_after_cap),
+                                               still=False),
+                    retry_after=pause,
+                )  # fmt: skip
             self._waited.until = self._pause_until
             if pause > 0:
                 self._sleep(pause)
@@ -336,6 +368,8 @@ class JsonHttpClient:
         excerpt = self._excerpt(response.text)
         retry_later = self.errors.retry_later
         if capped is not None and capped > budget.retry_after_cap:
+            with self._counters:  # the other requests of the account stop too (shared pause)
+                self._pause_until = max(self._pause_until, time.monotonic() + wait)
             message = self._rate_limited_message(wait, budget, still=False)
             raise retry_later(message, retry_after=wait, excerpt=excerpt)
         if budget.exhausted:

@@ -41,6 +41,9 @@ class Stream:
     # revision is left as it is, unmapped.
     item_id: Callable[[Mapping[str, Any]], str | None] | None = None
     revision: str = ""
+    # The scan's share of the account's shared request budget (`core.budget.BudgetShare`),
+    # started before its first request and told of each page (None: not shared).
+    budget: Callable[[], Any] | None = None
 
     @property
     def label(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, nullcontext
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
@@ -123,9 +123,12 @@ def run_stream(
     start = int(run.checkpoint.get(stream.name, 0)) + 1
     counted_total = stream.name in run.checkpoint
     entry = run.stream_progress.setdefault(stream.name, _new_entry(stream))
+    # The account's budget is claimed here, in the thread that owns the database connection
+    # (its database backend is a row), before the prefetch thread sends the first request.
+    share = stream.budget() if stream.budget else None
     # The thread only fetches: mapping here overlaps it instead of adding to each fetch.
     # `closing`: a run that stops between pages (its time slice is used) ends the prefetch now.
-    with closing(prefetched(stream.pages(start))) as pages:
+    with share or nullcontext(), closing(prefetched(stream.pages(start))) as pages:
         for page in pages:
             records, bad, seen, mapped_counts = mapper(stream=stream, page=page)
             if not counted_total and page.count is not None:
@@ -153,6 +156,8 @@ def run_stream(
                 )
             if on_page:
                 on_page()
+            if share:
+                share.page_done()
     entry["complete"] = True  # the last page is read: whatever the count said, it is done
     entry["total"] = max(entry.get("total") or 0, entry.get("done", 0))
     SyncRun.objects.filter(pk=run.pk).update(stream_progress=run.stream_progress)

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from ...core.budget import BudgetShare, SharedBudget
 from ...core.concurrency import AdaptiveLimit, fetch_in_order
 from ...core.hosts import DNS_LABEL_RE, validated_base_url
 from ...core.http import JsonHttpClient, attempts
@@ -161,6 +162,11 @@ class UdemyClient(JsonHttpClient):
         self._origin = _origin(self.base_url)
         self.page_concurrency: int | None = None  # None: UDEMY_PAGE_CONCURRENCY
         self.page_limit: AdaptiveLimit | None = None  # the last concurrent scan's limit
+        self._scanning = False  # a concurrent scan is under way (page_limit is its limit)
+        # The organization's request budget, shared with its other syncs (`core.budget`), and
+        # the requests in flight it allows this client (None: no cap).
+        self.budget: SharedBudget | None = None
+        self.in_flight_cap: int | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -217,7 +223,7 @@ class UdemyClient(JsonHttpClient):
         items, page = len(first.results), first
         next_url = self._checked_next(first.next_url)
         last = _last_page(first.count, int(params.get("page_size", PAGE_SIZE)))
-        concurrency = int(setting_or(self.page_concurrency, "UDEMY_PAGE_CONCURRENCY", 4))
+        concurrency = self.configured_concurrency()
         if next_url and concurrency > 1 and last > first.number:
             _check_progress(first, next_url, items, start_page)
             for page in self._pages_by_number(path, params, range(first.number + 1, last + 1),
@@ -243,15 +249,41 @@ class UdemyClient(JsonHttpClient):
             url = self.url_for(path, {**params, "page": number})
             return self._page(url, self.request("GET", url).payload)
 
-        self.page_limit = AdaptiveLimit(concurrency)
-        self.shared_pause = True
+        self.page_limit = AdaptiveLimit(concurrency, ceiling=self.in_flight_cap)
+        self._scanning = True
+        self.hold_shared_pause(True)
         try:
             yield from fetch_in_order(
                 numbers, fetch, self.page_limit, throttle_count=lambda: self.throttled,
                 name="udemy-pages",
             )  # fmt: skip
         finally:
-            self.shared_pause = False
+            self.hold_shared_pause(False)
+            self._scanning = False
+
+    # ------------------------------------------------------------------ the shared budget
+
+    def configured_concurrency(self) -> int:
+        return int(setting_or(self.page_concurrency, "UDEMY_PAGE_CONCURRENCY", 4))
+
+    def wanted_in_flight(self) -> int:
+        """What the scan under way would have in flight (its adaptive limit), or would start
+        with."""
+        return self.page_limit.value if self._scanning and self.page_limit else (
+            self.configured_concurrency()
+        )  # fmt: skip
+
+    def cap_in_flight(self, slots: int) -> None:
+        """At most `slots` requests in flight (the organization's shared budget says so)."""
+        self.in_flight_cap = slots
+        if self.page_limit:
+            self.page_limit.ceiling = slots
+
+    def budget_share(self) -> BudgetShare | None:
+        """A scan's share of the organization's budget (None when it is not shared)."""
+        if self.budget is None:
+            return None
+        return BudgetShare(self.budget, self, want=self.wanted_in_flight, cap=self.cap_in_flight)
 
     def _checked_next(self, next_url: str | None) -> str | None:
         """Follow `next` only to the API's own origin: a page must not redirect our credentials."""

@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from urllib.parse import urlsplit
 
-from integrations.models import Integration
+from integrations.core.budget import shared_budget
+from integrations.core.netutil import setting
+from integrations.models import Integration, UpstreamBudget
 from lmsbridge.catalog.models import Course
 
 from ..base import Stream
@@ -39,6 +41,14 @@ def credentials_for(integration: Integration, *, client_secret: str | None = Non
 def make_client(integration: Integration) -> UdemyClient:
     client = UdemyClient(credentials_for(integration))
     client.page_concurrency = integration.page_concurrency  # None: UDEMY_PAGE_CONCURRENCY
+    # Udemy rate-limits per organization: its syncs on every worker share one budget.
+    org_id = str(integration.organization_id).strip()
+    client.budget = shared_budget(
+        f"udemy:{client.host[:120]}:{org_id}",
+        limit=int(setting("UDEMY_ORG_MAX_IN_FLIGHT", 8)),
+        model=UpstreamBudget,
+        redis_url=setting("REDIS_URL", ""),
+    )
     return client
 
 
@@ -80,6 +90,7 @@ def content_streams(integration: Integration, client: UdemyClient) -> list[Strea
             map_item=partial(map_course, **course_options),
             item_id=raw_item_id,
             revision=mapping_revision(kind="course", **course_options),
+            budget=client.budget_share,
         )
     ]
     if integration.sync_learning_paths:
@@ -92,6 +103,7 @@ def content_streams(integration: Integration, client: UdemyClient) -> list[Strea
                 map_item=partial(map_learning_path, **path_options),
                 item_id=raw_item_id,
                 revision=mapping_revision(kind="learning_path", **path_options),
+                budget=client.budget_share,
             )
         )
     return streams
@@ -106,4 +118,5 @@ def stats_stream(client: UdemyClient, pages: Callable[[int], Iterator] | None = 
         pages=pages or (lambda start: client.iter_user_course_activity_pages(start_page=start)),
         map_item=map_activity_row,
         report=COMPLETION_RATIO,
+        budget=None if pages else client.budget_share,
     )

@@ -1,0 +1,313 @@
+"""An upstream account's request budget, shared by every sync of it on every worker.
+
+Udemy rate-limits per organization, not per process: two syncs of one organization (a content
+sync running late into the statistics sync, a manual run, a second worker) each fetching K pages
+at once would double the load the organization sees. So the requests in flight are counted per
+account in one place every worker reads:
+
+- `RedisBudget` when Redis is configured (the broker of a production deployment): one hash per
+  account, read and changed by one Lua script, atomic whatever the number of workers;
+- `DatabaseBudget` on the embedded default (no Redis): one row per account, changed under the
+  row's write lock (a conditional UPDATE first, so SQLite takes its write lock at once too).
+
+A scan holds a `BudgetShare`: before its first request it claims at least one slot (waiting up
+to the client's `retry_after_cap`, then rescheduling the run with the side's `RetryLater`
+instead of blocking a worker), then, every `REFRESH_EVERY` pages, claims what its adaptive
+concurrency wants; what it gets caps the requests it has in flight. A 429's `Retry-After` met by
+any holder is published with the claim and honoured by all of them. Slots expire `SLOT_TTL`
+seconds after their last claim, so a killed worker's slots lapse; a holder that ran on this host
+in a process that no longer exists is dropped at once (`core.lease.holder_is_dead`).
+
+Claims are in epoch seconds: the hosts of a deployment are assumed to keep their clocks in sync
+(NTP); a skew shortens or lengthens a pause by as much, never the slot count.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.db import models, transaction
+
+from .lease import _host, holder_is_dead
+
+logger = logging.getLogger(__name__)
+
+SLOT_TTL = 300.0  # seconds a claim lasts without being refreshed
+REFRESH_EVERY = 10  # pages between two claims of a scan (one claim: 1-3 statements or one call)
+POLL_SECONDS = 1.0  # between two claims of a scan waiting for its first slot
+
+
+@dataclass(frozen=True)
+class Grant:
+    slots: int  # requests this holder may have in flight (0: none yet)
+    pause_until: float  # epoch seconds: no request of the account before then
+    holders: tuple[str, ...] = ()  # every live holder, this one included (to drop dead ones)
+
+
+class SharedBudget(Protocol):
+    key: str
+    limit: int
+
+    def claim(self, holder: str, want: int, pause_until: float) -> Grant: ...
+
+    def release(self, holder: str, pause_until: float) -> None: ...
+
+    def drop(self, holders: list[str]) -> None: ...
+
+
+def _settle(
+    slots: dict[str, Any], *, holder: str, want: int, limit: int, now: float
+) -> tuple[dict[str, list], int]:
+    """The slots once expired claims are gone and `holder` got what fits: (slots, granted).
+
+    A holder granted nothing stays listed with 0 slots (it waits); while anyone waits, a claim
+    gets at most an even share of the limit, so a long sync makes room for a second one at its
+    next claim instead of holding everything to its end.
+    """
+    live = {h: v for h, v in slots.items() if isinstance(v, list) and len(v) == 2 and v[1] >= now}
+    live.pop(holder, None)
+    others = sum(int(v[0]) for v in live.values())
+    waiting = any(int(v[0]) == 0 for v in live.values())
+    granted = max(0, min(int(want), limit - others))
+    if waiting:
+        granted = min(granted, max(1, limit // (len(live) + 1)))
+    live[holder] = [granted, now + SLOT_TTL]
+    return live, granted
+
+
+class DatabaseBudget:
+    """One row of `model` (`UpstreamBudget`: key, pause_until, slots) per account."""
+
+    def __init__(self, model: type[models.Model], key: str, limit: int) -> None:
+        self.model, self.key, self.limit = model, key, limit
+
+    def claim(self, holder: str, want: int, pause_until: float) -> Grant:
+        with transaction.atomic():
+            row = self._locked()
+            row.slots, granted = _settle(
+                row.slots, holder=holder, want=want, limit=self.limit, now=time.time()
+            )
+            row.pause_until = max(row.pause_until, pause_until)
+            row.save(update_fields=["slots", "pause_until", "updated_at"])
+        return Grant(granted, row.pause_until, tuple(row.slots))
+
+    def release(self, holder: str, pause_until: float) -> None:
+        with transaction.atomic():
+            row = self._locked()
+            row.slots.pop(holder, None)
+            row.pause_until = max(row.pause_until, pause_until)
+            row.save(update_fields=["slots", "pause_until", "updated_at"])
+
+    def drop(self, holders: list[str]) -> None:
+        with transaction.atomic():
+            row = self._locked()
+            for holder in holders:
+                row.slots.pop(holder, None)
+            row.save(update_fields=["slots", "updated_at"])
+
+    def _locked(self) -> Any:
+        # The UPDATE takes the write lock before the read (PostgreSQL: the row's; SQLite: the
+        # database's, which a SELECT first would only upgrade to later, and could deadlock).
+        rows = self.model.objects.filter(key=self.key)
+        if not rows.update(key=self.key):
+            self.model.objects.bulk_create([self.model(key=self.key)], ignore_conflicts=True)
+            rows.update(key=self.key)
+        return rows.get()
+
+
+# KEYS[1]: the account's hash (field per holder: "slots:expiry"; field "_pause": epoch).
+# ARGV: now, holder, want, limit, expiry, pause_until, ttl. Returns {granted, pause, holders...}.
+# The same rule as `_settle`.
+_CLAIM = """
+local now, holder = tonumber(ARGV[1]), ARGV[2]
+local want, limit, expiry = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local others, waiting, count, holders = 0, false, 0, {}
+local fields = redis.call('HGETALL', KEYS[1])
+for i = 1, #fields, 2 do
+  local name, value = fields[i], fields[i + 1]
+  if name ~= '_pause' and name ~= holder then
+    local sep = string.find(value, ':', 1, true)
+    local n, until_ = tonumber(string.sub(value, 1, sep - 1)), tonumber(string.sub(value, sep + 1))
+    if until_ < now then
+      redis.call('HDEL', KEYS[1], name)
+    else
+      others = others + n
+      count = count + 1
+      if n == 0 then waiting = true end
+      table.insert(holders, name)
+    end
+  end
+end
+local granted = math.max(0, math.min(want, limit - others))
+if waiting then granted = math.min(granted, math.max(1, math.floor(limit / (count + 1)))) end
+redis.call('HSET', KEYS[1], holder, granted .. ':' .. expiry)
+table.insert(holders, holder)
+local pause = tonumber(redis.call('HGET', KEYS[1], '_pause') or '0')
+if tonumber(ARGV[6]) > pause then
+  pause = tonumber(ARGV[6])
+  redis.call('HSET', KEYS[1], '_pause', ARGV[6])
+end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+return {granted, tostring(pause), unpack(holders)}
+"""
+
+# KEYS[1]: the hash; ARGV[1]: pause_until; ARGV[2..]: holders to remove.
+_RELEASE = """
+for i = 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+local pause = tonumber(redis.call('HGET', KEYS[1], '_pause') or '0')
+if tonumber(ARGV[1]) > pause then redis.call('HSET', KEYS[1], '_pause', ARGV[1]) end
+return 1
+"""
+
+_redis_clients: dict[str, Any] = {}
+_redis_lock = threading.Lock()
+
+
+def _redis(url: str) -> Any:
+    import redis
+
+    with _redis_lock:
+        if url not in _redis_clients:
+            _redis_clients[url] = redis.Redis.from_url(
+                url, socket_timeout=5, socket_connect_timeout=5
+            )
+        return _redis_clients[url]
+
+
+class RedisBudget:
+    """The account's budget in one Redis hash, `lmsbridge:budget:{key}`."""
+
+    def __init__(self, url: str, key: str, limit: int) -> None:
+        self.key, self.limit = key, limit
+        self._redis = _redis(url)
+        self._name = f"lmsbridge:budget:{key}"
+        self._claim = self._redis.register_script(_CLAIM)
+        self._release = self._redis.register_script(_RELEASE)
+
+    def claim(self, holder: str, want: int, pause_until: float) -> Grant:
+        now = time.time()
+        args = [now, holder, int(want), self.limit, now + SLOT_TTL, pause_until, int(SLOT_TTL)]
+        granted, pause, *holders = self._claim(keys=[self._name], args=args)
+        return Grant(int(granted), float(pause), tuple(h.decode() for h in holders))
+
+    def release(self, holder: str, pause_until: float) -> None:
+        self._release(keys=[self._name], args=[pause_until, holder])
+
+    def drop(self, holders: list[str]) -> None:
+        self._release(keys=[self._name], args=[0, *holders])
+
+
+def shared_budget(
+    key: str, *, limit: int, model: type[models.Model], redis_url: str = ""
+) -> SharedBudget | None:
+    """The budget of account `key` (None when `limit` is 0: not shared)."""
+    if limit <= 0:
+        return None
+    if redis_url:
+        return RedisBudget(redis_url, key, limit)
+    return DatabaseBudget(model, key, limit)
+
+
+def budget_holder() -> str:
+    """A scan's name in the budget: `budget:scan:<host>:<pid>:<nonce>` (the lease's shape, so
+    a holder whose process died on this host can be told)."""
+    return f"budget:scan:{_host()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class BudgetShare:
+    """One scan's use of `budget` through `client` (a `core.http.JsonHttpClient`).
+
+    `want()` is what the scan would have in flight; `cap(n)` is told what it may.
+    """
+
+    def __init__(
+        self,
+        budget: SharedBudget,
+        client: Any,
+        *,
+        want: Callable[[], int],
+        cap: Callable[[int], None],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.budget, self.client, self.want, self.cap = budget, client, want, cap
+        self.holder = ""
+        self.pages = 0
+        self.waited = 0.0  # seconds spent waiting for a first slot
+        self.started = False
+        self._sleep = sleep
+
+    def __enter__(self) -> BudgetShare:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Claim a first slot, waiting for one up to the client's `retry_after_cap`."""
+        self.holder = budget_holder()
+        deadline = time.monotonic() + self.client.retry_after_cap
+        while True:
+            grant = self._claim()
+            if grant.slots:
+                break
+            dead = [h for h in grant.holders if h != self.holder and holder_is_dead(h)]
+            if dead:
+                logger.warning("%s budget %s: dropping dead holders %s", *self._who(), dead)
+                self.budget.drop(dead)
+                continue
+            if time.monotonic() >= deadline:
+                self.stop()  # not left waiting in the budget (it would keep the others' share even)
+                raise self.client.errors.retry_later(
+                    f"{self.client.vendor} requests of this account are at their shared limit "
+                    f"({self.budget.limit} in flight, used by other syncs): the run continues "
+                    "later.",
+                    retry_after=30.0,
+                )
+            self.waited += POLL_SECONDS
+            self._sleep(POLL_SECONDS)
+        self.started = True
+        self.client.hold_shared_pause(True)
+
+    def page_done(self) -> None:
+        """After a page: every `REFRESH_EVERY` pages, claim what the scan wants now."""
+        self.pages += 1
+        if self.holder and self.pages % REFRESH_EVERY == 0:
+            self._claim()
+
+    def stop(self) -> None:
+        if not self.holder:
+            return
+        holder, self.holder = self.holder, ""
+        if self.started:
+            self.started = False
+            self.client.hold_shared_pause(False)
+        try:
+            self.budget.release(holder, self.client.pause_epoch())
+        except Exception:  # the slots lapse on their own (SLOT_TTL)
+            logger.warning("%s budget %s: release failed", *self._who(), exc_info=True)
+
+    def _claim(self) -> Grant:
+        want = max(1, int(self.want()))
+        try:
+            grant = self.budget.claim(self.holder, want, self.client.pause_epoch())
+        except Exception:  # the store is down: go on alone, said in the log
+            logger.warning(
+                "%s budget %s unreachable: the scan goes on unshared", *self._who(), exc_info=True
+            )
+            return Grant(want, 0.0)
+        # Never 0 once started (pages in flight could not complete): a claim that lapsed
+        # and was taken over meanwhile keeps one request going.
+        self.cap(max(1, grant.slots))
+        self.client.pause_until_epoch(grant.pause_until)
+        return grant
+
+    def _who(self) -> tuple[str, str]:
+        return self.client.vendor, self.budget.key
