@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import json
 from datetime import date, timedelta
 
@@ -69,7 +71,7 @@ def test_statistics_also_run_in_the_evening_once_per_day(
 
 
 def test_a_long_retry_after_reschedules_the_run_and_it_resumes(
-    make_udemy_sandbox, make_integration, settings
+    make_udemy_sandbox, make_integration, settings, monkeypatch
 ):
     settings.UDEMY_RETRY_AFTER_CAP = 5
     sandbox = make_udemy_sandbox(courses=250, paths=0, learners=1)
@@ -82,6 +84,15 @@ def test_a_long_retry_after_reschedules_the_run_and_it_resumes(
     run.refresh_from_db()
     assert run.status == SyncRun.Status.RUNNING
     assert run.checkpoint == {"courses": 1}
+    # The pause is the organization's (its shared budget): delivered early, the task is told
+    # to come back when it ends, without a request.
+    requests_before = len(sandbox.request_log)
+    with pytest.raises(Reschedule) as excinfo:
+        sync_execute(run_id=run.pk)
+    assert 590 <= excinfo.value.countdown <= 600
+    assert len(sandbox.request_log) == requests_before
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 601)  # the pause is over
     run = sync_execute(run_id=run.pk)  # the retried task
     assert run.status == SyncRun.Status.SUCCEEDED
     assert run.created == 250
