@@ -5,7 +5,6 @@ closes the run as failed with that reason instead of leaving it "running"."""
 from __future__ import annotations
 
 import time
-
 from datetime import timedelta
 from types import SimpleNamespace
 
