@@ -10,12 +10,14 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.models import Integration, SyncError, SyncRun
 from integrations.providers.udemy.settings import settings_errors
 from integrations.selectors import integration_health
 from lmsbridge.api.fields import (
     StrictBooleanField,
     StrictCharField,
+    StrictIntegerField,
     UtcDateTimeField,
     counts_serializer,
     secret_field,
@@ -81,6 +83,14 @@ class IntegrationSerializer(serializers.Serializer):
     )
     sync_tags = StrictBooleanField(default=False)
     sync_learning_paths = StrictBooleanField(default=False)
+    page_concurrency = StrictIntegerField(
+        min_value=1,
+        max_value=MAX_CONCURRENCY,
+        allow_null=True,
+        default=None,
+        help_text=f"Pages of one Udemy list requested at once (1 to {MAX_CONCURRENCY}); null: "
+        "the server's UDEMY_PAGE_CONCURRENCY. Halved at once when Udemy answers 429.",
+    )
     status = serializers.ChoiceField(choices=Integration.Status.choices, read_only=True)
     status_message = serializers.CharField(read_only=True)
     error_kind = serializers.ChoiceField(

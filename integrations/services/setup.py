@@ -28,6 +28,7 @@ EDITABLE_FIELDS = (
     "api_base_url",
     "sync_tags",
     "sync_learning_paths",
+    "page_concurrency",
 )
 
 

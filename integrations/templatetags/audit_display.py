@@ -30,6 +30,7 @@ NAMES = {  # where a field's label does not read well in a sentence
     "organization_id": "the organization ID",
     "organization_name": "the organization name",
     "api_base_url": "the API address",
+    "page_concurrency": "the pages fetched at once",
 }
 RUN = re.compile(r"\brun #?(\d+)\b")
 

@@ -44,6 +44,17 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: DRF would take "4", 4.0 and true (a bool is an int in Python)."""
+
+    default_error_messages = {"invalid": "Must be an integer."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictManyRelatedField(serializers.ManyRelatedField):
     """A JSON array only: DRF would iterate a dict's keys (or a string's characters)."""
 

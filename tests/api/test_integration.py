@@ -39,6 +39,7 @@ def test_get_never_returns_the_secret(a_api, integration_a):
         "api_base_url": "",
         "sync_tags": False,
         "sync_learning_paths": False,
+        "page_concurrency": None,
         "status": "inactive",
         "status_message": "",
         "error_kind": "",
@@ -98,6 +99,28 @@ def test_put_resets_omitted_options_patch_keeps_them(a_api, integration_a):
     a_api.put(URL, {k: v for k, v in SETTINGS.items() if k != "client_secret"}, format="json")
     integration_a.refresh_from_db()
     assert not integration_a.sync_tags and not integration_a.sync_learning_paths
+
+
+def test_page_concurrency_is_set_audited_and_reset_by_put(a_api, integration_a):
+    response = a_api.patch(URL, {"page_concurrency": 6}, format="json")
+    assert response.status_code == 200 and response.json()["page_concurrency"] == 6
+    integration_a.refresh_from_db()
+    assert integration_a.page_concurrency == 6
+    assert ["page_concurrency"] in [
+        e.fields for e in AuditEntry.objects.filter(integration=integration_a)
+    ]
+    a_api.put(URL, {k: v for k, v in SETTINGS.items() if k != "client_secret"}, format="json")
+    integration_a.refresh_from_db()
+    assert integration_a.page_concurrency is None  # omitted from a PUT: the server's default
+
+
+@pytest.mark.parametrize("value", [0, 17, "4", 4.5, True])
+def test_page_concurrency_out_of_range_or_not_an_integer_is_a_400(a_api, integration_a, value):
+    response = a_api.patch(URL, {"page_concurrency": value}, format="json")
+    assert response.status_code == 400
+    assert "page_concurrency" in response.json()
+    integration_a.refresh_from_db()
+    assert integration_a.page_concurrency is None
 
 
 def test_patch_changes_only_what_is_sent(a_api, integration_a):

@@ -230,6 +230,9 @@ def test_clearing_a_toggle_saves_it(admin_client, group, integration):
         ("organization_name", "acme.evil.com/x", "is not valid"),
         ("organization_id", "42/../../x", "is not valid"),
         ("client_id", "", "This field is required."),
+        ("page_concurrency", "17", "less than or equal to 16"),
+        ("page_concurrency", "0", "greater than or equal to 1"),
+        ("page_concurrency", "four", "Enter a whole number."),
     ],
 )
 def test_invalid_input_re_renders_with_messages_and_saves_nothing(
@@ -248,6 +251,22 @@ def test_allowed_udemy_host_override_is_accepted(admin_client, group, udemy_sand
     data = form_data(udemy_sandbox, api_base_url="https://demo.udemy.com/api-2.0/x/", action="save")
     assert admin_client.post(provider_url(group), data).status_code == 302
     assert Integration.objects.get(group=group).api_base_url == "https://demo.udemy.com/api-2.0/x/"
+
+
+def test_pages_fetched_at_once_is_saved_and_blank_means_the_default(
+    admin_client, group, udemy_sandbox
+):
+    data = form_data(udemy_sandbox, page_concurrency="8", action="save")
+    assert admin_client.post(provider_url(group), data).status_code == 302
+    integration = Integration.objects.get(group=group)
+    assert integration.page_concurrency == 8
+    html = admin_client.get(provider_url(group)).content.decode()
+    assert 'name="page_concurrency"' in html and 'value="8"' in html
+    assert "the pages fetched at once" in html  # named in the audit trail
+    data = form_data(udemy_sandbox, page_concurrency="", client_secret="", action="save")
+    assert admin_client.post(provider_url(group), data).status_code == 302
+    integration.refresh_from_db()
+    assert integration.page_concurrency is None
 
 
 def test_unknown_provider_is_404(admin_client, group):

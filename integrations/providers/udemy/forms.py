@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.models import Integration
 from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
@@ -28,6 +29,11 @@ PATHS_HELP = (
     "You can only synchronize public Udemy learning paths through the Udemy API. Each becomes "
     "a course prefixed [Learning Path], its content listed as links in the description. "
     "Statistics for Udemy learning paths are not available."
+)
+PAGES_HELP = (
+    f"Pages of one Udemy list requested at the same time, 1 to {MAX_CONCURRENCY}. Leave blank "
+    "for the default of this server. Lowered at once when Udemy answers 429 (too many "
+    "requests); all syncs of one Udemy organization share its limit of requests in flight."
 )
 GUIDANCE = (
     (
@@ -71,6 +77,13 @@ class UdemyIntegrationForm(forms.Form):
     )
     sync_learning_paths = forms.BooleanField(
         label="Enable learning paths synchronization", required=False, help_text=PATHS_HELP
+    )
+    page_concurrency = forms.IntegerField(
+        label="Pages fetched at once (optional)",
+        required=False,
+        min_value=1,
+        max_value=MAX_CONCURRENCY,
+        help_text=PAGES_HELP,
     )
     # (title, text) paragraphs the settings page shows beside the form.
     guidance = GUIDANCE
