@@ -205,7 +205,80 @@ def report(results: dict) -> str:
                     f"| {row['run_seconds_median']:.2f} |"
                 )
             out.append("")
+    if "scale" in results:
+        out += _scale_tables(results["scale"])
     return "\n".join(out)
+
+
+def _target(r: dict, key: str) -> str:
+    op = "≥" if key == "share_of_limit" else "≤"
+    return f"{op} {r['targets'][key]}: {_ok(r['met'][key])}"
+
+
+def _scale_tables(section: dict) -> list[str]:
+    out: list[str] = []
+    for backend, r in section.items():
+        p, lat, cpu, lim = r["params"], r["latency"], r["cpu"], r["rate_limited"]
+        ms = p["latency"] * 1000
+        out += [
+            f"#### Scale on {NAMES[backend]}: {p['courses']:,} courses + {p['paths']} paths, "
+            f"{r['activity_rows']:,} activity rows, K = {p['k']}",
+            "",
+            "| measurement | floor (s) | sync (s) | ratio | target |",
+            "|---|---|---|---|---|",
+            f"| first content sync at {ms:.0f} ms vs sequential fetch "
+            f"| {_s(lat['floor_content']['seconds'])} | {_s(lat['first']['seconds'])} "
+            f"| **{lat['first_over_floor']:.2f}** | {_target(r, 'first_over_floor')} |",
+            f"| no-change re-sync at {ms:.0f} ms vs sequential fetch "
+            f"| {_s(lat['floor_content']['seconds'])} | {_s(lat['resync']['seconds'])} "
+            f"| **{lat['resync_over_floor']:.2f}** | {_target(r, 'resync_over_floor')} |",
+            f"| first statistics sync at {ms:.0f} ms vs sequential fetch¹ "
+            f"| {_s(lat['floor_stats']['seconds'])} | {_s(lat['stats']['seconds'])} "
+            f"| **{lat['stats_over_floor']:.2f}** | {_target(r, 'stats_over_floor')} |",
+            f"| first content sync at 0 ms vs download "
+            f"| {_s(cpu['floor_content']['seconds'])} | {_s(cpu['first']['seconds'])} "
+            f"| **{cpu['first_over_download']:.2f}** | {_target(r, 'first_over_download')} |",
+            f"| no-change re-sync at 0 ms vs download "
+            f"| {_s(cpu['floor_content']['seconds'])} | {_s(cpu['resync']['seconds'])} "
+            f"| **{cpu['resync_over_download']:.2f}** | {_target(r, 'resync_over_download')} |",
+            f"| first statistics sync at 0 ms vs download "
+            f"| {_s(cpu['floor_stats']['seconds'])} | {_s(cpu['stats']['seconds'])} "
+            f"| **{cpu['stats_over_download']:.2f}** | {_target(r, 'stats_over_download')} |",
+            "",
+            f"¹ the {ms:.0f} ms activity floor is measured on {lat['floor_stats']['sampled_pages']}"
+            f" pages and scaled to {lat['floor_stats']['pages']:,}.",
+            "",
+            f"Rate-limited to {lim['limit']} requests/s (re-sync at {ms:.0f} ms): "
+            f"{lim['requests']} requests in {lim['seconds']:.2f} s, {lim['achieved_rate']:.1f} "
+            f"answered/s; after the bucket's initial burst of {lim['limit']}, "
+            f"**{lim['sustained_rate']:.1f}/s = {lim['share_of_limit']:.2f} of the limit** "
+            f"({_target(r, 'share_of_limit')}), {lim['throttled']} answered 429 = "
+            f"{lim['throttled_share']:.3f} "
+            f"({_target(r, 'throttled_share')}); run {lim['counts'].get('unchanged', 0):,} "
+            "unchanged, succeeded.",
+            "",
+            f"CPU per page of 100 (latency 0, whole sync): content first sync "
+            f"{r['cpu_ms_per_page']['content']:.1f} ms, statistics first sync "
+            f"{r['cpu_ms_per_page']['stats']:.1f} ms. Model check at {ms:.0f} ms, K = {p['k']} "
+            f"(pages × max(latency / K, CPU per page)): content predicted "
+            f"{r['model_check']['first_predicted']:.1f} s, measured "
+            f"{r['model_check']['first_measured']:.1f} s; statistics predicted "
+            f"{r['model_check']['stats_predicted']:.1f} s, measured "
+            f"{r['model_check']['stats_measured']:.1f} s.",
+            "",
+            f"#### Projection: {p['project_courses']:,} courses and {p['project_rows']:,} "
+            "activity rows (minutes, from the CPU per page above)",
+            "",
+            "| latency per page | K | content first sync | statistics first sync |",
+            "|---|---|---|---|",
+        ]
+        for row in r["projection"]:
+            out.append(
+                f"| {row['latency']:g} s | {row['k']} | {row['content_minutes']:.1f} "
+                f"| {row['stats_minutes']:.1f} |"
+            )
+        out.append("")
+    return out
 
 
 if __name__ == "__main__":

@@ -76,6 +76,19 @@ FULL = {
         "workers": [1, 2, 4],
         "reps": 2,
     },
+    "scale": {
+        "courses": 20_000,
+        "paths": 200,
+        "learners": 20_000,
+        "activity_per_learner": 5,
+        "latency": 0.1,
+        "k": 4,
+        "stats_floor_sample": 150,  # pages of the 100 ms activity floor measured, then scaled
+        "rate_limit": 20,
+        "project_courses": 30_000,
+        "project_rows": 1_000_000,
+        "project_latencies": [0.3, 0.5, 1.0],
+    },
 }
 QUICK = {
     "content": {"sizes": [500, 2_000], "latency": 0.05, "reps": 2, "curve_reps": 1},
@@ -98,6 +111,19 @@ QUICK = {
         "warmup": 2,
     },
     "scaleout": {"integrations": 4, "courses": 500, "latency": 0.05, "workers": [1, 2]},
+    "scale": {
+        "courses": 2_000,
+        "paths": 20,
+        "learners": 2_000,
+        "activity_per_learner": 5,
+        "latency": 0.1,
+        "k": 4,
+        "stats_floor_sample": 30,
+        "rate_limit": 20,
+        "project_courses": 30_000,
+        "project_rows": 1_000_000,
+        "project_latencies": [0.3, 0.5, 1.0],
+    },
 }
 # Where each section runs by default: PostgreSQL (production) first. A section measured on
 # PostgreSQL only runs on SQLite instead when no PostgreSQL is reachable (scale-out needs it).
@@ -110,6 +136,7 @@ BACKENDS = {
     "naive": ("pg",),
     "console": ("pg",),
     "scaleout": ("pg",),
+    "scale": ("pg",),
 }
 NEEDS_PG = {"scaleout"}
 CHILD_TIMEOUT = 3600

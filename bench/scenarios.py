@@ -6,6 +6,7 @@ Every scenario returns a JSON-ready dict. Sizes and repetitions come from `param
 from __future__ import annotations
 
 import gc
+import json
 import math
 import os
 import re
@@ -795,6 +796,153 @@ def scaleout(params: dict) -> dict:
     }
 
 
+# --------------------------------------------------------------------------- 8. scale
+
+
+def _floor(sandbox, streams: tuple[str, ...], pages: int, sample: int | None) -> dict:
+    """The sequential fetch floor of `pages` pages; with `sample`, measured on that many pages
+    of each stream and scaled (every page of a list costs the same at a fixed latency)."""
+    measured = drain(sandbox, streams, max_pages=sample)
+    fetched = measured["requests"]
+    seconds = measured["seconds"] * pages / fetched if sample else measured["seconds"]
+    return {**measured, "pages": pages, "sampled_pages": fetched, "seconds": seconds}
+
+
+def _sync_figures(integration, kind: str, sandbox) -> dict:
+    before = sandbox.state()
+    result = timed_sync(integration, kind)
+    after = sandbox.state()
+    result["requests"] = after["requests"] - before["requests"]
+    result["throttled"] = after["throttled"] - before["throttled"]
+    result["max_in_flight"] = after["max_in_flight"]
+    return result
+
+
+def _projection(per_page: dict[str, float], params: dict) -> list[dict]:
+    """Hours to sync `project_courses` courses and `project_rows` activity rows: each page costs
+    max(latency / K, the measured CPU per page), K pages being fetched while one is written."""
+    pages = {
+        "content": math.ceil(params["project_courses"] / 100),
+        "stats": math.ceil(params["project_rows"] / 100),
+    }
+    rows = []
+    for latency in params["project_latencies"]:
+        for k in (1, 4, 8):
+            row = {"latency": latency, "k": k}
+            for kind, n in pages.items():
+                cost = max(latency / k, per_page[kind]) if k > 1 else latency + per_page[kind]
+                row[f"{kind}_minutes"] = round(n * cost / 60, 1)
+            rows.append(row)
+    return rows
+
+
+def scale(params: dict) -> dict:
+    """[16] Scale: at `latency` (100 ms) the first content sync, the no-change re-sync and the
+    first statistics sync with K pages in flight, against the sequential fetch floor; the same
+    at latency 0 on a second integration (the CPU cost, against the time to download the same
+    pages); a re-sync with the sandbox limited to `rate_limit` requests/s; and a projection to
+    the largest organizations from the measured CPU per page."""
+    courses, paths = params["courses"], params["paths"]
+    learners, per = params["learners"], params["activity_per_learner"]
+    out: dict[str, Any] = {"params": params}
+    with sandbox_process(
+        var_dir=_var_dir(), courses=courses, paths=paths, learners=learners,
+        activity_per_learner=per,
+    ) as sandbox:  # fmt: skip
+        add_learners(sandbox.learner_emails())
+        rows = sandbox.info["activity"]
+        content_pages = math.ceil(courses / 100) + math.ceil(paths / 100)
+        stats_pages = math.ceil(rows / 100)
+        out["activity_rows"] = rows
+        drain(sandbox, ("courses", "activity"), max_pages=WARM_UP)
+
+        # a. latency, no rate limit
+        sandbox.set_latency(params["latency"])
+        floor_c = _floor(sandbox, ("courses", "learning_paths"), content_pages, None)
+        floor_s = _floor(sandbox, ("activity",), stats_pages, params["stats_floor_sample"])
+        integration = make_integration(sandbox, "scale")
+        first = _sync_figures(integration, "content", sandbox)
+        resync = _sync_figures(integration, "content", sandbox)
+        stats_first = _sync_figures(integration, "stats", sandbox)
+        out["latency"] = {
+            "floor_content": floor_c, "floor_stats": floor_s,
+            "first": first, "resync": resync, "stats": stats_first,
+            "first_over_floor": ratio(first["seconds"], floor_c["seconds"]),
+            "resync_over_floor": ratio(resync["seconds"], floor_c["seconds"]),
+            "stats_over_floor": ratio(stats_first["seconds"], floor_s["seconds"]),
+        }  # fmt: skip
+        ratios = {k: v for k, v in out["latency"].items() if "over" in k}
+        log(f"scale latency: {json.dumps(ratios)}")
+
+        # b. rate limit (a re-sync: cheap enough per page that the limit is what binds)
+        sandbox.scenario(rate_limit=params["rate_limit"], burst=params["rate_limit"])
+        limited = _sync_figures(integration, "content", sandbox)
+        sandbox.scenario(rate_limit=0)
+        # The bucket starts full: the first `burst` answers are free; the sustained rate is
+        # what came after them.
+        answered = limited["requests"] - limited["throttled"]
+        sustained = max(0, answered - params["rate_limit"]) / limited["seconds"]
+        out["rate_limited"] = {
+            **limited,
+            "limit": params["rate_limit"],
+            "achieved_rate": round(answered / limited["seconds"], 2),
+            "sustained_rate": round(sustained, 2),
+            "share_of_limit": ratio(sustained, params["rate_limit"]),
+            "throttled_share": ratio(limited["throttled"], limited["requests"]),
+        }
+        log(f"scale rate-limited: {out['rate_limited']['achieved_rate']} req/s answered, "
+            f"{limited['throttled']} of {limited['requests']} throttled")  # fmt: skip
+
+        # c. latency 0: the CPU cost against the time to download the same pages
+        sandbox.set_latency(0.0)
+        floor0_c = _floor(sandbox, ("courses", "learning_paths"), content_pages, None)
+        floor0_s = _floor(sandbox, ("activity",), stats_pages, None)
+        cpu = make_integration(sandbox, "scale-cpu")
+        first0 = _sync_figures(cpu, "content", sandbox)
+        resync0 = _sync_figures(cpu, "content", sandbox)
+        stats0 = _sync_figures(cpu, "stats", sandbox)
+        out["cpu"] = {
+            "floor_content": floor0_c, "floor_stats": floor0_s,
+            "first": first0, "resync": resync0, "stats": stats0,
+            "first_over_download": ratio(first0["seconds"], floor0_c["seconds"]),
+            "resync_over_download": ratio(resync0["seconds"], floor0_c["seconds"]),
+            "stats_over_download": ratio(stats0["seconds"], floor0_s["seconds"]),
+        }  # fmt: skip
+        log(f"scale cpu: {json.dumps({k: v for k, v in out['cpu'].items() if 'over' in k})}")
+    per_page = {
+        "content": first0["seconds"] / content_pages,
+        "stats": stats0["seconds"] / stats_pages,
+    }
+    out["cpu_ms_per_page"] = {k: round(1000 * v, 2) for k, v in per_page.items()}
+    # The model checked against what was measured at `latency` with K.
+    fetch = params["latency"] / params["k"]
+    out["model_check"] = {
+        "first_predicted": round(content_pages * max(fetch, per_page["content"]), 2),
+        "first_measured": round(first["seconds"], 2),
+        "stats_predicted": round(stats_pages * max(fetch, per_page["stats"]), 2),
+        "stats_measured": round(stats_first["seconds"], 2),
+    }
+    out["projection"] = _projection(per_page, params)
+    lat, cpu_r, lim = out["latency"], out["cpu"], out["rate_limited"]
+    out["targets"] = {
+        "first_over_floor": 0.35, "stats_over_floor": 0.35, "resync_over_floor": 0.3,
+        "share_of_limit": 0.85, "throttled_share": 0.02,
+        "resync_over_download": 2.0, "first_over_download": 4.0, "stats_over_download": 3.0,
+    }  # fmt: skip
+    measured = {
+        **{key: lat[key] for key in ("first_over_floor", "stats_over_floor", "resync_over_floor")},
+        **{key: lim[key] for key in ("share_of_limit", "throttled_share")},
+        **{key: cpu_r[key] for key in
+           ("resync_over_download", "first_over_download", "stats_over_download")},
+    }  # fmt: skip
+    out["met"] = {
+        key: (value >= out["targets"][key] if key == "share_of_limit"
+              else value <= out["targets"][key])
+        for key, value in measured.items()
+    }  # fmt: skip
+    return out
+
+
 SCENARIOS = {
     "content": content,
     "stats": stats,
@@ -803,4 +951,5 @@ SCENARIOS = {
     "naive": naive,
     "console": console,
     "scaleout": scaleout,
+    "scale": scale,
 }
