@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from .models import AlertEmail, AuditEntry, Integration, SyncError, SyncRun
+from .models import AlertEmail, AuditEntry, Integration, SyncError, SyncRun, UpstreamBudget
 
 
 class IntegrationAdminForm(forms.ModelForm):
@@ -94,4 +94,20 @@ class AlertEmailAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in AlertEmail._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(UpstreamBudget)
+class UpstreamBudgetAdmin(admin.ModelAdmin):
+    """The shared request budgets on the database backend (no Redis): who holds slots, until
+    when. Deleting a row frees its slots (a holder claims again within 10 pages)."""
+
+    list_display = ["key", "holders", "pause_until", "updated_at"]
+    readonly_fields = [f.name for f in UpstreamBudget._meta.fields]
+
+    @admin.display(description="slots held")
+    def holders(self, budget: UpstreamBudget) -> int:
+        return sum(int(v[0]) for v in budget.slots.values() if isinstance(v, list) and v)
+
+    def has_add_permission(self, request: Any) -> bool:
         return False

@@ -234,14 +234,12 @@ class BudgetShare:
         *,
         want: Callable[[], int],
         cap: Callable[[int], None],
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.budget, self.client, self.want, self.cap = budget, client, want, cap
         self.holder = ""
         self.pages = 0
         self.waited = 0.0  # seconds spent waiting for a first slot
         self.started = False
-        self._sleep = sleep
 
     def __enter__(self) -> BudgetShare:
         self.start()
@@ -272,7 +270,13 @@ class BudgetShare:
                     retry_after=30.0,
                 )
             self.waited += POLL_SECONDS
-            self._sleep(POLL_SECONDS)
+            # Recorded like any wait: the run's "waited" figure and the wait metric show it.
+            self.client.wait(
+                f"budget {self.budget.key}: {self.budget.limit} requests in flight, waiting "
+                "for a slot",
+                POLL_SECONDS,
+                "budget",
+            )
         self.started = True
         self.client.hold_shared_pause(True)
 

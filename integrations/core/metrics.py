@@ -105,7 +105,7 @@ UPSTREAM_WAIT = Counter(
     "bad body), throttle (a budget running low), poll (an export still running).",
     ("vendor", "reason"),
 )
-WAIT_REASONS = frozenset({"rate_limit", "retry", "throttle", "poll", "other"})
+WAIT_REASONS = frozenset({"rate_limit", "retry", "throttle", "poll", "budget", "other"})
 
 
 # ------------------------------------------------------------------ runs

@@ -77,8 +77,8 @@ def test_a_pause_met_by_one_holder_reaches_the_others(make_budget):
     assert budget.claim("b", 2, 0.0).pause_until == pytest.approx(until + 10, abs=0.01)
 
 
-def _client(sandbox) -> UdemyClient:
-    return UdemyClient(sandbox.credentials(), allowed_hosts=LOOPBACK)
+def _client(sandbox, **kwargs) -> UdemyClient:
+    return UdemyClient(sandbox.credentials(), allowed_hosts=LOOPBACK, **kwargs)
 
 
 def _dead_holder() -> str:
@@ -92,11 +92,10 @@ def _dead_holder() -> str:
 def test_a_scan_takes_over_the_slots_of_a_dead_worker_at_once(make_budget, udemy_sandbox):
     budget = make_budget(limit=4)
     budget.claim(_dead_holder(), 4, 0.0)
-    client = _client(udemy_sandbox)
-    client.retry_after_cap = 2.0
     slept = []
-    share = BudgetShare(budget, client, want=lambda: 4, cap=client.cap_in_flight,
-                        sleep=slept.append)  # fmt: skip
+    client = _client(udemy_sandbox, sleep=slept.append)
+    client.retry_after_cap = 2.0
+    share = BudgetShare(budget, client, want=lambda: 4, cap=client.cap_in_flight)
     with share:
         assert client.in_flight_cap == 4
     assert slept == []  # no waiting: the dead holder was dropped
@@ -106,13 +105,12 @@ def test_a_scan_that_gets_no_slot_in_time_is_rescheduled(make_budget, udemy_sand
     budget = make_budget(limit=2)
     holder = budget_holder()
     budget.claim(holder, 2, 0.0)  # a live holder (this process) keeps both
-    client = _client(udemy_sandbox)
+    client = _client(udemy_sandbox, sleep=lambda s: time.sleep(0.3))
     client.retry_after_cap = 3.0
-    share = BudgetShare(budget, client, want=lambda: 4, cap=client.cap_in_flight,
-                        sleep=lambda s: None)  # fmt: skip
+    share = BudgetShare(budget, client, want=lambda: 4, cap=client.cap_in_flight)
     with pytest.raises(UdemyRetryLater, match="shared limit"):
         share.start()
-    assert share.waited >= 1
+    assert share.waited >= 1 and client.waits and set(client.waits) == {1.0}  # recorded waits
     assert budget.claim(holder, 2, 0.0).slots == 2  # no waiter left to share with
 
 
