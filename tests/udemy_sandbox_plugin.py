@@ -43,6 +43,28 @@ def make_udemy_sandbox() -> Iterator[Callable[..., UdemySandbox]]:
     yield factory
     for sandbox in started:
         sandbox.stop()
+    _forget_budgets(started)
+
+
+def _forget_budgets(sandboxes: list[UdemySandbox]) -> None:
+    """Drop the Redis budgets of these sandboxes' organizations: a pause a test provoked (a
+    429 with a long Retry-After) must not reach a later test whose sandbox reuses the port."""
+    from django.conf import settings
+
+    from integrations.core.budget import REDIS_PREFIX
+    from integrations.providers.udemy.provider import budget_key
+
+    if not getattr(settings, "REDIS_URL", "") or not sandboxes:
+        return
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+    try:
+        client.delete(
+            *(REDIS_PREFIX + budget_key(s.api_base_url, s.organization_id) for s in sandboxes)
+        )
+    finally:
+        client.close()
 
 
 @pytest.fixture

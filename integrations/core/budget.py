@@ -166,6 +166,7 @@ if tonumber(ARGV[1]) > pause then redis.call('HSET', KEYS[1], '_pause', ARGV[1])
 return 1
 """
 
+REDIS_PREFIX = "lmsbridge:budget:"  # + the account's key: one hash per account
 _redis_clients: dict[str, Any] = {}
 _redis_lock = threading.Lock()
 
@@ -182,12 +183,12 @@ def _redis(url: str) -> Any:
 
 
 class RedisBudget:
-    """The account's budget in one Redis hash, `lmsbridge:budget:{key}`."""
+    """The account's budget in one Redis hash, `REDIS_PREFIX + key`."""
 
     def __init__(self, url: str, key: str, limit: int) -> None:
         self.key, self.limit = key, limit
         self._redis = _redis(url)
-        self._name = f"lmsbridge:budget:{key}"
+        self._name = REDIS_PREFIX + key
         self._claim = self._redis.register_script(_CLAIM)
         self._release = self._redis.register_script(_RELEASE)
 

@@ -42,14 +42,19 @@ def make_client(integration: Integration) -> UdemyClient:
     client = UdemyClient(credentials_for(integration))
     client.page_concurrency = integration.page_concurrency  # None: UDEMY_PAGE_CONCURRENCY
     # Udemy rate-limits per organization: its syncs on every worker share one budget.
-    org_id = str(integration.organization_id).strip()
     client.budget = shared_budget(
-        f"udemy:{client.host[:120]}:{org_id}",
+        budget_key(client.base_url, integration.organization_id),
         limit=int(setting("UDEMY_ORG_MAX_IN_FLIGHT", 8)),
         model=UpstreamBudget,
         redis_url=setting("REDIS_URL", ""),
     )
     return client
+
+
+def budget_key(base_url: str, organization_id: str) -> str:
+    """The organization's budget: its API server (host and port) and its id."""
+    server = urlsplit(base_url).netloc.lower().rsplit("@", 1)[-1]
+    return f"udemy:{server[:120]}:{str(organization_id).strip()}"
 
 
 def check_credentials(integration: Integration) -> CredentialCheck:
