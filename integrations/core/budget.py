@@ -154,15 +154,24 @@ if tonumber(ARGV[6]) > pause then
   pause = tonumber(ARGV[6])
   redis.call('HSET', KEYS[1], '_pause', ARGV[6])
 end
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[7]))
+-- Kept while a claim may live and while the pause lasts, whichever is longer.
+redis.call('EXPIRE', KEYS[1], math.max(tonumber(ARGV[7]), math.ceil(pause - now)))
 return {granted, tostring(pause), unpack(holders)}
 """
 
-# KEYS[1]: the hash; ARGV[1]: pause_until; ARGV[2..]: holders to remove.
+# KEYS[1]: the hash; ARGV[1]: now; ARGV[2]: pause_until; ARGV[3]: ttl; ARGV[4..]: holders
+# to remove.
 _RELEASE = """
-for i = 2, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+for i = 4, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
 local pause = tonumber(redis.call('HGET', KEYS[1], '_pause') or '0')
-if tonumber(ARGV[1]) > pause then redis.call('HSET', KEYS[1], '_pause', ARGV[1]) end
+if tonumber(ARGV[2]) > pause then
+  pause = tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], '_pause', ARGV[2])
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local left = math.ceil(pause - tonumber(ARGV[1]))
+  redis.call('EXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), left))
+end
 return 1
 """
 
@@ -199,10 +208,10 @@ class RedisBudget:
         return Grant(int(granted), float(pause), tuple(h.decode() for h in holders))
 
     def release(self, holder: str, pause_until: float) -> None:
-        self._release(keys=[self._name], args=[pause_until, holder])
+        self._release(keys=[self._name], args=[time.time(), pause_until, int(SLOT_TTL), holder])
 
     def drop(self, holders: list[str]) -> None:
-        self._release(keys=[self._name], args=[0, *holders])
+        self._release(keys=[self._name], args=[time.time(), 0, int(SLOT_TTL), *holders])
 
 
 def shared_budget(

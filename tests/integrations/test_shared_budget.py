@@ -77,6 +77,13 @@ def test_a_pause_met_by_one_holder_reaches_the_others(make_budget):
     assert budget.claim("b", 2, 0.0).pause_until == pytest.approx(until + 10, abs=0.01)
 
 
+def test_a_redis_pause_outlives_the_claims():
+    _redis_or_skip()
+    budget = RedisBudget(REDIS_URL, f"test:{budget_holder()}", 4)
+    budget.claim("a", 1, time.time() + 2 * budget_module.SLOT_TTL)
+    assert budget._redis.ttl(budget._name) > budget_module.SLOT_TTL + 100
+
+
 def _client(sandbox, **kwargs) -> UdemyClient:
     return UdemyClient(sandbox.credentials(), allowed_hosts=LOOPBACK, **kwargs)
 
