@@ -818,6 +818,30 @@ def _sync_figures(integration, kind: str, sandbox) -> dict:
     return result
 
 
+def _floors_and_syncs(
+    sandbox, label: str, *, pages: tuple[int, int], stats_sample: int | None, suffix: str
+) -> dict:
+    """At the sandbox's current latency: the sequential floors, then a first content sync, a
+    re-sync and a first statistics sync of a new integration, with their ratios to the floors
+    (`first_over_<suffix>`...)."""
+    content_pages, stats_pages = pages
+    floor_c = _floor(sandbox, ("courses", "learning_paths"), content_pages, None)
+    floor_s = _floor(sandbox, ("activity",), stats_pages, stats_sample)
+    integration = make_integration(sandbox, label)
+    first = _sync_figures(integration, "content", sandbox)
+    resync = _sync_figures(integration, "content", sandbox)
+    stats = _sync_figures(integration, "stats", sandbox)
+    figures = {
+        "floor_content": floor_c, "floor_stats": floor_s,
+        "first": first, "resync": resync, "stats": stats,
+        f"first_over_{suffix}": ratio(first["seconds"], floor_c["seconds"]),
+        f"resync_over_{suffix}": ratio(resync["seconds"], floor_c["seconds"]),
+        f"stats_over_{suffix}": ratio(stats["seconds"], floor_s["seconds"]),
+    }  # fmt: skip
+    log(f"{label}: {json.dumps({k: v for k, v in figures.items() if '_over_' in k})}")
+    return {**figures, "integration": integration}
+
+
 def _projection(per_page: dict[str, float], params: dict) -> list[dict]:
     """Hours to sync `project_courses` courses and `project_rows` activity rows: each page costs
     max(latency / K, the measured CPU per page), K pages being fetched while one is written."""
@@ -858,21 +882,11 @@ def scale(params: dict) -> dict:
 
         # a. latency, no rate limit
         sandbox.set_latency(params["latency"])
-        floor_c = _floor(sandbox, ("courses", "learning_paths"), content_pages, None)
-        floor_s = _floor(sandbox, ("activity",), stats_pages, params["stats_floor_sample"])
-        integration = make_integration(sandbox, "scale")
-        first = _sync_figures(integration, "content", sandbox)
-        resync = _sync_figures(integration, "content", sandbox)
-        stats_first = _sync_figures(integration, "stats", sandbox)
-        out["latency"] = {
-            "floor_content": floor_c, "floor_stats": floor_s,
-            "first": first, "resync": resync, "stats": stats_first,
-            "first_over_floor": ratio(first["seconds"], floor_c["seconds"]),
-            "resync_over_floor": ratio(resync["seconds"], floor_c["seconds"]),
-            "stats_over_floor": ratio(stats_first["seconds"], floor_s["seconds"]),
-        }  # fmt: skip
-        ratios = {k: v for k, v in out["latency"].items() if "over" in k}
-        log(f"scale latency: {json.dumps(ratios)}")
+        out["latency"] = _floors_and_syncs(
+            sandbox, "scale", pages=(content_pages, stats_pages),
+            stats_sample=params["stats_floor_sample"], suffix="floor",
+        )  # fmt: skip
+        integration = out["latency"].pop("integration")
 
         # b. rate limit (a re-sync: cheap enough per page that the limit is what binds)
         sandbox.scenario(rate_limit=params["rate_limit"], burst=params["rate_limit"])
@@ -895,20 +909,13 @@ def scale(params: dict) -> dict:
 
         # c. latency 0: the CPU cost against the time to download the same pages
         sandbox.set_latency(0.0)
-        floor0_c = _floor(sandbox, ("courses", "learning_paths"), content_pages, None)
-        floor0_s = _floor(sandbox, ("activity",), stats_pages, None)
-        cpu = make_integration(sandbox, "scale-cpu")
-        first0 = _sync_figures(cpu, "content", sandbox)
-        resync0 = _sync_figures(cpu, "content", sandbox)
-        stats0 = _sync_figures(cpu, "stats", sandbox)
-        out["cpu"] = {
-            "floor_content": floor0_c, "floor_stats": floor0_s,
-            "first": first0, "resync": resync0, "stats": stats0,
-            "first_over_download": ratio(first0["seconds"], floor0_c["seconds"]),
-            "resync_over_download": ratio(resync0["seconds"], floor0_c["seconds"]),
-            "stats_over_download": ratio(stats0["seconds"], floor0_s["seconds"]),
-        }  # fmt: skip
-        log(f"scale cpu: {json.dumps({k: v for k, v in out['cpu'].items() if 'over' in k})}")
+        out["cpu"] = _floors_and_syncs(
+            sandbox, "scale-cpu", pages=(content_pages, stats_pages), stats_sample=None,
+            suffix="download",
+        )  # fmt: skip
+        out["cpu"].pop("integration")
+    first, stats_first = out["latency"]["first"], out["latency"]["stats"]
+    first0, stats0 = out["cpu"]["first"], out["cpu"]["stats"]
     per_page = {
         "content": first0["seconds"] / content_pages,
         "stats": stats0["seconds"] / stats_pages,

@@ -269,9 +269,9 @@ class UdemyClient(JsonHttpClient):
     def wanted_in_flight(self) -> int:
         """What the scan under way would have in flight (its adaptive limit), or would start
         with."""
-        return self.page_limit.value if self._scanning and self.page_limit else (
-            self.configured_concurrency()
-        )  # fmt: skip
+        if self._scanning and self.page_limit:
+            return self.page_limit.value
+        return self.configured_concurrency()
 
     def cap_in_flight(self, slots: int) -> None:
         """At most `slots` requests in flight (the organization's shared budget says so)."""
