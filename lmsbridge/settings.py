@@ -255,6 +255,11 @@ UDEMY_PAGE_CONCURRENCY = env.int("UDEMY_PAGE_CONCURRENCY", default=4)
 # Requests in flight per Udemy organization, shared by all its syncs on all workers (Redis when
 # REDIS_URL is set, else a database row); 0: not shared.
 UDEMY_ORG_MAX_IN_FLIGHT = env.int("UDEMY_ORG_MAX_IN_FLIGHT", default=8)
+# Splitting one statistics report across workers: a report of more than STATS_SPLIT_PAGES pages
+# is cut into ranges of that many pages, worked by the run's own task and STATS_SPLIT_WORKERS
+# helper tasks on whichever workers are free (0: never split).
+STATS_SPLIT_PAGES = env.int("STATS_SPLIT_PAGES", default=0)
+STATS_SPLIT_WORKERS = env.int("STATS_SPLIT_WORKERS", default=3)
 SYNC_ARCHIVE_MAX_SHARE = env.float("SYNC_ARCHIVE_MAX_SHARE", default=0.2)
 SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=90)
 # Every upstream answer (Udemy, learning platforms): the largest body read, decompressed (MB), and

@@ -350,12 +350,7 @@ def run_enqueue(*, task_name: str, run: RunBase, countdown: float | None = None)
     """Send `run` to the worker task registered as `task_name`. The task is looked up by name
     in Celery's registry: the code that requests a run never imports the task module that
     executes it (no import cycle)."""
-    from celery import current_app
-
-    task = current_app.tasks.get(task_name)
-    if task is None:  # this process has not imported the task modules yet
-        current_app.loader.import_default_modules()
-        task = current_app.tasks[task_name]
+    task = task_named(task_name)
     # No time limits in the message: the worker's own CELERY_TASK_(SOFT_)TIME_LIMIT apply (the
     # limits of the process that enqueued would otherwise travel in the header and win).
     task.apply_async(
@@ -365,3 +360,14 @@ def run_enqueue(*, task_name: str, run: RunBase, countdown: float | None = None)
         time_limit=None,
         soft_time_limit=None,
     )
+
+
+def task_named(task_name: str) -> Any:
+    """The Celery task registered as `task_name` (imported on first use)."""
+    from celery import current_app
+
+    task = current_app.tasks.get(task_name)
+    if task is None:  # this process has not imported the task modules yet
+        current_app.loader.import_default_modules()
+        task = current_app.tasks[task_name]
+    return task

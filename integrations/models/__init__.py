@@ -21,6 +21,7 @@ from integrations.models.sync import (
     SyncError,
     SyncLease,
     SyncPage,
+    SyncRange,
     SyncRun,
     UpstreamBudget,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "SyncError",
     "SyncLease",
     "SyncPage",
+    "SyncRange",
     "SyncRun",
     "UpstreamBudget",
 ]

@@ -196,7 +196,10 @@ class SyncRun(RunBase):
             StreamProgress(
                 name=name,
                 label=entry.get("label") or name.replace("_", " ").capitalize(),
-                done=int(entry.get("done") or 0),
+                # A report split across workers: they add to the run's counter, not to this.
+                done=max(
+                    int(entry.get("done") or 0), self.progress_done if "split" in entry else 0
+                ),
                 total=entry.get("total"),
                 complete=bool(entry.get("complete")),
             )
@@ -250,6 +253,35 @@ class SyncPage(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} {self.stream} page {self.number}"
+
+
+class SyncRange(LeaseBase):
+    """A range of pages of a statistics report split across workers (`services.stats_split`).
+
+    Whichever worker is free claims it (the lease fields: `kind` is the stream), commits its pages
+    one by one (`next_page`, in each page's transaction) and marks it done; a claim its worker
+    stopped renewing, or whose process died, is taken over. `evidence` counts the range's
+    completion ratios for the report's scale, `scale` is the one its pages were applied on.
+    """
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="ranges")
+    first = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: to the end.")
+    next_page = models.PositiveIntegerField()
+    done = models.BooleanField(default=False)
+    scale = models.CharField(max_length=10, blank=True, default="")
+    evidence = models.JSONField(default=dict, blank=True)
+    items = models.PositiveIntegerField(default=0)
+    failures = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=1000, blank=True, default="")
+    unstable = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [unique("run", "kind", "first", name="sync_range_unique")]
+        ordering = ["first"]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} pages {self.first}–{self.last or 'end'}"
 
 
 class SyncLease(LeaseBase):

@@ -44,6 +44,9 @@ class Stream:
     # The scan's share of the account's shared request budget (`core.budget.BudgetShare`),
     # started before its first request and told of each page (None: not shared).
     budget: Callable[[], Any] | None = None
+    # Pages `first` to `last` (None: to the end) when the list can be read by range: a report
+    # that can be split across workers (`services.stats_split`).
+    page_range: Callable[[int, int | None], Iterator[PageLike]] | None = None
 
     @property
     def label(self) -> str:

@@ -118,8 +118,10 @@ def run_stream(
     writer: PageWriter,
     on_page: Callable[[], None] | None = None,
     mapper: PageMapper = map_every_item,
+    until: int | None = None,
 ) -> None:
-    """Drain `stream` from the run's checkpoint on; each page commits atomically with it."""
+    """Drain `stream` from the run's checkpoint on; each page commits atomically with it.
+    `until`: stop after that page (the stream is not complete yet)."""
     start = int(run.checkpoint.get(stream.name, 0)) + 1
     counted_total = stream.name in run.checkpoint
     entry = run.stream_progress.setdefault(stream.name, _new_entry(stream))
@@ -128,7 +130,8 @@ def run_stream(
     share = stream.budget() if stream.budget else None
     # The thread only fetches: mapping here overlaps it instead of adding to each fetch.
     # `closing`: a run that stops between pages (its time slice is used) ends the prefetch now.
-    with share or nullcontext(), closing(prefetched(stream.pages(start))) as pages:
+    upstream = stream.pages(start) if until is None else stream.page_range(start, until)
+    with share or nullcontext(), closing(prefetched(upstream)) as pages:
         for page in pages:
             records, bad, seen, mapped_counts = mapper(stream=stream, page=page)
             if not counted_total and page.count is not None:
@@ -143,7 +146,7 @@ def run_stream(
                 counts = writer(records)
                 for name, value in mapped_counts.items():
                     counts[name] = counts.get(name, 0) + value
-                _ledger_write(run=run, stream=stream.name, number=page.number, seen=seen)
+                ledger_write(run=run, stream=stream.name, number=page.number, seen=seen)
                 run.checkpoint[stream.name] = page.number
                 entry["done"] = entry.get("done", 0) + len(page.results)
                 run_record_bad_items(  # counters, checkpoint and progress: one UPDATE
@@ -158,12 +161,14 @@ def run_stream(
                 on_page()
             if share:
                 share.page_done()
+    if until is not None:
+        return
     entry["complete"] = True  # the last page is read: whatever the count said, it is done
     entry["total"] = max(entry.get("total") or 0, entry.get("done", 0))
     SyncRun.objects.filter(pk=run.pk).update(stream_progress=run.stream_progress)
 
 
-def _ledger_write(*, run: SyncRun, stream: str, number: int, seen: list[str]) -> None:
+def ledger_write(*, run: SyncRun, stream: str, number: int, seen: list[str]) -> None:
     """The page's row of the ledger in one statement (a page read again replaces its row)."""
     SyncPage.objects.bulk_create(
         [SyncPage(run=run, stream=stream, number=number, external_ids=seen)],

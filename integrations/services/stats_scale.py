@@ -109,10 +109,16 @@ def scale_rows(
     return scaled, problems
 
 
-def scale_decided(*, run: SyncRun, report: ReportScale) -> tuple[str, list[tuple[int, int]]]:
-    """The report's scale from all its rows, and the page ranges to apply again on it."""
+def scale_decided(
+    *, run: SyncRun, report: ReportScale, extra: dict[str, int] | None = None
+) -> tuple[str, list[tuple[int, int]]]:
+    """The report's scale from all its rows (`extra`: the evidence of pages read elsewhere, the
+    ranges of a split report), and the page ranges to apply again on it."""
     state = ScaleState.of(run)
-    final = report.decide(state.evidence)
+    evidence = dict(state.evidence)
+    for key, value in (extra or {}).items():
+        evidence[key] = evidence.get(key, 0) + value
+    final = report.decide(evidence)
     return final, state.stale(final)
 
 

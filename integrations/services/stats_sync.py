@@ -25,9 +25,11 @@ from datetime import datetime
 from functools import partial
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from integrations.core.lease import execution_holder
 from integrations.core.records import MappingError, StatRecord
 from integrations.core.runs import run_add_counts
 from integrations.models import Integration, PendingStatistic, SyncRun
@@ -43,6 +45,17 @@ from .stats_scale import (
     scale_record,
     scale_rows,
     scale_start,
+)
+from .stats_split import (
+    ranges_work,
+    split_evidence,
+    split_is_on,
+    split_plan,
+    split_rescaled,
+    split_stale,
+    split_start,
+    split_wait_or_go_on,
+    split_wanted,
 )
 
 UNMATCHED_LIST_LIMIT = 1000
@@ -64,22 +77,69 @@ class AttemptCounts(NamedTuple):
     not_started: int = 0  # rows of learners only enrolled: no attempt to update, none created
 
 
-def stats_sync(*, run: SyncRun, stream: Stream, on_page: Callable[[], None] | None = None) -> None:
-    """Drain the report page by page, then settle its ratio scale (see `stats_scale`)."""
+def stats_sync(
+    *,
+    run: SyncRun,
+    stream: Stream,
+    on_page: Callable[[], None] | None = None,
+) -> None:
+    """Drain the report page by page, then settle its ratio scale (see `stats_scale`). A report
+    longer than `STATS_SPLIT_PAGES` pages is split across workers after its first page
+    (`stats_split`): this execution works ranges too, and closes the run once all are done."""
     if stream.report is not None:
         scale_start(run=run)
     writer = partial(_write_stats, run=run, integration=run.integration, stream=stream)
     on_page = refreshing(on_page, PlannerStatistics(Attempt), lambda: run.created)
     streams_declare(run=run, streams=[stream])
-    run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
+    if split_wanted(stream) and not split_is_on(run) and run.checkpoint.get(stream.name, 0) <= 1:
+        if not run.checkpoint.get(stream.name):
+            run_stream(run=run, stream=stream, writer=writer, on_page=on_page, until=1)
+        entry = run.stream_progress[stream.name]
+        ranges = split_plan(count=entry.get("total"), every=settings.STATS_SPLIT_PAGES)
+        if ranges:
+            split_start(run=run, stream=stream, ranges=ranges, scale=_scale_now(run))
+    if split_is_on(run):
+        ranges_work(run=run, stream=stream, write=stats_page_write(run, stream),
+                    holder=execution_holder(run.pk), on_page=on_page,
+                    helper=False)  # fmt: skip
+        split_wait_or_go_on(run=run, stream=stream)  # reschedules while helpers hold ranges
+        _stream_complete(run=run, stream=stream)
+    else:
+        run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
     if stream.report is not None:
         _settle_scale(run=run, stream=stream, on_page=on_page)
+
+
+def stats_page_write(run: SyncRun, stream: Stream) -> Callable[[list[StatRow], str], dict]:
+    """A page of a split report, applied on the scale its range was given."""
+
+    def write(rows: list[StatRow], scale: str) -> dict:
+        return _write_stats(rows, run=run, integration=run.integration, stream=stream, scale=scale)
+
+    return write
+
+
+def _scale_now(run: SyncRun) -> str:
+    """The scale the report's pages are applied on so far (that of its last page read)."""
+    pages = (run.checkpoint.get("ratio_scale") or {}).get("pages") or []
+    return pages[-1][2] if pages else ""
+
+
+def _stream_complete(*, run: SyncRun, stream: Stream) -> None:
+    entry = run.stream_progress[stream.name]
+    entry["complete"] = True
+    entry["total"] = max(entry.get("total") or 0, entry.get("done", 0))
+    SyncRun.objects.filter(pk=run.pk).update(stream_progress=run.stream_progress)
 
 
 def _settle_scale(*, run: SyncRun, stream: Stream, on_page: Callable[[], None]) -> None:
     """Decide the report's scale from all its rows, record it, and apply again on it the pages
     that were applied on another one (read again: pages by number are independent)."""
-    final, stale = scale_decided(run=run, report=stream.report)
+    split = split_is_on(run)
+    extra = split_evidence(run=run, stream=stream.name) if split else None
+    final, stale = scale_decided(run=run, report=stream.report, extra=extra)
+    if split:
+        stale = [*stale, *split_stale(run=run, stream=stream.name, final=final)]
     for first, last in stale:
         with closing(iter(stream.pages(first))) as pages:
             for page in pages:
@@ -93,6 +153,8 @@ def _settle_scale(*, run: SyncRun, stream: Stream, on_page: Callable[[], None]) 
                 on_page()
                 if page.number >= last:
                     break
+    if split:
+        split_rescaled(run=run, stream=stream.name, final=final)
     scale_record(run=run, scale=final)
 
 
@@ -182,8 +244,19 @@ def _course_ids(integration: Integration, records: list[StatRecord]) -> dict[str
 
 
 def _remember_unmatched(run: SyncRun, emails: list[str]) -> None:
-    known = set(run.unmatched_emails)
+    """Add to the run's list (read again under a row lock: the workers of a split report add to
+    it at once)."""
+    if len(run.unmatched_emails) >= UNMATCHED_LIST_LIMIT:
+        return
+    current = (
+        SyncRun.objects.select_for_update()
+        .filter(pk=run.pk)
+        .values_list("unmatched_emails", flat=True)
+        .first()
+    )
+    known = set(current or [])
     fresh = [e for e in emails if e not in known]
+    run.unmatched_emails = list(current or [])
     if fresh and len(known) < UNMATCHED_LIST_LIMIT:
         run.unmatched_emails = [*run.unmatched_emails, *fresh][:UNMATCHED_LIST_LIMIT]
         SyncRun.objects.filter(pk=run.pk).update(unmatched_emails=run.unmatched_emails)

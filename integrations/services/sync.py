@@ -15,14 +15,16 @@ from django.db import IntegrityError, transaction
 
 from integrations.core import lease
 from integrations.core.audit import audit_record
-from integrations.core.execute import Reschedule, RunExecutor, run_enqueue
+from integrations.core.execute import Reschedule, RunExecutor, owner_secrets, run_enqueue
+from integrations.core.logs import run_log_context
 from integrations.core.reaper import runs_reap
 from integrations.core.registry import provider_module, stats_source_modules
 from integrations.core.runs import run_skip
 from integrations.models import AuditEntry, Integration, SyncLease, SyncRun
 
 from .content_sync import content_sync
-from .stats_sync import pending_apply, stats_sync
+from .stats_split import split_helper
+from .stats_sync import pending_apply, stats_page_write, stats_sync
 
 logger = logging.getLogger(__name__)
 BUSY = SyncRun.BUSY
@@ -167,6 +169,26 @@ def _stats_pages(integration: Integration, renew: Callable[[], None]) -> Iterato
                 yield pages
                 return
         yield None
+
+
+def sync_range_execute(*, run_id: int) -> str:
+    """A helper of a split statistics report (`stats_split`): work its free page ranges."""
+    return split_helper(run_id=run_id, make_stream=_api_stats_stream, write_for=stats_page_write)
+
+
+@contextmanager
+def _api_stats_stream(run: SyncRun) -> Iterator[Any]:
+    """The provider's own report (only that one is split), with the run's log fields and none of
+    its secrets in the log lines."""
+    integration = run.integration
+    module = provider_module(integration.provider)
+    fields = {"run_id": run.pk, "integration_id": integration.pk, "kind": run.kind,
+              "group": integration.group.slug, "provider": integration.provider}  # fmt: skip
+    with (
+        run_log_context(fields, secrets=owner_secrets(integration)),
+        module.make_client(integration) as client,
+    ):
+        yield module.stats_stream(client)
 
 
 def sync_execute(*, run_id: int, progress: Callable[[SyncRun], None] | None = None) -> SyncRun:

@@ -5,7 +5,7 @@ queued messages refer to them."""
 from integrations.tasks.alerts import check_alerts, send_alerts
 from integrations.tasks.maintenance import reap_stuck_runs
 from integrations.tasks.platforms import import_all_directories, run_platform
-from integrations.tasks.sync import run_sync, sync_all_content, sync_all_stats
+from integrations.tasks.sync import run_sync, run_sync_range, sync_all_content, sync_all_stats
 
 __all__ = [
     "check_alerts",
@@ -13,6 +13,7 @@ __all__ = [
     "reap_stuck_runs",
     "run_platform",
     "run_sync",
+    "run_sync_range",
     "send_alerts",
     "sync_all_content",
     "sync_all_stats",

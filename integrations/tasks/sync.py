@@ -5,8 +5,15 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from integrations.core.errors import RetryLater
 from integrations.models import SyncRun
-from integrations.services.sync import RUN_SYNC_TASK, sync_execute, sync_request_scheduled
+from integrations.services.stats_split import RUN_RANGE_TASK
+from integrations.services.sync import (
+    RUN_SYNC_TASK,
+    sync_execute,
+    sync_range_execute,
+    sync_request_scheduled,
+)
 from integrations.tasks.common import RUN_TASK_MAX_RETRIES, execute_or_retry
 
 
@@ -15,6 +22,19 @@ def run_sync(self, run_id: int) -> str:
     """Execute one content or statistics sync (a statistics sync waits for a running content
     sync of the same integration)."""
     return execute_or_retry(self, sync_execute, run_id)
+
+
+@shared_task(bind=True, name=RUN_RANGE_TASK, max_retries=RUN_TASK_MAX_RETRIES)
+def run_sync_range(self, run_id: int) -> str:
+    """Help a split statistics run: work its free page ranges (`services.stats_split`); sent
+    again when its time slice is used, later when Udemy asks to wait."""
+    try:
+        outcome = sync_range_execute(run_id=run_id)
+    except RetryLater as exc:
+        raise self.retry(countdown=max(1, int(exc.retry_after)), exc=exc) from None
+    if outcome == "more":
+        raise self.retry(countdown=0)
+    return outcome
 
 
 @shared_task(name="integrations.tasks.sync_all_content")

@@ -179,10 +179,13 @@ class UdemyClient(JsonHttpClient):
         """The organization's learning paths."""
         return self._iter_pages("learning-paths/list/", {"page_size": PAGE_SIZE}, start_page)
 
-    def iter_user_course_activity_pages(self, start_page: int = 1) -> Iterator[Page]:
-        """One row per learner x course (progress, dates): the statistics sync's input."""
+    def iter_user_course_activity_pages(
+        self, start_page: int = 1, last_page: int | None = None
+    ) -> Iterator[Page]:
+        """One row per learner x course (progress, dates): the statistics sync's input (pages
+        `start_page` to `last_page`, or to the end)."""
         params = {"page_size": PAGE_SIZE}
-        return self._iter_pages("analytics/user-course-activity/", params, start_page)
+        return self._iter_pages("analytics/user-course-activity/", params, start_page, last_page)
 
     def check_credentials(self) -> CredentialCheck:
         """One cheap authenticated call, mapped to a verdict; never raises for HTTP problems.
@@ -205,11 +208,18 @@ class UdemyClient(JsonHttpClient):
 
     # ------------------------------------------------------------------ paging
 
-    def _iter_pages(self, path: str, params: Mapping[str, Any], start_page: int) -> Iterator[Page]:
+    def _iter_pages(
+        self,
+        path: str,
+        params: Mapping[str, Any],
+        start_page: int,
+        last_page: int | None = None,
+    ) -> Iterator[Page]:
         """The pages of a list from `start_page` on, in order. The first page's `count` says how
         many there are: the next ones are fetched `UDEMY_PAGE_CONCURRENCY` at a time by number
         (pages by number are independent), each checked as if its `next` had been followed;
-        a list that grew past its count goes on by `next`, one page at a time."""
+        a list that grew past its count goes on by `next`, one page at a time. `last_page`:
+        stop there (a range of a split report)."""
         start_page = max(1, int(start_page))
         url = self.url_for(path, {**params, "page": start_page})
         try:
@@ -223,6 +233,10 @@ class UdemyClient(JsonHttpClient):
         items, page = len(first.results), first
         next_url = self._checked_next(first.next_url)
         last = _last_page(first.count, int(params.get("page_size", PAGE_SIZE)))
+        if last_page is not None:
+            if first.number >= last_page:
+                return
+            last = min(last, last_page)
         concurrency = self.configured_concurrency()
         if next_url and concurrency > 1 and last > first.number:
             _check_progress(first, next_url, items, start_page)
@@ -233,7 +247,7 @@ class UdemyClient(JsonHttpClient):
                 next_url = self._checked_next(page.next_url)
                 if next_url:
                     _check_progress(page, next_url, items, start_page)
-        while next_url:
+        while next_url and (last_page is None or page.number < last_page):
             _check_progress(page, next_url, items, start_page)
             page = self._page(next_url, self.request("GET", next_url).payload)
             items += len(page.results)

@@ -121,6 +121,7 @@ def stats_stream(client: UdemyClient, pages: Callable[[int], Iterator] | None = 
         name="user_course_activity",
         kind=Course.Kind.COURSE,
         pages=pages or (lambda start: client.iter_user_course_activity_pages(start_page=start)),
+        page_range=None if pages else client.iter_user_course_activity_pages,
         map_item=map_activity_row,
         report=COMPLETION_RATIO,
         budget=None if pages else client.budget_share,

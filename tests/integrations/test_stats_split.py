@@ -1,0 +1,210 @@
+"""One statistics report split across workers (STATS_SPLIT_PAGES): page ranges claimed by whoever
+is free, each page committed once with its range's progress, the run closed by its own task once
+every range is done — with the same attempts as an unsplit run, a dead helper's range taken over
+from where it stopped, helpers' failures left to the run's own task, and two real workers."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+import pytest
+
+from integrations.core import lease
+from integrations.core.execute import Reschedule
+from integrations.models import SyncPage, SyncRange, SyncRun
+from integrations.services import stats_split
+from integrations.services.stats_split import split_plan
+from integrations.services.sync import sync_execute, sync_range_execute
+from integrations.tasks import run_sync as run_sync_task
+from lmsbridge.catalog.models import Attempt, Learner
+from tests.celery_worker import celery_process, wait_for, worker_args
+
+REPORT = {"courses": 120, "paths": 0, "learners": 100, "activity_per_learner": 25}
+PAGES = 26  # 2,505 rows (25 per learner and the unknown learners' rows), 100 a page
+
+
+def _synced(make_udemy_sandbox, make_integration, run_sync, **kwargs):
+    sandbox = make_udemy_sandbox(**REPORT, **kwargs)
+    integration = make_integration(sandbox)
+    assert run_sync(integration).status == SyncRun.Status.SUCCEEDED
+    Learner.objects.bulk_create(
+        [Learner(email=e) for e in sandbox.data.learner_emails], ignore_conflicts=True
+    )
+    sandbox.reset_log()
+    return sandbox, integration
+
+
+def _activity_pages(sandbox) -> list[int]:
+    return [
+        int(parse_qs(entry["query"]).get("page", ["1"])[0])
+        for entry in sandbox.request_log
+        if entry["path"].endswith("/analytics/user-course-activity/")
+    ]
+
+
+def _attempts(integration) -> set[tuple]:
+    return set(
+        Attempt.objects.filter(course__integration=integration).values_list(
+            "learner__email", "course__external_id", "progress", "time_spent_ms", "is_open"
+        )
+    )
+
+
+def test_the_plan_cuts_pages_after_the_first_and_leaves_the_last_range_open():
+    assert split_plan(count=2_450, every=5) == [(2, 6), (7, 11), (12, 16), (17, 21), (22, None)]
+    assert split_plan(count=600, every=5) == []  # 5 pages after the first: not worth it
+    assert split_plan(count=None, every=5) == []
+    assert split_plan(count=10_000, every=0) == []
+
+
+@pytest.mark.django_db
+def test_a_split_report_gives_the_attempts_of_an_unsplit_one(
+    make_udemy_sandbox, make_integration, run_sync, settings
+):
+    settings.STATS_SPLIT_WORKERS = 0  # no helper: the run's own task works every range
+    _, plain = _synced(make_udemy_sandbox, make_integration, run_sync)
+    plain_run = run_sync(plain, "stats")
+    assert plain_run.status == SyncRun.Status.SUCCEEDED, plain_run.error_summary
+    expected = {(e, c, p, t, o) for e, c, p, t, o in _attempts(plain)}
+    assert not SyncRange.objects.filter(run=plain_run).exists()
+
+    settings.STATS_SPLIT_PAGES = 5
+    sandbox, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    run = run_sync(integration, "stats")
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_summary
+    ranges = list(SyncRange.objects.filter(run=run))
+    assert [(r.first, r.last) for r in ranges] == [(2, 6), (7, 11), (12, 16), (17, 21), (22, None)]
+    assert all(r.done and r.holder == "" for r in ranges)
+    assert sorted(_activity_pages(sandbox)) == list(range(1, PAGES + 1))  # each page read once
+    assert list(
+        SyncPage.objects.filter(run=run).order_by("number").values_list("number", flat=True)
+    ) == list(range(1, PAGES + 1))
+    assert _attempts(integration) == expected
+    assert run.fetched == plain_run.fetched == len(sandbox.data.activity)
+    assert (run.created, run.unmatched_learners) == (
+        plain_run.created,
+        plain_run.unmatched_learners,
+    )
+    assert run.progress_percent == 100 and run.streams[0].done == run.fetched
+    assert run.ratio_scale == plain_run.ratio_scale
+
+
+def _split_and_leave(run: SyncRun, monkeypatch) -> None:
+    """Execute the run until it has split its report, then stop it there (rescheduled, as when
+    its time slice is used): every range is left to the helpers."""
+
+    def reschedule(**kwargs):
+        raise Reschedule(run.pk, 1, "left to the helpers")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("integrations.services.stats_sync.ranges_work", reschedule)
+        with pytest.raises(Reschedule):
+            sync_execute(run_id=run.pk)
+    assert SyncRange.objects.filter(run=run).count() == 5
+
+
+@pytest.mark.django_db
+def test_a_dead_helpers_range_is_taken_over_where_it_stopped(
+    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
+):
+    """A helper commits three pages of its range and its process is killed (its claim is never
+    given back): the run's own task takes the range over at once (same host, pid gone) and
+    reads only the pages it lacks."""
+    settings.STATS_SPLIT_PAGES = 5
+    settings.STATS_SPLIT_WORKERS = 0
+    sandbox, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    _split_and_leave(run, monkeypatch)
+    dead = f"run:{run.pk}:{lease._host()}:999999:deadbeef"
+    work_range, pages = stats_split._work_range, []
+
+    def killed_after_three_pages():
+        pages.append(1)
+        if len(pages) == 3:
+            raise KeyboardInterrupt  # stands for SIGKILL: nothing after it runs
+
+    def work(claimed, **kwargs):
+        return work_range(claimed, **{**kwargs, "on_page": killed_after_three_pages})
+
+    with monkeypatch.context() as patch:
+        patch.setattr(lease, "execution_holder", lambda run_id: dead)
+        patch.setattr(lease, "release", lambda *args, **kwargs: None)
+        patch.setattr(stats_split, "_work_range", work)
+        with pytest.raises(KeyboardInterrupt):
+            sync_range_execute(run_id=run.pk)
+    first = SyncRange.objects.get(run=run, first=2)
+    assert (first.holder, first.next_page, first.done) == (dead, 5, False)
+    sandbox.reset_log()
+
+    run = sync_execute(run_id=run.pk)  # the run's task is delivered again
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_summary
+    assert sorted(_activity_pages(sandbox)) == list(range(5, PAGES + 1))  # not 2..4 again
+    assert SyncPage.objects.filter(run=run).count() == PAGES
+    assert run.fetched == len(sandbox.data.activity)
+    assert Attempt.objects.filter(course__integration=integration).count() == run.created
+
+
+@pytest.mark.django_db
+def test_a_range_its_helpers_keep_failing_is_left_to_the_runs_own_task(
+    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
+):
+    settings.STATS_SPLIT_PAGES = 5
+    settings.STATS_SPLIT_WORKERS = 0
+    sandbox, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    _split_and_leave(run, monkeypatch)
+    # Udemy refuses every request of the helpers, three times over (no retry: it would only wait).
+    settings.UDEMY_MAX_RETRIES = 0
+    sandbox.fail(status=503, times=1_000)
+    for _ in range(stats_split.MAX_HELPER_FAILURES):
+        assert sync_range_execute(run_id=run.pk) == "done"
+    ranges = SyncRange.objects.filter(run=run)
+    assert all(r.failures == stats_split.MAX_HELPER_FAILURES for r in ranges)
+    assert all("503" in r.error or "unavailable" in r.error.lower() for r in ranges), [
+        r.error for r in ranges
+    ]
+    assert sync_range_execute(run_id=run.pk) == "done"  # a helper no longer touches them
+    sandbox.reset_faults()
+    run = sync_execute(run_id=run.pk)  # the run's own task takes them
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error_summary
+    assert run.fetched == len(sandbox.data.activity)
+
+
+@pytest.mark.celery_worker
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_two_real_workers_share_one_report(
+    make_udemy_sandbox, make_integration, run_sync, tmp_path, worker_queue
+):
+    """Two worker processes, one statistics run split in ranges of 3 pages: both workers claim
+    ranges, every page is committed once, and the run closes with every row applied."""
+    sandbox, integration = _synced(make_udemy_sandbox, make_integration, run_sync, latency=0.1)
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    env = {
+        "STATS_SPLIT_PAGES": "3",
+        "STATS_SPLIT_WORKERS": "3",
+        "UDEMY_PAGE_CONCURRENCY": "2",
+        "CELERY_TASK_DEFAULT_QUEUE": worker_queue,  # the helpers go where these workers listen
+    }
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    with (
+        celery_process(*worker_args(worker_queue, named=False), log=logs[0], **env),
+        celery_process(*worker_args(worker_queue, named=False), log=logs[1], **env),
+    ):
+        for log in logs:
+            wait_for(lambda log=log: "ready" in log.read_text(), timeout=60, message="ready")
+        run_sync_task.apply_async(args=[run.pk], queue=worker_queue)
+
+        def finished() -> bool:
+            return SyncRun.objects.get(pk=run.pk).status in SyncRun.FINISHED
+
+        wait_for(finished, timeout=180, message="the run to finish")
+    run.refresh_from_db()
+    texts = [log.read_text() for log in logs]
+    assert run.status == SyncRun.Status.SUCCEEDED, (run.error_summary, texts)
+    assert all(" claimed from page " in text for text in texts), texts  # both took ranges
+    assert SyncRange.objects.filter(run=run, done=True).count() == 9  # 2..26 by 3
+    assert sorted(_activity_pages(sandbox)) == list(range(1, PAGES + 1))
+    assert SyncPage.objects.filter(run=run).count() == PAGES
+    assert run.fetched == len(sandbox.data.activity)
+    assert Attempt.objects.filter(course__integration=integration).count() == run.created > 0
