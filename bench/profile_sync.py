@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/lmsbridge_bench")
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--callers", default="", help="also print the callers of these functions")
     opts = parser.parse_args()
     var_dir = Path(os.environ.get("LMSBRIDGE_VAR_DIR", str(ROOT / "var" / "bench")))
     var_dir.mkdir(parents=True, exist_ok=True)
@@ -54,7 +55,10 @@ def main() -> None:
         result = timed_sync(target, kind)
         profiler.disable()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats(opts.sort).print_stats(opts.top)
+    stats = pstats.Stats(profiler, stream=out).sort_stats(opts.sort)
+    stats.print_stats(opts.top)
+    if opts.callers:
+        stats.print_callers(opts.callers)
     print(f"{opts.kind} sync of {result['counts']} in {result['seconds']:.2f}s (profiled)")
     print(out.getvalue())
 

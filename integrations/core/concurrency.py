@@ -7,8 +7,12 @@ sequence as a sequential scan, so its checkpoint stays "the last committed page"
 run fetches only what is missing. The first error is raised in order (pages before it are
 yielded first); the fetches still pending are cancelled.
 
-`AdaptiveLimit` is additive increase / multiplicative decrease: halved when a fetch met a 429,
-one more after `value` clean fetches in a row, between 1 and its maximum. The fetch threads only
+`AdaptiveLimit` is additive increase / multiplicative decrease: halved (rounded up) when a
+fetch met a 429, once per burst (the 429s of fetches already in flight when it was halved are
+the same event), one more after `value` clean fetches in a row, between 1 and its maximum. Each
+halving makes the next increases twice as patient (up to 64 × `value` clean fetches): a probe
+past the organization's rate limit costs a `Retry-After` of at least a second for all its
+requests, so once the limit is met it is approached slowly. The fetch threads only
 do HTTP (never the ORM); each fetch runs in a copy of the caller's context, so its log lines
 carry the run's fields (`core.logs`).
 """
@@ -24,6 +28,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 MAX_CONCURRENCY = 16
+MAX_PATIENCE = 64
 
 
 class AdaptiveLimit:
@@ -37,14 +42,22 @@ class AdaptiveLimit:
         self.value = max(1, min(int(start or self.maximum), self.maximum))
         self.lowest = self.value
         self.ceiling = ceiling
+        self.patience = 1  # clean fetches per unit of `value` before one more is allowed
         self._clean = 0
+        self._since_cut: float = float("inf")  # fetches finished since the last halving
+        self._cut_at = 0  # the other fetches in flight when it was halved
         self._lock = threading.Lock()
 
     def throttled(self) -> None:
         with self._lock:
-            self.value = max(1, self.value // 2)
+            self._since_cut += 1
+            if self._since_cut <= self._cut_at:
+                return  # in flight when the limit was last halved: the same burst
+            in_flight = self.value
+            self.value = max(1, (self.value + 1) // 2)  # 3 → 2: never below half
             self.lowest = min(self.lowest, self.value)
-            self._clean = 0
+            self.patience = min(MAX_PATIENCE, self.patience * 2)
+            self._clean, self._since_cut, self._cut_at = 0, 0, in_flight - 1
 
     @property
     def allowed(self) -> int:
@@ -54,7 +67,8 @@ class AdaptiveLimit:
     def succeeded(self) -> None:
         with self._lock:
             self._clean += 1
-            if self._clean >= self.value and self.value < self.maximum:
+            self._since_cut += 1
+            if self._clean >= self.value * self.patience and self.value < self.maximum:
                 self.value += 1
                 self._clean = 0
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from integrations.core.concurrency import AdaptiveLimit
 from integrations.models import SyncPage, SyncRun
 from integrations.providers.udemy.client import UdemyClient
 from lmsbridge.catalog.models import Course
@@ -90,3 +91,23 @@ def test_a_list_that_changes_while_read_archives_nothing(
     assert "unstable" in run.archival_reason and "390 → 420" in run.archival_reason
     assert run.archived == 0
     assert run.streams[0].done == 420  # the grown tail was read by `next`, one page at a time
+
+
+def test_the_limit_is_halved_once_per_burst_and_grows_back_more_patiently():
+    """Four fetches in flight all meet the 429 of one spent budget: one halving (4 → 2), not
+    three (4 → 1). The next increase takes twice as many clean fetches as before the 429."""
+    limit = AdaptiveLimit(4)
+    for _ in range(4):
+        limit.throttled()
+    assert limit.value == 2 and limit.lowest == 2
+    limit.throttled()  # a fetch sent after the halving: a new event
+    assert limit.value == 1
+    assert limit.patience == 4  # two halvings: 4 × value clean fetches for one more
+    for _ in range(3):
+        limit.succeeded()
+    assert limit.value == 1
+    limit.succeeded()
+    assert limit.value == 2
+    limit = AdaptiveLimit(3)
+    limit.throttled()
+    assert limit.value == 2  # rounded up: never below half
