@@ -56,7 +56,8 @@ PageWrite = Callable[[list[Any], str], dict[str, int]]
 
 
 class ClaimLost(Exception):
-    """The range was taken over (this worker stalled past its claim): its page is rolled back."""
+    """The range was taken over (this worker stalled past its claim) or its run was closed: the
+    page is rolled back and the worker lets the range go."""
 
 
 def split_wanted(stream: Stream) -> bool:
@@ -131,8 +132,9 @@ def ranges_work(
         except RetryLater:
             raise  # the range is given back; the task comes back after the pause
         except ClaimLost:
-            logger.warning("run %s: pages %s were taken over by another worker", run.pk, claimed)
-            finished = True
+            # Another worker has the range now, or the run is closed: this one stops here.
+            logger.warning("run %s: pages %s: taken over, or the run was closed", run.pk, claimed)
+            return True
         except Exception as exc:
             if not helper:
                 raise
@@ -151,7 +153,9 @@ def ranges_work(
 
 def _claim(*, run: SyncRun, stream: str, holder: str, helper: bool) -> SyncRange | None:
     """The first range no live worker holds (a helper skips those that failed too often)."""
-    candidates = SyncRange.objects.filter(run=run, kind=stream, done=False)
+    candidates = SyncRange.objects.filter(
+        run=run, kind=stream, done=False, run__status=SyncRun.Status.RUNNING
+    )
     if helper:
         candidates = candidates.filter(failures__lt=MAX_HELPER_FAILURES)
     for first in candidates.values_list("first", flat=True):
@@ -188,7 +192,12 @@ def _work_range(
             if page.count is not None and count is not None and page.count != count:
                 unstable = f"{count} → {page.count}"
             with transaction.atomic():
-                kept = SyncRange.objects.filter(pk=claimed.pk, holder=holder).update(
+                # Still this worker's, and the run still running (closed by hand or by the
+                # reaper: its helpers stop at their next page).
+                mine = SyncRange.objects.filter(
+                    pk=claimed.pk, holder=holder, run__status=SyncRun.Status.RUNNING
+                )
+                kept = mine.update(
                     next_page=page.number + 1,
                     evidence=evidence,
                     items=F("items") + len(page.results),

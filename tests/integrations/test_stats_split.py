@@ -8,6 +8,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 import pytest
+from django.db.models import F
 
 from integrations.core import lease
 from integrations.core.execute import Reschedule
@@ -208,3 +209,30 @@ def test_two_real_workers_share_one_report(
     assert SyncPage.objects.filter(run=run).count() == PAGES
     assert run.fetched == len(sandbox.data.activity)
     assert Attempt.objects.filter(course__integration=integration).count() == run.created > 0
+
+
+@pytest.mark.django_db
+def test_a_helper_stops_at_its_next_page_once_the_run_is_closed(
+    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
+):
+    settings.STATS_SPLIT_PAGES = 5
+    settings.STATS_SPLIT_WORKERS = 0
+    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    _split_and_leave(run, monkeypatch)
+    work_range, pages = stats_split._work_range, []
+
+    def closed_after_two_pages():
+        pages.append(1)
+        if len(pages) == 2:  # a superuser closes the run (or the reaper does)
+            SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.FAILED)
+
+    def work(claimed, **kwargs):
+        return work_range(claimed, **{**kwargs, "on_page": closed_after_two_pages})
+
+    monkeypatch.setattr(stats_split, "_work_range", work)
+    assert sync_range_execute(run_id=run.pk) == "done"
+    first = SyncRange.objects.get(run=run, first=2)
+    assert (first.next_page, first.done, first.holder) == (4, False, "")  # pages 2 and 3 only
+    assert SyncPage.objects.filter(run=run).count() == 3  # page 1 and those two
+    assert not SyncRange.objects.filter(run=run, first__gt=2).exclude(next_page=F("first"))
