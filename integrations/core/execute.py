@@ -65,11 +65,19 @@ class Reschedule(Exception):
     """The run must continue later (rate limit, or it waits for another run)."""
 
     def __init__(
-        self, run_id: int, countdown: float, reason: str, *, time_slice: bool = False
+        self,
+        run_id: int,
+        countdown: float,
+        reason: str,
+        *,
+        time_slice: bool = False,
+        working: bool = False,
     ) -> None:
         super().__init__(reason)
         self.run_id, self.countdown, self.reason = run_id, countdown, reason
         self.time_slice = time_slice  # the run used its slice: it goes back in the queue
+        # The run's work goes on elsewhere meanwhile (its helpers): no wait limit applies.
+        self.working = working
         self.run_model: type[RunBase] | None = None  # set by the executor
 
 

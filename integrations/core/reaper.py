@@ -30,12 +30,24 @@ WORKER_LOST = (
 
 
 def run_is_stuck(run: RunBase) -> bool:
+    if _ranges_worked(run):
+        return False  # helpers of a split run work its ranges while its own task waits
     holder, seconds_left = lease.current(
         run.owner.leases.model, **{run.OWNER: run.owner_id, "kind": run.kind}
     )
     if lease.holder_run_id(holder) != run.pk or seconds_left <= 0:
         return True  # no execution of this run holds a live lease
     return lease.holder_is_dead(holder)
+
+
+def _ranges_worked(run: RunBase) -> bool:
+    """A live execution holds a lease on one of the run's page ranges (`run.ranges`: the runs
+    whose work can be split)."""
+    ranges = getattr(run, "ranges", None)
+    if ranges is None:
+        return False
+    held = ranges.filter(expires_at__gt=timezone.now()).exclude(holder="")
+    return any(not lease.holder_is_dead(h) for h in held.values_list("holder", flat=True))
 
 
 def runs_reap(run_model: type[RunBase], **scope: Any) -> list[RunBase]:

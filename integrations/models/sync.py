@@ -265,6 +265,7 @@ class SyncRange(LeaseBase):
     """
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="ranges")
+    kind = models.CharField(max_length=30)  # the stream (`SyncPage.stream`)
     first = models.PositiveIntegerField()
     last = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: to the end.")
     next_page = models.PositiveIntegerField()
@@ -281,7 +282,7 @@ class SyncRange(LeaseBase):
         ordering = ["first"]
 
     def __str__(self) -> str:
-        return f"run {self.run_id} pages {self.first}–{self.last or 'end'}"
+        return f"pages {self.first}–{self.last or 'end'}"
 
 
 class SyncLease(LeaseBase):

@@ -120,48 +120,59 @@ def ranges_work(
     deadline: float | None = None,
 ) -> bool:
     """Claim free ranges one after another and commit their pages, until none is free (True)
-    or `deadline` (time.monotonic) passed (False). A helper records its upstream failures on the
-    range and gives it back; the run's own task lets them raise (they close the run)."""
-    while (
-        claimed := _claim(run=run, stream=stream.name, holder=holder, helper=helper)
-    ) is not None:
-        scope = {"run": run, "kind": stream.name, "first": claimed.first}
+    or `deadline` (time.monotonic) passed (False). A helper records its failures on the range,
+    gives it back and leaves it for others; the run's own task lets them raise (they close the
+    run)."""
+    failed: set[int] = set()  # ranges this helper failed on: not claimed again by it
+    while claimed := _claim(run=run, stream=stream.name, holder=holder, helper=helper,
+                            skip=failed):  # fmt: skip
         try:
             finished = _work_range(claimed, run=run, stream=stream, write=write, holder=holder,
                                    on_page=on_page, deadline=deadline)  # fmt: skip
         except RetryLater:
             raise  # the range is given back; the task comes back after the pause
         except ClaimLost:
-            # Another worker has the range now, or the run is closed: this one stops here.
-            logger.warning("run %s: pages %s: taken over, or the run was closed", run.pk, claimed)
-            return True
+            # Another worker has it now (this one stalled), or the run was closed (no range of
+            # it is claimed any more): go on with the next free one, if any.
+            logger.warning("run %s: %s: taken over, or the run was closed", run.pk, claimed)
+            finished = True
         except Exception as exc:
             if not helper:
                 raise
-            message = getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}"
-            logger.warning("run %s: pages %s: helper failed: %s", run.pk, claimed, message)
-            SyncRange.objects.filter(pk=claimed.pk).update(
-                failures=F("failures") + 1, error=str(message)[:1000]
-            )
-            finished = True  # the range is given back (the run's own task takes it at last)
+            _record_failure(run, claimed, exc)
+            failed.add(claimed.pk)
+            finished = True
         finally:
-            lease.release(SyncRange, holder=holder, **scope)
+            lease.release(SyncRange, holder=holder, run=run, kind=stream.name, first=claimed.first)
         if not finished:
             return False
     return True
 
 
-def _claim(*, run: SyncRun, stream: str, holder: str, helper: bool) -> SyncRange | None:
-    """The first range no live worker holds (a helper skips those that failed too often)."""
+def _record_failure(run: SyncRun, claimed: SyncRange, exc: Exception) -> None:
+    """A helper's failure on a range: counted on it (past `MAX_HELPER_FAILURES` only the run's
+    own task takes it, and its failure closes the run)."""
+    message = getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}"
+    logger.warning("run %s: %s: helper failed: %s", run.pk, claimed, message)
+    SyncRange.objects.filter(pk=claimed.pk).update(
+        failures=F("failures") + 1, error=str(message)[:1000]
+    )
+
+
+def _claim(
+    *, run: SyncRun, stream: str, holder: str, helper: bool, skip: set[int]
+) -> SyncRange | None:
+    """The first range no live worker holds (a helper skips those that failed too often, and
+    those it failed on itself)."""
     candidates = SyncRange.objects.filter(
         run=run, kind=stream, done=False, run__status=SyncRun.Status.RUNNING
-    )
+    ).exclude(pk__in=skip)
     if helper:
         candidates = candidates.filter(failures__lt=MAX_HELPER_FAILURES)
     for first in candidates.values_list("first", flat=True):
         if lease.acquire(SyncRange, holder=holder, run=run, kind=stream, first=first):
-            claimed = SyncRange.objects.get(run=run, kind=stream, first=first)
-            if not claimed.done:
+            claimed = SyncRange.objects.filter(run=run, kind=stream, first=first).first()
+            if claimed is not None and not claimed.done:
                 return claimed
             lease.release(SyncRange, holder=holder, run=run, kind=stream, first=first)
     return None
@@ -179,39 +190,12 @@ def _work_range(
 ) -> bool:
     """Commit the range's pages from its next one; True when it is done, False when `deadline`
     passed first (what is committed stays, the rest is left to the next claim)."""
-    count = (run.stream_progress.get(stream.name) or {}).get("total")
     share = stream.budget() if stream.budget else None
-    logger.info("run %s: pages %s–%s claimed from page %s", run.pk, claimed.first,
-                claimed.last or "end", claimed.next_page)  # fmt: skip
+    logger.info("run %s: %s claimed from page %s", run.pk, claimed, claimed.next_page)
     upstream = stream.page_range(claimed.next_page, claimed.last) if _left(claimed) else iter(())
     with share or nullcontext(), closing(upstream) as pages:
         for page in pages:
-            rows, bad, seen = map_page(stream=stream, page=page)
-            evidence = stream.report.observe(claimed.evidence, rows) if stream.report else {}
-            unstable = claimed.unstable
-            if page.count is not None and count is not None and page.count != count:
-                unstable = f"{count} → {page.count}"
-            with transaction.atomic():
-                # Still this worker's, and the run still running (closed by hand or by the
-                # reaper: its helpers stop at their next page).
-                mine = SyncRange.objects.filter(
-                    pk=claimed.pk, holder=holder, run__status=SyncRun.Status.RUNNING
-                )
-                kept = mine.update(
-                    next_page=page.number + 1,
-                    evidence=evidence,
-                    items=F("items") + len(page.results),
-                    unstable=unstable,
-                    expires_at=timezone.now() + lease.LEASE_TTL,
-                )
-                if not kept:
-                    raise ClaimLost(str(claimed))
-                counts = write(rows, claimed.scale)
-                ledger_write(run=run, stream=stream.name, number=page.number, seen=seen)
-                run_record_bad_items(run=run, bad=bad, fetched=len(page.results),
-                                     progress_done=len(page.results), **counts)  # fmt: skip
-            claimed.evidence, claimed.unstable = evidence, unstable
-            claimed.next_page = page.number + 1
+            _commit_page(claimed, page, run=run, stream=stream, write=write, holder=holder)
             on_page()
             if share:
                 share.page_done()
@@ -219,8 +203,43 @@ def _work_range(
                 break
             if deadline is not None and time.monotonic() > deadline:
                 return False
-    SyncRange.objects.filter(pk=claimed.pk).update(done=True)
+    if _left(claimed) and claimed.last is not None:
+        # The list ended before the range did: it shrank while it was read.
+        claimed.unstable = f"the report ended at page {claimed.next_page - 1}"
+    SyncRange.objects.filter(pk=claimed.pk).update(done=True, unstable=claimed.unstable)
     return True
+
+
+def _commit_page(
+    claimed: SyncRange, page: Any, *, run: SyncRun, stream: Stream, write: PageWrite, holder: str
+) -> None:
+    """One page of the range in one transaction: its rows, its ledger row, the range's progress
+    and the run's counters (atomic increments: several workers add to them)."""
+    rows, bad, seen = map_page(stream=stream, page=page)
+    evidence = stream.report.observe(claimed.evidence, rows) if stream.report else {}
+    count = (run.stream_progress.get(stream.name) or {}).get("total")
+    unstable = claimed.unstable
+    if page.count is not None and count is not None and page.count != count:
+        unstable = f"{count} → {page.count}"
+    with transaction.atomic():
+        # Still this worker's claim (no join in the UPDATE: PostgreSQL re-checks only the row's
+        # own columns after a wait), and the run still running (closed by hand or by the
+        # reaper: its workers stop at their next page).
+        kept = SyncRange.objects.filter(pk=claimed.pk, holder=holder).update(
+            next_page=page.number + 1,
+            evidence=evidence,
+            items=F("items") + len(page.results),
+            unstable=unstable,
+            expires_at=timezone.now() + lease.LEASE_TTL,
+        )
+        if not kept or not SyncRun.objects.filter(pk=run.pk, status=run.Status.RUNNING).exists():
+            raise ClaimLost(str(claimed))
+        counts = write(rows, claimed.scale)
+        ledger_write(run=run, stream=stream.name, number=page.number, seen=seen)
+        run_record_bad_items(run=run, bad=bad, fetched=len(page.results),
+                             progress_done=len(page.results), **counts)  # fmt: skip
+    claimed.evidence, claimed.unstable = evidence, unstable
+    claimed.next_page = page.number + 1
 
 
 def _left(claimed: SyncRange) -> bool:
@@ -230,18 +249,22 @@ def _left(claimed: SyncRange) -> bool:
 
 def split_wait_or_go_on(*, run: SyncRun, stream: Stream) -> None:
     """The run's own task found no free range: reschedule it while helpers hold ranges. The
-    stream's progress is brought up to date from the run's counters (the helpers add to them)."""
+    stream's progress is brought up to date from the run's counters (the helpers add to them).
+    While they move, the run is working, not waiting (no wait limit applies); a split that has
+    not moved since the last look waits like any run (`RUN_MAX_WAIT`, the retry budget)."""
     entry = run.stream_progress[stream.name]
     run.progress_done = SyncRun.objects.values_list("progress_done", flat=True).get(pk=run.pk)
-    entry["done"] = run.progress_done
+    moved = run.progress_done != run.checkpoint[KEY].get("seen")
+    run.checkpoint[KEY]["seen"] = entry["done"] = run.progress_done
     ranges = SyncRange.objects.filter(run=run, kind=stream.name)
     if reason := ranges.exclude(unstable="").values_list("unstable", flat=True).first():
         entry["unstable"] = reason
-    SyncRun.objects.filter(pk=run.pk).update(stream_progress=run.stream_progress)
+    SyncRun.objects.filter(pk=run.pk).update(
+        stream_progress=run.stream_progress, checkpoint=run.checkpoint
+    )
     if held := ranges.filter(done=False).count():
-        raise Reschedule(
-            run.pk, WAIT_FOR_HELPERS, f"waiting for {held} page ranges on other workers"
-        )
+        reason = f"waiting for {held} page ranges on other workers"
+        raise Reschedule(run.pk, WAIT_FOR_HELPERS, reason, working=moved)
 
 
 def split_evidence(*, run: SyncRun, stream: str) -> dict[str, int]:
@@ -255,14 +278,21 @@ def split_evidence(*, run: SyncRun, stream: str) -> dict[str, int]:
     return total
 
 
-def split_stale(*, run: SyncRun, stream: str, final: str) -> list[tuple[int, float]]:
-    """The page ranges applied on a scale other than `final` ("" reads the same everywhere)."""
-    ranges = SyncRange.objects.filter(run=run, kind=stream).exclude(scale__in=["", final])
-    return [(r.first, r.last or math.inf) for r in ranges]
+def split_stale(*, run: SyncRun, stream: Stream, final: str) -> list[tuple[int, int | None]]:
+    """The ranges applied on a scale other than `final`. A range applied while nothing had
+    decided the scale yet ("") is stale unless its own rows are only zeros (they read the
+    same on every scale)."""
+    stale = []
+    for r in SyncRange.objects.filter(run=run, kind=stream.name).exclude(scale=final):
+        if r.scale == "" and stream.report.decide(r.evidence) == "":
+            continue
+        stale.append((r.first, r.last))
+    return stale
 
 
-def split_rescaled(*, run: SyncRun, stream: str, final: str) -> None:
-    SyncRange.objects.filter(run=run, kind=stream).update(scale=final)
+def split_rescaled(*, run: SyncRun, stream: str, first: int, final: str) -> None:
+    """The range starting at `first` is applied again on `final`: a resumed run skips it."""
+    SyncRange.objects.filter(run=run, kind=stream, first=first).update(scale=final)
 
 
 def split_helper(

@@ -134,28 +134,42 @@ def _stream_complete(*, run: SyncRun, stream: Stream) -> None:
 
 def _settle_scale(*, run: SyncRun, stream: Stream, on_page: Callable[[], None]) -> None:
     """Decide the report's scale from all its rows, record it, and apply again on it the pages
-    that were applied on another one (read again: pages by number are independent)."""
+    that were applied on another one (read again: pages by number are independent). The ranges
+    of a split report are marked as they are done: a run resumed meanwhile skips them."""
     split = split_is_on(run)
     extra = split_evidence(run=run, stream=stream.name) if split else None
     final, stale = scale_decided(run=run, report=stream.report, extra=extra)
-    if split:
-        stale = [*stale, *split_stale(run=run, stream=stream.name, final=final)]
     for first, last in stale:
-        with closing(iter(stream.pages(first))) as pages:
-            for page in pages:
-                rows, _bad, _seen = map_page(stream=stream, page=page)
-                with transaction.atomic():
-                    counts = _write_stats(
-                        rows, run=run, integration=run.integration, stream=stream, scale=final
-                    )
-                    scale_page_redone(run=run, page=page.number, scale=final)
-                    run_add_counts(run=run, created=counts["created"], updated=counts["updated"])
-                on_page()
-                if page.number >= last:
-                    break
-    if split:
-        split_rescaled(run=run, stream=stream.name, final=final)
+        _reapply(run=run, stream=stream, first=first, last=last, scale=final, on_page=on_page)
+    for first, last in split_stale(run=run, stream=stream, final=final) if split else ():
+        _reapply(run=run, stream=stream, first=first, last=last, scale=final, on_page=on_page)
+        split_rescaled(run=run, stream=stream.name, first=first, final=final)
     scale_record(run=run, scale=final)
+
+
+def _reapply(
+    *,
+    run: SyncRun,
+    stream: Stream,
+    first: int,
+    last: int | None,
+    scale: str,
+    on_page: Callable[[], None],
+) -> None:
+    """Read pages `first` to `last` (None: to the end) again and apply them on `scale`."""
+    pages = stream.page_range(first, last) if stream.page_range else stream.pages(first)
+    with closing(iter(pages)) as pages:
+        for page in pages:
+            rows, _bad, _seen = map_page(stream=stream, page=page)
+            with transaction.atomic():
+                counts = _write_stats(
+                    rows, run=run, integration=run.integration, stream=stream, scale=scale
+                )
+                scale_page_redone(run=run, page=page.number, scale=scale)
+                run_add_counts(run=run, created=counts["created"], updated=counts["updated"])
+            on_page()
+            if last is not None and page.number >= last:
+                break
 
 
 def _write_stats(
@@ -175,14 +189,14 @@ def _write_stats(
     learners = _learner_ids([r.record for r in named])
     courses = _course_ids(integration, [r.record for r in named])
     unmatched = sorted({r.record.email_key for r in named if r.record.email_key not in learners})
-    if unmatched:
-        _remember_unmatched(run, unmatched)
     applicable = [r for r in named if r.record.email_key in learners]
     pending = [r for r in applicable if r.record.external_course_id not in courses]
     if pending:
         _keep_pending(integration, pending)
     ready = [r for r in applicable if r.record.external_course_id in courses]
     counts = attempts_apply(records=ready, learner_ids=learners, course_ids=courses)
+    if unmatched:  # last: its row lock is held to the page's commit
+        _remember_unmatched(run, unmatched)
     return {
         "anonymized": len(rows) - len(named),
         "unmatched_learners": len(named) - len(applicable),

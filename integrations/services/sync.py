@@ -23,7 +23,7 @@ from integrations.core.runs import run_skip
 from integrations.models import AuditEntry, Integration, SyncLease, SyncRun
 
 from .content_sync import content_sync
-from .stats_split import split_helper
+from .stats_split import split_helper, split_is_on
 from .stats_sync import pending_apply, stats_page_write, stats_sync
 
 logger = logging.getLogger(__name__)
@@ -149,7 +149,8 @@ class SyncExecutor(RunExecutor):
                 run.refresh_from_db()
                 pending_apply(run=run)
             else:
-                pending_apply(run=run)
+                if not split_is_on(run):  # once, not at every look at a split run's helpers
+                    pending_apply(run=run)
                 with _stats_pages(integration, renew) as pages:
                     stream = module.stats_stream(client, pages=pages)
                     stats_sync(run=run, stream=stream, on_page=renew)

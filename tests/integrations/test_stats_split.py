@@ -5,14 +5,18 @@ from where it stopped, helpers' failures left to the run's own task, and two rea
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
 from django.db.models import F
+from django.utils import timezone
 
 from integrations.core import lease
 from integrations.core.execute import Reschedule
+from integrations.core.reaper import runs_reap
 from integrations.models import SyncPage, SyncRange, SyncRun
+from integrations.providers.udemy.provider import make_client, stats_stream
 from integrations.services import stats_split
 from integrations.services.stats_split import split_plan
 from integrations.services.sync import sync_execute, sync_range_execute
@@ -58,25 +62,37 @@ def test_the_plan_cuts_pages_after_the_first_and_leaves_the_last_range_open():
     assert split_plan(count=10_000, every=0) == []
 
 
+@pytest.mark.parametrize(
+    ("scale", "prior"),
+    [("0-100", ""), ("0-1", "0-100")],
+    ids=["same-scale", "scale-changed"],
+)
 @pytest.mark.django_db
 def test_a_split_report_gives_the_attempts_of_an_unsplit_one(
-    make_udemy_sandbox, make_integration, run_sync, settings
+    make_udemy_sandbox, make_integration, run_sync, settings, scale, prior
 ):
+    """Also when the report's scale is not the one its pages were applied on (the previous
+    report was 0-100, this one is 0-1): every range is read again and applied on 0-1."""
     settings.STATS_SPLIT_WORKERS = 0  # no helper: the run's own task works every range
-    _, plain = _synced(make_udemy_sandbox, make_integration, run_sync)
+    _, plain = _synced(make_udemy_sandbox, make_integration, run_sync, ratio_scale=scale)
     plain_run = run_sync(plain, "stats")
     assert plain_run.status == SyncRun.Status.SUCCEEDED, plain_run.error_summary
     expected = {(e, c, p, t, o) for e, c, p, t, o in _attempts(plain)}
     assert not SyncRange.objects.filter(run=plain_run).exists()
 
     settings.STATS_SPLIT_PAGES = 5
-    sandbox, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    sandbox, integration = _synced(make_udemy_sandbox, make_integration, run_sync,
+                                   ratio_scale=scale)  # fmt: skip
+    if prior:
+        SyncRun.objects.create(integration=integration, kind="stats", trigger="manual",
+                               status="succeeded", ratio_scale=prior)  # fmt: skip
     run = run_sync(integration, "stats")
     assert run.status == SyncRun.Status.SUCCEEDED, run.error_summary
     ranges = list(SyncRange.objects.filter(run=run))
     assert [(r.first, r.last) for r in ranges] == [(2, 6), (7, 11), (12, 16), (17, 21), (22, None)]
-    assert all(r.done and r.holder == "" for r in ranges)
-    assert sorted(_activity_pages(sandbox)) == list(range(1, PAGES + 1))  # each page read once
+    assert all(r.done and r.holder == "" and r.scale == scale for r in ranges)
+    reads = 2 if prior else 1  # read, then read again on the decided scale
+    assert sorted(_activity_pages(sandbox)) == sorted(list(range(1, PAGES + 1)) * reads)
     assert list(
         SyncPage.objects.filter(run=run).order_by("number").values_list("number", flat=True)
     ) == list(range(1, PAGES + 1))
@@ -236,3 +252,67 @@ def test_a_helper_stops_at_its_next_page_once_the_run_is_closed(
     assert (first.next_page, first.done, first.holder) == (4, False, "")  # pages 2 and 3 only
     assert SyncPage.objects.filter(run=run).count() == 3  # page 1 and those two
     assert not SyncRange.objects.filter(run=run, first__gt=2).exclude(next_page=F("first"))
+
+
+@pytest.mark.django_db
+def test_a_range_applied_before_the_scale_was_known_is_stale_unless_only_zeros(
+    make_udemy_sandbox, make_integration, run_sync
+):
+    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    stream = stats_stream(make_client(integration))
+    for first, scale, evidence in [
+        (2, "", {"fractions": 3}),  # applied as 0-100 while nothing had decided: stale on 0-1
+        (4, "", {}),  # only zeros: the same on every scale
+        (6, "0-100", {"above_one": 1}),
+        (8, "0-1", {"fractions": 1}),
+    ]:
+        SyncRange.objects.create(run=run, kind=stream.name, first=first, last=first + 1,
+                                 next_page=first + 2, done=True, scale=scale,
+                                 evidence=evidence)  # fmt: skip
+    assert stats_split.split_stale(run=run, stream=stream, final="0-1") == [(2, 3), (6, 7)]
+    assert stats_split.split_stale(run=run, stream=stream, final="0-100") == [(2, 3), (8, 9)]
+
+
+@pytest.mark.django_db
+def test_the_runs_own_task_is_working_while_its_helpers_move_and_waits_when_they_do_not(
+    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
+):
+    """While the helpers' pages add up, its looks at them are work (no wait limit: a long
+    split report is not failed for waiting); once they stop moving, it waits like any run."""
+    settings.STATS_SPLIT_PAGES = 5
+    settings.STATS_SPLIT_WORKERS = 0
+    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    _split_and_leave(run, monkeypatch)
+    run.refresh_from_db()
+    stream = stats_stream(make_client(integration))
+    with pytest.raises(Reschedule) as first_look:
+        stats_split.split_wait_or_go_on(run=run, stream=stream)
+    assert first_look.value.working  # page 1 was not seen yet
+    with pytest.raises(Reschedule) as second_look:
+        stats_split.split_wait_or_go_on(run=run, stream=stream)
+    assert not second_look.value.working  # nothing moved since
+    assert "waiting for 5 page ranges" in second_look.value.reason
+    SyncRun.objects.filter(pk=run.pk).update(progress_done=F("progress_done") + 100)
+    with pytest.raises(Reschedule) as third_look:
+        stats_split.split_wait_or_go_on(run=run, stream=stream)
+    assert third_look.value.working
+    assert run.stream_progress["user_course_activity"]["done"] == run.progress_done
+
+
+@pytest.mark.django_db
+def test_a_split_run_whose_helpers_hold_ranges_is_not_reaped(
+    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
+):
+    settings.STATS_SPLIT_PAGES = 5
+    settings.STATS_SPLIT_WORKERS = 0
+    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    _split_and_leave(run, monkeypatch)
+    SyncRun.objects.filter(pk=run.pk).update(waiting_until=None)  # its own task is lost
+    live = SyncRange.objects.filter(run=run, first=2)
+    live.update(holder=lease.execution_holder(run.pk), expires_at=timezone.now() + lease.LEASE_TTL)
+    assert runs_reap(SyncRun, integration=integration) == []  # a helper works on it
+    live.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert [r.pk for r in runs_reap(SyncRun, integration=integration)] == [run.pk]

@@ -88,3 +88,39 @@ def test_a_run_out_of_retries_is_closed_not_left_running(rate_limited):
     run.refresh_from_db()
     assert run.status == SyncRun.Status.FAILED
     assert "50" in SyncError.objects.get(run=run, category="wait").message
+
+
+def test_a_run_working_elsewhere_is_sent_again_outside_the_wait_limits(
+    make_udemy_sandbox, make_integration, settings, monkeypatch
+):
+    """A split statistics run whose helpers moved since its last look: out of retries and past
+    RUN_MAX_WAIT, it is still sent again (a new message, with a fresh retry budget)."""
+    from integrations.core.execute import Reschedule
+    from integrations.tasks import common
+
+    settings.RUN_MAX_WAIT = 1
+    integration = make_integration(make_udemy_sandbox(courses=10, paths=0, learners=1))
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    sent = []
+    monkeypatch.setattr(common, "run_enqueue", lambda **kwargs: sent.append(kwargs))
+
+    def look(*, working: bool):
+        def execute(*, run_id):
+            exc = Reschedule(run_id, 15, "waiting for 3 page ranges on other workers",
+                             working=working)  # fmt: skip
+            exc.run_model = SyncRun
+            raise exc
+
+        return execute
+
+    busy = task(retries=50, max_retries=50)
+    busy.name = "integrations.tasks.run_sync"
+    assert execute_or_retry(busy, look(working=True), run.pk) == SyncRun.Status.QUEUED
+    assert [(s["task_name"], s["run"].pk, s["countdown"]) for s in sent] == [
+        ("integrations.tasks.run_sync", run.pk, 15)
+    ]
+    run.refresh_from_db()
+    assert run.waiting_reason.startswith("waiting for 3 page ranges")
+
+    assert execute_or_retry(busy, look(working=False), run.pk) == SyncRun.Status.FAILED
+    assert len(sent) == 1
