@@ -9,7 +9,15 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from .models import AlertEmail, AuditEntry, Integration, SyncError, SyncRun, UpstreamBudget
+from .models import (
+    AlertEmail,
+    AuditEntry,
+    Integration,
+    SyncError,
+    SyncRange,
+    SyncRun,
+    UpstreamBudget,
+)
 
 
 class IntegrationAdminForm(forms.ModelForm):
@@ -67,12 +75,26 @@ class SyncErrorInline(admin.TabularInline):
     show_change_link = False
 
 
+class SyncRangeInline(admin.TabularInline):
+    """The page ranges of a statistics report split across workers: who holds which, how far."""
+
+    model = SyncRange
+    extra = 0
+    can_delete = False
+    fields = ["first", "last", "next_page", "done", "holder", "expires_at", "items", "failures",
+              "error", "unstable", "scale"]  # fmt: skip
+    readonly_fields = fields
+    max_num = 0
+    show_change_link = False
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = ["id", "integration", "kind", "trigger", "status", "created_at", "fetched"]
     list_filter = ["kind", "trigger", "status"]
     list_select_related = ["integration__group"]
     readonly_fields = [f.name for f in SyncRun._meta.fields]
+    inlines = [SyncRangeInline]
 
 
 @admin.register(AuditEntry)
