@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.core.records import StatRecord
 from integrations.models import PendingStatistic, SyncError, SyncRun
-from integrations.services.stats_sync import attempts_apply
+from integrations.services.attempts import attempts_apply
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.services import attempt_launch
 from tests.factories import AttemptFactory

@@ -374,7 +374,7 @@ ATTACKS = {
         DIRECTORY_WRITERS,
     ),
     "statistics-sync": Attack(
-        attack_statistics_sync, ("integrations.services.stats_sync:attempts_apply",)
+        attack_statistics_sync, ("integrations.services.attempts:attempts_apply",)
     ),
     "admin-forms": Attack(
         attack_admin_forms,

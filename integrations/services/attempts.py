@@ -1,0 +1,149 @@
+"""A page of statistics rows into learners' attempts, in a constant number of statements.
+
+360Learning rules (360Learning "Statistics synchronization"): the row goes to the learner's
+latest attempt on the course, its minutes to the first one ("time spent is applied only to the
+first recorded attempt"); a course started and not finished is an *opened* attempt; a learner
+only enrolled gets none; a launch from the platform is closed at once and stays closed, the
+next sync bringing its figures (`catalog.services.attempt_launch`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from integrations.core.records import StatRecord
+from integrations.providers.base import StatRow
+from lmsbridge.catalog.models import Attempt
+
+ATTEMPT_FIELDS = [
+    "first_activity",
+    "last_activity",
+    "completed_at",
+    "progress",
+    "time_spent_ms",
+    "is_open",
+    "fingerprint",
+]
+
+
+class AttemptCounts(NamedTuple):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    not_started: int = 0  # rows of learners only enrolled: no attempt to update, none created
+
+
+def stat_fingerprint(record: StatRecord, *, first_attempt: bool) -> str:
+    return hashlib.sha256(f"{record.fingerprint}:{first_attempt}".encode()).hexdigest()
+
+
+def as_row(item: StatRow | StatRecord) -> StatRow:
+    return item if isinstance(item, StatRow) else StatRow(record=item, ratio=item.progress)
+
+
+def attempts_apply(
+    *,
+    records: Sequence[StatRow | StatRecord],
+    learner_ids: dict[str, int],
+    course_ids: dict[str, int],
+) -> AttemptCounts:
+    """Create or update the attempts of a page of statistics (a constant number of statements).
+
+    The row goes to the learner's latest attempt on the course; its minutes to the first one.
+    A learner who has not started (only enrolled) gets no attempt: none is created, and an
+    opened attempt holding nothing but what such a row gives is removed."""
+    rows = [as_row(item) for item in records]
+    pairs = {
+        (learner_ids[r.record.email_key], course_ids[r.record.external_course_id]): r for r in rows
+    }
+    if not pairs:
+        return AttemptCounts()
+    first: dict[tuple[int, int], Attempt] = {}
+    latest: dict[tuple[int, int], Attempt] = {}
+    existing = Attempt.objects.filter(
+        learner_id__in={p[0] for p in pairs}, course_id__in={p[1] for p in pairs}
+    ).order_by("number")
+    for attempt in existing:
+        pair = (attempt.learner_id, attempt.course_id)
+        first.setdefault(pair, attempt)
+        latest[pair] = attempt
+    to_create, to_update, to_delete, unchanged, not_started = [], [], [], 0, 0
+    for pair, row in pairs.items():
+        if not row.started and (pair not in latest or _holds_nothing(first[pair], latest[pair])):
+            not_started += 1
+            if pair in latest:
+                to_delete.append(latest[pair].pk)
+            continue
+        if pair not in latest:
+            attempt = Attempt(learner_id=pair[0], course_id=pair[1], number=1)
+            _apply_stat(attempt, row.record, first=True)
+            to_create.append(attempt)
+            continue
+        changed = _attempt_changes(first[pair], latest[pair], row.record)
+        to_update.extend(changed)
+        unchanged += not changed
+    if to_create:
+        Attempt.objects.bulk_create(to_create)
+    if to_update:
+        Attempt.objects.bulk_update(to_update, ATTEMPT_FIELDS)
+    if to_delete:
+        Attempt.objects.filter(pk__in=to_delete).delete()
+    updated = len({(a.learner_id, a.course_id) for a in to_update})
+    return AttemptCounts(len(to_create), updated, unchanged, not_started)
+
+
+def _holds_nothing(first: Attempt, latest: Attempt) -> bool:
+    """The learner's only attempt is an opened one from statistics with no progress, minutes
+    nor completion: what a row of a learner only enrolled would have made of it."""
+    return (
+        first.pk == latest.pk
+        and latest.source == Attempt.Source.PROVIDER
+        and latest.is_open
+        and not (latest.progress or latest.time_spent_ms or latest.completed_at)
+    )
+
+
+def _attempt_changes(first: Attempt, latest: Attempt, record: StatRecord) -> list[Attempt]:
+    """The attempts a row changes: the latest (its statistics) and, after a relaunch, the
+    first (360Learning: time spent is applied only to the first recorded attempt)."""
+    changed = []
+    is_first = latest.pk == first.pk
+    if latest.fingerprint != stat_fingerprint(record, first_attempt=is_first):
+        _apply_stat(latest, record, first=is_first)
+        changed.append(latest)
+    if not is_first and first.time_spent_ms != record.time_spent_ms:
+        first.time_spent_ms = record.time_spent_ms
+        changed.append(first)
+    return changed
+
+
+def _apply_stat(attempt: Attempt, record: StatRecord, *, first: bool) -> None:
+    attempt.progress = record.progress
+    # 360Learning rule: time spent is applied only to the first recorded attempt.
+    attempt.time_spent_ms = record.time_spent_ms if first else 0
+    if attempt.source == Attempt.Source.LAUNCH:
+        _apply_to_launch(attempt, record)
+    else:
+        attempt.first_activity = record.first_activity or attempt.first_activity
+        attempt.last_activity = record.last_activity or attempt.last_activity
+        attempt.completed_at = record.completed_at
+        attempt.is_open = record.completed_at is None
+    attempt.fingerprint = stat_fingerprint(record, first_attempt=first)
+
+
+def _apply_to_launch(attempt: Attempt, record: StatRecord) -> None:
+    """Launched from the platform: closed at once, and it stays closed. The sync brings the
+    figures, but what Udemy dates before the launch belongs to the earlier attempt: its first
+    activity stays the launch's (or the opened attempt's it closed), its completion stays the
+    launch unless Udemy reports one after it — so a completion before a relaunch is never
+    counted twice."""
+    launched = attempt.launched_at
+    attempt.first_activity = attempt.first_activity or record.first_activity
+    attempt.last_activity = max(
+        (d for d in (attempt.last_activity, record.last_activity) if d), default=None
+    )
+    if record.completed_at and (launched is None or record.completed_at >= launched):
+        attempt.completed_at = record.completed_at
+    attempt.is_open = False
