@@ -104,6 +104,7 @@ class StreamProgress:
     done: int
     total: int | None  # None: the stream's first page is not read yet
     complete: bool
+    ranges: int = 0  # a report split across workers: its page ranges (0: not split)
 
     @property
     def percent(self) -> int:
@@ -202,6 +203,7 @@ class SyncRun(RunBase):
                 ),
                 total=entry.get("total"),
                 complete=bool(entry.get("complete")),
+                ranges=int(entry.get("split") or 0),
             )
             for name, entry in (self.stream_progress or {}).items()
         ]

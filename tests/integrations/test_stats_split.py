@@ -10,11 +10,13 @@ from urllib.parse import parse_qs
 
 import pytest
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from integrations.core import lease
 from integrations.core.execute import Reschedule
 from integrations.core.reaper import runs_reap
+from integrations.core.runs import run_wait
 from integrations.models import SyncPage, SyncRange, SyncRun
 from integrations.providers.udemy.provider import make_client, stats_stream
 from integrations.services import stats_split
@@ -23,6 +25,7 @@ from integrations.services.sync import sync_execute, sync_range_execute
 from integrations.tasks import run_sync as run_sync_task
 from lmsbridge.catalog.models import Attempt, Learner
 from tests.celery_worker import celery_process, wait_for, worker_args
+from tests.factories import UserFactory
 
 REPORT = {"courses": 120, "paths": 0, "learners": 100, "activity_per_learner": 25}
 PAGES = 26  # 2,505 rows (25 per learner and the unknown learners' rows), 100 a page
@@ -103,6 +106,7 @@ def test_a_split_report_gives_the_attempts_of_an_unsplit_one(
         plain_run.unmatched_learners,
     )
     assert run.progress_percent == 100 and run.streams[0].done == run.fetched
+    assert run.streams[0].ranges == 5
     assert run.ratio_scale == plain_run.ratio_scale
 
 
@@ -316,3 +320,24 @@ def test_a_split_run_whose_helpers_hold_ranges_is_not_reaped(
     assert runs_reap(SyncRun, integration=integration) == []  # a helper works on it
     live.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert [r.pk for r in runs_reap(SyncRun, integration=integration)] == [run.pk]
+
+
+@pytest.mark.django_db
+def test_the_run_page_shows_a_split_report_and_what_its_task_waits_for(
+    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch, client
+):
+    settings.STATS_SPLIT_PAGES = 5
+    settings.STATS_SPLIT_WORKERS = 0
+    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
+    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
+    _split_and_leave(run, monkeypatch)
+    run.refresh_from_db()
+    with pytest.raises(Reschedule) as look:
+        stats_split.split_wait_or_go_on(run=run, stream=stats_stream(make_client(integration)))
+    run_wait(run=run, seconds=look.value.countdown, reason=look.value.reason)
+    client.force_login(UserFactory(is_superuser=True))
+    page = client.get(reverse("integrations:run", args=[integration.group.slug, run.pk]))
+    text = page.content.decode()
+    assert "split across workers in 5 page ranges" in text
+    assert "waiting for 5 page ranges on other workers" in text
+    assert "100 / 2,505" in text or "100 / 2505" in text  # page 1 committed, the total known
