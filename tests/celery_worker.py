@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -72,6 +72,19 @@ def celery_process(*args: str, log: Path, **env: str) -> Iterator[subprocess.Pop
             yield proc
         finally:
             stop_process(proc)
+
+
+@contextmanager
+def ready_workers(queue: str, logs: list[Path], **env: str) -> Iterator[list[subprocess.Popen]]:
+    """One `celery worker` process per log file, all consuming `queue`, each ready."""
+    with ExitStack() as stack:
+        procs = [
+            stack.enter_context(celery_process(*worker_args(queue, named=False), log=log, **env))
+            for log in logs
+        ]
+        for log in logs:
+            wait_for(lambda log=log: "ready" in log.read_text(), timeout=60, message="ready")
+        yield procs
 
 
 def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20) -> None:

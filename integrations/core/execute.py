@@ -61,6 +61,11 @@ from integrations.core.runs import (
 logger = logging.getLogger(__name__)
 
 
+# Every run message: no time limits in it, so the worker's own CELERY_TASK_(SOFT_)TIME_LIMIT apply
+# (the limits of the process that enqueued would otherwise travel in the header and win).
+RUN_MESSAGE_OPTIONS: dict[str, Any] = {"time_limit": None, "soft_time_limit": None}
+
+
 class Reschedule(Exception):
     """The run must continue later (rate limit, or it waits for another run)."""
 
@@ -359,14 +364,8 @@ def run_enqueue(*, task_name: str, run: RunBase, countdown: float | None = None)
     in Celery's registry: the code that requests a run never imports the task module that
     executes it (no import cycle)."""
     task = task_named(task_name)
-    # No time limits in the message: the worker's own CELERY_TASK_(SOFT_)TIME_LIMIT apply (the
-    # limits of the process that enqueued would otherwise travel in the header and win).
     task.apply_async(
-        args=[run.pk],
-        task_id=run.task_id or None,
-        countdown=countdown,
-        time_limit=None,
-        soft_time_limit=None,
+        args=[run.pk], task_id=run.task_id or None, countdown=countdown, **RUN_MESSAGE_OPTIONS
     )
 
 

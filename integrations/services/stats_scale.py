@@ -109,6 +109,12 @@ def scale_rows(
     return scaled, problems
 
 
+def scale_current(run: SyncRun) -> str:
+    """The scale the report's pages are applied on so far (that of its last page read)."""
+    pages = ScaleState.of(run).pages
+    return pages[-1][2] if pages else ""
+
+
 def scale_decided(
     *, run: SyncRun, report: ReportScale, extra: dict[str, int] | None = None
 ) -> tuple[str, list[tuple[int, int]]]:

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from integrations.core import lease
 from integrations.core.errors import RetryLater
-from integrations.core.execute import Reschedule, task_named
+from integrations.core.execute import RUN_MESSAGE_OPTIONS, Reschedule, task_named
 from integrations.core.runs import run_record_bad_items
 from integrations.models import SyncRange, SyncRun
 from integrations.providers.base import Stream
@@ -45,14 +45,14 @@ from integrations.providers.base import Stream
 from .paging import ledger_write, map_page
 
 logger = logging.getLogger(__name__)
-KEY = "split"  # run.checkpoint["split"]: {"ranges": n, "scale": "...", "count": c}
+KEY = "split"  # run.checkpoint["split"]: {"ranges": n, "scale": "...", "seen": progress_done}
 RUN_RANGE_TASK = "integrations.tasks.run_sync_range"
 MAX_HELPER_FAILURES = 3
 WAIT_FOR_HELPERS = 15  # seconds between two looks of the run's own task at the helpers' ranges
 PAGE_SIZE = 100  # Udemy's page size for the report (`UdemyClient.PAGE_SIZE`)
 
-# write(rows, scale) -> counter increments of the page (inside its transaction).
-PageWrite = Callable[[list[Any], str], dict[str, int]]
+# write(rows, scale=...) -> counter increments of the page (inside its transaction).
+PageWrite = Callable[..., dict[str, int]]
 
 
 class ClaimLost(Exception):
@@ -106,7 +106,7 @@ def _send_helpers(run_id: int, count: int) -> None:
     from celery import group
 
     task = task_named(RUN_RANGE_TASK)
-    group(task.si(run_id) for _ in range(count)).apply_async()
+    group(task.si(run_id).set(**RUN_MESSAGE_OPTIONS) for _ in range(count)).apply_async()
 
 
 def ranges_work(
@@ -234,7 +234,7 @@ def _commit_page(
         )
         if not kept or not SyncRun.objects.filter(pk=run.pk, status=run.Status.RUNNING).exists():
             raise ClaimLost(str(claimed))
-        counts = write(rows, claimed.scale)
+        counts = write(rows, scale=claimed.scale)
         ledger_write(run=run, stream=stream.name, number=page.number, seen=seen)
         run_record_bad_items(run=run, bad=bad, fetched=len(page.results),
                              progress_done=len(page.results), **counts)  # fmt: skip

@@ -38,6 +38,7 @@ from .attempts import as_row, attempts_apply
 from .paging import map_page, run_stream, streams_declare
 from .planner import PlannerStatistics, refreshing
 from .stats_scale import (
+    scale_current,
     scale_decided,
     scale_page,
     scale_page_redone,
@@ -71,7 +72,7 @@ def stats_sync(
     (`stats_split`): this execution works ranges too, and closes the run once all are done."""
     if stream.report is not None:
         scale_start(run=run)
-    writer = partial(_write_stats, run=run, integration=run.integration, stream=stream)
+    writer = stats_page_write(run, stream)
     on_page = refreshing(on_page, PlannerStatistics(Attempt), lambda: run.created)
     streams_declare(run=run, streams=[stream])
     if split_wanted(stream) and not split_is_on(run) and run.checkpoint.get(stream.name, 0) <= 1:
@@ -80,9 +81,9 @@ def stats_sync(
         entry = run.stream_progress[stream.name]
         ranges = split_plan(count=entry.get("total"), every=settings.STATS_SPLIT_PAGES)
         if ranges:
-            split_start(run=run, stream=stream, ranges=ranges, scale=_scale_now(run))
+            split_start(run=run, stream=stream, ranges=ranges, scale=scale_current(run))
     if split_is_on(run):
-        ranges_work(run=run, stream=stream, write=stats_page_write(run, stream),
+        ranges_work(run=run, stream=stream, write=writer,
                     holder=execution_holder(run.pk), on_page=on_page,
                     helper=False)  # fmt: skip
         split_wait_or_go_on(run=run, stream=stream)  # reschedules while helpers hold ranges
@@ -93,19 +94,10 @@ def stats_sync(
         _settle_scale(run=run, stream=stream, on_page=on_page)
 
 
-def stats_page_write(run: SyncRun, stream: Stream) -> Callable[[list[StatRow], str], dict]:
-    """A page of a split report, applied on the scale its range was given."""
-
-    def write(rows: list[StatRow], scale: str) -> dict:
-        return _write_stats(rows, run=run, integration=run.integration, stream=stream, scale=scale)
-
-    return write
-
-
-def _scale_now(run: SyncRun) -> str:
-    """The scale the report's pages are applied on so far (that of its last page read)."""
-    pages = (run.checkpoint.get("ratio_scale") or {}).get("pages") or []
-    return pages[-1][2] if pages else ""
+def stats_page_write(run: SyncRun, stream: Stream) -> Callable[..., dict]:
+    """The writer of the report's pages: `write(rows)` for a page read for the first time (on
+    the provisional scale), `write(rows, scale=...)` for a page of a split report's range."""
+    return partial(_write_stats, run=run, integration=run.integration, stream=stream)
 
 
 def _stream_complete(*, run: SyncRun, stream: Stream) -> None:
@@ -241,19 +233,15 @@ def _course_ids(integration: Integration, records: list[StatRecord]) -> dict[str
 
 
 def _remember_unmatched(run: SyncRun, emails: list[str]) -> None:
-    """Add to the run's list (read again under a row lock: the workers of a split report add to
-    it at once)."""
+    """Add to the run's list (the workers of a split report add to it at once: they read it
+    again under a row lock)."""
     if len(run.unmatched_emails) >= UNMATCHED_LIST_LIMIT:
         return
-    current = (
-        SyncRun.objects.select_for_update()
-        .filter(pk=run.pk)
-        .values_list("unmatched_emails", flat=True)
-        .first()
-    )
-    known = set(current or [])
+    if split_is_on(run):
+        locked = SyncRun.objects.select_for_update().filter(pk=run.pk)
+        run.unmatched_emails = locked.values_list("unmatched_emails", flat=True).first() or []
+    known = set(run.unmatched_emails)
     fresh = [e for e in emails if e not in known]
-    run.unmatched_emails = list(current or [])
     if fresh and len(known) < UNMATCHED_LIST_LIMIT:
         run.unmatched_emails = [*run.unmatched_emails, *fresh][:UNMATCHED_LIST_LIMIT]
         SyncRun.objects.filter(pk=run.pk).update(unmatched_emails=run.unmatched_emails)

@@ -183,10 +183,8 @@ def _api_stats_stream(run: SyncRun) -> Iterator[Any]:
     its secrets in the log lines."""
     integration = run.integration
     module = provider_module(integration.provider)
-    fields = {"run_id": run.pk, "integration_id": integration.pk, "kind": run.kind,
-              "group": integration.group.slug, "provider": integration.provider}  # fmt: skip
     with (
-        run_log_context(fields, secrets=owner_secrets(integration)),
+        run_log_context(SyncExecutor().log_fields(run), secrets=owner_secrets(integration)),
         module.make_client(integration) as client,
     ):
         yield module.stats_stream(client)

@@ -20,7 +20,7 @@ from integrations.providers.udemy.client import UdemyClient, UdemyRetryLater
 from integrations.providers.udemy.provider import make_client
 from integrations.tasks import run_sync
 from lmsbridge.catalog.models import Course
-from tests.celery_worker import celery_process, wait_for, worker_args
+from tests.celery_worker import ready_workers, wait_for
 
 LOOPBACK = ["127.0.0.1", "localhost"]
 REDIS_URL = django_settings.REDIS_URL or "redis://127.0.0.1:6379/15"
@@ -172,12 +172,7 @@ def test_two_real_workers_syncing_one_organization_share_its_limit(
     ]
     env = {"UDEMY_ORG_MAX_IN_FLIGHT": "4", "UDEMY_PAGE_CONCURRENCY": "4"}
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    with (
-        celery_process(*worker_args(worker_queue, named=False), log=logs[0], **env),
-        celery_process(*worker_args(worker_queue, named=False), log=logs[1], **env),
-    ):
-        for log in logs:
-            wait_for(lambda log=log: "ready" in log.read_text(), timeout=60, message="ready")
+    with ready_workers(worker_queue, logs, **env):
         for run in runs:
             run_sync.apply_async(args=[run.pk], queue=worker_queue)
 

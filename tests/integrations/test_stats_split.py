@@ -24,7 +24,7 @@ from integrations.services.stats_split import split_plan
 from integrations.services.sync import sync_execute, sync_range_execute
 from integrations.tasks import run_sync as run_sync_task
 from lmsbridge.catalog.models import Attempt, Learner
-from tests.celery_worker import celery_process, wait_for, worker_args
+from tests.celery_worker import ready_workers, wait_for
 from tests.factories import UserFactory
 
 REPORT = {"courses": 120, "paths": 0, "learners": 100, "activity_per_learner": 25}
@@ -124,18 +124,24 @@ def _split_and_leave(run: SyncRun, monkeypatch) -> None:
     assert SyncRange.objects.filter(run=run).count() == 5
 
 
-@pytest.mark.django_db
-def test_a_dead_helpers_range_is_taken_over_where_it_stopped(
-    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
-):
-    """A helper commits three pages of its range and its process is killed (its claim is never
-    given back): the run's own task takes the range over at once (same host, pid gone) and
-    reads only the pages it lacks."""
+@pytest.fixture
+def left_to_helpers(make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch):
+    """A statistics run split in 5 ranges (pages of 5, no helper sent) whose own task stopped
+    right after the split: (sandbox, integration, run)."""
     settings.STATS_SPLIT_PAGES = 5
     settings.STATS_SPLIT_WORKERS = 0
     sandbox, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
     run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
     _split_and_leave(run, monkeypatch)
+    return sandbox, integration, run
+
+
+@pytest.mark.django_db
+def test_a_dead_helpers_range_is_taken_over_where_it_stopped(left_to_helpers, monkeypatch):
+    """A helper commits three pages of its range and its process is killed (its claim is never
+    given back): the run's own task takes the range over at once (same host, pid gone) and
+    reads only the pages it lacks."""
+    sandbox, integration, run = left_to_helpers
     dead = f"run:{run.pk}:{lease._host()}:999999:deadbeef"
     work_range, pages = stats_split._work_range, []
 
@@ -166,14 +172,8 @@ def test_a_dead_helpers_range_is_taken_over_where_it_stopped(
 
 
 @pytest.mark.django_db
-def test_a_range_its_helpers_keep_failing_is_left_to_the_runs_own_task(
-    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
-):
-    settings.STATS_SPLIT_PAGES = 5
-    settings.STATS_SPLIT_WORKERS = 0
-    sandbox, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
-    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
-    _split_and_leave(run, monkeypatch)
+def test_a_range_its_helpers_keep_failing_is_left_to_the_runs_own_task(left_to_helpers, settings):
+    sandbox, _, run = left_to_helpers
     # Udemy refuses every request of the helpers, three times over (no retry: it would only wait).
     settings.UDEMY_MAX_RETRIES = 0
     sandbox.fail(status=503, times=1_000)
@@ -208,12 +208,7 @@ def test_two_real_workers_share_one_report(
         "CELERY_TASK_DEFAULT_QUEUE": worker_queue,  # the helpers go where these workers listen
     }
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
-    with (
-        celery_process(*worker_args(worker_queue, named=False), log=logs[0], **env),
-        celery_process(*worker_args(worker_queue, named=False), log=logs[1], **env),
-    ):
-        for log in logs:
-            wait_for(lambda log=log: "ready" in log.read_text(), timeout=60, message="ready")
+    with ready_workers(worker_queue, logs, **env):
         run_sync_task.apply_async(args=[run.pk], queue=worker_queue)
 
         def finished() -> bool:
@@ -232,14 +227,8 @@ def test_two_real_workers_share_one_report(
 
 
 @pytest.mark.django_db
-def test_a_helper_stops_at_its_next_page_once_the_run_is_closed(
-    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
-):
-    settings.STATS_SPLIT_PAGES = 5
-    settings.STATS_SPLIT_WORKERS = 0
-    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
-    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
-    _split_and_leave(run, monkeypatch)
+def test_a_helper_stops_at_its_next_page_once_the_run_is_closed(left_to_helpers, monkeypatch):
+    *_, run = left_to_helpers
     work_range, pages = stats_split._work_range, []
 
     def closed_after_two_pages():
@@ -280,15 +269,11 @@ def test_a_range_applied_before_the_scale_was_known_is_stale_unless_only_zeros(
 
 @pytest.mark.django_db
 def test_the_runs_own_task_is_working_while_its_helpers_move_and_waits_when_they_do_not(
-    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
+    left_to_helpers,
 ):
     """While the helpers' pages add up, its looks at them are work (no wait limit: a long
     split report is not failed for waiting); once they stop moving, it waits like any run."""
-    settings.STATS_SPLIT_PAGES = 5
-    settings.STATS_SPLIT_WORKERS = 0
-    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
-    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
-    _split_and_leave(run, monkeypatch)
+    _, integration, run = left_to_helpers
     run.refresh_from_db()
     stream = stats_stream(make_client(integration))
     with pytest.raises(Reschedule) as first_look:
@@ -306,14 +291,8 @@ def test_the_runs_own_task_is_working_while_its_helpers_move_and_waits_when_they
 
 
 @pytest.mark.django_db
-def test_a_split_run_whose_helpers_hold_ranges_is_not_reaped(
-    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch
-):
-    settings.STATS_SPLIT_PAGES = 5
-    settings.STATS_SPLIT_WORKERS = 0
-    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
-    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
-    _split_and_leave(run, monkeypatch)
+def test_a_split_run_whose_helpers_hold_ranges_is_not_reaped(left_to_helpers):
+    _, integration, run = left_to_helpers
     SyncRun.objects.filter(pk=run.pk).update(waiting_until=None)  # its own task is lost
     live = SyncRange.objects.filter(run=run, first=2)
     live.update(holder=lease.execution_holder(run.pk), expires_at=timezone.now() + lease.LEASE_TTL)
@@ -323,14 +302,8 @@ def test_a_split_run_whose_helpers_hold_ranges_is_not_reaped(
 
 
 @pytest.mark.django_db
-def test_the_run_page_shows_a_split_report_and_what_its_task_waits_for(
-    make_udemy_sandbox, make_integration, run_sync, settings, monkeypatch, client
-):
-    settings.STATS_SPLIT_PAGES = 5
-    settings.STATS_SPLIT_WORKERS = 0
-    _, integration = _synced(make_udemy_sandbox, make_integration, run_sync)
-    run = SyncRun.objects.create(integration=integration, kind="stats", trigger="manual")
-    _split_and_leave(run, monkeypatch)
+def test_the_run_page_shows_a_split_report_and_what_its_task_waits_for(left_to_helpers, client):
+    _, integration, run = left_to_helpers
     run.refresh_from_db()
     with pytest.raises(Reschedule) as look:
         stats_split.split_wait_or_go_on(run=run, stream=stats_stream(make_client(integration)))
