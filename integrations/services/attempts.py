@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from integrations.core.bulk import bulk_insert, bulk_update
 from integrations.core.records import StatRecord
 from integrations.providers.base import StatRow
 from lmsbridge.catalog.models import Attempt
@@ -84,10 +85,8 @@ def attempts_apply(
         changed = _attempt_changes(first[pair], latest[pair], row.record)
         to_update.extend(changed)
         unchanged += not changed
-    if to_create:
-        Attempt.objects.bulk_create(to_create)
-    if to_update:
-        Attempt.objects.bulk_update(to_update, ATTEMPT_FIELDS)
+    bulk_insert(to_create)
+    bulk_update(to_update, ATTEMPT_FIELDS)
     if to_delete:
         Attempt.objects.filter(pk__in=to_delete).delete()
     updated = len({(a.learner_id, a.course_id) for a in to_update})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from integrations.core.bulk import bulk_insert, bulk_update
 from integrations.core.records import CourseRecord
 from lmsbridge.catalog.models import Course, Tag
 
@@ -116,15 +117,11 @@ def courses_upsert_page(
             continue
         if record.tag_names:
             tagged.append((course, record.tag_names))
-    if to_create:
-        Course.objects.bulk_create(to_create)
-    if to_update:
-        Course.objects.bulk_update(
-            to_update,
-            [*MODEL_FIELDS.values(), "fingerprint", "status", "archived_at", "updated_at"],
-        )
-    if to_mark:
-        Course.objects.bulk_update(to_mark, ["raw_fingerprint"])
+    bulk_insert(to_create)
+    bulk_update(
+        to_update, [*MODEL_FIELDS.values(), "fingerprint", "status", "archived_at", "updated_at"]
+    )
+    bulk_update(to_mark, ["raw_fingerprint"])
     if tagged:
         _add_tags(tagged)
     return counts
@@ -133,10 +130,10 @@ def courses_upsert_page(
 def _add_tags(tagged: list[tuple[Course, tuple[str, ...]]]) -> None:
     """Add tags to courses (360Learning rule: tags are only ever added, never removed)."""
     names = {name for _, tag_names in tagged for name in tag_names}
-    Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+    bulk_insert([Tag(name=n) for n in names], ignore_conflicts=True)
     tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))
     through = Course.tags.through
-    Course.tags.through.objects.bulk_create(
+    bulk_insert(
         [
             through(course_id=course.pk, tag_id=tag_ids[name])
             for course, tag_names in tagged

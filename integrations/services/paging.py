@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import BooleanField, Model
 from django.db.models.expressions import RawSQL
 
+from integrations.core.bulk import bulk_insert
 from integrations.core.records import MappingError
 from integrations.core.runs import BadItem, run_record_bad_items
 from integrations.models import SyncPage, SyncRun
@@ -170,9 +171,8 @@ def run_stream(
 
 def ledger_write(*, run: SyncRun, stream: str, number: int, seen: list[str]) -> None:
     """The page's row of the ledger in one statement (a page read again replaces its row)."""
-    SyncPage.objects.bulk_create(
+    bulk_insert(
         [SyncPage(run=run, stream=stream, number=number, external_ids=seen)],
-        update_conflicts=True,
         unique_fields=["run", "stream", "number"],
         update_fields=["external_ids"],
     )

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from integrations.core.bulk import bulk_insert
 from integrations.core.lease import execution_holder
 from integrations.core.records import MappingError, StatRecord
 from integrations.core.runs import run_add_counts
@@ -257,9 +258,8 @@ def _keep_pending(integration: Integration, rows: list[StatRow]) -> None:
         )
         for r in rows
     }
-    PendingStatistic.objects.bulk_create(
+    bulk_insert(
         list(pending.values()),
-        update_conflicts=True,
         unique_fields=["integration", "external_course_id", "email"],
         update_fields=["payload"],
     )

@@ -383,3 +383,94 @@ def test_lang_is_never_empty(locale: str | None, default: str) -> None:
     assert len(lang) <= 10
     assert lang.isascii()
     assert lang == lang.strip()
+
+
+# --------------------------------------------------------------------------- URL checks
+
+
+def _http_url_reference(value: Any, max_length: int = 1000) -> str:
+    """The full check alone (what `_http_url` did before its fast path for plain URLs)."""
+    import re
+    from urllib.parse import urlsplit
+
+    from integrations.core.sanitize import scrub_text
+
+    if not isinstance(value, str):
+        return ""
+    url = value.strip()
+    if not url or len(url) > max_length or re.search(r"[\x00-\x1f\s]", url):
+        return ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return ""
+    return scrub_text(url)
+
+
+URLISH = st.builds(
+    lambda scheme, host, rest: f"{scheme}{host}{rest}",
+    st.sampled_from(["http://", "https://", "HTTP://", "hTtPs://", "ftp://", "http:/", "//", ""]),
+    st.one_of(
+        st.from_regex(r"[A-Za-z0-9.-]{0,20}", fullmatch=True),
+        st.text(max_size=12),
+        st.sampled_from(["[::1]", "a:80", "u@h", "[bad", "é.test", "h\u2100", "\x00h"]),
+    ),
+    st.one_of(st.text(max_size=30), st.from_regex(r"[/?#][\x21-\x7e]{0,30}", fullmatch=True)),
+)
+
+
+@PROPERTY_SETTINGS
+@given(value=st.one_of(URLISH, st.text(max_size=40)))
+def test_the_plain_url_fast_path_agrees_with_the_full_check(value: str) -> None:
+    from integrations.providers.udemy.media import _http_url
+
+    assert _http_url(value, 1000) == _http_url_reference(value)
+
+
+def _pick_video_reference(promo: list) -> str:
+    """Every rendition checked in order: the largest label with a usable file, first on a tie."""
+    from integrations.providers.udemy.media import _http_url, _video_rank
+
+    best, best_rank = "", -2
+    for entry in promo:
+        if not isinstance(entry, dict):
+            continue
+        url = _http_url(entry.get("file"), 2000)
+        rank = _video_rank(entry.get("label"))
+        if url and rank > best_rank:
+            best, best_rank = url, rank
+    return best
+
+
+RENDITION = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "label": st.one_of(
+                st.sampled_from(["720", "1080", "480p", "Auto", "", " 360"]),
+                st.integers(-5, 5000),
+                st.floats(allow_nan=True),
+                st.none(),
+                st.booleans(),
+            ),
+            "file": st.one_of(
+                st.sampled_from(["https://v.test/a", "https://v.test/b", "nope", " "]),
+                st.none(),
+                st.integers(),
+            ),
+        },
+    ),
+    st.none(),
+    st.integers(),
+)
+
+
+@PROPERTY_SETTINGS
+@given(promo=st.lists(RENDITION, max_size=8))
+def test_pick_video_checks_the_best_renditions_first_with_the_same_choice(promo: list) -> None:
+    from integrations.providers.udemy.media import pick_video
+
+    assert pick_video(promo) == _pick_video_reference(promo)

@@ -25,6 +25,10 @@ _LEADING_DIGITS_RE = re.compile(r"^\s*(\d{1,6})")
 # What `str.isspace()` or a control character would match: one C-level scan of the URL, not a
 # Python test per character (a course carries about twenty URLs).
 _NOT_IN_URL_RE = re.compile(r"[\x00-\x1f\s]")
+# The usual shape of a URL in a Udemy payload: printable ASCII, http(s), a plain host name (no
+# port, user or brackets). Such a URL is valid as it is (what `urlsplit` would say, and nothing
+# for `scrub_text` to remove); any other one takes the full check.
+_PLAIN_HTTP_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][\x21-\x7e]*)?", re.IGNORECASE)
 
 T = TypeVar("T")
 
@@ -41,7 +45,11 @@ def _http_url(value: Any, max_length: int = MAX_URL) -> str:
     if not isinstance(value, str):
         return ""
     url = value.strip()
-    if not url or len(url) > max_length or _NOT_IN_URL_RE.search(url):
+    if not url or len(url) > max_length:
+        return ""
+    if _PLAIN_HTTP_URL_RE.fullmatch(url):
+        return url
+    if _NOT_IN_URL_RE.search(url):
         return ""
     try:
         parts = urlsplit(url)
@@ -98,10 +106,13 @@ def _video_rank(label: Any) -> int:
     return -1
 
 
-def _as_mapping(entry: Any) -> Mapping[str, Any] | None:
+def _file_and_label(entry: Any) -> tuple[Any, Any] | None:
+    """A rendition's `file` and `label`, read off a payload model or a plain mapping."""
     if isinstance(entry, BaseModel):
-        return entry.model_dump()
-    return entry if isinstance(entry, Mapping) else None
+        return getattr(entry, "file", None), getattr(entry, "label", None)
+    if isinstance(entry, Mapping):
+        return entry.get("file"), entry.get("label")
+    return None
 
 
 def pick_video(promo: Any) -> str:
@@ -114,14 +125,15 @@ def pick_video(promo: Any) -> str:
         return _http_url(promo, MAX_VIDEO_URL)
     if not isinstance(promo, list | tuple):
         return ""
-    best, best_rank = "", -2
-    for entry in promo:
-        fields = _as_mapping(entry)
-        url = _http_url(fields.get("file"), MAX_VIDEO_URL) if fields else ""
-        rank = _video_rank(fields.get("label")) if fields else -2
-        if url and rank > best_rank:
-            best, best_rank = url, rank
-    return best
+    ranked = []
+    for index, entry in enumerate(promo):
+        if (fields := _file_and_label(entry)) is not None:
+            ranked.append((-_video_rank(fields[1]), index, fields[0]))
+    # Best first, then only until one URL is valid (as for images: validating is the cost).
+    for _, _, file in sorted(ranked, key=lambda item: item[:2]):
+        if url := _http_url(file, MAX_VIDEO_URL):
+            return url
+    return ""
 
 
 # --------------------------------------------------------------------------- learning paths

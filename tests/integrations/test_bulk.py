@@ -1,0 +1,149 @@
+"""`integrations.core.bulk`: the sync's INSERT and UPDATE of a page in one statement each.
+
+On PostgreSQL the rows go as one JSON document typed by the table's row type; elsewhere Django's
+bulk methods do the work. Both must leave the same rows behind, so every test but the
+PostgreSQL-only ones (column lengths and NaN, which SQLite does not enforce or store) runs on
+both databases.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import pytest
+from django.db import DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from integrations.core.bulk import _plain, bulk_insert, bulk_update
+from integrations.models import Integration, SyncPage
+from lmsbridge.catalog.models import Attempt, Course, Tag
+from tests.factories import (
+    CourseFactory,
+    IntegrationFactory,
+    LearnerFactory,
+    SyncRunFactory,
+)
+
+pytestmark = pytest.mark.django_db
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="what PostgreSQL enforces and SQLite does not"
+)
+WHEN = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
+
+
+def _course(integration: Integration, external_id: str, **values) -> Course:
+    return Course(
+        integration=integration,
+        group=integration.group,
+        external_id=external_id,
+        title=values.pop("title", f"Course {external_id}"),
+        name=f"Course {external_id}",
+        **values,
+    )
+
+
+def test_insert_sets_primary_keys_in_order_and_stores_every_value() -> None:
+    integration = IntegrationFactory()
+    courses = [
+        _course(integration, "1", authors=["Ann", "Bé"], modified_at=WHEN, duration_minutes=90),
+        _course(integration, "2", description="<p>ünïcode ✓</p>", duration_minutes=None),
+        _course(integration, "3", image="https://img.test/3.jpg"),
+    ]
+    bulk_insert(courses)
+    assert all(c.pk for c in courses)
+    for course in courses:
+        stored = Course.objects.get(pk=course.pk)
+        assert stored.external_id == course.external_id  # each pk is its own row's
+        for field in ("title", "description", "image", "authors", "duration_minutes", "lang"):
+            assert getattr(stored, field) == getattr(course, field)
+        assert stored.modified_at == course.modified_at
+        assert stored.created_at is not None and stored.updated_at is not None  # auto_now(_add)
+        assert not course._state.adding
+
+
+def test_insert_is_one_statement_on_postgresql() -> None:
+    integration = IntegrationFactory()
+    with CaptureQueriesContext(connection) as queries:
+        bulk_insert([_course(integration, str(n)) for n in range(100)])
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1  # SQLite: Django's batches of its variable limit
+    assert Course.objects.filter(integration=integration).count() == 100
+
+
+def test_insert_of_nothing_sends_nothing() -> None:
+    with CaptureQueriesContext(connection) as queries:
+        bulk_insert([])
+        bulk_update([], ["title"])
+    assert len(queries) == 0
+
+
+def test_ignore_conflicts_skips_existing_rows() -> None:
+    Tag.objects.create(name="Python")
+    bulk_insert([Tag(name="Python"), Tag(name="Go")], ignore_conflicts=True)
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["Go", "Python"]
+
+
+def test_update_conflicts_replace_only_the_named_fields() -> None:
+    run = SyncRunFactory()
+    bulk_insert([SyncPage(run=run, stream="courses", number=1, external_ids=["1", "2"])])
+    again = SyncPage(run=run, stream="courses", number=1, external_ids=["3"])
+    bulk_insert([again], unique_fields=["run", "stream", "number"], update_fields=["external_ids"])
+    assert list(SyncPage.objects.filter(run=run).values_list("external_ids", flat=True)) == [["3"]]
+
+
+def test_update_writes_the_named_fields_of_the_given_rows_only() -> None:
+    integration = IntegrationFactory()
+    first, second, other = (CourseFactory(integration=integration) for _ in range(3))
+    first.title, first.authors, first.modified_at = "New one", ["Zoé"], WHEN
+    second.title, second.lang = "New two", "fr"  # lang is not a named field
+    with CaptureQueriesContext(connection) as queries:
+        bulk_update([first, second], ["title", "authors", "modified_at"])
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.title, first.authors, first.modified_at) == ("New one", ["Zoé"], WHEN)
+    assert (second.title, second.lang) == ("New two", "en")
+    assert Course.objects.get(pk=other.pk).title == other.title
+
+
+def test_attempts_round_trip_floats_booleans_and_nulls() -> None:
+    course, learner = CourseFactory(), LearnerFactory()
+    attempt = Attempt(
+        learner=learner, course=course, progress=0.125, time_spent_ms=2**40, is_open=False,
+        completed_at=WHEN, first_activity=None,
+    )  # fmt: skip
+    bulk_insert([attempt])
+    stored = Attempt.objects.get(pk=attempt.pk)
+    assert (stored.progress, stored.time_spent_ms, stored.is_open) == (0.125, 2**40, False)
+    assert (stored.completed_at, stored.first_activity) == (WHEN, None)
+    attempt.progress, attempt.is_open, attempt.completed_at = 1.0, True, None
+    bulk_update([attempt], ["progress", "is_open", "completed_at"])
+    stored.refresh_from_db()
+    assert (stored.progress, stored.is_open, stored.completed_at) == (1.0, True, None)
+
+
+@postgresql_only
+def test_a_value_too_long_for_its_column_fails_instead_of_being_cut() -> None:
+    integration = IntegrationFactory()
+    with pytest.raises(DataError), transaction.atomic():
+        bulk_insert([_course(integration, "1", title="x" * 501)])
+    course = CourseFactory(integration=integration)
+    course.title = "y" * 501
+    with pytest.raises(DataError), transaction.atomic():
+        bulk_update([course], ["title"])
+
+
+@postgresql_only
+def test_a_non_finite_float_is_stored_as_such() -> None:
+    attempt = Attempt(learner=LearnerFactory(), course=CourseFactory(), progress=math.nan)
+    bulk_insert([attempt])
+    assert math.isnan(Attempt.objects.get(pk=attempt.pk).progress)
+
+
+def test_a_model_with_a_field_it_does_not_know_goes_through_the_orm() -> None:
+    """The client secret is an encrypted field: its stored value is not its Python value."""
+    fields = [f for f in Integration._meta.concrete_fields if not f.primary_key]
+    assert not _plain(fields)
+    assert _plain([f for f in Course._meta.concrete_fields if not f.primary_key])
