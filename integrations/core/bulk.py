@@ -20,12 +20,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import date, datetime, time
+from functools import partial
+from operator import attrgetter
 from typing import Any
 
-from django.db import connections, models, router
-from django.db.models import Field, Model
+from django.db import DatabaseError, connection, connections, models, router
+from django.db.models import Field, Lookup, Model
+from django.db.models.lookups import In
 
 # Django's own fields whose Python value is what the database stores (JSON for a JSONField),
 # so that the JSON document carries it as is. Exact classes, not subclasses: a subclass may
@@ -68,7 +72,7 @@ def bulk_insert(
             update_fields=update_fields or None,
         )
         return
-    rows = [{f.column: _value(f, f.pre_save(obj, True)) for f in fields} for obj in objs]
+    rows = _rows(objs, fields, adding=True)
     quote = connection.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -109,10 +113,7 @@ def bulk_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
         model._default_manager.bulk_update(objs, fields)
         return
     pk_field = model._meta.pk
-    rows = [
-        {pk_field.column: obj.pk, **{f.column: _value(f, getattr(obj, f.attname)) for f in chosen}}
-        for obj in objs
-    ]
+    rows = _rows(objs, [pk_field, *chosen], adding=False)
     quote = connection.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(pk_field.column)
     sets = ", ".join(f"{quote(f.column)} = r.{quote(f.column)}" for f in chosen)
@@ -129,11 +130,28 @@ def _plain(fields: Sequence[Field]) -> bool:
     return all(type(f) in PLAIN_FIELDS and getattr(f, "encoder", None) is None for f in fields)
 
 
-def _value(field: Field, value: Any) -> Any:
-    # JSON has no NaN or infinity: PostgreSQL's float input reads them as text.
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value
+def _rows(objs: Sequence[Model], fields: Sequence[Field], *, adding: bool) -> list[dict]:
+    """The rows of `objs` as {column: value}. Only a field that computes its value on save
+    (auto_now, auto_now_add) is asked for it, and only when inserting (like the ORM); the
+    others are read as attributes, the cheap way a page of a hundred rows wants."""
+    readers = []
+    for field in fields:
+        computes = adding and (
+            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        )
+        read = partial(field.pre_save, add=True) if computes else attrgetter(field.attname)
+        readers.append((field.column, read, isinstance(field, models.FloatField)))
+    rows = []
+    for obj in objs:
+        row = {}
+        for column, read, is_float in readers:
+            value = read(obj)
+            # JSON has no NaN or infinity: PostgreSQL's float input reads them as text.
+            row[column] = (
+                str(value) if is_float and value is not None and not math.isfinite(value) else value
+            )
+        rows.append(row)
+    return rows
 
 
 def _encode(value: Any) -> Any:
@@ -146,3 +164,49 @@ def _encode(value: Any) -> Any:
 
 def _dumps(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, default=_encode, separators=(",", ":"), ensure_ascii=False)
+
+
+class AnyOf(Lookup):
+    """`lhs IN (a page's values)`, sent on PostgreSQL as `lhs = ANY(%s)` with one array.
+
+    Django writes `IN (%s, %s, …)`: a hundred literals that the server parses and the planner
+    estimates one by one on every page (0.9 ms of planning per lookup of 100 course ids, against
+    0.16 ms for the array; the whole lookup 3.4 → under 1 ms). Used as an expression:
+    `Course.objects.filter(AnyOf(F("external_id"), ids))`; elsewhere it is Django's `IN`.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):  # type: ignore[override]
+        return In(self.lhs, list(self.rhs)).as_sql(compiler, connection)
+
+    def as_postgresql(self, compiler, connection):  # type: ignore[no-untyped-def]
+        values = list(self.rhs)
+        if not values:
+            return In(self.lhs, values).as_sql(compiler, connection)  # raises EmptyResultSet
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, values]
+
+
+@contextmanager
+def relaxed_commits() -> Iterator[None]:
+    """Within: PostgreSQL commits without waiting for its write-ahead log to reach the disk.
+
+    A sync commits every page, and at latency 0 the flush of each commit (about 2 ms here) is
+    a tenth of a page's cost. What this risks is only what a crash of the database server
+    itself (not of a worker) could lose: the pages committed in its last fraction of a second
+    (three times `wal_writer_delay`, 0.6 s by default) — and each page's checkpoint is in the
+    same transaction, so a resumed run reads those pages again. Nothing is ever half-written.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            # A connection lost meanwhile took its setting with it.
+            cursor.execute("RESET synchronous_commit")

@@ -12,23 +12,29 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, fields
+from functools import cache
 from datetime import datetime
 from typing import Any
 
 
-def _canonical(value: Any) -> Any:
-    """A JSON-ready value whose serialization never depends on the process or dict order."""
+def _iso(value: Any) -> str:
+    """`json.dumps`'s hook for what it cannot write itself: a datetime, as ISO 8601 (tuples
+    and lists it writes as arrays already)."""
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, tuple | list):
-        return [_canonical(item) for item in value]
-    return value
+    raise TypeError(f"{type(value).__name__} has no canonical JSON")
+
+
+@cache
+def _sorted_names(cls: type) -> tuple[str, ...]:
+    return tuple(sorted(f.name for f in fields(cls)))
 
 
 def _fingerprint(record: Any) -> str:
-    data = {f.name: _canonical(getattr(record, f.name)) for f in fields(record)}
-    # sort_keys + fixed separators: byte-identical output for equal records, whatever the run.
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Keys in sorted order and fixed separators: byte-identical output for equal records,
+    # whatever the run.
+    data = {name: getattr(record, name) for name in _sorted_names(type(record))}
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_iso)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -13,7 +13,9 @@ import hashlib
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from integrations.core.bulk import bulk_insert, bulk_update
+from django.db.models import F
+
+from integrations.core.bulk import AnyOf, bulk_insert, bulk_update
 from integrations.core.records import StatRecord
 from integrations.providers.base import StatRow
 from lmsbridge.catalog.models import Attempt
@@ -64,7 +66,8 @@ def attempts_apply(
     first: dict[tuple[int, int], Attempt] = {}
     latest: dict[tuple[int, int], Attempt] = {}
     existing = Attempt.objects.filter(
-        learner_id__in={p[0] for p in pairs}, course_id__in={p[1] for p in pairs}
+        AnyOf(F("learner_id"), {p[0] for p in pairs}),
+        AnyOf(F("course_id"), {p[1] for p in pairs}),
     ).order_by("number")
     for attempt in existing:
         pair = (attempt.learner_id, attempt.course_id)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from django.db.models import F
 from django.utils import timezone
 
-from integrations.core.bulk import bulk_insert, bulk_update
+from integrations.core.bulk import AnyOf, bulk_insert, bulk_update
 from integrations.core.records import CourseRecord
 from lmsbridge.catalog.models import Course, Tag
 
@@ -55,7 +56,7 @@ def courses_lookup(*, integration_id: int, kind: str, external_ids: Iterable[str
     return {
         c.external_id: c
         for c in Course.objects.filter(
-            integration_id=integration_id, kind=kind, external_id__in=list(external_ids)
+            AnyOf(F("external_id"), list(external_ids)), integration_id=integration_id, kind=kind
         )
         .only(*LOOKUP_FIELDS)
         .order_by()  # no sort: the model's default ordering is for pages, not lookups

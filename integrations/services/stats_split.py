@@ -36,6 +36,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.core import lease
+from integrations.core.bulk import relaxed_commits
 from integrations.core.errors import RetryLater
 from integrations.core.execute import RUN_MESSAGE_OPTIONS, Reschedule, task_named
 from integrations.core.runs import run_record_bad_items
@@ -309,7 +310,7 @@ def split_helper(
     holder = lease.execution_holder(run.pk)
     slice_seconds = settings.RUN_TIME_SLICE or None
     deadline = time.monotonic() + slice_seconds if slice_seconds else None
-    with make_stream(run) as stream:
+    with relaxed_commits(), make_stream(run) as stream:
         finished = ranges_work(run=run, stream=stream, write=write_for(run, stream), holder=holder,
                                on_page=lambda: None, helper=True, deadline=deadline)  # fmt: skip
     return "done" if finished else "more"

@@ -25,9 +25,10 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.db.models.functions import Lower
 
-from integrations.core.bulk import bulk_insert
+from integrations.core.bulk import AnyOf, bulk_insert
 from integrations.core.lease import execution_holder
 from integrations.core.records import MappingError, StatRecord
 from integrations.core.runs import run_add_counts
@@ -215,7 +216,7 @@ def _learner_ids(records: list[StatRecord]) -> dict[str, int]:
         return {}
     rows = (
         Learner.objects.annotate(email_key=Lower("email"))
-        .filter(email_key__in=keys, is_active=True)
+        .filter(AnyOf(F("email_key"), keys), is_active=True)
         .values_list("email_key", "id")
     )
     return dict(rows)
@@ -227,7 +228,9 @@ def _course_ids(integration: Integration, records: list[StatRecord]) -> dict[str
         return {}
     # Archived courses keep their statistics: match them too.
     return dict(
-        Course.objects.filter(integration=integration, kind=Course.Kind.COURSE, external_id__in=ids)
+        Course.objects.filter(
+            AnyOf(F("external_id"), ids), integration=integration, kind=Course.Kind.COURSE
+        )
         .order_by()
         .values_list("external_id", "id")
     )

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from integrations.core import lease
 from integrations.core.audit import audit_record
+from integrations.core.bulk import relaxed_commits
 from integrations.core.execute import Reschedule, RunExecutor, owner_secrets, run_enqueue
 from integrations.core.logs import run_log_context
 from integrations.core.reaper import runs_reap
@@ -117,6 +118,7 @@ class SyncExecutor(RunExecutor):
     run_model = SyncRun
     timeout_message = "The sync hit its time limit."
     select_related = ("integration__group", "integration__owner")
+    renew_seconds = 10.0  # pages come every few milliseconds; the lease lasts 10 minutes
 
     def prepare(self, run: SyncRun) -> None:
         self.module = provider_module(run.integration.provider)
@@ -142,7 +144,8 @@ class SyncExecutor(RunExecutor):
 
     def work(self, run: SyncRun, renew: Callable[[], None]) -> None:
         integration, module = run.integration, self.module
-        with module.make_client(integration) as client:
+        # Page by page commits: a database crash may lose the last ones, never half of one.
+        with relaxed_commits(), module.make_client(integration) as client:
             if run.kind == SyncRun.Kind.CONTENT:
                 streams = module.content_streams(integration, client)
                 content_sync(run=run, streams=streams, on_page=renew)

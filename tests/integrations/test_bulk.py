@@ -13,11 +13,16 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import DataError, connection, transaction
+from django.db.models import F
+from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 
-from integrations.core.bulk import _plain, bulk_insert, bulk_update
-from integrations.models import Integration, SyncPage
-from lmsbridge.catalog.models import Attempt, Course, Tag
+from integrations.core import lease
+from integrations.core.bulk import AnyOf, _plain, bulk_insert, bulk_update, relaxed_commits
+from integrations.models import Integration, SyncPage, SyncRun
+from integrations.services import content_sync
+from integrations.services.sync import SyncExecutor
+from lmsbridge.catalog.models import Attempt, Course, Learner, Tag
 from tests.factories import (
     CourseFactory,
     IntegrationFactory,
@@ -147,3 +152,81 @@ def test_a_model_with_a_field_it_does_not_know_goes_through_the_orm() -> None:
     fields = [f for f in Integration._meta.concrete_fields if not f.primary_key]
     assert not _plain(fields)
     assert _plain([f for f in Course._meta.concrete_fields if not f.primary_key])
+
+
+# --------------------------------------------------------------------------- lookups of a page
+
+
+def test_any_of_finds_what_in_finds() -> None:
+    integration = IntegrationFactory()
+    courses = [CourseFactory(integration=integration, external_id=str(n)) for n in range(5)]
+    learners = [LearnerFactory(email=f"Person{n}@Example.test") for n in range(3)]
+    wanted = ["1", "3", "99"]
+    found = Course.objects.filter(AnyOf(F("external_id"), wanted), integration=integration)
+    assert sorted(found.values_list("external_id", flat=True)) == ["1", "3"]
+    by_pk = Course.objects.filter(AnyOf(F("pk"), {courses[0].pk, courses[4].pk}))
+    assert set(by_pk) == {courses[0], courses[4]}
+    keys = ["person0@example.test", "person2@example.test"]
+    matched = Learner.objects.annotate(key=Lower("email")).filter(AnyOf(F("key"), keys))
+    assert set(matched) == {learners[0], learners[2]}
+
+
+def test_any_of_sends_one_array_on_postgresql_and_nothing_for_no_value() -> None:
+    ids = [str(n) for n in range(100)]
+    with CaptureQueriesContext(connection) as queries:
+        list(Course.objects.filter(AnyOf(F("external_id"), ids)))
+        assert list(Course.objects.filter(AnyOf(F("external_id"), []))) == []
+    assert len(queries) == 1  # the empty list asks nothing, as `__in=[]` does
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in queries[0]["sql"] and " IN (" not in queries[0]["sql"]
+
+
+# --------------------------------------------------------------------------- commits of a sync
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@postgresql_only
+def test_relaxed_commits_last_only_while_inside_even_after_an_error() -> None:
+    assert _synchronous_commit() == "on"
+    with relaxed_commits():
+        assert _synchronous_commit() == "off"
+    assert _synchronous_commit() == "on"
+    with pytest.raises(RuntimeError), relaxed_commits():
+        raise RuntimeError("the sync failed")
+    assert _synchronous_commit() == "on"
+
+
+@postgresql_only
+def test_a_sync_writes_its_pages_with_relaxed_commits_and_its_end_without(
+    make_udemy_sandbox, make_integration, run_sync, monkeypatch
+) -> None:
+    integration = make_integration(make_udemy_sandbox(courses=300, paths=0, learners=1))
+    write, seen = content_sync.courses_upsert_page, []
+
+    def recording(**kwargs):
+        seen.append(_synchronous_commit())
+        return write(**kwargs)
+
+    monkeypatch.setattr(content_sync, "courses_upsert_page", recording)
+    assert run_sync(integration).status == SyncRun.Status.SUCCEEDED
+    assert seen == ["off", "off", "off"]
+    assert _synchronous_commit() == "on"  # the run's closing was committed as usual
+
+
+@pytest.mark.parametrize(("renew_seconds", "renewals"), [(0, 5), (10, 0)])
+def test_a_sync_renews_its_lease_by_time_not_at_every_page(
+    make_udemy_sandbox, make_integration, run_sync, monkeypatch, renew_seconds, renewals
+) -> None:
+    """The lease lasts 10 minutes: pages a few milliseconds apart need not renew it each."""
+    integration = make_integration(make_udemy_sandbox(courses=500, paths=0, learners=1))
+    monkeypatch.setattr(SyncExecutor, "renew_seconds", renew_seconds)
+    calls = []
+    renew = lease.renew
+    monkeypatch.setattr(lease, "renew", lambda *a, **k: calls.append(1) or renew(*a, **k))
+    assert run_sync(integration).status == SyncRun.Status.SUCCEEDED
+    assert len(calls) == renewals

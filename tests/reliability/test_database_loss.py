@@ -12,7 +12,7 @@ from django.db import OperationalError, connection
 
 from integrations.models import SyncError, SyncLease, SyncPage, SyncRun
 from integrations.services import content_sync
-from integrations.services.sync import sync_execute, sync_request_foreground
+from integrations.services.sync import SyncExecutor, sync_execute, sync_request_foreground
 from integrations.tasks import run_sync
 from lmsbridge.catalog.models import Course
 
@@ -133,6 +133,7 @@ def test_a_killed_postgresql_connection_fails_the_run_then_the_next_succeeds(
     integration = make_integration(sandbox)
     run = SyncRun.objects.create(integration=integration, kind="content", trigger="manual")
     target = getattr(__import__(module, fromlist=[name]), name)
+    monkeypatch.setattr(SyncExecutor, "renew_seconds", 0)  # the lease renewed at every page
     monkeypatch.setattr(f"{module}.{name}", killing_on_call(target, n))
     run_sync.apply(args=[run.pk])  # in this process, as a worker runs it
     monkeypatch.undo()

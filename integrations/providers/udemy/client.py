@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from ...core.budget import BudgetShare, SharedBudget
-from ...core.concurrency import AdaptiveLimit, fetch_in_order
+from ...core.concurrency import AdaptiveLimit, Pacer, fetch_in_order
 from ...core.hosts import DNS_LABEL_RE, validated_base_url
 from ...core.http import JsonHttpClient, attempts
 from ...core.netutil import RetryBudget, is_loopback_host, setting, setting_or
@@ -162,6 +162,9 @@ class UdemyClient(JsonHttpClient):
         self._origin = _origin(self.base_url)
         self.page_concurrency: int | None = None  # None: UDEMY_PAGE_CONCURRENCY
         self.page_limit: AdaptiveLimit | None = None  # the last concurrent scan's limit
+        # The organization's rate, learnt from its 429s and kept for every scan of this client
+        # (`core.concurrency.Pacer`): requests are spaced just under it once it is known.
+        self.pacer = Pacer()
         self._scanning = False  # a concurrent scan is under way (page_limit is its limit)
         # The organization's request budget, shared with its other syncs (`core.budget`), and
         # the requests in flight it allows this client (None: no cap).
@@ -326,6 +329,22 @@ class UdemyClient(JsonHttpClient):
             next_url=payload["next"] or None,
             url=url,
         )
+
+    # ------------------------------------------------------------------ pacing
+
+    def _send(self, method: str, url: str, body: Any) -> requests.Response:
+        self.pacer.wait()  # no wait before the first 429; a Retry-After pause is the core's
+        return super()._send(method, url, body)
+
+    def _after_response(self, response: requests.Response) -> None:
+        if response.status_code != 429:
+            self.pacer.answered()
+            return
+        # When the request left (`elapsed`: until its headers came back), so that the 429s of
+        # requests already in flight at a cut count as the same event.
+        elapsed = getattr(response, "elapsed", None)
+        seconds = elapsed.total_seconds() if elapsed is not None else 0.0
+        self.pacer.throttled(sent_at=self.pacer.clock() - seconds)
 
     # ------------------------------------------------------------------ Udemy's messages
 
