@@ -56,6 +56,7 @@ FULL = {
         "activity_per_learner": 5,
         "latency": 0.05,
         "reps": 2,
+        "floor_sample": 200,  # pages of the floor measured, then scaled to the whole report
         "resync": False,  # the re-sync of 100,000 rows is one more minute: counts covers it
     },
     "counts": {"sizes": [1_000, 10_000, 50_000]},

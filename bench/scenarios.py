@@ -215,10 +215,10 @@ def _content_size(courses: int, paths: int, latency: float, reps: int) -> dict:
 
 
 def stats(params: dict) -> dict:
-    """(a) floor of the activity report, (b) first statistics sync (no attempts yet), `reps`
-    interleaved pairs; then, unless `resync` is false, (c) one no-change statistics re-sync (the
-    counts section measures re-syncs at latency 0). The catalog is synced once beforehand at
-    latency 0."""
+    """(a) floor of the activity report (scaled from `floor_sample` pages when given), (b) first
+    statistics sync (no attempts yet), `reps` interleaved pairs; then, unless `resync` is false,
+    (c) one no-change statistics re-sync (the counts section measures re-syncs at latency 0).
+    The catalog is synced once beforehand at latency 0."""
     from lmsbridge.catalog.models import Attempt
 
     learners, per, courses = params["learners"], params["activity_per_learner"], params["courses"]
@@ -232,8 +232,11 @@ def stats(params: dict) -> dict:
         timed_sync(integration, "content")
         sandbox.set_latency(latency)
         drain(sandbox, ("activity",), max_pages=WARM_UP)
+        pages = math.ceil(sandbox.info["activity"] / 100)
         for rep in range(reps):
-            floor = drain(sandbox, ("activity",))
+            # Every page of the report costs the same at a fixed latency: the floor of the whole
+            # report is measured on `floor_sample` pages (all of them without it) and scaled.
+            floor = _floor(sandbox, ("activity",), pages, params.get("floor_sample"))
             Attempt.objects.filter(course__integration=integration).delete()
             sandbox.reset_log()
             first = timed_sync(integration, "stats")

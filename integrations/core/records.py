@@ -12,8 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, fields
-from functools import cache
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 
