@@ -27,11 +27,11 @@ every probe past the limit costs at least a second of pause for every request in
   included: the budget refills during it). On a 429 the rate becomes the answers per second
   since the last 429 it was learnt from, times `MARGIN`, and never more than `MARGIN` times the
   rate paced until then;
-- a window that does not start at such a 429 (the first one, from the first answer; one cut
-  to its last `WINDOW` seconds) may start with the budget full, which is assumed to hold a
-  second's worth of requests (`CREDIT`, as Retry-After counts seconds): that second is added to
-  its length. For a budget of one second's burst, the first rate is then right at once (no
-  second probe past the limit); for a smaller one it is low, and grows;
+- a window that does not start at such a 429 (the first window, from the first answer; a long
+  one, cut to its last `WINDOW` seconds) may start with the budget full, which is assumed to
+  hold a second's worth of requests (`CREDIT`, as Retry-After counts seconds): that second is
+  added to its length. For a budget of one second's burst, the first rate is then right at
+  once (no second probe past the limit); for a smaller one it is low, and grows;
 - fewer than `MIN_SAMPLE` answers teach nothing (a 429 from a fault, or another sync of the
   organization spending its budget, must not set a crawl): the 429 is counted, the rate kept;
 - the 429s of requests sent before the last 429 event are that event (they were in flight when

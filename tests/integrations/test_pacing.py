@@ -6,6 +6,7 @@ rate-limited sandbox and counts the 429s that come once the rate is learnt."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from itertools import pairwise
 from urllib.parse import parse_qs
 
@@ -40,11 +41,11 @@ def answer(pacer: Pacer, clock: Clock, count: int, every: float) -> None:
         clock.now += every
 
 
-def learnt(clock: Clock) -> Pacer:
-    """A pacer that met its first 429 after 40 answers in one second: 20 requests/s (the 40
+def learnt(clock: Clock, sleep: Callable[[float], None] | None = None) -> Pacer:
+    """A pacer that met its first 429 after 38 answers in one second: 19 requests/s (the 38
     answers count the budget the server started with, a second's worth)."""
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
-    answer(pacer, clock, 40, 0.025)
+    pacer = Pacer(clock=clock, sleep=sleep or clock.sleep)
+    answer(pacer, clock, 38, 1 / 38)
     pacer.throttled(sent_at=clock.now - 0.1)
     return pacer
 
@@ -61,8 +62,8 @@ def test_no_pacing_before_any_429():
 def test_the_first_429_teaches_a_rate_counting_the_budget_the_server_started_with():
     clock = Clock()
     pacer = learnt(clock)
-    # 40 answers over 1 s, plus the second's worth the budget is assumed to have held.
-    assert pacer.rate == pytest.approx(40 / (1.0 + CREDIT) * MARGIN)
+    # 38 answers over 1 s, plus the second's worth the budget is assumed to have held.
+    assert pacer.rate == pytest.approx(38 / (1.0 + CREDIT) * MARGIN)
     assert pacer.cuts == 1
 
 
@@ -137,17 +138,15 @@ def test_a_cut_never_raises_the_rate():
 def test_threads_share_the_slots_and_never_sleep_holding_the_lock():
     """Forty requests from four threads take forty distinct slots; each sleeps with the lock
     free (the sleep itself records an answer, which takes the lock: held, it would hang)."""
-    clock = Clock()
-    pacer = learnt(clock)
     slots: list[float] = []
     guard = threading.Lock()
 
-    def sleep(seconds: float) -> None:
+    def sleep(seconds: float) -> None:  # the clock stands still: a delay is its slot's distance
         pacer.answered()
         with guard:
             slots.append(seconds)
 
-    pacer._sleep = sleep  # the clock stands still: each delay is the slot's distance from now
+    pacer = learnt(Clock(), sleep)
     for _ in range(int(pacer.rate * CREDIT)):
         pacer.wait()  # the second's worth that goes at once
     threads = [threading.Thread(target=lambda: [pacer.wait() for _ in range(10)]) for _ in range(4)]
