@@ -63,7 +63,9 @@ def bulk_insert(
     model = type(objs[0])
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    if connection.vendor != "postgresql" or not _plain(fields):
+    # Rows given their own primary key are the ORM's too (the statement below lets the
+    # database number every row).
+    if connection.vendor != "postgresql" or not _plain(fields) or any(o.pk for o in objs):
         model._default_manager.bulk_create(
             objs,
             ignore_conflicts=ignore_conflicts,

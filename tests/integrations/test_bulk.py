@@ -230,3 +230,10 @@ def test_a_sync_renews_its_lease_by_time_not_at_every_page(
     monkeypatch.setattr(lease, "renew", lambda *a, **k: calls.append(1) or renew(*a, **k))
     assert run_sync(integration).status == SyncRun.Status.SUCCEEDED
     assert len(calls) == renewals
+
+
+def test_rows_with_their_own_primary_key_keep_it() -> None:
+    integration = IntegrationFactory()
+    course = _course(integration, "7", id=987_654)
+    bulk_insert([course])
+    assert Course.objects.get(external_id="7", integration=integration).pk == 987_654
