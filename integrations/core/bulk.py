@@ -61,11 +61,11 @@ def bulk_insert(
     if not objs:
         return
     model = type(objs[0])
-    connection = connections[router.db_for_write(model)]
+    db = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     # Rows given their own primary key are the ORM's too (the statement below lets the
     # database number every row).
-    if connection.vendor != "postgresql" or not _plain(fields) or any(o.pk for o in objs):
+    if db.vendor != "postgresql" or not _plain(fields) or any(o.pk for o in objs):
         model._default_manager.bulk_create(
             objs,
             ignore_conflicts=ignore_conflicts,
@@ -75,18 +75,19 @@ def bulk_insert(
         )
         return
     rows = _rows(objs, fields, adding=True)
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
     conflict = ""
     if ignore_conflicts:
         conflict = " ON CONFLICT DO NOTHING"
     elif update_fields:
-        keys = ", ".join(quote(model._meta.get_field(n).column) for n in unique_fields)
-        sets = ", ".join(
-            f"{c} = EXCLUDED.{c}" for c in (quote(model._meta.get_field(n).column)
-                                            for n in update_fields)
-        )  # fmt: skip
+
+        def column(name: str) -> str:
+            return quote(model._meta.get_field(name).column)
+
+        keys = ", ".join(column(n) for n in unique_fields)
+        sets = ", ".join(f"{column(n)} = EXCLUDED.{column(n)}" for n in update_fields)
         conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
     # WITH ORDINALITY + ORDER BY: rows are inserted, and returned, in the order of `objs`.
     sql = (
@@ -94,14 +95,14 @@ def bulk_insert(
         f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) WITH ORDINALITY AS r "
         f"ORDER BY r.ordinality{conflict} RETURNING {pk}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_dumps(rows)])
+    with db.cursor() as cursor:
+        cursor.execute(sql, [json_rows(rows)])
         returned = [row[0] for row in cursor.fetchall()]
     if len(returned) == len(objs):  # a skipped conflict returns nothing for its row
         for obj, value in zip(objs, returned, strict=True):
             obj.pk = value
     for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, db.alias
 
 
 def bulk_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
@@ -109,22 +110,22 @@ def bulk_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
     if not objs:
         return
     model = type(objs[0])
-    connection = connections[router.db_for_write(model)]
+    db = connections[router.db_for_write(model)]
     chosen = [model._meta.get_field(name) for name in fields]
-    if connection.vendor != "postgresql" or not _plain(chosen):
+    if db.vendor != "postgresql" or not _plain(chosen):
         model._default_manager.bulk_update(objs, fields)
         return
     pk_field = model._meta.pk
     rows = _rows(objs, [pk_field, *chosen], adding=False)
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(pk_field.column)
     sets = ", ".join(f"{quote(f.column)} = r.{quote(f.column)}" for f in chosen)
     sql = (
         f"UPDATE {table} SET {sets} FROM "  # noqa: S608 # nosec B608
         f"jsonb_populate_recordset(NULL::{table}, %s::jsonb) AS r WHERE {table}.{pk} = r.{pk}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_dumps(rows)])
+    with db.cursor() as cursor:
+        cursor.execute(sql, [json_rows(rows)])
 
 
 def _plain(fields: Sequence[Field]) -> bool:
@@ -156,15 +157,15 @@ def _rows(objs: Sequence[Model], fields: Sequence[Field], *, adding: bool) -> li
     return rows
 
 
-def _encode(value: Any) -> Any:
+def _encode(value: Any) -> str:
+    """What `json.dumps` cannot write itself (tuples and lists it writes as arrays)."""
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
     raise TypeError(f"{type(value).__name__} is not sent by bulk statements")
 
 
-def _dumps(rows: list[dict[str, Any]]) -> str:
+def json_rows(rows: list[dict[str, Any]]) -> str:
+    """Rows as the one JSON document a bulk statement takes as its parameter."""
     return json.dumps(rows, default=_encode, separators=(",", ":"), ensure_ascii=False)
 
 

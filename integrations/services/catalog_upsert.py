@@ -2,14 +2,13 @@
 
 Per page: one SELECT of the existing rows, one INSERT of the new ones, one UPDATE of the changed
 ones, and for tags one INSERT of new tag names and one INSERT of the links (on PostgreSQL; a
-SELECT of the tags before it elsewhere). Unchanged
-items (same fingerprint) are not written at all; an item whose raw content is unchanged is not
-even mapped (`content_sync`), and the SELECT is the one that found that out.
+SELECT of the tags before it elsewhere). Unchanged items (same fingerprint) are not written at
+all; an item whose raw content is unchanged is not even mapped (`content_sync`), and the SELECT
+is the one that found that out.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -17,7 +16,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from integrations.core.bulk import AnyOf, bulk_insert, bulk_update
+from integrations.core.bulk import AnyOf, bulk_insert, bulk_update, json_rows
 from integrations.core.records import CourseRecord
 from lmsbridge.catalog.models import Course, Tag
 
@@ -161,4 +160,4 @@ def _link_by_name(links: list[tuple[int, str]]) -> None:
     )
     rows = [{"course": course, "name": name} for course, name in links]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(rows, separators=(",", ":"), ensure_ascii=False)])
+        cursor.execute(sql, [json_rows(rows)])
