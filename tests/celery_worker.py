@@ -33,6 +33,9 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     env["CELERY_RESULT_BACKEND"] = settings.CELERY_RESULT_BACKEND
     env["LMSBRIDGE_VAR_DIR"] = str(settings.VAR_DIR)
+    # Each line reaches the log file when written: a worker killed after its stop timeout
+    # loses no buffered line a test reads.
+    env["PYTHONUNBUFFERED"] = "1"
     env.update(extra)
     return env
 

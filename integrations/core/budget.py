@@ -55,7 +55,7 @@ class SharedBudget(Protocol):
     key: str
     limit: int
 
-    def claim(self, holder: str, want: int, pause_until: float) -> Grant: ...
+    def claim(self, holder: str, want: int, pause_until: float, held: int = 0) -> Grant: ...
 
     def release(self, holder: str, pause_until: float) -> None: ...
 
@@ -63,13 +63,16 @@ class SharedBudget(Protocol):
 
 
 def _settle(
-    slots: dict[str, Any], *, holder: str, want: int, limit: int, now: float
+    slots: dict[str, Any], *, holder: str, want: int, limit: int, now: float, held: int = 0
 ) -> tuple[dict[str, list], int]:
     """The slots once expired claims are gone and `holder` got what fits: (slots, granted).
 
     A holder granted nothing stays listed with 0 slots (it waits); while anyone waits, a claim
     gets at most an even share of the limit, so a long sync makes room for a second one at its
-    next claim instead of holding everything to its end.
+    next claim instead of holding everything to its end. A holder granted fewer slots than the
+    `held` requests it has on the wire keeps `held` listed until its next claim: those requests
+    end on their own, and a waiting holder must not start beside them (the limit would be
+    exceeded until they do).
     """
     live = {h: v for h, v in slots.items() if isinstance(v, list) and len(v) == 2 and v[1] >= now}
     live.pop(holder, None)
@@ -78,7 +81,7 @@ def _settle(
     granted = max(0, min(int(want), limit - others))
     if waiting:
         granted = min(granted, max(1, limit // (len(live) + 1)))
-    live[holder] = [granted, now + SLOT_TTL]
+    live[holder] = [max(granted, int(held)), now + SLOT_TTL]
     return live, granted
 
 
@@ -88,11 +91,11 @@ class DatabaseBudget:
     def __init__(self, model: type[models.Model], key: str, limit: int) -> None:
         self.model, self.key, self.limit = model, key, limit
 
-    def claim(self, holder: str, want: int, pause_until: float) -> Grant:
+    def claim(self, holder: str, want: int, pause_until: float, held: int = 0) -> Grant:
         with transaction.atomic():
             row = self._locked()
             row.slots, granted = _settle(
-                row.slots, holder=holder, want=want, limit=self.limit, now=time.time()
+                row.slots, holder=holder, want=want, limit=self.limit, now=time.time(), held=held
             )
             row.pause_until = max(row.pause_until, pause_until)
             row.save(update_fields=["slots", "pause_until", "updated_at"])
@@ -123,7 +126,8 @@ class DatabaseBudget:
 
 
 # KEYS[1]: the account's hash (field per holder: "slots:expiry"; field "_pause": epoch).
-# ARGV: now, holder, want, limit, expiry, pause_until, ttl. Returns {granted, pause, holders...}.
+# ARGV: now, holder, want, limit, expiry, pause_until, ttl, held. Returns {granted, pause,
+# holders...}.
 # The same rule as `_settle`.
 _CLAIM = """
 local now, holder = tonumber(ARGV[1]), ARGV[2]
@@ -147,7 +151,7 @@ for i = 1, #fields, 2 do
 end
 local granted = math.max(0, math.min(want, limit - others))
 if waiting then granted = math.min(granted, math.max(1, math.floor(limit / (count + 1)))) end
-redis.call('HSET', KEYS[1], holder, granted .. ':' .. expiry)
+redis.call('HSET', KEYS[1], holder, math.max(granted, tonumber(ARGV[8])) .. ':' .. expiry)
 table.insert(holders, holder)
 local pause = tonumber(redis.call('HGET', KEYS[1], '_pause') or '0')
 if tonumber(ARGV[6]) > pause then
@@ -201,9 +205,10 @@ class RedisBudget:
         self._claim = self._redis.register_script(_CLAIM)
         self._release = self._redis.register_script(_RELEASE)
 
-    def claim(self, holder: str, want: int, pause_until: float) -> Grant:
+    def claim(self, holder: str, want: int, pause_until: float, held: int = 0) -> Grant:
         now = time.time()
-        args = [now, holder, int(want), self.limit, now + SLOT_TTL, pause_until, int(SLOT_TTL)]
+        args = [now, holder, int(want), self.limit, now + SLOT_TTL, pause_until, int(SLOT_TTL),
+                int(held)]  # fmt: skip
         granted, pause, *holders = self._claim(keys=[self._name], args=args)
         return Grant(int(granted), float(pause), tuple(h.decode() for h in holders))
 
@@ -311,7 +316,8 @@ class BudgetShare:
     def _claim(self) -> Grant:
         want = max(1, int(self.want()))
         try:
-            grant = self.budget.claim(self.holder, want, self.client.pause_epoch())
+            held = self.client.on_the_wire
+            grant = self.budget.claim(self.holder, want, self.client.pause_epoch(), held)
         except Exception:  # the store is down: go on alone, said in the log
             logger.warning(
                 "%s budget %s unreachable: the scan goes on unshared", *self._who(), exc_info=True

@@ -122,6 +122,7 @@ class JsonHttpClient:
         self.retry_after_cap = float(setting_or(retry_after_cap, f"{prefix}_RETRY_AFTER_CAP", 60.0))
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.request_count = 0
+        self.on_the_wire = 0  # requests sent whose answer is not read yet (a shared budget's)
         self.write_count = 0
         self.throttled = 0  # 429s answered
         self.waits: list[float] = []
@@ -299,6 +300,8 @@ class JsonHttpClient:
         headers = dict(self._headers)
         if data is not None:
             headers["Content-Type"] = "application/json"
+        with self._counters:
+            self.on_the_wire += 1
         try:
             response = self._session.request(
                 method,
@@ -320,6 +323,9 @@ class JsonHttpClient:
             raise self.errors.unavailable(
                 f"The request to {self.vendor} failed ({type(exc).__name__})."
             ) from None
+        finally:
+            with self._counters:
+                self.on_the_wire -= 1
 
     def _read_body(self, response: requests.Response) -> None:
         """Read the (decompressed) body into `response`, refusing one larger than

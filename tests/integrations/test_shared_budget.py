@@ -59,6 +59,18 @@ def test_claims_add_up_to_the_limit_and_a_waiting_holder_gets_an_even_share(make
     assert budget.claim("b", 4, 0.0).slots == 4  # a is gone: b may take everything
 
 
+def test_a_holder_cut_below_what_it_has_on_the_wire_keeps_those_listed(make_budget):
+    """Cut to 2 while 4 requests are still on the wire, `a` stays listed with 4 until its next
+    claim: a waiting `b` does not start beside them (the sandbox would see 5 at once)."""
+    budget = make_budget(limit=4)
+    assert budget.claim("a", 4, 0.0).slots == 4
+    assert budget.claim("b", 4, 0.0).slots == 0
+    assert budget.claim("a", 4, 0.0, held=4).slots == 2  # told 2, still 4 on the wire
+    assert budget.claim("b", 4, 0.0).slots == 0  # nothing free until they end
+    assert budget.claim("a", 4, 0.0, held=2).slots == 2  # drained to its share
+    assert budget.claim("b", 4, 0.0).slots == 2
+
+
 def test_expired_claims_lapse(make_budget, monkeypatch):
     budget = make_budget(limit=4)
     assert budget.claim("dead-worker", 4, 0.0).slots == 4
