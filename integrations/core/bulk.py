@@ -18,7 +18,6 @@ are (like `bulk_update`, it runs no `pre_save`).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -30,6 +29,8 @@ from typing import Any
 from django.db import DatabaseError, connection, connections, models, router
 from django.db.models import Field, Lookup, Model
 from django.db.models.lookups import In
+
+from . import jsoncodec
 
 # Django's own fields whose Python value is what the database stores (JSON for a JSONField),
 # so that the JSON document carries it as is. Exact classes, not subclasses: a subclass may
@@ -158,7 +159,7 @@ def _rows(objs: Sequence[Model], fields: Sequence[Field], *, adding: bool) -> li
 
 
 def _encode(value: Any) -> str:
-    """What `json.dumps` cannot write itself (tuples and lists it writes as arrays)."""
+    """What JSON has no type for (orjson writes these itself; the fallback does not)."""
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not sent by bulk statements")
@@ -166,7 +167,7 @@ def _encode(value: Any) -> str:
 
 def json_rows(rows: list[dict[str, Any]]) -> str:
     """Rows as the one JSON document a bulk statement takes as its parameter."""
-    return json.dumps(rows, default=_encode, separators=(",", ":"), ensure_ascii=False)
+    return jsoncodec.dumps(rows, default=_encode)
 
 
 class AnyOf(Lookup):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import F
@@ -42,7 +43,18 @@ class UpsertCounts:
     restored: int = 0
 
 
-LOOKUP_FIELDS = ("id", "external_id", "fingerprint", "raw_fingerprint", "status")
+class StoredCourse(NamedTuple):
+    """What the upsert compares of a stored row (a tuple: a page's lookup builds no model
+    instance; one is made only for a row to write)."""
+
+    id: int
+    external_id: str
+    fingerprint: str
+    raw_fingerprint: str
+    status: str
+
+
+LOOKUP_FIELDS = StoredCourse._fields
 
 
 def _apply(course: Course, record: CourseRecord, raw_fingerprint: str) -> None:
@@ -53,16 +65,18 @@ def _apply(course: Course, record: CourseRecord, raw_fingerprint: str) -> None:
     course.raw_fingerprint = raw_fingerprint
 
 
-def courses_lookup(*, integration_id: int, kind: str, external_ids: Iterable[str]) -> dict:
+def courses_lookup(
+    *, integration_id: int, kind: str, external_ids: Iterable[str]
+) -> dict[str, StoredCourse]:
     """The stored rows of these ids (only what the upsert compares), by external id."""
-    return {
-        c.external_id: c
-        for c in Course.objects.filter(
+    rows = (
+        Course.objects.filter(
             AnyOf(F("external_id"), list(external_ids)), integration_id=integration_id, kind=kind
         )
-        .only(*LOOKUP_FIELDS)
         .order_by()  # no sort: the model's default ordering is for pages, not lookups
-    }
+        .values_list(*LOOKUP_FIELDS)
+    )
+    return {row[1]: StoredCourse(*row) for row in rows}
 
 
 def courses_upsert_page(
@@ -71,7 +85,7 @@ def courses_upsert_page(
     group_id: int,
     kind: str,
     records: list[CourseRecord],
-    known: Mapping[str, Course] | None = None,
+    known: Mapping[str, StoredCourse] | None = None,
     looked_up: Collection[str] = (),
     raw_fingerprints: Mapping[str, str] | None = None,
 ) -> UpsertCounts:
@@ -94,29 +108,30 @@ def courses_upsert_page(
     to_mark: list[Course] = []
     tagged: list[tuple[Course, tuple[str, ...]]] = []
     for external_id, record in by_id.items():
-        course = existing.get(external_id)
-        if course is None:
+        stored = existing.get(external_id)
+        raw_fingerprint = raw_fingerprints.get(external_id, "")
+        if stored is None:
             course = Course(
                 integration_id=integration_id, group_id=group_id, kind=kind, external_id=external_id
             )
-            _apply(course, record, raw_fingerprints.get(external_id, ""))
+            _apply(course, record, raw_fingerprint)
             to_create.append(course)
             counts.created += 1
-        elif course.fingerprint != record.fingerprint or course.status != Course.Status.ACTIVE:
-            if course.status != Course.Status.ACTIVE:
+        elif stored.fingerprint != record.fingerprint or stored.status != Course.Status.ACTIVE:
+            if stored.status != Course.Status.ACTIVE:
                 counts.restored += 1
             else:
                 counts.updated += 1
-            _apply(course, record, raw_fingerprints.get(external_id, ""))
+            course = Course(id=stored.id, external_id=external_id)
+            _apply(course, record, raw_fingerprint)
             course.status, course.archived_at, course.updated_at = Course.Status.ACTIVE, None, now
             to_update.append(course)
         else:
             counts.unchanged += 1
-            if course.raw_fingerprint != raw_fingerprints.get(external_id, ""):
+            if stored.raw_fingerprint != raw_fingerprint:
                 # Same record from a different raw item (a field the mapping ignores changed):
                 # only the raw fingerprint is written, so the next sync skips the item.
-                course.raw_fingerprint = raw_fingerprints.get(external_id, "")
-                to_mark.append(course)
+                to_mark.append(Course(id=stored.id, raw_fingerprint=raw_fingerprint))
             continue
         if record.tag_names:
             tagged.append((course, record.tag_names))

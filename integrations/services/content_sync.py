@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Callable, Collection
 from typing import Any
@@ -12,12 +11,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from integrations.core.errors import ApiError, AuthError, RetryLater
+from integrations.core.jsoncodec import canonical
 from integrations.core.runs import run_add_counts
 from integrations.models import Integration, SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
 from lmsbridge.catalog.models import Course
 
-from .catalog_upsert import courses_lookup, courses_upsert_page
+from .catalog_upsert import StoredCourse, courses_lookup, courses_upsert_page
 from .paging import map_every_item, map_page, run_stream, streams_declare, unlisted_by_ledger
 from .planner import PlannerStatistics, analyze, refreshing
 
@@ -27,8 +27,7 @@ ARCHIVE_CHUNK = 500
 def raw_fingerprint(raw: Any, revision: str) -> str:
     """SHA-256 of an upstream item as received (keys sorted: the order a server writes them in
     does not count) and of the mapping `revision` it would go through."""
-    text = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{revision}\n{text}".encode()).hexdigest()
+    return hashlib.sha256(f"{revision}\n".encode() + canonical(raw)).hexdigest()
 
 
 class ChangedItems:
@@ -43,7 +42,7 @@ class ChangedItems:
 
     def __init__(self, *, integration: Integration, stream: Stream) -> None:
         self.integration, self.stream = integration, stream
-        self.known: dict[str, Course] = {}
+        self.known: dict[str, StoredCourse] = {}
         self.looked_up: Collection[str] = ()
         self.raw_fingerprints: dict[str, str] = {}
 

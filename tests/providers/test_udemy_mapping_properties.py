@@ -417,6 +417,11 @@ URLISH = st.builds(
         st.from_regex(r"[A-Za-z0-9.-]{0,20}", fullmatch=True),
         st.text(max_size=12),
         st.sampled_from(["[::1]", "a:80", "u@h", "[bad", "é.test", "h\u2100", "\x00h"]),
+        st.builds(  # ports, good and bad
+            "{}:{}".format,
+            st.from_regex(r"[a-z0-9.]{1,8}", fullmatch=True),
+            st.one_of(st.from_regex(r"[0-9]{0,7}", fullmatch=True), st.text(max_size=4)),
+        ),
     ),
     st.one_of(st.text(max_size=30), st.from_regex(r"[/?#][\x21-\x7e]{0,30}", fullmatch=True)),
 )
@@ -474,3 +479,43 @@ def test_pick_video_checks_the_best_renditions_first_with_the_same_choice(promo:
     from integrations.providers.udemy.media import pick_video
 
     assert pick_video(promo) == _pick_video_reference(promo)
+
+
+def _pick_image_reference(images: dict) -> str:
+    """Every size ranked on each call: the largest area with a usable URL, ties by key."""
+    from integrations.providers.udemy.media import _http_url, _image_area
+
+    ranked = sorted(images.items(), key=lambda kv: (_image_area(str(kv[0])), str(kv[0])))
+    for _, value in reversed(ranked):
+        if url := _http_url(value):
+            return url
+    return ""
+
+
+SIZE_KEYS = st.one_of(
+    st.sampled_from(["size_48x27", "size_125_H", "size_200_H", "size_480x270", "size_750x422"]),
+    st.from_regex(r"(size_)?[0-9]{1,4}(x[0-9]{1,4}|_[Hh])?", fullmatch=True),
+    st.text(max_size=6),
+)
+
+
+@PROPERTY_SETTINGS
+@given(
+    images=st.dictionaries(
+        SIZE_KEYS,
+        st.one_of(
+            st.sampled_from(["https://i.test/a.jpg", "http://127.0.0.1:8001/b.svg"]),
+            URLISH,
+            st.none(),
+            st.integers(),
+        ),
+        max_size=8,
+    ),
+    again=st.booleans(),
+)
+def test_pick_image_ranks_its_keys_once_with_the_same_choice(images: dict, again: bool) -> None:
+    from integrations.providers.udemy.media import pick_image
+
+    if again:  # a second call reads the cached ranking of the same keys
+        pick_image(images)
+    assert pick_image(images) == _pick_image_reference(images)

@@ -9,6 +9,7 @@ import html
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -25,10 +26,12 @@ _LEADING_DIGITS_RE = re.compile(r"^\s*(\d{1,6})")
 # What `str.isspace()` or a control character would match: one C-level scan of the URL, not a
 # Python test per character (a course carries about twenty URLs).
 _NOT_IN_URL_RE = re.compile(r"[\x00-\x1f\s]")
-# The usual shape of a URL in a Udemy payload: printable ASCII, http(s), a plain host name (no
-# port, user or brackets). Such a URL is valid as it is (what `urlsplit` would say, and nothing
-# for `scrub_text` to remove); any other one takes the full check.
-_PLAIN_HTTP_URL_RE = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][\x21-\x7e]*)?", re.IGNORECASE)
+# The usual shape of a URL in a Udemy payload: printable ASCII, http(s), a plain host name and
+# maybe a port (no user or brackets). Such a URL is valid as it is (what `urlsplit` would say,
+# and nothing for `scrub_text` to remove); any other one takes the full check.
+_PLAIN_HTTP_URL_RE = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][\x21-\x7e]*)?", re.IGNORECASE
+)
 
 T = TypeVar("T")
 
@@ -83,11 +86,17 @@ def pick_image(images: Mapping[str, Any] | None) -> str:
         return ""
     # Largest first, and only until one URL is valid: a course carries about a dozen sizes and
     # validating each URL is most of the cost of mapping a course.
-    ranked = sorted(images.items(), key=lambda kv: (_image_area(str(kv[0])), str(kv[0])))
-    for _, value in reversed(ranked):
-        if url := _http_url(value):
+    for key in _largest_first(tuple(images)):
+        if url := _http_url(images[key]):
             return url
     return ""
+
+
+@lru_cache(maxsize=256)
+def _largest_first(keys: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The size keys, largest first (ties by key, descending): every course of a catalog has
+    the same dozen keys, ranked once."""
+    return tuple(sorted(keys, key=lambda key: (_image_area(str(key)), str(key)), reverse=True))
 
 
 def _thumbnail(value: Any) -> str:
