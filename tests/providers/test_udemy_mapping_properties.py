@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -519,3 +519,56 @@ def test_pick_image_ranks_its_keys_once_with_the_same_choice(images: dict, again
     if again:  # a second call reads the cached ranking of the same keys
         pick_image(images)
     assert pick_image(images) == _pick_image_reference(images)
+
+
+def _json_fingerprint(record: Any) -> str:
+    """The record fingerprint as `json.dumps` writes it (what stored fingerprints were made
+    with): every field, keys sorted, compact, datetimes in ISO 8601."""
+    import dataclasses
+    import hashlib
+    import json
+
+    data = {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    text = json.dumps(
+        dict(sorted(data.items())),
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=lambda value: value.isoformat(),
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=()), max_size=12)
+UTC_TIMES = st.none() | st.datetimes(min_value=datetime(1, 1, 2), timezones=st.just(UTC))
+
+
+@PROPERTY_SETTINGS
+@given(
+    texts=st.lists(ANY_TEXT, min_size=8, max_size=8),
+    duration=st.none() | st.integers(),
+    authors=st.lists(ANY_TEXT, max_size=3).map(tuple),
+    modified=UTC_TIMES,
+)
+def test_a_course_fingerprint_is_the_bytes_json_writes(texts, duration, authors, modified):
+    kind, external_id, title, name, description, image, lang, video = texts
+    record = CourseRecord(
+        kind=kind, external_id=external_id, title=title, name=name, description=description,
+        image=image, duration_minutes=duration, authors=authors, lang=lang,
+        tag_names=authors[::-1], video_url=video, launch_url=image, modified_at=modified,
+    )  # fmt: skip
+    assert record.fingerprint == _json_fingerprint(record)
+
+
+@PROPERTY_SETTINGS
+@given(
+    progress=st.floats(allow_nan=False, allow_infinity=False),
+    when=UTC_TIMES,
+    email=ANY_TEXT,
+)
+def test_a_statistic_fingerprint_is_the_bytes_json_writes(progress, when, email):
+    record = StatRecord(
+        external_course_id="1", email=email, email_key=email.lower(), is_anonymized=False,
+        first_activity=when, last_activity=when, completed_at=None, progress=progress,
+        time_spent_ms=0,
+    )  # fmt: skip
+    assert record.fingerprint == _json_fingerprint(record)
