@@ -19,16 +19,17 @@ are (like `bulk_update`, it runs no `pre_save`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime, time
-from functools import partial
+from functools import cache, partial
 from operator import attrgetter
 from typing import Any
 
 from django.db import DatabaseError, connection, connections, models, router
 from django.db.models import Field, Lookup, Model
 from django.db.models.lookups import In
+from django.utils import timezone
 
 from . import jsoncodec
 
@@ -63,7 +64,7 @@ def bulk_insert(
         return
     model = type(objs[0])
     db = connections[router.db_for_write(model)]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = _insert_fields(model)
     # Rows given their own primary key are the ORM's too (the statement below lets the
     # database number every row).
     if db.vendor != "postgresql" or not _plain(fields) or any(o.pk for o in objs):
@@ -75,7 +76,71 @@ def bulk_insert(
             update_fields=update_fields or None,
         )
         return
-    rows = _rows(objs, fields, adding=True)
+    returned = _insert_json(
+        db, model, fields, _rows(objs, fields, adding=True),
+        ignore_conflicts=ignore_conflicts, unique_fields=unique_fields,
+        update_fields=update_fields,
+    )  # fmt: skip
+    if len(returned) == len(objs):  # a skipped conflict returns nothing for its row
+        for obj, value in zip(objs, returned, strict=True):
+            obj.pk = value
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, db.alias
+
+
+def insert_rows(
+    model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False
+) -> list[Any]:
+    """INSERT rows given as {field attname: value} in one statement; the new primary keys, in
+    order (fewer when `ignore_conflicts` skipped some).
+
+    What `bulk_insert` does without a model instance per row (Django's `Model.__init__` costs
+    more than the whole statement for a page of courses): a field a row leaves out takes its
+    default, auto_now and auto_now_add fields the time of the call."""
+    if not rows:
+        return []
+    db = connections[router.db_for_write(model)]
+    fields = _insert_fields(model)
+    if db.vendor != "postgresql" or not _plain(fields):
+        objs = [model(**row) for row in rows]
+        bulk_insert(objs, ignore_conflicts=ignore_conflicts)
+        return [obj.pk for obj in objs if obj.pk is not None]
+    unknown = set().union(*rows) - {f.attname for f in fields}
+    if unknown:
+        raise TypeError(f"{model.__name__} has no fields {sorted(unknown)}")
+    now = timezone.now()
+    fixed = {f.attname: now for f in fields if _computes_on_save(f)}
+    defaults = {f.attname: f.get_default() for f in fields if f.attname not in fixed}
+    columns = [(f.attname, f.column, isinstance(f, models.FloatField)) for f in fields]
+    json_ready = []
+    for row in rows:
+        out = {}
+        for attname, column, is_float in columns:
+            value = fixed[attname] if attname in fixed else row.get(attname, defaults[attname])
+            out[column] = _json_float(value) if is_float else value
+        json_ready.append(out)
+    return _insert_json(db, model, fields, json_ready, ignore_conflicts=ignore_conflicts)
+
+
+def _insert_fields(model: type[Model]) -> list[Field]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _computes_on_save(field: Field) -> bool:
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+def _insert_json(
+    db: Any,
+    model: type[Model],
+    fields: Sequence[Field],
+    rows: list[dict[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+    unique_fields: Sequence[str] = (),
+    update_fields: Sequence[str] = (),
+) -> list[Any]:
+    """PostgreSQL: INSERT `rows` ({column: value}) as one JSON document; the pks returned."""
     quote = db.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -90,7 +155,7 @@ def bulk_insert(
         keys = ", ".join(column(n) for n in unique_fields)
         sets = ", ".join(f"{column(n)} = EXCLUDED.{column(n)}" for n in update_fields)
         conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
-    # WITH ORDINALITY + ORDER BY: rows are inserted, and returned, in the order of `objs`.
+    # WITH ORDINALITY + ORDER BY: rows are inserted, and returned, in the order given.
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608 # nosec B608
         f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) WITH ORDINALITY AS r "
@@ -98,12 +163,7 @@ def bulk_insert(
     )
     with db.cursor() as cursor:
         cursor.execute(sql, [json_rows(rows)])
-        returned = [row[0] for row in cursor.fetchall()]
-    if len(returned) == len(objs):  # a skipped conflict returns nothing for its row
-        for obj, value in zip(objs, returned, strict=True):
-            obj.pk = value
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, db.alias
+        return [row[0] for row in cursor.fetchall()]
 
 
 def bulk_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
@@ -129,6 +189,94 @@ def bulk_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
         cursor.execute(sql, [json_rows(rows)])
 
 
+def update_one(
+    model: type[Model],
+    pk: Any,
+    *,
+    values: Mapping[str, Any] | None = None,
+    add: Mapping[str, int] | None = None,
+) -> int:
+    """UPDATE one row by primary key: `values` set (each prepared by its field, as the ORM
+    does), `add` added to integer columns (atomic: `col = col + n`); the rows changed (0/1).
+
+    A queryset's `update()` without building and compiling a query on every call: the
+    statement is made once per model and set of fields (a run's counters, checkpoint and
+    progress after each page: 0.4 ms instead of 2.6). Like `update()`, no `pre_save`."""
+    values, add = values or {}, add or {}
+    db = connections[router.db_for_write(model)]
+    sql, set_fields = _update_sql(model, tuple(values), tuple(add), db.alias)
+    params = [f.get_db_prep_save(values[f.name], connection=db) for f in set_fields]
+    params += [int(n) for n in add.values()]
+    with db.cursor() as cursor:
+        cursor.execute(sql, [*params, pk])
+        return cursor.rowcount
+
+
+@cache
+def _update_sql(
+    model: type[Model], names: tuple[str, ...], added: tuple[str, ...], alias: str
+) -> tuple[str, list[Field]]:
+    quote = connections[alias].ops.quote_name
+    set_fields = [model._meta.get_field(name) for name in names]
+    sets = [f"{quote(f.column)} = %s" for f in set_fields]
+    for name in added:
+        column = quote(model._meta.get_field(name).column)
+        sets.append(f"{column} = {column} + %s")
+    if not sets:
+        raise ValueError("nothing to update")
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    # Only identifiers from the model's metadata are interpolated; values are parameters.
+    sql = f"UPDATE {table} SET {', '.join(sets)} WHERE {pk} = %s"  # noqa: S608 # nosec B608
+    return sql, set_fields
+
+
+def select_by(
+    model: type[Model],
+    columns: Sequence[str],
+    key: str,
+    keys: Collection[Any],
+    **equal: Any,
+) -> list[tuple]:
+    """`columns` (attnames) of the rows whose `key` is one of `keys` and whose other fields
+    are `equal`: `filter(**equal, key__in=keys).values_list(*columns)` without compiling a
+    query per page. PostgreSQL gets a statement made once per shape, with the keys as one
+    array (`= ANY(%s)`, see `AnyOf`); elsewhere, and for fields whose stored value is not
+    their Python value, it is that queryset."""
+    if not keys:
+        return []
+    db = connections[router.db_for_read(model)]
+    fields = [model._meta.get_field(name) for name in (*columns, key, *equal)]
+    if (
+        db.vendor != "postgresql"
+        or not _plain(fields)
+        or any(isinstance(f, models.JSONField) for f in fields)
+    ):
+        rows = model._default_manager.filter(**equal, **{f"{key}__in": list(keys)})
+        return list(rows.order_by().values_list(*columns))
+    sql = _select_sql(model, tuple(columns), key, tuple(equal), db.alias)
+    with db.cursor() as cursor:
+        cursor.execute(sql, [*equal.values(), list(keys)])
+        return cursor.fetchall()
+
+
+@cache
+def _select_sql(
+    model: type[Model], columns: tuple[str, ...], key: str, equal: tuple[str, ...], alias: str
+) -> str:
+    quote = connections[alias].ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    where = [f"{column(name)} = %s" for name in equal]
+    where.append(f"{column(key)} = ANY(%s)")
+    # Only identifiers from the model's metadata are interpolated; values are parameters.
+    return (
+        f"SELECT {', '.join(column(c) for c in columns)} "  # noqa: S608 # nosec B608
+        f"FROM {quote(model._meta.db_table)} WHERE {' AND '.join(where)}"
+    )
+
+
 def _plain(fields: Sequence[Field]) -> bool:
     # A JSONField with its own encoder writes what that encoder makes of the value.
     return all(type(f) in PLAIN_FIELDS and getattr(f, "encoder", None) is None for f in fields)
@@ -140,9 +288,7 @@ def _rows(objs: Sequence[Model], fields: Sequence[Field], *, adding: bool) -> li
     others are read as attributes, the cheap way a page of a hundred rows wants."""
     readers = []
     for field in fields:
-        computes = adding and (
-            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-        )
+        computes = adding and _computes_on_save(field)
         read = partial(field.pre_save, add=True) if computes else attrgetter(field.attname)
         readers.append((field.column, read, isinstance(field, models.FloatField)))
     rows = []
@@ -150,12 +296,14 @@ def _rows(objs: Sequence[Model], fields: Sequence[Field], *, adding: bool) -> li
         row = {}
         for column, read, is_float in readers:
             value = read(obj)
-            # JSON has no NaN or infinity: PostgreSQL's float input reads them as text.
-            row[column] = (
-                str(value) if is_float and value is not None and not math.isfinite(value) else value
-            )
+            row[column] = _json_float(value) if is_float else value
         rows.append(row)
     return rows
+
+
+def _json_float(value: float | None) -> float | str | None:
+    # JSON has no NaN or infinity: PostgreSQL's float input reads them as text.
+    return str(value) if value is not None and not math.isfinite(value) else value
 
 
 def _encode(value: Any) -> str:

@@ -9,11 +9,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 
 from integrations.core import metrics
+from integrations.core.bulk import update_one
 from integrations.core.events import run_ended
 from integrations.core.models import RunBase, RunStatus
 from integrations.core.records import MappingError
@@ -34,8 +34,7 @@ def run_add_counts(*, run: Run, fields: Mapping[str, Any] | None = None, **count
     unknown = set(deltas) - set(model.COUNTERS)
     if unknown:
         raise ValueError(f"unknown counters {sorted(unknown)}")
-    changes = {**(fields or {}), **{k: F(k) + v for k, v in deltas.items()}}
-    model.objects.filter(pk=run.pk).update(**changes)
+    update_one(model, run.pk, values=fields, add=deltas)
     for name, value in deltas.items():
         setattr(run, name, getattr(run, name) + value)
     if deltas:

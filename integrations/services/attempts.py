@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from django.db.models import F
 
-from integrations.core.bulk import AnyOf, bulk_insert, bulk_update
+from integrations.core.bulk import AnyOf, bulk_update, insert_rows
 from integrations.core.records import StatRecord
 from integrations.providers.base import StatRow
 from lmsbridge.catalog.models import Attempt
@@ -73,7 +73,8 @@ def attempts_apply(
         pair = (attempt.learner_id, attempt.course_id)
         first.setdefault(pair, attempt)
         latest[pair] = attempt
-    to_create, to_update, to_delete, unchanged, not_started = [], [], [], 0, 0
+    to_create: list[dict] = []
+    to_update, to_delete, unchanged, not_started = [], [], 0, 0
     for pair, row in pairs.items():
         if not row.started and (pair not in latest or _holds_nothing(first[pair], latest[pair])):
             not_started += 1
@@ -81,14 +82,13 @@ def attempts_apply(
                 to_delete.append(latest[pair].pk)
             continue
         if pair not in latest:
-            attempt = Attempt(learner_id=pair[0], course_id=pair[1], number=1)
-            _apply_stat(attempt, row.record, first=True)
-            to_create.append(attempt)
+            to_create.append({"learner_id": pair[0], "course_id": pair[1], "number": 1,
+                              **_first_attempt(row.record)})  # fmt: skip
             continue
         changed = _attempt_changes(first[pair], latest[pair], row.record)
         to_update.extend(changed)
         unchanged += not changed
-    bulk_insert(to_create)
+    insert_rows(Attempt, to_create)
     bulk_update(to_update, ATTEMPT_FIELDS)
     if to_delete:
         Attempt.objects.filter(pk__in=to_delete).delete()
@@ -119,6 +119,19 @@ def _attempt_changes(first: Attempt, latest: Attempt, record: StatRecord) -> lis
         first.time_spent_ms = record.time_spent_ms
         changed.append(first)
     return changed
+
+
+def _first_attempt(record: StatRecord) -> dict:
+    """A new attempt's values (what `_apply_stat` sets on one from statistics, the first)."""
+    return {
+        "progress": record.progress,
+        "time_spent_ms": record.time_spent_ms,
+        "first_activity": record.first_activity,
+        "last_activity": record.last_activity,
+        "completed_at": record.completed_at,
+        "is_open": record.completed_at is None,
+        "fingerprint": stat_fingerprint(record, first_attempt=True),
+    }
 
 
 def _apply_stat(attempt: Attempt, record: StatRecord, *, first: bool) -> None:

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 
-from integrations.core.bulk import AnyOf, bulk_insert, bulk_update, json_rows
+from integrations.core.bulk import bulk_insert, bulk_update, insert_rows, json_rows, select_by
 from integrations.core.records import CourseRecord
 from lmsbridge.catalog.models import Course, Tag
 
@@ -57,25 +56,25 @@ class StoredCourse(NamedTuple):
 LOOKUP_FIELDS = StoredCourse._fields
 
 
-def _apply(course: Course, record: CourseRecord, raw_fingerprint: str) -> None:
+def _values(record: CourseRecord, raw_fingerprint: str) -> dict:
+    """The columns a record sets, by attname."""
+    values = {}
     for record_field, model_field in MODEL_FIELDS.items():
         value = getattr(record, record_field)
-        setattr(course, model_field, list(value) if isinstance(value, tuple) else value)
-    course.fingerprint = record.fingerprint
-    course.raw_fingerprint = raw_fingerprint
+        values[model_field] = list(value) if isinstance(value, tuple) else value
+    values["fingerprint"] = record.fingerprint
+    values["raw_fingerprint"] = raw_fingerprint
+    return values
 
 
 def courses_lookup(
     *, integration_id: int, kind: str, external_ids: Iterable[str]
 ) -> dict[str, StoredCourse]:
     """The stored rows of these ids (only what the upsert compares), by external id."""
-    rows = (
-        Course.objects.filter(
-            AnyOf(F("external_id"), list(external_ids)), integration_id=integration_id, kind=kind
-        )
-        .order_by()  # no sort: the model's default ordering is for pages, not lookups
-        .values_list(*LOOKUP_FIELDS)
-    )
+    rows = select_by(
+        Course, LOOKUP_FIELDS, "external_id", list(external_ids),
+        integration_id=integration_id, kind=kind,
+    )  # fmt: skip
     return {row[1]: StoredCourse(*row) for row in rows}
 
 
@@ -103,39 +102,42 @@ def courses_upsert_page(
         )
     counts = UpsertCounts()
     now = timezone.now()
-    to_create: list[Course] = []
+    to_create: list[dict] = []
+    created_tags: list[tuple[str, ...]] = []
     to_update: list[Course] = []
     to_mark: list[Course] = []
-    tagged: list[tuple[Course, tuple[str, ...]]] = []
+    tagged: list[tuple[int, tuple[str, ...]]] = []  # (course pk, tag names)
     for external_id, record in by_id.items():
         stored = existing.get(external_id)
         raw_fingerprint = raw_fingerprints.get(external_id, "")
         if stored is None:
-            course = Course(
-                integration_id=integration_id, group_id=group_id, kind=kind, external_id=external_id
-            )
-            _apply(course, record, raw_fingerprint)
-            to_create.append(course)
+            to_create.append({
+                "integration_id": integration_id, "group_id": group_id, "kind": kind,
+                "external_id": external_id, **_values(record, raw_fingerprint),
+            })  # fmt: skip
+            created_tags.append(record.tag_names)
             counts.created += 1
         elif stored.fingerprint != record.fingerprint or stored.status != Course.Status.ACTIVE:
             if stored.status != Course.Status.ACTIVE:
                 counts.restored += 1
             else:
                 counts.updated += 1
-            course = Course(id=stored.id, external_id=external_id)
-            _apply(course, record, raw_fingerprint)
-            course.status, course.archived_at, course.updated_at = Course.Status.ACTIVE, None, now
-            to_update.append(course)
+            to_update.append(
+                Course(
+                    id=stored.id, external_id=external_id, status=Course.Status.ACTIVE,
+                    archived_at=None, updated_at=now, **_values(record, raw_fingerprint),
+                )
+            )  # fmt: skip
+            if record.tag_names:
+                tagged.append((stored.id, record.tag_names))
         else:
             counts.unchanged += 1
             if stored.raw_fingerprint != raw_fingerprint:
                 # Same record from a different raw item (a field the mapping ignores changed):
                 # only the raw fingerprint is written, so the next sync skips the item.
                 to_mark.append(Course(id=stored.id, raw_fingerprint=raw_fingerprint))
-            continue
-        if record.tag_names:
-            tagged.append((course, record.tag_names))
-    bulk_insert(to_create)
+    created = insert_rows(Course, to_create)
+    tagged += [(pk, names) for pk, names in zip(created, created_tags, strict=True) if names]
     bulk_update(
         to_update, [*MODEL_FIELDS.values(), "fingerprint", "status", "archived_at", "updated_at"]
     )
@@ -145,11 +147,11 @@ def courses_upsert_page(
     return counts
 
 
-def _add_tags(tagged: list[tuple[Course, tuple[str, ...]]]) -> None:
+def _add_tags(tagged: list[tuple[int, tuple[str, ...]]]) -> None:
     """Add tags to courses (360Learning rule: tags are only ever added, never removed)."""
     names = {name for _, tag_names in tagged for name in tag_names}
-    bulk_insert([Tag(name=n) for n in names], ignore_conflicts=True)
-    links = [(course.pk, name) for course, tag_names in tagged for name in tag_names]
+    insert_rows(Tag, [{"name": n} for n in names], ignore_conflicts=True)
+    links = [(course_id, name) for course_id, tag_names in tagged for name in tag_names]
     if connection.vendor == "postgresql":
         return _link_by_name(links)
     tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "id"))

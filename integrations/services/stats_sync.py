@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Lower
 
-from integrations.core.bulk import AnyOf, bulk_insert
+from integrations.core.bulk import AnyOf, bulk_insert, select_by
 from integrations.core.lease import execution_holder
 from integrations.core.records import MappingError, StatRecord
 from integrations.core.runs import run_add_counts
@@ -227,13 +227,11 @@ def _course_ids(integration: Integration, records: list[StatRecord]) -> dict[str
     if not ids:
         return {}
     # Archived courses keep their statistics: match them too.
-    return dict(
-        Course.objects.filter(
-            AnyOf(F("external_id"), ids), integration=integration, kind=Course.Kind.COURSE
-        )
-        .order_by()
-        .values_list("external_id", "id")
-    )
+    rows = select_by(
+        Course, ("external_id", "id"), "external_id", ids,
+        integration_id=integration.pk, kind=Course.Kind.COURSE,
+    )  # fmt: skip
+    return dict(rows)
 
 
 def _remember_unmatched(run: SyncRun, emails: list[str]) -> None:

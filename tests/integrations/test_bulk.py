@@ -18,7 +18,16 @@ from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 
 from integrations.core import lease
-from integrations.core.bulk import AnyOf, _plain, bulk_insert, bulk_update, relaxed_commits
+from integrations.core.bulk import (
+    AnyOf,
+    _plain,
+    bulk_insert,
+    bulk_update,
+    insert_rows,
+    relaxed_commits,
+    select_by,
+    update_one,
+)
 from integrations.models import Integration, SyncPage, SyncRun
 from integrations.services import content_sync
 from integrations.services.sync import SyncExecutor
@@ -237,3 +246,72 @@ def test_rows_with_their_own_primary_key_keep_it() -> None:
     course = _course(integration, "7", id=987_654)
     bulk_insert([course])
     assert Course.objects.get(external_id="7", integration=integration).pk == 987_654
+
+
+# --------------------------------------------------------------------------- rows without instances
+
+
+def test_insert_rows_returns_the_new_keys_in_order_with_defaults_and_timestamps() -> None:
+    integration = IntegrationFactory()
+    base = {"integration_id": integration.pk, "group_id": integration.group_id}
+    rows = [
+        {**base, "external_id": "1", "title": "One", "authors": ["Ann"], "modified_at": WHEN},
+        {**base, "external_id": "2", "title": "Two", "duration_minutes": 5},
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        pks = insert_rows(Course, rows)
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1
+    one, two = (Course.objects.get(pk=pk) for pk in pks)
+    assert (one.external_id, one.title, one.authors, one.modified_at) == ("1", "One", ["Ann"], WHEN)
+    assert (two.external_id, two.duration_minutes, two.authors) == ("2", 5, [])  # a default
+    assert (one.status, one.kind, one.archived_at) == (Course.Status.ACTIVE, "course", None)
+    assert one.created_at and one.updated_at  # auto_now_add / auto_now
+
+
+def test_insert_rows_refuses_a_field_the_model_does_not_have() -> None:
+    with pytest.raises(TypeError):
+        insert_rows(Tag, [{"name": "Go", "colour": "blue"}])
+    assert not Tag.objects.exists()
+
+
+def test_insert_rows_skips_conflicts_and_inserts_nothing_for_no_row() -> None:
+    Tag.objects.create(name="Python")
+    insert_rows(Tag, [{"name": "Python"}, {"name": "Go"}], ignore_conflicts=True)
+    assert sorted(Tag.objects.values_list("name", flat=True)) == ["Go", "Python"]
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_rows(Tag, []) == []
+    assert len(queries) == 0
+
+
+def test_update_one_sets_values_and_adds_to_counters_in_one_statement() -> None:
+    run = SyncRunFactory()
+    SyncRun.objects.filter(pk=run.pk).update(fetched=5)
+    progress = {"courses": {"label": "Courses", "done": 100, "total": None, "ünï": True}}
+    with CaptureQueriesContext(connection) as queries:
+        changed = update_one(
+            SyncRun, run.pk, values={"checkpoint": {"courses": 3}, "stream_progress": progress},
+            add={"fetched": 100, "created": 7},
+        )  # fmt: skip
+    assert (changed, len(queries)) == (1, 1)
+    run.refresh_from_db()
+    assert (run.fetched, run.created, run.checkpoint) == (105, 7, {"courses": 3})
+    assert run.stream_progress == progress
+    assert update_one(SyncRun, run.pk, add={"fetched": -5}) == 1
+    assert SyncRun.objects.get(pk=run.pk).fetched == 100
+    assert update_one(SyncRun, 10**9, add={"fetched": 1}) == 0  # no such row
+
+
+def test_select_by_finds_what_a_filtered_queryset_finds() -> None:
+    integration, other = IntegrationFactory(), IntegrationFactory()
+    mine = [CourseFactory(integration=integration, external_id=str(n)) for n in range(3)]
+    CourseFactory(integration=other, external_id="1")  # same id, another integration
+    CourseFactory(integration=integration, external_id="9", kind=Course.Kind.LEARNING_PATH)
+    rows = select_by(
+        Course, ("id", "external_id"), "external_id", ["1", "2", "9", "absent"],
+        integration_id=integration.pk, kind=Course.Kind.COURSE,
+    )  # fmt: skip
+    assert sorted(rows) == [(mine[1].pk, "1"), (mine[2].pk, "2")]
+    with CaptureQueriesContext(connection) as queries:
+        assert select_by(Course, ("id",), "external_id", [], integration_id=integration.pk) == []
+    assert len(queries) == 0

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.core.records import StatRecord
 from integrations.models import PendingStatistic, SyncError, SyncRun
-from integrations.services.attempts import attempts_apply
+from integrations.services.attempts import (
+    ATTEMPT_FIELDS,
+    _apply_stat,
+    _first_attempt,
+    attempts_apply,
+)
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.services import attempt_launch
 from tests.factories import AttemptFactory
@@ -253,3 +260,19 @@ def test_sql_statements_per_page_are_bounded_for_20000_rows(
     small, large = counts[400], counts[4000]
     assert large[0] / large[1] <= small[0] / small[1] + 1
     assert large[0] / large[1] < 25, counts
+
+
+@pytest.mark.parametrize("completed", [None, datetime(2026, 2, 3, 4, 5, tzinfo=UTC)])
+def test_a_new_attempt_holds_what_applying_its_first_row_would_set(completed) -> None:
+    """New attempts are inserted as rows (no model instance): the same values as an attempt
+    given its first statistics row by `_apply_stat`."""
+    record = StatRecord(
+        external_course_id="1", email="a@x.test", email_key="a@x.test", is_anonymized=False,
+        first_activity=datetime(2026, 1, 2, tzinfo=UTC), last_activity=None,
+        completed_at=completed, progress=12.5, time_spent_ms=60_000,
+    )  # fmt: skip
+    applied = Attempt(number=1)
+    _apply_stat(applied, record, first=True)
+    inserted = _first_attempt(record)
+    assert inserted == {name: getattr(applied, name) for name in inserted}
+    assert set(inserted) == set(ATTEMPT_FIELDS)
