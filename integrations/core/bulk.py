@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import date, datetime, time
 from functools import cache, partial
 from operator import attrgetter
@@ -354,11 +355,27 @@ def relaxed_commits() -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
+    relax_commits_here()
+    token = _RELAXED.set(True)
     try:
         yield
     finally:
+        _RELAXED.reset(token)
         with suppress(DatabaseError), connection.cursor() as cursor:
             # A connection lost meanwhile took its setting with it.
             cursor.execute("RESET synchronous_commit")
+
+
+_RELAXED: ContextVar[bool] = ContextVar("relaxed_commits", default=False)
+
+
+def commits_relaxed() -> bool:
+    """Whether the code running is inside `relaxed_commits()`."""
+    return _RELAXED.get()
+
+
+def relax_commits_here() -> None:
+    """PostgreSQL: this thread's connection commits without waiting for the disk (another
+    thread's part of a `relaxed_commits()` scope, on its own connection)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")

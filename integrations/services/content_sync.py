@@ -42,12 +42,8 @@ class ChangedItems:
 
     def __init__(self, *, integration: Integration, stream: Stream) -> None:
         self.integration, self.stream = integration, stream
-        self.known: dict[str, StoredCourse] = {}
-        self.looked_up: Collection[str] = ()
-        self.raw_fingerprints: dict[str, str] = {}
 
     def map(self, *, stream: Stream, page: PageLike):
-        self.known, self.looked_up, self.raw_fingerprints = {}, (), {}
         if stream.item_id is None:
             return map_every_item(stream=stream, page=page)
         last_by_id = {}  # duplicates in a page: the last one is the one kept
@@ -55,10 +51,10 @@ class ChangedItems:
             external_id = stream.item_id(raw)
             if external_id is not None:
                 last_by_id[external_id] = raw
-        self.known = courses_lookup(
+        known = courses_lookup(
             integration_id=self.integration.pk, kind=stream.kind, external_ids=last_by_id
         )
-        self.looked_up = last_by_id.keys()
+        raw_fingerprints: dict[str, str] = {}
         unchanged: list[str] = []
         to_map: list[Any] = []
         for raw in page.results:
@@ -69,7 +65,7 @@ class ChangedItems:
             if last_by_id[external_id] is not raw:
                 continue
             fingerprint = raw_fingerprint(raw, stream.revision)
-            row = self.known.get(external_id)
+            row = known.get(external_id)
             if (
                 row is not None
                 and row.raw_fingerprint == fingerprint
@@ -77,10 +73,14 @@ class ChangedItems:
             ):
                 unchanged.append(external_id)
             else:
-                self.raw_fingerprints[external_id] = fingerprint
+                raw_fingerprints[external_id] = fingerprint
                 to_map.append(raw)
         records, bad, seen = map_page(stream=stream, page=_Items(to_map))
-        return records, bad, unchanged + seen, {"unchanged": len(unchanged)}
+        mapped = MappedRecords(records)
+        mapped.known, mapped.looked_up, mapped.raw_fingerprints = (
+            known, last_by_id.keys(), raw_fingerprints
+        )  # fmt: skip
+        return mapped, bad, unchanged + seen, {"unchanged": len(unchanged)}
 
     def write(self, records: list) -> dict[str, int]:
         counts = courses_upsert_page(
@@ -88,9 +88,9 @@ class ChangedItems:
             group_id=self.integration.group_id,
             kind=self.stream.kind,
             records=records,
-            known=self.known,
-            looked_up=self.looked_up,
-            raw_fingerprints=self.raw_fingerprints,
+            known=getattr(records, "known", None),
+            looked_up=getattr(records, "looked_up", ()),
+            raw_fingerprints=getattr(records, "raw_fingerprints", None),
         )
         return {
             "created": counts.created,
@@ -98,6 +98,17 @@ class ChangedItems:
             "unchanged": counts.unchanged,
             "restored": counts.restored,
         }
+
+
+class MappedRecords(list):
+    """A page's records with what its mapping found out, for its writer: the stored rows of
+    its ids (`known`, for the ids `looked_up`) and the raw fingerprints to store. Carried
+    with the records, not kept by the mapper: the next page is mapped while this one is
+    written (`paging.PageCommits`)."""
+
+    known: dict[str, StoredCourse]
+    looked_up: Collection[str]
+    raw_fingerprints: dict[str, str]
 
 
 class _Items:

@@ -33,11 +33,11 @@ from integrations.core.lease import execution_holder
 from integrations.core.records import MappingError, StatRecord
 from integrations.core.runs import run_add_counts
 from integrations.models import Integration, PendingStatistic, SyncRun
-from integrations.providers.base import StatRow, Stream
+from integrations.providers.base import PageLike, StatRow, Stream
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
 from .attempts import as_row, attempts_apply
-from .paging import map_page, run_stream, streams_declare
+from .paging import map_every_item, map_page, run_stream, streams_declare
 from .planner import PlannerStatistics, refreshing
 from .stats_scale import (
     scale_current,
@@ -75,11 +75,13 @@ def stats_sync(
     if stream.report is not None:
         scale_start(run=run)
     writer = stats_page_write(run, stream)
+    mapper = match_while_mapping(run.integration)
     on_page = refreshing(on_page, PlannerStatistics(Attempt), lambda: run.created)
     streams_declare(run=run, streams=[stream])
     if split_wanted(stream) and not split_is_on(run) and run.checkpoint.get(stream.name, 0) <= 1:
         if not run.checkpoint.get(stream.name):
-            run_stream(run=run, stream=stream, writer=writer, on_page=on_page, until=1)
+            run_stream(run=run, stream=stream, writer=writer, on_page=on_page, until=1,
+                       mapper=mapper)  # fmt: skip
         entry = run.stream_progress[stream.name]
         ranges = split_plan(count=entry.get("total"), every=settings.STATS_SPLIT_PAGES)
         if ranges:
@@ -91,7 +93,7 @@ def stats_sync(
         split_wait_or_go_on(run=run, stream=stream)  # reschedules while helpers hold ranges
         _stream_complete(run=run, stream=stream)
     else:
-        run_stream(run=run, stream=stream, writer=writer, on_page=on_page)
+        run_stream(run=run, stream=stream, writer=writer, on_page=on_page, mapper=mapper)
     if stream.report is not None:
         _settle_scale(run=run, stream=stream, on_page=on_page)
 
@@ -159,12 +161,16 @@ def _write_stats(
 ) -> dict:
     """One page of the report (inside its transaction). `scale`: a page read again once the
     report's scale is decided; None: a page read for the first time (provisional scale)."""
+    found = rows if isinstance(rows, MatchedRows) else None
     rows, problems = _on_scale([as_row(r) for r in rows], run=run, stream=stream, scale=scale)
     if problems:
         _record_problems(run, problems)
     named = [r for r in rows if not r.record.is_anonymized]
-    learners = _learner_ids([r.record for r in named])
-    courses = _course_ids(integration, [r.record for r in named])
+    if found is None:
+        learners = _learner_ids([r.record for r in named])
+        courses = _course_ids(integration, [r.record for r in named])
+    else:
+        learners, courses = found.learners, found.courses
     unmatched = sorted({r.record.email_key for r in named if r.record.email_key not in learners})
     applicable = [r for r in named if r.record.email_key in learners]
     pending = [r for r in applicable if r.record.external_course_id not in courses]
@@ -180,6 +186,29 @@ def _write_stats(
         "pending": len(pending),
         **counts._asdict(),
     }
+
+
+class MatchedRows(list):
+    """A page's rows with the learners and courses they name, looked up as the page was
+    mapped (`match_while_mapping`): neither is written by a statistics sync, so the lookups
+    of page N + 1 run while page N is committed (`paging.PageCommits`)."""
+
+    learners: dict[str, int]
+    courses: dict[str, int]
+
+
+def match_while_mapping(integration: Integration) -> Callable[..., tuple]:
+    """The report's `PageMapper`: every row mapped, then its learner and course looked up."""
+
+    def mapper(*, stream: Stream, page: PageLike) -> tuple:
+        records, bad, seen, counts = map_every_item(stream=stream, page=page)
+        named = [r.record for r in map(as_row, records) if not r.record.is_anonymized]
+        rows = MatchedRows(records)
+        rows.learners = _learner_ids(named)
+        rows.courses = _course_ids(integration, named)
+        return rows, bad, seen, counts
+
+    return mapper
 
 
 def _on_scale(
