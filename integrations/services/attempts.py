@@ -10,7 +10,7 @@ next sync bringing its figures (`catalog.services.attempt_launch`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
 from django.db.models import F
@@ -46,30 +46,61 @@ def as_row(item: StatRow | StatRecord) -> StatRow:
     return item if isinstance(item, StatRow) else StatRow(record=item, ratio=item.progress)
 
 
+Pair = tuple[int, int]  # (learner id, course id)
+
+
+def attempt_pairs(
+    records: Sequence[StatRow | StatRecord], learner_ids: dict[str, int], course_ids: dict[str, int]
+) -> dict[Pair, StatRow]:
+    """The page's rows by (learner, course): the last row of a pair is the one applied."""
+    rows = [as_row(item) for item in records]
+    return {
+        (learner_ids[r.record.email_key], course_ids[r.record.external_course_id]): r for r in rows
+    }
+
+
+def attempts_lookup(pairs: Collection[Pair]) -> list[Attempt]:
+    """The stored attempts of these pairs (and of other pairs of their learners and courses),
+    by number."""
+    if not pairs:
+        return []
+    return list(
+        Attempt.objects.filter(
+            AnyOf(F("learner_id"), {p[0] for p in pairs}),
+            AnyOf(F("course_id"), {p[1] for p in pairs}),
+        ).order_by("number")
+    )
+
+
 def attempts_apply(
     *,
     records: Sequence[StatRow | StatRecord],
     learner_ids: dict[str, int],
     course_ids: dict[str, int],
+    stored: list[Attempt] | None = None,
+    stale: Collection[Pair] = (),
 ) -> AttemptCounts:
     """Create or update the attempts of a page of statistics (a constant number of statements).
 
     The row goes to the learner's latest attempt on the course; its minutes to the first one.
     A learner who has not started (only enrolled) gets no attempt: none is created, and an
-    opened attempt holding nothing but what such a row gives is removed."""
-    rows = [as_row(item) for item in records]
-    pairs = {
-        (learner_ids[r.record.email_key], course_ids[r.record.external_course_id]): r for r in rows
-    }
+    opened attempt holding nothing but what such a row gives is removed.
+
+    `stored`: the page's attempts as `attempts_lookup` read them before the page before it was
+    committed; the pairs that page wrote (`stale`) are read again."""
+    pairs = attempt_pairs(records, learner_ids, course_ids)
     if not pairs:
         return AttemptCounts()
+    if stored is None:
+        stored = attempts_lookup(pairs)
+    elif again := {pair for pair in stale if pair in pairs}:
+        stored = [a for a in stored if (a.learner_id, a.course_id) not in again]
+        # By number within each pair, as before (the lookup also finds other pairs of the
+        # same learners and courses: those are in `stored` already).
+        stored += [a for a in attempts_lookup(again) if (a.learner_id, a.course_id) in again]
     first: dict[tuple[int, int], Attempt] = {}
     latest: dict[tuple[int, int], Attempt] = {}
-    existing = Attempt.objects.filter(
-        AnyOf(F("learner_id"), {p[0] for p in pairs}),
-        AnyOf(F("course_id"), {p[1] for p in pairs}),
-    ).order_by("number")
-    for attempt in existing:
+    for attempt in stored:
         pair = (attempt.learner_id, attempt.course_id)
         first.setdefault(pair, attempt)
         latest[pair] = attempt

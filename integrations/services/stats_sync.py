@@ -36,7 +36,7 @@ from integrations.models import Integration, PendingStatistic, SyncRun
 from integrations.providers.base import PageLike, StatRow, Stream
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
-from .attempts import as_row, attempts_apply
+from .attempts import as_row, attempt_pairs, attempts_apply, attempts_lookup
 from .paging import map_every_item, map_page, run_stream, streams_declare
 from .planner import PlannerStatistics, refreshing
 from .stats_scale import (
@@ -61,6 +61,7 @@ from .stats_split import (
 )
 
 UNMATCHED_LIST_LIMIT = 1000
+LOOKUP_MEMORY = 20_000  # e-mails, and course ids, a statistics sync remembers the id of
 
 
 def stats_sync(
@@ -101,7 +102,9 @@ def stats_sync(
 def stats_page_write(run: SyncRun, stream: Stream) -> Callable[..., dict]:
     """The writer of the report's pages: `write(rows)` for a page read for the first time (on
     the provisional scale), `write(rows, scale=...)` for a page of a split report's range."""
-    return partial(_write_stats, run=run, integration=run.integration, stream=stream)
+    return partial(
+        _write_stats, run=run, integration=run.integration, stream=stream, last=_LastPage()
+    )
 
 
 def _stream_complete(*, run: SyncRun, stream: Stream) -> None:
@@ -158,10 +161,14 @@ def _write_stats(
     integration: Integration,
     stream: Stream,
     scale: str | None = None,
+    last: _LastPage | None = None,
 ) -> dict:
     """One page of the report (inside its transaction). `scale`: a page read again once the
-    report's scale is decided; None: a page read for the first time (provisional scale)."""
+    report's scale is decided; None: a page read for the first time (provisional scale).
+    `last`: what the page before wrote (its attempts' pairs), for a page looked up while it
+    was being committed."""
     found = rows if isinstance(rows, MatchedRows) else None
+    last = last or _LastPage()
     rows, problems = _on_scale([as_row(r) for r in rows], run=run, stream=stream, scale=scale)
     if problems:
         _record_problems(run, problems)
@@ -177,7 +184,11 @@ def _write_stats(
     if pending:
         _keep_pending(integration, pending)
     ready = [r for r in applicable if r.record.external_course_id in courses]
-    counts = attempts_apply(records=ready, learner_ids=learners, course_ids=courses)
+    counts = attempts_apply(
+        records=ready, learner_ids=learners, course_ids=courses,
+        stored=found.attempts if found is not None else None, stale=last.pairs,
+    )  # fmt: skip
+    last.pairs = set(attempt_pairs(ready, learners, courses))
     if unmatched:  # last: its row lock is held to the page's commit
         _remember_unmatched(run, unmatched)
     return {
@@ -189,26 +200,67 @@ def _write_stats(
 
 
 class MatchedRows(list):
-    """A page's rows with the learners and courses they name, looked up as the page was
-    mapped (`match_while_mapping`): neither is written by a statistics sync, so the lookups
-    of page N + 1 run while page N is committed (`paging.PageCommits`)."""
+    """A page's rows with the learners and courses they name and their stored attempts, looked
+    up as the page was mapped (`match_while_mapping`), while the page before was committed
+    (`paging.PageCommits`): a statistics sync writes no learner nor course, and the attempts
+    of the pairs the page before wrote are read again by its writer (`_LastPage`)."""
 
     learners: dict[str, int]
     courses: dict[str, int]
+    attempts: list[Attempt]
+
+
+class _LastPage:
+    """The (learner, course) pairs whose attempts the last page written wrote."""
+
+    def __init__(self) -> None:
+        self.pairs: set[tuple[int, int]] = set()
 
 
 def match_while_mapping(integration: Integration) -> Callable[..., tuple]:
-    """The report's `PageMapper`: every row mapped, then its learner and course looked up."""
+    """The report's `PageMapper`: every row mapped, then its learner and course looked up —
+    each e-mail and course id once per execution (a learner's rows span pages, and a course
+    comes back on many), up to `LOOKUP_MEMORY` of each."""
+    learners = RememberedIds(_learners_by_email)
+    courses = RememberedIds(partial(_courses_by_id, integration))
 
     def mapper(*, stream: Stream, page: PageLike) -> tuple:
         records, bad, seen, counts = map_every_item(stream=stream, page=page)
         named = [r.record for r in map(as_row, records) if not r.record.is_anonymized]
         rows = MatchedRows(records)
-        rows.learners = _learner_ids(named)
-        rows.courses = _course_ids(integration, named)
+        rows.learners = learners({r.email_key for r in named})
+        rows.courses = courses({r.external_course_id for r in named})
+        matched = [r for r in named if r.email_key in rows.learners
+                   and r.external_course_id in rows.courses]  # fmt: skip
+        rows.attempts = attempts_lookup(attempt_pairs(matched, rows.learners, rows.courses))
         return rows, bad, seen, counts
 
     return mapper
+
+
+class RememberedIds:
+    """`lookup(keys) -> {key: id}` with the answers (misses too) remembered, up to `limit`
+    keys (the oldest forgotten first: memory stays bounded whatever the report's size).
+
+    For what does not change during a statistics sync: the learners (a learner registered
+    meanwhile is matched from the next sync on) and the catalog's courses (a statistics sync
+    waits for the content sync to end)."""
+
+    def __init__(
+        self, lookup: Callable[[set[str]], dict[str, int]], limit: int = LOOKUP_MEMORY
+    ) -> None:
+        self.lookup, self.limit = lookup, limit
+        self.known: dict[str, int | None] = {}
+
+    def __call__(self, keys: set[str]) -> dict[str, int]:
+        missing = {key for key in keys if key not in self.known}
+        found = self.lookup(missing) if missing else {}
+        for key in missing:
+            self.known[key] = found.get(key)
+        ids = {key: value for key in keys if (value := self.known.get(key)) is not None}
+        while len(self.known) > self.limit:
+            del self.known[next(iter(self.known))]
+        return ids
 
 
 def _on_scale(
@@ -240,7 +292,10 @@ def _record_problems(run: SyncRun, problems: list[tuple[MappingError, object]]) 
 
 
 def _learner_ids(records: list[StatRecord]) -> dict[str, int]:
-    keys = {r.email_key for r in records}
+    return _learners_by_email({r.email_key for r in records})
+
+
+def _learners_by_email(keys: set[str]) -> dict[str, int]:
     if not keys:
         return {}
     rows = (
@@ -252,7 +307,10 @@ def _learner_ids(records: list[StatRecord]) -> dict[str, int]:
 
 
 def _course_ids(integration: Integration, records: list[StatRecord]) -> dict[str, int]:
-    ids = {r.external_course_id for r in records}
+    return _courses_by_id(integration, {r.external_course_id for r in records})
+
+
+def _courses_by_id(integration: Integration, ids: set[str]) -> dict[str, int]:
     if not ids:
         return {}
     # Archived courses keep their statistics: match them too.

@@ -191,7 +191,11 @@ class Attempt(models.Model):
         PROVIDER = "provider", "Provider statistics"
         LAUNCH = "launch", "Launched from the platform"
 
-    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="attempts")
+    # No index of its own: the unique (learner, course, number) index starts with it, and a
+    # second one would only be one more to update on every attempt a statistics sync inserts.
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveIntegerField(default=1)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.PROVIDER)

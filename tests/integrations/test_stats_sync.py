@@ -15,7 +15,9 @@ from integrations.services.attempts import (
     _apply_stat,
     _first_attempt,
     attempts_apply,
+    attempts_lookup,
 )
+from integrations.services.stats_sync import RememberedIds
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.services import attempt_launch
 from tests.factories import AttemptFactory
@@ -276,3 +278,50 @@ def test_a_new_attempt_holds_what_applying_its_first_row_would_set(completed) ->
     inserted = _first_attempt(record)
     assert inserted == {name: getattr(applied, name) for name in inserted}
     assert set(inserted) == set(ATTEMPT_FIELDS)
+
+
+def test_remembered_ids_ask_once_per_key_hits_and_misses_alike() -> None:
+    asked: list[set[str]] = []
+
+    def lookup(keys: set[str]) -> dict[str, int]:
+        asked.append(set(keys))
+        return {k: int(k[1:]) for k in keys if k.startswith("a")}
+
+    ids = RememberedIds(lookup, limit=3)
+    assert ids({"a1", "b2"}) == {"a1": 1}
+    assert ids({"a1", "b2", "a3"}) == {"a1": 1, "a3": 3}
+    assert asked == [{"a1", "b2"}, {"a3"}]  # "b2", a miss, is not asked again
+    assert ids({"a4", "a5"}) == {"a4": 4, "a5": 5}  # beyond the limit: the oldest go
+    assert len(ids.known) == 3
+    assert ids({"a1"}) == {"a1": 1}  # forgotten, asked again, still right
+    assert asked[-1] == {"a1"}
+    assert ids(set()) == {} and asked[-1] == {"a1"}
+
+
+def test_a_page_looked_up_before_the_page_before_was_committed_reads_its_pairs_again(
+    synced,
+) -> None:
+    """Page N + 1's attempts are looked up while page N is being committed: a pair page N
+    wrote is read again by the writer, so it is updated, never inserted twice."""
+    _sandbox, integration = synced
+    course = Course.objects.filter(integration=integration).first()
+    learner = Learner.objects.first()
+    ids = {"learner_ids": {learner.email.lower(): learner.pk},
+           "course_ids": {course.external_id: course.pk}}  # fmt: skip
+
+    def row(progress: float) -> StatRecord:
+        return StatRecord(
+            external_course_id=course.external_id, email=learner.email,
+            email_key=learner.email.lower(), is_anonymized=False, first_activity=None,
+            last_activity=None, completed_at=None, progress=progress, time_spent_ms=60_000,
+        )  # fmt: skip
+
+    looked_up_early = attempts_lookup({(learner.pk, course.pk)})  # before page N's commit
+    assert looked_up_early == []
+    assert attempts_apply(records=[row(10.0)], **ids).created == 1  # page N
+    counts = attempts_apply(  # page N + 1, same pair
+        records=[row(20.0)], **ids, stored=looked_up_early, stale={(learner.pk, course.pk)}
+    )
+    assert (counts.created, counts.updated) == (0, 1)
+    (attempt,) = Attempt.objects.filter(learner=learner, course=course)
+    assert attempt.progress == 20.0
