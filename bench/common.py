@@ -14,11 +14,12 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -302,14 +303,35 @@ def run_counts(run) -> dict[str, int]:
 
 @contextmanager
 def captured_queries() -> Iterator[Any]:
-    """`CaptureQueriesContext` on the default connection, with a log long enough for a 50k sync
-    (Django keeps only the last 9,000 queries by default)."""
+    """Every statement sent inside, on the default connection of every thread: this one's and
+    the ones a thread opens meanwhile (a sync's writer thread commits its pages on its own
+    connection). `ctx.captured_queries`: [{"sql", "time"}], as Django's
+    `CaptureQueriesContext` gives them."""
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.db.backends.signals import connection_created
 
-    connection.queries_log = deque(maxlen=5_000_000)
-    with CaptureQueriesContext(connection) as ctx:
+    ctx = SimpleNamespace(captured_queries=[])
+
+    def record(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            ctx.captured_queries.append(  # list.append: safe from any thread
+                {"sql": sql, "time": f"{time.perf_counter() - started:.3f}"}
+            )
+
+    def on_connect(sender, connection, **kwargs):
+        if record not in connection.execute_wrappers:
+            connection.execute_wrappers.append(record)
+
+    connection_created.connect(on_connect, weak=False)
+    connection.execute_wrappers.append(record)
+    try:
         yield ctx
+    finally:
+        connection_created.disconnect(on_connect)
+        connection.execute_wrappers.remove(record)
 
 
 def statement_kinds(queries: list[dict]) -> dict[str, int]:
