@@ -149,12 +149,10 @@ def _insert_json(
     if ignore_conflicts:
         conflict = " ON CONFLICT DO NOTHING"
     elif update_fields:
-
-        def column(name: str) -> str:
-            return quote(model._meta.get_field(name).column)
-
-        keys = ", ".join(column(n) for n in unique_fields)
-        sets = ", ".join(f"{column(n)} = EXCLUDED.{column(n)}" for n in update_fields)
+        keys = ", ".join(_column(db.alias, model, n) for n in unique_fields)
+        sets = ", ".join(
+            f"{c} = EXCLUDED.{c}" for c in (_column(db.alias, model, n) for n in update_fields)
+        )
         conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
     # WITH ORDINALITY + ORDER BY: rows are inserted, and returned, in the order given.
     sql = (
@@ -220,8 +218,7 @@ def _update_sql(
     quote = connections[alias].ops.quote_name
     set_fields = [model._meta.get_field(name) for name in names]
     sets = [f"{quote(f.column)} = %s" for f in set_fields]
-    for name in added:
-        column = quote(model._meta.get_field(name).column)
+    for column in (_column(alias, model, name) for name in added):
         sets.append(f"{column} = {column} + %s")
     if not sets:
         raise ValueError("nothing to update")
@@ -264,18 +261,17 @@ def select_by(
 def _select_sql(
     model: type[Model], columns: tuple[str, ...], key: str, equal: tuple[str, ...], alias: str
 ) -> str:
-    quote = connections[alias].ops.quote_name
-
-    def column(name: str) -> str:
-        return quote(model._meta.get_field(name).column)
-
-    where = [f"{column(name)} = %s" for name in equal]
-    where.append(f"{column(key)} = ANY(%s)")
+    where = [f"{_column(alias, model, name)} = %s" for name in equal]
+    where.append(f"{_column(alias, model, key)} = ANY(%s)")
+    selected = ", ".join(_column(alias, model, c) for c in columns)
+    table = connections[alias].ops.quote_name(model._meta.db_table)
     # Only identifiers from the model's metadata are interpolated; values are parameters.
-    return (
-        f"SELECT {', '.join(column(c) for c in columns)} "  # noqa: S608 # nosec B608
-        f"FROM {quote(model._meta.db_table)} WHERE {' AND '.join(where)}"
-    )
+    return f"SELECT {selected} FROM {table} WHERE {' AND '.join(where)}"  # noqa: S608 # nosec B608
+
+
+def _column(alias: str, model: type[Model], name: str) -> str:
+    """The quoted column of `model`'s field `name` (or attname)."""
+    return connections[alias].ops.quote_name(model._meta.get_field(name).column)
 
 
 def _plain(fields: Sequence[Field]) -> bool:

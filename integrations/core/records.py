@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from contextlib import suppress
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-import orjson
+from . import jsoncodec
 
 
 def _iso(value: Any) -> str:
@@ -40,14 +39,14 @@ def _has_floats(cls: type) -> bool:
 
 def _fingerprint(record: Any) -> str:
     # Keys in sorted order and fixed separators: byte-identical output for equal records,
-    # whatever the run. The bytes are `json.dumps`'s: orjson writes the same text for strings,
-    # integers, tuples and aware datetimes, five times faster; not a float (1e-05 is 0.00001
-    # to orjson), so a record with floats, and any value orjson refuses, goes through `json`.
+    # whatever the run. The bytes are `json.dumps`'s: orjson (`jsoncodec.dumps`) writes the
+    # same text for strings, integers, tuples and aware datetimes, five times faster; not a
+    # float (1e-05 is 0.00001 to orjson), so a record with floats goes through `json` alone.
     data = {name: getattr(record, name) for name in _sorted_names(type(record))}
-    if not _has_floats(type(record)):
-        with suppress(orjson.JSONEncodeError):
-            return hashlib.sha256(orjson.dumps(data)).hexdigest()
-    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_iso)
+    if _has_floats(type(record)):
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_iso)
+    else:
+        text = jsoncodec.dumps(data, default=_iso)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -45,12 +45,18 @@ def _recording_upserts(monkeypatch) -> list[tuple[str, str, int]]:
     return seen
 
 
+@pytest.fixture
+def five_pages(make_udemy_sandbox, make_integration):
+    """An integration whose catalog is 500 courses: five pages."""
+    return make_integration(make_udemy_sandbox(courses=500, paths=0, learners=1))
+
+
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_pages_are_committed_in_order_by_a_writer_thread_with_relaxed_commits(
-    make_udemy_sandbox, make_integration, run_sync, monkeypatch
+    five_pages, run_sync, monkeypatch
 ) -> None:
-    integration = make_integration(make_udemy_sandbox(courses=500, paths=0, learners=1))
+    integration = five_pages
     seen = _recording_upserts(monkeypatch)
     run = run_sync(integration)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error_summary
@@ -78,9 +84,9 @@ def test_inside_a_transaction_pages_are_committed_in_place(
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_commit_ends_the_stream_and_keeps_the_pages_before_it(
-    make_udemy_sandbox, make_integration, run_sync, monkeypatch
+    five_pages, run_sync, monkeypatch
 ) -> None:
-    integration = make_integration(make_udemy_sandbox(courses=500, paths=0, learners=1))
+    integration = five_pages
     write, calls = content_sync.courses_upsert_page, []
 
     def losing_the_database(**kwargs):
