@@ -93,6 +93,7 @@ def timed_sync(integration, kind: str = "content", *, capture: bool = False) -> 
     result = {"seconds": seconds, "run_id": run.pk, "counts": run_counts(run)}
     if queries is not None:
         result["statements"] = len(queries)
+        result["round_trips"] = sum(1 for q in queries if q.get("round_trip", True))
         result["statement_kinds"] = statement_kinds(queries)
         result["slowest_statements"] = slowest_statements(queries)
     return result

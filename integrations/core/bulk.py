@@ -27,10 +27,20 @@ from functools import cache, partial
 from operator import attrgetter
 from typing import Any
 
-from django.db import DatabaseError, connection, connections, models, router
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    connection,
+    connections,
+    models,
+    router,
+    transaction,
+)
 from django.db.models import Field, Lookup, Model
+from django.db.models.functions import Lower
 from django.db.models.lookups import In
 from django.utils import timezone
+from psycopg import ClientCursor
 
 from . import jsoncodec
 
@@ -90,10 +100,19 @@ def bulk_insert(
 
 
 def insert_rows(
-    model: type[Model], rows: Sequence[Mapping[str, Any]], *, ignore_conflicts: bool = False
+    model: type[Model],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+    unique_fields: Sequence[str] = (),
+    update_fields: Sequence[str] = (),
+    returning: bool = True,
 ) -> list[Any]:
     """INSERT rows given as {field attname: value} in one statement; the new primary keys, in
-    order (fewer when `ignore_conflicts` skipped some).
+    order (fewer when `ignore_conflicts` skipped some). `unique_fields` + `update_fields`: a
+    row that breaks that unique constraint updates those fields of the existing one.
+    `returning=False`: no keys wanted (an empty list back), so the statement may wait for the
+    transaction's other writes (`batched_transaction`).
 
     What `bulk_insert` does without a model instance per row (Django's `Model.__init__` costs
     more than the whole statement for a page of courses): a field a row leaves out takes its
@@ -104,23 +123,32 @@ def insert_rows(
     fields = _insert_fields(model)
     if db.vendor != "postgresql" or not _plain(fields):
         objs = [model(**row) for row in rows]
-        bulk_insert(objs, ignore_conflicts=ignore_conflicts)
-        return [obj.pk for obj in objs if obj.pk is not None]
+        bulk_insert(
+            objs, ignore_conflicts=ignore_conflicts, unique_fields=unique_fields,
+            update_fields=update_fields,
+        )  # fmt: skip
+        return [obj.pk for obj in objs if obj.pk is not None] if returning else []
     unknown = set().union(*rows) - {f.attname for f in fields}
     if unknown:
         raise TypeError(f"{model.__name__} has no fields {sorted(unknown)}")
     now = timezone.now()
-    fixed = {f.attname: now for f in fields if _computes_on_save(f)}
-    defaults = {f.attname: f.get_default() for f in fields if f.attname not in fixed}
-    columns = [(f.attname, f.column, isinstance(f, models.FloatField)) for f in fields]
+    # Each row as {column: value}: the defaults, the row's values over them, then the time of
+    # the call on auto_now fields (dict merges: a page of rows in a fraction of a millisecond).
+    defaults = {f.column: f.get_default() for f in fields if not _computes_on_save(f)}
+    fixed = {f.column: now for f in fields if _computes_on_save(f)}
+    renamed = {f.attname: f.column for f in fields if f.attname != f.column}
+    floats = [f.column for f in fields if isinstance(f, models.FloatField)]
     json_ready = []
     for row in rows:
-        out = {}
-        for attname, column, is_float in columns:
-            value = fixed[attname] if attname in fixed else row.get(attname, defaults[attname])
-            out[column] = _json_float(value) if is_float else value
+        given = {renamed.get(k, k): v for k, v in row.items()} if renamed else row
+        out = {**defaults, **given, **fixed}
+        for column in floats:
+            out[column] = _json_float(out[column])
         json_ready.append(out)
-    return _insert_json(db, model, fields, json_ready, ignore_conflicts=ignore_conflicts)
+    return _insert_json(
+        db, model, fields, json_ready, ignore_conflicts=ignore_conflicts,
+        unique_fields=unique_fields, update_fields=update_fields, returning=returning,
+    )  # fmt: skip
 
 
 def _insert_fields(model: type[Model]) -> list[Field]:
@@ -140,8 +168,10 @@ def _insert_json(
     ignore_conflicts: bool = False,
     unique_fields: Sequence[str] = (),
     update_fields: Sequence[str] = (),
+    returning: bool = True,
 ) -> list[Any]:
-    """PostgreSQL: INSERT `rows` ({column: value}) as one JSON document; the pks returned."""
+    """PostgreSQL: INSERT `rows` ({column: value}) as one JSON document; the pks returned
+    (`returning`), else sent with the transaction's other writes (`execute_write`)."""
     quote = db.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
@@ -154,11 +184,15 @@ def _insert_json(
             f"{c} = EXCLUDED.{c}" for c in (_column(db.alias, model, n) for n in update_fields)
         )
         conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+    source = f"jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
+    if not returning:
+        sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}{conflict}"  # noqa: S608 # nosec B608
+        execute_write(db, sql, [json_rows(rows)])
+        return []
     # WITH ORDINALITY + ORDER BY: rows are inserted, and returned, in the order given.
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608 # nosec B608
-        f"FROM jsonb_populate_recordset(NULL::{table}, %s::jsonb) WITH ORDINALITY AS r "
-        f"ORDER BY r.ordinality{conflict} RETURNING {pk}"
+        f"FROM {source} WITH ORDINALITY AS r ORDER BY r.ordinality{conflict} RETURNING {pk}"
     )
     with db.cursor() as cursor:
         cursor.execute(sql, [json_rows(rows)])
@@ -184,8 +218,7 @@ def bulk_update(objs: Sequence[Model], fields: Sequence[str]) -> None:
         f"UPDATE {table} SET {sets} FROM "  # noqa: S608 # nosec B608
         f"jsonb_populate_recordset(NULL::{table}, %s::jsonb) AS r WHERE {table}.{pk} = r.{pk}"
     )
-    with db.cursor() as cursor:
-        cursor.execute(sql, [json_rows(rows)])
+    execute_write(db, sql, [json_rows(rows)])
 
 
 def update_one(
@@ -194,9 +227,10 @@ def update_one(
     *,
     values: Mapping[str, Any] | None = None,
     add: Mapping[str, int] | None = None,
-) -> int:
+) -> int | None:
     """UPDATE one row by primary key: `values` set (each prepared by its field, as the ORM
-    does), `add` added to integer columns (atomic: `col = col + n`); the rows changed (0/1).
+    does), `add` added to integer columns (atomic: `col = col + n`); the rows changed (0/1),
+    None when the statement waits for the transaction's other writes (`batched_transaction`).
 
     A queryset's `update()` without building and compiling a query on every call: the
     statement is made once per model and set of fields (a run's counters, checkpoint and
@@ -206,9 +240,7 @@ def update_one(
     sql, set_fields = _update_sql(model, tuple(values), tuple(add), db.alias)
     params = [f.get_db_prep_save(values[f.name], connection=db) for f in set_fields]
     params += [int(n) for n in add.values()]
-    with db.cursor() as cursor:
-        cursor.execute(sql, [*params, pk])
-        return cursor.rowcount
+    return execute_write(db, sql, [*params, pk])
 
 
 @cache
@@ -236,37 +268,87 @@ def select_by(
     **equal: Any,
 ) -> list[tuple]:
     """`columns` (attnames) of the rows whose `key` is one of `keys` and whose other fields
-    are `equal`: `filter(**equal, key__in=keys).values_list(*columns)` without compiling a
-    query per page. PostgreSQL gets a statement made once per shape, with the keys as one
-    array (`= ANY(%s)`, see `AnyOf`); elsewhere, and for fields whose stored value is not
-    their Python value, it is that queryset."""
-    if not keys:
+    are `equal`: `filter(**equal, key__in=keys).values_list(*columns)` (see `select_where`)."""
+    return select_where(model, columns, any_of={key: keys}, equal=equal)
+
+
+def select_where(
+    model: type[Model],
+    columns: Sequence[str],
+    *,
+    any_of: Mapping[str, Collection[Any]],
+    equal: Mapping[str, Any] | None = None,
+    lower: str = "",
+    order_by: Sequence[str] = (),
+) -> list[tuple]:
+    """`columns` (attnames) of the rows whose every `any_of` field is one of its values and
+    whose `equal` fields are equal, in `order_by` order; `lower`: a text field compared and
+    selected lower-cased (its values given lower-cased).
+
+    A queryset's `values_list` without compiling a query on every page: PostgreSQL gets a
+    statement made once per shape, each set of values as one array (`= ANY(%s)`, see
+    `AnyOf`); elsewhere, and for fields whose stored value is not their Python value, it is
+    that queryset."""
+    equal = equal or {}
+    if not any_of or not all(any_of.values()):
         return []
     db = connections[router.db_for_read(model)]
-    fields = [model._meta.get_field(name) for name in (*columns, key, *equal)]
+    fields = [model._meta.get_field(name) for name in (*columns, *any_of, *equal, *order_by)]
     if (
         db.vendor != "postgresql"
         or not _plain(fields)
         or any(isinstance(f, models.JSONField) for f in fields)
     ):
-        rows = model._default_manager.filter(**equal, **{f"{key}__in": list(keys)})
-        return list(rows.order_by().values_list(*columns))
-    sql = _select_sql(model, tuple(columns), key, tuple(equal), db.alias)
+        return _select_orm(model, columns, any_of, equal, lower, order_by)
+    shape = (tuple(columns), tuple(any_of), tuple(equal), lower, tuple(order_by))
+    sql = _select_sql(model, shape, db.alias)
     with db.cursor() as cursor:
-        cursor.execute(sql, [*equal.values(), list(keys)])
+        cursor.execute(sql, [*equal.values(), *(list(values) for values in any_of.values())])
         return cursor.fetchall()
 
 
+def instances_where(
+    model: type[Model], *, any_of: Mapping[str, Collection[Any]], order_by: Sequence[str] = ()
+) -> list[Model]:
+    """The instances `select_where` finds (every concrete field loaded, as a queryset's)."""
+    db = router.db_for_read(model)
+    names = [f.attname for f in model._meta.concrete_fields]
+    rows = select_where(model, names, any_of=any_of, order_by=order_by)
+    return [model.from_db(db, names, row) for row in rows]
+
+
+def _select_orm(
+    model: type[Model],
+    columns: Sequence[str],
+    any_of: Mapping[str, Collection[Any]],
+    equal: Mapping[str, Any],
+    lower: str,
+    order_by: Sequence[str],
+) -> list[tuple]:
+    rows = model._default_manager.filter(**equal)
+    name = {column: column for column in (*columns, *any_of)}
+    if lower:
+        rows = rows.annotate(_lower_key=Lower(lower))
+        name[lower] = "_lower_key"
+    rows = rows.filter(**{f"{name[f]}__in": list(values) for f, values in any_of.items()})
+    return list(rows.order_by(*order_by).values_list(*(name[c] for c in columns)))
+
+
 @cache
-def _select_sql(
-    model: type[Model], columns: tuple[str, ...], key: str, equal: tuple[str, ...], alias: str
-) -> str:
-    where = [f"{_column(alias, model, name)} = %s" for name in equal]
-    where.append(f"{_column(alias, model, key)} = ANY(%s)")
-    selected = ", ".join(_column(alias, model, c) for c in columns)
+def _select_sql(model: type[Model], shape: tuple, alias: str) -> str:
+    columns, any_of, equal, lower, order_by = shape
+
+    def column(name: str) -> str:
+        quoted = _column(alias, model, name)
+        return f"lower({quoted})" if name == lower else quoted
+
+    where = [f"{column(name)} = %s" for name in equal]
+    where += [f"{column(name)} = ANY(%s)" for name in any_of]
+    selected = ", ".join(column(c) for c in columns)
     table = connections[alias].ops.quote_name(model._meta.db_table)
+    order = f" ORDER BY {', '.join(column(c) for c in order_by)}" if order_by else ""
     # Only identifiers from the model's metadata are interpolated; values are parameters.
-    return f"SELECT {selected} FROM {table} WHERE {' AND '.join(where)}"  # noqa: S608 # nosec B608
+    return f"SELECT {selected} FROM {table} WHERE {' AND '.join(where)}{order}"  # noqa: S608 # nosec B608
 
 
 def _column(alias: str, model: type[Model], name: str) -> str:
@@ -375,3 +457,82 @@ def relax_commits_here() -> None:
     thread's part of a `relaxed_commits()` scope, on its own connection)."""
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO OFF")
+
+
+# --------------------------------------------------------------------------- batched writes
+
+
+class _Batch:
+    """The writes of a `batched_transaction` not sent yet, on its connection."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.pending: list[tuple[str, Sequence[Any]]] = []
+
+    def add(self, sql: str, params: Sequence[Any]) -> None:
+        self.pending.append((sql, params))
+
+    def send(self) -> None:
+        """Every pending write, as one text of statements (client-side binding, which
+        PostgreSQL's simple protocol takes as one round trip)."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        texts = []
+        with ClientCursor(self.db.connection) as composer:
+            for sql, params in pending:
+                texts.append(composer.mogrify(sql, params))
+        with self.db.cursor() as cursor:
+            cursor.execute(";\n".join(texts))
+
+    def before_other(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        """Any other statement on the connection (a read, a savepoint, an ORM write) is
+        preceded by the pending writes: statements run in the order the code sent them."""
+        self.send()
+        return execute(sql, params, many, context)
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("batched_writes", default=None)
+
+
+def execute_write(db: Any, sql: str, params: Sequence[Any]) -> int | None:
+    """Execute a write whose result is not read: at once (the rows it changed back), or with
+    the other writes of the `batched_transaction` under way on `db` (None back)."""
+    batch = _BATCH.get()
+    if batch is not None and batch.db is db:
+        batch.add(sql, params)
+        return None
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+@contextmanager
+def batched_transaction(using: str | None = None) -> Iterator[None]:
+    """`transaction.atomic()` whose writes that nobody reads the result of (`bulk_update`,
+    `update_one`, `insert_rows(returning=False)`) go to PostgreSQL together, in one round
+    trip, as the block ends (or as soon as another statement is sent: the order stays the
+    code's). A sync's page is such a transaction: its rows, its ledger row and its run's
+    counters were three round trips, each one a wait for the server and then for the GIL.
+
+    A write that fails fails the block, as it would have at once; a block that raises sends
+    nothing (its transaction is rolled back). Elsewhere than PostgreSQL with client-side
+    binding (the default), or inside a block already batched, it is `atomic()` alone."""
+    db = connections[using or DEFAULT_DB_ALIAS]
+    with transaction.atomic(using=db.alias):
+        options = db.settings_dict.get("OPTIONS") or {}
+        if (
+            db.vendor != "postgresql"
+            or options.get("server_side_binding")
+            or _BATCH.get() is not None
+        ):
+            yield
+            return
+        batch = _Batch(db)
+        token = _BATCH.set(batch)
+        try:
+            with db.execute_wrapper(batch.before_other):
+                yield
+                batch.send()
+        finally:
+            _BATCH.reset(token)

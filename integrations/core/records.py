@@ -2,9 +2,9 @@
 
 Records are frozen dataclasses of plain values (str, int, float, tuples, aware UTC datetimes) so
 they hash, compare and serialize the same way in every process. Each one carries a `fingerprint`
-(SHA-256 of a canonical JSON of all its fields): the sync services compare it with the stored one
-and skip unchanged rows, which is how "re-running a sync with unchanged upstream data writes
-nothing" holds.
+(SHA-256 of a canonical JSON of all its fields, computed once per record): the sync services
+compare it with the stored one and skip unchanged rows, which is how "re-running a sync with
+unchanged upstream data writes nothing" holds.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from . import jsoncodec
@@ -33,17 +33,35 @@ def _sorted_names(cls: type) -> tuple[str, ...]:
 
 
 @cache
-def _has_floats(cls: type) -> bool:
-    return any("float" in str(f.type) for f in fields(cls))
+def _float_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of `cls` that hold a float (or None); None when a float may hide deeper (in
+    a tuple, say), where no check below looks."""
+    names = []
+    for f in fields(cls):
+        kind = str(f.type).replace(" ", "")
+        if kind in ("float", "float|None"):
+            names.append(f.name)
+        elif "float" in kind:
+            return None
+    return tuple(names)
+
+
+def _same_text(value: float | None) -> bool:
+    """Whether orjson writes this float as `json` does (`repr`): zero, and the magnitudes
+    `repr` writes without an exponent (the property tests check the bytes); not a NaN, an
+    infinity nor 1e-05 (`repr`'s exponent form, written 0.00001 by orjson)."""
+    return value is None or value == 0 or 1e-4 <= abs(value) < 1e15
 
 
 def _fingerprint(record: Any) -> str:
     # Keys in sorted order and fixed separators: byte-identical output for equal records,
     # whatever the run. The bytes are `json.dumps`'s: orjson (`jsoncodec.dumps`) writes the
-    # same text for strings, integers, tuples and aware datetimes, five times faster; not a
-    # float (1e-05 is 0.00001 to orjson), so a record with floats goes through `json` alone.
-    data = {name: getattr(record, name) for name in _sorted_names(type(record))}
-    if _has_floats(type(record)):
+    # same text for strings, integers, tuples, aware datetimes and the floats `_same_text`
+    # accepts, five times faster; a record with another float goes through `json` alone.
+    cls = type(record)
+    data = {name: getattr(record, name) for name in _sorted_names(cls)}
+    floats = _float_fields(cls)
+    if floats is None or not all(_same_text(data[name]) for name in floats):
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_iso)
     else:
         text = jsoncodec.dumps(data, default=_iso)
@@ -72,7 +90,7 @@ class CourseRecord:
     launch_url: str
     modified_at: datetime | None  # aware, UTC
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return _fingerprint(self)
 
@@ -91,7 +109,7 @@ class StatRecord:
     progress: float  # 0-100
     time_spent_ms: int
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         return _fingerprint(self)
 

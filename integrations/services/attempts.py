@@ -13,9 +13,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
-from django.db.models import F
-
-from integrations.core.bulk import AnyOf, bulk_update, insert_rows
+from integrations.core.bulk import bulk_update, insert_rows, instances_where
 from integrations.core.records import StatRecord
 from integrations.providers.base import StatRow
 from lmsbridge.catalog.models import Attempt
@@ -64,11 +62,9 @@ def attempts_lookup(pairs: Collection[Pair]) -> list[Attempt]:
     by number."""
     if not pairs:
         return []
-    return list(
-        Attempt.objects.filter(
-            AnyOf(F("learner_id"), {p[0] for p in pairs}),
-            AnyOf(F("course_id"), {p[1] for p in pairs}),
-        ).order_by("number")
+    learners, courses = {p[0] for p in pairs}, {p[1] for p in pairs}
+    return instances_where(
+        Attempt, any_of={"learner_id": learners, "course_id": courses}, order_by=("number",)
     )
 
 
@@ -119,7 +115,7 @@ def attempts_apply(
         changed = _attempt_changes(first[pair], latest[pair], row.record)
         to_update.extend(changed)
         unchanged += not changed
-    insert_rows(Attempt, to_create)
+    insert_rows(Attempt, to_create, returning=False)
     bulk_update(to_update, ATTEMPT_FIELDS)
     if to_delete:
         Attempt.objects.filter(pk__in=to_delete).delete()

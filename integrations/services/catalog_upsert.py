@@ -13,10 +13,17 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
-from integrations.core.bulk import bulk_insert, bulk_update, insert_rows, json_rows, select_by
+from integrations.core.bulk import (
+    bulk_insert,
+    bulk_update,
+    execute_write,
+    insert_rows,
+    json_rows,
+    select_by,
+)
 from integrations.core.records import CourseRecord
 from lmsbridge.catalog.models import Course, Tag
 
@@ -150,7 +157,7 @@ def courses_upsert_page(
 def _add_tags(tagged: list[tuple[int, tuple[str, ...]]]) -> None:
     """Add tags to courses (360Learning rule: tags are only ever added, never removed)."""
     names = {name for _, tag_names in tagged for name in tag_names}
-    insert_rows(Tag, [{"name": n} for n in names], ignore_conflicts=True)
+    insert_rows(Tag, [{"name": n} for n in names], ignore_conflicts=True, returning=False)
     links = [(course_id, name) for course_id, tag_names in tagged for name in tag_names]
     if connection.vendor == "postgresql":
         return _link_by_name(links)
@@ -176,5 +183,4 @@ def _link_by_name(links: list[tuple[int, str]]) -> None:
         f"JOIN {tags} t ON t.name = l.name ON CONFLICT DO NOTHING"
     )
     rows = [{"course": course, "name": name} for course, name in links]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [json_rows(rows)])
+    execute_write(connections[Course.objects.db], sql, [json_rows(rows)])

@@ -11,11 +11,16 @@ from contextlib import closing, nullcontext, suppress
 from functools import partial
 from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import BooleanField, Model
 from django.db.models.expressions import RawSQL
 
-from integrations.core.bulk import bulk_insert, commits_relaxed, relax_commits_here
+from integrations.core.bulk import (
+    batched_transaction,
+    commits_relaxed,
+    insert_rows,
+    relax_commits_here,
+)
 from integrations.core.records import MappingError
 from integrations.core.runs import BadItem, run_record_bad_items
 from integrations.models import SyncPage, SyncRun
@@ -149,7 +154,7 @@ def run_stream(
             # The list changed while it was read: pages by number may have skipped or
             # repeated items. Recorded; the archival refuses such a scan.
             entry["unstable"] = f"{entry['total']} → {page.count}"
-        with transaction.atomic():
+        with batched_transaction():  # the page's writes in one round trip, then its commit
             counts = writer(records)
             for name, value in mapped_counts.items():
                 counts[name] = counts.get(name, 0) + value
@@ -265,10 +270,12 @@ def _close_connection() -> None:
 
 def ledger_write(*, run: SyncRun, stream: str, number: int, seen: list[str]) -> None:
     """The page's row of the ledger in one statement (a page read again replaces its row)."""
-    bulk_insert(
-        [SyncPage(run=run, stream=stream, number=number, external_ids=seen)],
+    insert_rows(
+        SyncPage,
+        [{"run_id": run.pk, "stream": stream, "number": number, "external_ids": seen}],
         unique_fields=["run", "stream", "number"],
         update_fields=["external_ids"],
+        returning=False,
     )
 
 

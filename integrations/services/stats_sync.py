@@ -25,10 +25,9 @@ from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.db.models.functions import Lower
 
-from integrations.core.bulk import AnyOf, bulk_insert, select_by
+from integrations.core.bulk import bulk_insert, select_by, select_where
 from integrations.core.lease import execution_holder
 from integrations.core.records import MappingError, StatRecord
 from integrations.core.runs import run_add_counts
@@ -219,10 +218,14 @@ class _LastPage:
 
 def match_while_mapping(integration: Integration) -> Callable[..., tuple]:
     """The report's `PageMapper`: every row mapped, then its learner and course looked up —
-    each e-mail and course id once per execution (a learner's rows span pages, and a course
-    comes back on many), up to `LOOKUP_MEMORY` of each."""
-    learners = RememberedIds(_learners_by_email)
-    courses = RememberedIds(partial(_courses_by_id, integration))
+    all of them read at once when there are at most `LOOKUP_MEMORY` (one statement per
+    execution instead of one per page: a report names every learner), else each e-mail and
+    course id once per execution (a learner's rows span pages, and a course comes back on
+    many), up to `LOOKUP_MEMORY` of each remembered."""
+    learners = RememberedIds(_learners_by_email, everything=_all_learners)
+    courses = RememberedIds(
+        partial(_courses_by_id, integration), everything=partial(_all_courses, integration)
+    )
 
     def mapper(*, stream: Stream, page: PageLike) -> tuple:
         records, bad, seen, counts = map_every_item(stream=stream, page=page)
@@ -233,6 +236,8 @@ def match_while_mapping(integration: Integration) -> Callable[..., tuple]:
         matched = [r for r in named if r.email_key in rows.learners
                    and r.external_course_id in rows.courses]  # fmt: skip
         rows.attempts = attempts_lookup(attempt_pairs(matched, rows.learners, rows.courses))
+        for record in matched:  # here, not in the writer: it is the one that waits
+            record.fingerprint  # noqa: B018 - computed once, kept on the record
         return rows, bad, seen, counts
 
     return mapper
@@ -242,17 +247,30 @@ class RememberedIds:
     """`lookup(keys) -> {key: id}` with the answers (misses too) remembered, up to `limit`
     keys (the oldest forgotten first: memory stays bounded whatever the report's size).
 
+    `everything(n)`: all the keys and ids when there are at most `n`, else None; asked once,
+    at the first call: when they fit, every later call is answered from memory.
+
     For what does not change during a statistics sync: the learners (a learner registered
     meanwhile is matched from the next sync on) and the catalog's courses (a statistics sync
     waits for the content sync to end)."""
 
     def __init__(
-        self, lookup: Callable[[set[str]], dict[str, int]], limit: int = LOOKUP_MEMORY
+        self,
+        lookup: Callable[[set[str]], dict[str, int]],
+        limit: int = LOOKUP_MEMORY,
+        everything: Callable[[int], dict[str, int] | None] | None = None,
     ) -> None:
-        self.lookup, self.limit = lookup, limit
+        self.lookup, self.limit, self.everything = lookup, limit, everything
         self.known: dict[str, int | None] = {}
+        self.complete = False
 
     def __call__(self, keys: set[str]) -> dict[str, int]:
+        if self.everything is not None:
+            every, self.everything = self.everything(self.limit), None
+            if every is not None:
+                self.known, self.complete = dict(every), True
+        if self.complete:
+            return {key: value for key in keys if (value := self.known.get(key)) is not None}
         missing = {key for key in keys if key not in self.known}
         found = self.lookup(missing) if missing else {}
         for key in missing:
@@ -298,12 +316,20 @@ def _learner_ids(records: list[StatRecord]) -> dict[str, int]:
 def _learners_by_email(keys: set[str]) -> dict[str, int]:
     if not keys:
         return {}
-    rows = (
-        Learner.objects.annotate(email_key=Lower("email"))
-        .filter(AnyOf(F("email_key"), keys), is_active=True)
-        .values_list("email_key", "id")
+    rows = select_where(
+        Learner, ("email", "id"), any_of={"email": keys}, equal={"is_active": True}, lower="email"
     )
     return dict(rows)
+
+
+def _all_learners(limit: int) -> dict[str, int] | None:
+    rows = list(
+        Learner.objects.filter(is_active=True)
+        .annotate(email_key=Lower("email"))
+        .order_by()
+        .values_list("email_key", "id")[: limit + 1]
+    )
+    return dict(rows) if len(rows) <= limit else None
 
 
 def _course_ids(integration: Integration, records: list[StatRecord]) -> dict[str, int]:
@@ -319,6 +345,16 @@ def _courses_by_id(integration: Integration, ids: set[str]) -> dict[str, int]:
         integration_id=integration.pk, kind=Course.Kind.COURSE,
     )  # fmt: skip
     return dict(rows)
+
+
+def _all_courses(integration: Integration, limit: int) -> dict[str, int] | None:
+    # Archived courses keep their statistics: match them too.
+    rows = list(
+        Course.objects.filter(integration=integration, kind=Course.Kind.COURSE)
+        .order_by()
+        .values_list("external_id", "id")[: limit + 1]
+    )
+    return dict(rows) if len(rows) <= limit else None
 
 
 def _remember_unmatched(run: SyncRun, emails: list[str]) -> None:

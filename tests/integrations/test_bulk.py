@@ -21,11 +21,14 @@ from integrations.core import lease
 from integrations.core.bulk import (
     AnyOf,
     _plain,
+    batched_transaction,
     bulk_insert,
     bulk_update,
     insert_rows,
+    instances_where,
     relaxed_commits,
     select_by,
+    select_where,
     update_one,
 )
 from integrations.models import Integration, SyncPage, SyncRun
@@ -315,3 +318,103 @@ def test_select_by_finds_what_a_filtered_queryset_finds() -> None:
     with CaptureQueriesContext(connection) as queries:
         assert select_by(Course, ("id",), "external_id", [], integration_id=integration.pk) == []
     assert len(queries) == 0
+
+
+def test_select_where_matches_several_sets_lower_cased_and_in_order() -> None:
+    integration = IntegrationFactory()
+    courses = [CourseFactory(integration=integration, external_id=str(n)) for n in range(3)]
+    ann, bob = LearnerFactory(email="Ann@X.test"), LearnerFactory(email="bob@x.test")
+    LearnerFactory(email="Gone@X.test", is_active=False)
+    rows = select_where(
+        Learner, ("email", "id"), any_of={"email": {"ann@x.test", "gone@x.test", "nobody"}},
+        equal={"is_active": True}, lower="email",
+    )  # fmt: skip
+    assert rows == [("ann@x.test", ann.pk)]
+    Attempt.objects.create(learner=ann, course=courses[0], number=2)
+    Attempt.objects.create(learner=ann, course=courses[0], number=1)
+    Attempt.objects.create(learner=bob, course=courses[1], number=1)
+    Attempt.objects.create(learner=bob, course=courses[2], number=1)
+    found = instances_where(
+        Attempt, any_of={"learner_id": {ann.pk, bob.pk}, "course_id": {courses[0].pk,
+                                                                     courses[1].pk}},
+        order_by=("number",),
+    )  # fmt: skip
+    assert [(a.learner_id, a.course_id) for a in found].count((ann.pk, courses[0].pk)) == 2
+    assert {(a.course_id, a.number) for a in found} == {
+        (courses[0].pk, 1), (courses[0].pk, 2), (courses[1].pk, 1),
+    }  # fmt: skip
+    assert [a.number for a in found] == sorted(a.number for a in found)
+    assert all(isinstance(a, Attempt) and not a._state.adding for a in found)
+    assert found[0] == Attempt.objects.get(pk=found[0].pk)
+    assert select_where(Learner, ("id",), any_of={"email": set()}) == []
+
+
+def _page_writes(run: SyncRun, course: Course, learner: Learner) -> None:
+    """What a page of a sync writes: its rows, one update of another row, the run's counters."""
+    insert_rows(
+        Attempt, [{"learner_id": learner.pk, "course_id": course.pk, "progress": 12.5}],
+        returning=False,
+    )  # fmt: skip
+    course.title = "Renamed"
+    bulk_update([course], ["title"])
+    update_one(SyncRun, run.pk, values={"checkpoint": {"courses": 1}}, add={"fetched": 100})
+
+
+def test_a_batched_transaction_sends_its_writes_in_one_round_trip_on_postgresql() -> None:
+    run, course, learner = SyncRunFactory(), CourseFactory(), LearnerFactory()
+    with CaptureQueriesContext(connection) as queries, batched_transaction():
+        _page_writes(run, course, learner)
+        sent_inside = len(queries)
+    writes = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert sent_inside <= 1  # nothing but the savepoint of the test's transaction
+        assert len(writes) == 1 and writes[0].count(";\n") == 2
+    else:
+        assert len(writes) == 3  # SQLite: each at once
+    run.refresh_from_db()
+    assert (run.fetched, run.checkpoint) == (100, {"courses": 1})
+    assert Course.objects.get(pk=course.pk).title == "Renamed"
+    assert Attempt.objects.get(learner=learner, course=course).progress == 12.5
+
+
+def test_a_batched_transaction_keeps_the_order_of_its_statements() -> None:
+    """A read (or any statement not batched) is preceded by the writes sent before it."""
+    run, course, learner = SyncRunFactory(), CourseFactory(), LearnerFactory()
+    with batched_transaction():
+        update_one(SyncRun, run.pk, add={"fetched": 7})
+        assert SyncRun.objects.get(pk=run.pk).fetched == 7
+        insert_rows(Attempt, [{"learner_id": learner.pk, "course_id": course.pk}],
+                    returning=False)  # fmt: skip
+        Attempt.objects.filter(learner=learner).update(progress=50.0)  # an ORM write after it
+    assert Attempt.objects.get(learner=learner).progress == 50.0
+
+
+def test_a_batched_transaction_that_raises_sends_nothing_and_keeps_nothing() -> None:
+    run, course, learner = SyncRunFactory(), CourseFactory(), LearnerFactory()
+
+    def failing_page() -> None:
+        with batched_transaction():
+            _page_writes(run, course, learner)
+            raise RuntimeError("the page failed")
+
+    with pytest.raises(RuntimeError):
+        failing_page()
+    run.refresh_from_db()
+    assert run.fetched == 0 and not Attempt.objects.exists()
+    assert Course.objects.get(pk=course.pk).title != "Renamed"
+
+
+@postgresql_only
+def test_a_batched_write_that_fails_fails_its_transaction() -> None:
+    run, course, learner = SyncRunFactory(), CourseFactory(), LearnerFactory()
+
+    def page_with_a_bad_row() -> None:
+        with batched_transaction():
+            update_one(SyncRun, run.pk, add={"fetched": 5})
+            insert_rows(Attempt, [{"learner_id": learner.pk, "course_id": course.pk,
+                                   "fingerprint": "x" * 65}], returning=False)  # fmt: skip
+
+    with pytest.raises(DataError):
+        page_with_a_bad_row()
+    run.refresh_from_db()
+    assert run.fetched == 0 and not Attempt.objects.exists()

@@ -187,9 +187,9 @@ def test_a_statistics_sync_looks_learners_up_while_mapping_and_writes_behind(
     assert run_sync(integration).status == SyncRun.Status.SUCCEEDED
     Learner.objects.bulk_create([Learner(email=e) for e in sandbox.data.learner_emails])
     lookups, writes = [], []
-    find, apply = stats_sync._learners_by_email, stats_sync.attempts_apply
-    monkeypatch.setattr(stats_sync, "_learners_by_email", lambda keys: lookups.append(
-        threading.current_thread().name) or find(keys))  # fmt: skip
+    read_all, apply = stats_sync._all_learners, stats_sync.attempts_apply
+    monkeypatch.setattr(stats_sync, "_all_learners", lambda limit: lookups.append(
+        threading.current_thread().name) or read_all(limit))  # fmt: skip
     monkeypatch.setattr(stats_sync, "attempts_apply", lambda **kw: writes.append(
         threading.current_thread().name) or apply(**kw))  # fmt: skip
     run = run_sync(integration, "stats")

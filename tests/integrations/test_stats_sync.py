@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from integrations.core.records import StatRecord
-from integrations.models import PendingStatistic, SyncError, SyncRun
+from integrations.models import PendingStatistic, SyncError, SyncPage, SyncRun
 from integrations.services.attempts import (
     ATTEMPT_FIELDS,
     _apply_stat,
@@ -296,6 +296,45 @@ def test_remembered_ids_ask_once_per_key_hits_and_misses_alike() -> None:
     assert ids({"a1"}) == {"a1": 1}  # forgotten, asked again, still right
     assert asked[-1] == {"a1"}
     assert ids(set()) == {} and asked[-1] == {"a1"}
+
+
+def test_remembered_ids_read_everything_once_when_it_fits() -> None:
+    asked: list[object] = []
+
+    def lookup(keys: set[str]) -> dict[str, int]:
+        asked.append(set(keys))
+        return {k: int(k[1:]) for k in keys if k.startswith("a")}
+
+    def everything(limit: int) -> dict[str, int] | None:
+        asked.append(limit)
+        rows = {"a1": 1, "a2": 2, "a3": 3}
+        return rows if len(rows) <= limit else None
+
+    ids = RememberedIds(lookup, limit=3, everything=everything)
+    assert ids({"a1", "b9"}) == {"a1": 1}
+    assert ids({"a2", "a3", "b8"}) == {"a2": 2, "a3": 3}
+    assert asked == [3]  # one read of all of them; a miss is a miss, never asked
+    too_many = RememberedIds(lookup, limit=2, everything=everything)
+    assert too_many({"a1", "b9"}) == {"a1": 1}
+    assert too_many({"a1"}) == {"a1": 1}
+    assert asked == [3, 2, {"a1", "b9"}]  # they did not fit: asked key by key, remembered
+
+
+def test_a_statistics_sync_reads_its_learners_and_courses_once_when_they_fit(
+    synced, run_sync
+) -> None:
+    """A report names every learner: all are read in one statement, and the catalog's
+    courses in one, instead of a lookup per page."""
+    _sandbox, integration = synced
+    with CaptureQueriesContext(connection) as queries:
+        run = run_sync(integration, "stats")
+    assert run.status == SyncRun.Status.SUCCEEDED and run.created > 0
+    pages = SyncPage.objects.filter(run=run).count()
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    learners = [sql for sql in reads if 'FROM "catalog_learner"' in sql]
+    courses = [sql for sql in reads if 'FROM "catalog_course"' in sql]
+    assert pages >= 2
+    assert (len(learners), len(courses)) == (1, 1), [*learners, *courses]
 
 
 def test_a_page_looked_up_before_the_page_before_was_committed_reads_its_pairs_again(

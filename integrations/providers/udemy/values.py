@@ -185,16 +185,18 @@ def _time_spent_ms(value: int | float | None, external_id: str) -> int:
 
 def _datetime(value: str | None, field: str, external_id: str) -> datetime | None:
     """An aware UTC datetime from ISO 8601 (Z, offset, naive = UTC, or date only = midnight)."""
-    if value is None or not value.strip():
+    if value is None:
         return None
     text = value.strip()
+    if not text:
+        return None
     try:
-        if _DATE_ONLY_RE.match(text):
+        if len(text) == 10 and _DATE_ONLY_RE.match(text):
             return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:  # Udemy reports are in UTC when no offset is given
             return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
+        return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         raise MappingError(
             external_id, "invalid_date", f"{field} is not an ISO 8601 date", _excerpt(field, value)
