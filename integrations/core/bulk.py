@@ -14,6 +14,10 @@ a field this module does not know how to send, Django's bulk methods do the work
 Both functions keep the ORM's contract: `bulk_insert` runs the fields' `pre_save` (auto_now,
 auto_now_add) and sets the primary keys it returns, `bulk_update` writes the attributes as they
 are (like `bulk_update`, it runs no `pre_save`).
+
+Reads of a page (`select_where`, `instances_where`) are statements built once per shape. Writes
+whose result is not read can wait for the end of their transaction and go together, in one
+round trip (`batched_transaction`).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, nullcontext, suppress
@@ -28,6 +29,7 @@ from integrations.providers.base import PageLike, Stream
 
 T = TypeVar("T")
 PREFETCH_DEPTH = 2
+WRITE_AHEAD = 2  # pages in the writer's hands at most (see `PageCommits`)
 
 # writer(records) -> dict of counter increments; runs inside the page's transaction.
 PageWriter = Callable[[list[Any]], dict[str, int]]
@@ -191,19 +193,21 @@ def run_stream(
 
 
 class PageCommits:
-    """Where a stream's pages are committed, in page order: in this thread, or one page behind
-    the mapping in a writer thread of its own.
+    """Where a stream's pages are committed, in page order: in this thread, or behind the
+    mapping in a writer thread of its own.
 
     Per page, the mapping is Python work and the commit mostly waits for the database (a
     handful of statements and the commit itself): on PostgreSQL, the writer thread commits
-    page N on its own connection while this thread maps page N + 1, so the database's time
+    page N on its own connection while this thread maps the next ones, so the database's time
     overlaps the mapping instead of adding to it (at latency 0 a page's wait for PostgreSQL
-    is about a third of its cost). One page at most is in the writer's hands: memory stays
-    flat, and a failure surfaces at the next page (the pages committed before it stay, as
-    when they were committed here).
+    is about a third of its cost). `WRITE_AHEAD` pages at most are in the writer's hands (two:
+    one being committed, one queued, so that a page slow to map or to commit does not stall
+    the other thread): memory stays flat, and a failure surfaces at a later page (the pages
+    committed before it stay, as when they were committed here; the one queued behind it is
+    never committed).
 
-    What a page's mapping reads must not be what the page before it is writing: a content
-    page looks up the stored rows of its ids, so a page sharing an id with the page being
+    What a page's mapping reads must not be what the pages before it are writing: a content
+    page looks up the stored rows of its ids, so a page sharing an id with a page being
     committed (a list that shifted between two requests) waits for that commit first.
 
     In this thread instead: on SQLite (one writer at a time anyway) and inside a transaction
@@ -216,8 +220,9 @@ class PageCommits:
         self.pool: ThreadPoolExecutor | None = None
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-writer")
-        self.pending: Future | None = None
-        self.pending_ids: frozenset[str] = frozenset()
+        # The pages in the writer's hands, oldest first: (its commit, the ids it writes).
+        self.pending: deque[tuple[Future, frozenset[str]]] = deque()
+        self.failed = False  # a page failed: the pages queued behind it are not committed
         self.relaxed_here = False
 
     def __enter__(self) -> PageCommits:
@@ -236,32 +241,51 @@ class PageCommits:
                 self.pool.shutdown()
 
     def before_mapping(self, page: PageLike) -> None:
-        if self.pending is None or self.item_id is None:
+        """Wait for the pages being committed that share an id with `page` (and the ones
+        before them: pages commit in order)."""
+        if not self.pending or self.item_id is None:
             return
+        ids = set()
         for raw in page.results:
             with suppress(Exception):  # an item without a usable id is the mapping's to report
-                if self.item_id(raw) in self.pending_ids:
-                    self.wait()
-                    return
+                ids.add(self.item_id(raw))
+        shared = [n for n, (_, written) in enumerate(self.pending) if not written.isdisjoint(ids)]
+        for _ in range(shared[-1] + 1 if shared else 0):
+            self._wait_oldest()
 
     def submit(self, job: Callable[[], None], *, seen: list[str]) -> None:
-        self.wait()
         if self.pool is None:
             job()
             return
-        self.pending_ids = frozenset(seen)
-        self.pending = self.pool.submit(contextvars.copy_context().run, self._commit, job)
+        while len(self.pending) >= WRITE_AHEAD:
+            self._wait_oldest()
+        commit = self.pool.submit(contextvars.copy_context().run, self._commit, job)
+        self.pending.append((commit, frozenset(seen)))
 
     def wait(self) -> None:
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
+        while self.pending:
+            self._wait_oldest()
+
+    def _wait_oldest(self) -> None:
+        commit, _ids = self.pending.popleft()
+        commit.result()
 
     def _commit(self, job: Callable[[], None]) -> None:
+        if self.failed:
+            raise PageNotCommitted("a page before this one failed to commit")
         if self.relaxed and not self.relaxed_here:
             relax_commits_here()  # this connection is the writer's own, closed at the end
             self.relaxed_here = True
-        job()
+        try:
+            job()
+        except BaseException:
+            self.failed = True
+            raise
+
+
+class PageNotCommitted(Exception):
+    """A page queued behind one that failed: never committed (the first failure is the one
+    reported)."""
 
 
 def _close_connection() -> None:

@@ -17,6 +17,7 @@ learners are counted and listed; rows of courses not yet in the catalog are kept
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict
@@ -36,7 +37,7 @@ from integrations.providers.base import PageLike, StatRow, Stream
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
 from .attempts import as_row, attempt_pairs, attempts_apply, attempts_lookup
-from .paging import map_every_item, map_page, run_stream, streams_declare
+from .paging import WRITE_AHEAD, map_every_item, map_page, run_stream, streams_declare
 from .planner import PlannerStatistics, refreshing
 from .stats_scale import (
     scale_current,
@@ -164,8 +165,8 @@ def _write_stats(
 ) -> dict:
     """One page of the report (inside its transaction). `scale`: a page read again once the
     report's scale is decided; None: a page read for the first time (provisional scale).
-    `last`: what the page before wrote (its attempts' pairs), for a page looked up while it
-    was being committed."""
+    `last`: what the pages before wrote (their attempts' pairs), for a page looked up while
+    they were being committed."""
     found = rows if isinstance(rows, MatchedRows) else None
     last = last or _LastPage()
     rows, problems = _on_scale([as_row(r) for r in rows], run=run, stream=stream, scale=scale)
@@ -185,9 +186,9 @@ def _write_stats(
     ready = [r for r in applicable if r.record.external_course_id in courses]
     counts = attempts_apply(
         records=ready, learner_ids=learners, course_ids=courses,
-        stored=found.attempts if found is not None else None, stale=last.pairs,
+        stored=found.attempts if found is not None else None, stale=last.pairs(),
     )  # fmt: skip
-    last.pairs = set(attempt_pairs(ready, learners, courses))
+    last.written(set(attempt_pairs(ready, learners, courses)))
     if unmatched:  # last: its row lock is held to the page's commit
         _remember_unmatched(run, unmatched)
     return {
@@ -200,9 +201,9 @@ def _write_stats(
 
 class MatchedRows(list):
     """A page's rows with the learners and courses they name and their stored attempts, looked
-    up as the page was mapped (`match_while_mapping`), while the page before was committed
+    up as the page was mapped (`match_while_mapping`), while the pages before were committed
     (`paging.PageCommits`): a statistics sync writes no learner nor course, and the attempts
-    of the pairs the page before wrote are read again by its writer (`_LastPage`)."""
+    of the pairs those pages wrote are read again by its writer (`_LastPage`)."""
 
     learners: dict[str, int]
     courses: dict[str, int]
@@ -210,10 +211,17 @@ class MatchedRows(list):
 
 
 class _LastPage:
-    """The (learner, course) pairs whose attempts the last page written wrote."""
+    """The (learner, course) pairs whose attempts the last pages written wrote: as many pages
+    as the writer may hold while the next one is looked up (`paging.WRITE_AHEAD`)."""
 
     def __init__(self) -> None:
-        self.pairs: set[tuple[int, int]] = set()
+        self.recent: deque[set[tuple[int, int]]] = deque(maxlen=WRITE_AHEAD)
+
+    def written(self, pairs: set[tuple[int, int]]) -> None:
+        self.recent.append(pairs)
+
+    def pairs(self) -> set[tuple[int, int]]:
+        return set().union(*self.recent)
 
 
 def match_while_mapping(integration: Integration) -> Callable[..., tuple]:

@@ -1,8 +1,9 @@
-"""Pages committed one behind the mapping (`paging.PageCommits`): on PostgreSQL, outside a
-transaction, a writer thread with its own connection commits page N while page N + 1 is mapped.
-Pages still commit in order, with relaxed commits, carrying the run's log fields; a page that
-shares an id with the page being committed waits for it; a failed commit ends the stream with
-the pages before it kept; inside a transaction (and on SQLite) pages are committed in place."""
+"""Pages committed behind the mapping (`paging.PageCommits`): on PostgreSQL, outside a
+transaction, a writer thread with its own connection commits pages N and N + 1 while page N + 2
+is mapped. Pages still commit in order, with relaxed commits, carrying the run's log fields; a
+page that shares an id with a page being committed waits for it; a failed commit ends the
+stream with the pages before it kept and none after it; inside a transaction (and on SQLite)
+pages are committed in place."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.db import OperationalError, connection
 from integrations.core.logs import current_run_context, run_log_context
 from integrations.models import SyncError, SyncPage, SyncRun
 from integrations.services import content_sync, stats_sync
-from integrations.services.paging import PageCommits
+from integrations.services.paging import WRITE_AHEAD, PageCommits
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
 postgresql_only = pytest.mark.skipif(
@@ -113,20 +114,56 @@ def _page(*ids: str) -> SimpleNamespace:
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_a_page_sharing_an_id_with_the_page_being_committed_waits_for_it() -> None:
-    done = threading.Event()
+def test_a_page_sharing_an_id_with_a_page_being_committed_waits_for_it() -> None:
+    done: list[str] = []
 
-    def slow_commit() -> None:
-        time.sleep(0.3)
-        done.set()
+    def slow_commit(name: str):
+        return lambda: (time.sleep(0.3), done.append(name))
 
     with PageCommits(item_id=lambda raw: str(raw["id"])) as commits:
         assert commits.pool is not None
-        commits.submit(slow_commit, seen=["1", "2"])
+        commits.submit(slow_commit("a"), seen=["1", "2"])
+        commits.submit(slow_commit("b"), seen=["5", "6"])
         commits.before_mapping(_page("3", "4"))
-        assert not done.is_set()  # no shared id: mapped while the commit runs
+        assert done == []  # no shared id: mapped while both commit
         commits.before_mapping(_page("4", "2"))
-        assert done.is_set()  # "2" is being written: its lookup must see it
+        assert done == ["a"]  # "2" is being written: its lookup must see it, not "b"'s ids
+        commits.before_mapping(_page("6"))
+        assert done == ["a", "b"]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_holds_two_pages_at_most() -> None:
+    started: list[int] = []
+    release = threading.Event()
+
+    def commit(number: int):
+        return lambda: (started.append(number), release.wait(5))
+
+    with PageCommits() as commits:
+        commits.submit(commit(1), seen=[])
+        commits.submit(commit(2), seen=[])  # page 1 being written, page 2 queued
+        assert len(commits.pending) == WRITE_AHEAD == 2
+        threading.Timer(0.3, release.set).start()
+        commits.submit(commit(3), seen=[])  # waits for page 1 first
+        assert started[0] == 1 and len(commits.pending) == 2
+    assert started == [1, 2, 3]
+
+
+def _commit_behind_a_failure(ran: list[str]) -> None:
+    with PageCommits() as commits:
+        commits.submit(lambda: (time.sleep(0.2), _failing()), seen=[])
+        commits.submit(lambda: ran.append("page 2"), seen=[])  # queued behind the failure
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_page_queued_behind_a_failed_one_is_never_committed() -> None:
+    ran: list[str] = []
+    with pytest.raises(OperationalError):  # the first failure is the one reported
+        _commit_behind_a_failure(ran)
+    assert ran == []
 
 
 def _failing() -> None:

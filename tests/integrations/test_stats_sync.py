@@ -17,7 +17,8 @@ from integrations.services.attempts import (
     attempts_apply,
     attempts_lookup,
 )
-from integrations.services.stats_sync import RememberedIds
+from integrations.services.paging import WRITE_AHEAD
+from integrations.services.stats_sync import RememberedIds, _LastPage
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.services import attempt_launch
 from tests.factories import AttemptFactory
@@ -335,6 +336,15 @@ def test_a_statistics_sync_reads_its_learners_and_courses_once_when_they_fit(
     courses = [sql for sql in reads if 'FROM "catalog_course"' in sql]
     assert pages >= 2
     assert (len(learners), len(courses)) == (1, 1), [*learners, *courses]
+
+
+def test_the_writer_reads_again_the_pairs_of_the_pages_it_may_hold() -> None:
+    """A page is looked up while the writer may hold `WRITE_AHEAD` pages: the pairs of that
+    many pages written last are read again, no more."""
+    last = _LastPage()
+    for pairs in ({(1, 1)}, {(2, 2)}, {(3, 3), (2, 2)}):
+        last.written(pairs)
+    assert WRITE_AHEAD == 2 and last.pairs() == {(2, 2), (3, 3)}
 
 
 def test_a_page_looked_up_before_the_page_before_was_committed_reads_its_pairs_again(
