@@ -302,7 +302,12 @@ def run_counts(run) -> dict[str, int]:
 # --------------------------------------------------------------------------- measuring
 
 
-BATCHED = re.compile(r";\n(?=(?:INSERT|UPDATE|DELETE|SELECT) )")
+def _batched():
+    """The boundaries between the statements of a batch (`core.bulk.BATCH_SEPARATOR` before
+    the next statement's first word)."""
+    from integrations.core.bulk import BATCH_SEPARATOR
+
+    return re.compile(re.escape(BATCH_SEPARATOR) + r"(?=(?:INSERT|UPDATE|DELETE|SELECT) )")
 
 
 @contextmanager
@@ -315,6 +320,7 @@ def captured_queries() -> Iterator[Any]:
     from django.db.backends.signals import connection_created
 
     ctx = SimpleNamespace(captured_queries=[])
+    batched = _batched()
 
     def record(execute, sql, params, many, context):
         started = time.perf_counter()
@@ -323,7 +329,7 @@ def captured_queries() -> Iterator[Any]:
         finally:
             # A page's batched writes (`core.bulk.batched_transaction`) are one round trip
             # and as many statements: each is counted, the first one marked as the trip.
-            parts = BATCHED.split(sql) if isinstance(sql, str) else [sql]
+            parts = batched.split(sql) if isinstance(sql, str) else [sql]
             spent = (time.perf_counter() - started) / len(parts)
             ctx.captured_queries.extend(  # list.extend: safe from any thread
                 {"sql": part, "time": f"{spent:.3f}", "round_trip": n == 0}

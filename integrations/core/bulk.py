@@ -40,7 +40,7 @@ from django.db import (
     router,
     transaction,
 )
-from django.db.models import Field, Lookup, Model
+from django.db.models import F, Field, Lookup, Model
 from django.db.models.functions import Lower
 from django.db.models.lookups import In
 from django.utils import timezone
@@ -334,7 +334,7 @@ def _select_orm(
     if lower:
         rows = rows.annotate(_lower_key=Lower(lower))
         name[lower] = "_lower_key"
-    rows = rows.filter(**{f"{name[f]}__in": list(values) for f, values in any_of.items()})
+    rows = rows.filter(*(AnyOf(F(name[f]), values) for f, values in any_of.items()))
     return list(rows.order_by(*order_by).values_list(*(name[c] for c in columns)))
 
 
@@ -466,6 +466,9 @@ def relax_commits_here() -> None:
 # --------------------------------------------------------------------------- batched writes
 
 
+BATCH_SEPARATOR = ";\n"  # between the statements of one batch, as the server receives it
+
+
 class _Batch:
     """The writes of a `batched_transaction` not sent yet, on its connection."""
 
@@ -487,7 +490,7 @@ class _Batch:
             for sql, params in pending:
                 texts.append(composer.mogrify(sql, params))
         with self.db.cursor() as cursor:
-            cursor.execute(";\n".join(texts))
+            cursor.execute(BATCH_SEPARATOR.join(texts))
 
     def before_other(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         """Any other statement on the connection (a read, a savepoint, an ORM write) is

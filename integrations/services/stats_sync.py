@@ -103,7 +103,7 @@ def stats_page_write(run: SyncRun, stream: Stream) -> Callable[..., dict]:
     """The writer of the report's pages: `write(rows)` for a page read for the first time (on
     the provisional scale), `write(rows, scale=...)` for a page of a split report's range."""
     return partial(
-        _write_stats, run=run, integration=run.integration, stream=stream, last=_LastPage()
+        _write_stats, run=run, integration=run.integration, stream=stream, last=_LastPages()
     )
 
 
@@ -161,14 +161,14 @@ def _write_stats(
     integration: Integration,
     stream: Stream,
     scale: str | None = None,
-    last: _LastPage | None = None,
+    last: _LastPages | None = None,
 ) -> dict:
     """One page of the report (inside its transaction). `scale`: a page read again once the
     report's scale is decided; None: a page read for the first time (provisional scale).
     `last`: what the pages before wrote (their attempts' pairs), for a page looked up while
     they were being committed."""
     found = rows if isinstance(rows, MatchedRows) else None
-    last = last or _LastPage()
+    last = last or _LastPages()
     rows, problems = _on_scale([as_row(r) for r in rows], run=run, stream=stream, scale=scale)
     if problems:
         _record_problems(run, problems)
@@ -203,14 +203,14 @@ class MatchedRows(list):
     """A page's rows with the learners and courses they name and their stored attempts, looked
     up as the page was mapped (`match_while_mapping`), while the pages before were committed
     (`paging.PageCommits`): a statistics sync writes no learner nor course, and the attempts
-    of the pairs those pages wrote are read again by its writer (`_LastPage`)."""
+    of the pairs those pages wrote are read again by its writer (`_LastPages`)."""
 
     learners: dict[str, int]
     courses: dict[str, int]
     attempts: list[Attempt]
 
 
-class _LastPage:
+class _LastPages:
     """The (learner, course) pairs whose attempts the last pages written wrote: as many pages
     as the writer may hold while the next one is looked up (`paging.WRITE_AHEAD`)."""
 

@@ -18,7 +18,7 @@ from integrations.services.attempts import (
     attempts_lookup,
 )
 from integrations.services.paging import WRITE_AHEAD
-from integrations.services.stats_sync import RememberedIds, _LastPage
+from integrations.services.stats_sync import RememberedIds, _LastPages
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.services import attempt_launch
 from tests.factories import AttemptFactory
@@ -341,7 +341,7 @@ def test_a_statistics_sync_reads_its_learners_and_courses_once_when_they_fit(
 def test_the_writer_reads_again_the_pairs_of_the_pages_it_may_hold() -> None:
     """A page is looked up while the writer may hold `WRITE_AHEAD` pages: the pairs of that
     many pages written last are read again, no more."""
-    last = _LastPage()
+    last = _LastPages()
     for pairs in ({(1, 1)}, {(2, 2)}, {(3, 3), (2, 2)}):
         last.written(pairs)
     assert WRITE_AHEAD == 2 and last.pairs() == {(2, 2), (3, 3)}
