@@ -18,6 +18,12 @@ any holder is published with the claim and honoured by all of them. Slots expire
 seconds after their last claim, so a killed worker's slots lapse; a holder that ran on this host
 in a process that no longer exists is dropped at once (`core.lease.holder_is_dead`).
 
+A published pause lasts at most `netutil.shared_pause_cap()` (`UPSTREAM_MAX_SHARED_PAUSE`, never
+more than `RUN_MAX_WAIT`): one absurd `Retry-After` must not stop every sync of the account for
+years. The bound is applied where a pause is written (claim, release: the Lua scripts too) and
+where it is read (a row or hash stored before the bound existed reads as clamped, and is
+rewritten so), so a shared pause always expires by itself.
+
 Claims are in epoch seconds: the hosts of a deployment are assumed to keep their clocks in sync
 (NTP); a skew shortens or lengthens a pause by as much, never the slot count.
 """
@@ -36,6 +42,7 @@ from typing import Any, Protocol
 from django.db import models, transaction
 
 from .lease import _host, holder_is_dead
+from .netutil import shared_pause_cap
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +92,11 @@ def _settle(
     return live, granted
 
 
+def _bounded_pause(stored: float, published: float, now: float) -> float:
+    """The account's pause once `published` is added: the later of both, at most the cap."""
+    return min(max(float(stored), float(published)), now + shared_pause_cap())
+
+
 class DatabaseBudget:
     """One row of `model` (`UpstreamBudget`: key, pause_until, slots) per account."""
 
@@ -93,11 +105,11 @@ class DatabaseBudget:
 
     def claim(self, holder: str, want: int, pause_until: float, held: int = 0) -> Grant:
         with transaction.atomic():
-            row = self._locked()
+            row, now = self._locked(), time.time()
             row.slots, granted = _settle(
-                row.slots, holder=holder, want=want, limit=self.limit, now=time.time(), held=held
+                row.slots, holder=holder, want=want, limit=self.limit, now=now, held=held
             )
-            row.pause_until = max(row.pause_until, pause_until)
+            row.pause_until = _bounded_pause(row.pause_until, pause_until, now)
             row.save(update_fields=["slots", "pause_until", "updated_at"])
         return Grant(granted, row.pause_until, tuple(row.slots))
 
@@ -105,7 +117,7 @@ class DatabaseBudget:
         with transaction.atomic():
             row = self._locked()
             row.slots.pop(holder, None)
-            row.pause_until = max(row.pause_until, pause_until)
+            row.pause_until = _bounded_pause(row.pause_until, pause_until, time.time())
             row.save(update_fields=["slots", "pause_until", "updated_at"])
 
     def drop(self, holders: list[str]) -> None:
@@ -126,9 +138,10 @@ class DatabaseBudget:
 
 
 # KEYS[1]: the account's hash (field per holder: "slots:expiry"; field "_pause": epoch).
-# ARGV: now, holder, want, limit, expiry, pause_until, ttl, held. Returns {granted, pause,
-# holders...}.
-# The same rule as `_settle`.
+# ARGV: now, holder, want, limit, expiry, pause_until, ttl, held, longest pause. Returns
+# {granted, pause, holders...}.
+# The same rule as `_settle`; the pause as `_bounded_pause` (a stored one too far ahead is
+# rewritten clamped).
 _CLAIM = """
 local now, holder = tonumber(ARGV[1]), ARGV[2]
 local want, limit, expiry = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
@@ -153,27 +166,24 @@ local granted = math.max(0, math.min(want, limit - others))
 if waiting then granted = math.min(granted, math.max(1, math.floor(limit / (count + 1)))) end
 redis.call('HSET', KEYS[1], holder, math.max(granted, tonumber(ARGV[8])) .. ':' .. expiry)
 table.insert(holders, holder)
-local pause = tonumber(redis.call('HGET', KEYS[1], '_pause') or '0')
-if tonumber(ARGV[6]) > pause then
-  pause = tonumber(ARGV[6])
-  redis.call('HSET', KEYS[1], '_pause', ARGV[6])
-end
+local stored = tonumber(redis.call('HGET', KEYS[1], '_pause') or '0')
+local pause = math.min(math.max(stored, tonumber(ARGV[6])), now + tonumber(ARGV[9]))
+if pause ~= stored then redis.call('HSET', KEYS[1], '_pause', tostring(pause)) end
 -- Kept while a claim may live and while the pause lasts, whichever is longer.
 redis.call('EXPIRE', KEYS[1], math.max(tonumber(ARGV[7]), math.ceil(pause - now)))
 return {granted, tostring(pause), unpack(holders)}
 """
 
-# KEYS[1]: the hash; ARGV[1]: now; ARGV[2]: pause_until; ARGV[3]: ttl; ARGV[4..]: holders
-# to remove.
+# KEYS[1]: the hash; ARGV[1]: now; ARGV[2]: pause_until; ARGV[3]: ttl; ARGV[4]: longest
+# pause; ARGV[5..]: holders to remove.
 _RELEASE = """
-for i = 4, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
-local pause = tonumber(redis.call('HGET', KEYS[1], '_pause') or '0')
-if tonumber(ARGV[2]) > pause then
-  pause = tonumber(ARGV[2])
-  redis.call('HSET', KEYS[1], '_pause', ARGV[2])
-end
+for i = 5, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end
+local now = tonumber(ARGV[1])
+local stored = tonumber(redis.call('HGET', KEYS[1], '_pause') or '0')
+local pause = math.min(math.max(stored, tonumber(ARGV[2])), now + tonumber(ARGV[4]))
+if pause ~= stored then redis.call('HSET', KEYS[1], '_pause', tostring(pause)) end
 if redis.call('EXISTS', KEYS[1]) == 1 then
-  local left = math.ceil(pause - tonumber(ARGV[1]))
+  local left = math.ceil(pause - now)
   redis.call('EXPIRE', KEYS[1], math.max(tonumber(ARGV[3]), left))
 end
 return 1
@@ -208,15 +218,17 @@ class RedisBudget:
     def claim(self, holder: str, want: int, pause_until: float, held: int = 0) -> Grant:
         now = time.time()
         args = [now, holder, int(want), self.limit, now + SLOT_TTL, pause_until, int(SLOT_TTL),
-                int(held)]  # fmt: skip
+                int(held), shared_pause_cap()]  # fmt: skip
         granted, pause, *holders = self._claim(keys=[self._name], args=args)
         return Grant(int(granted), float(pause), tuple(h.decode() for h in holders))
 
     def release(self, holder: str, pause_until: float) -> None:
-        self._release(keys=[self._name], args=[time.time(), pause_until, int(SLOT_TTL), holder])
+        args = [time.time(), pause_until, int(SLOT_TTL), shared_pause_cap(), holder]
+        self._release(keys=[self._name], args=args)
 
     def drop(self, holders: list[str]) -> None:
-        self._release(keys=[self._name], args=[time.time(), 0, int(SLOT_TTL), *holders])
+        args = [time.time(), 0, int(SLOT_TTL), shared_pause_cap(), *holders]
+        self._release(keys=[self._name], args=args)
 
 
 def shared_budget(

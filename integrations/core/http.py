@@ -44,9 +44,12 @@ from .errors import NEUTRAL, ApiError, ErrorFamily
 from .netutil import (
     RetryBudget,
     full_jitter_backoff,
+    human_wait,
     is_loopback_host,
     retry_after_seconds,
+    setting,
     setting_or,
+    shared_pause_cap,
 )
 
 logger = logging.getLogger(__name__)
@@ -184,13 +187,15 @@ class JsonHttpClient:
             self._shared_pause_holds = max(0, self._shared_pause_holds + (1 if on else -1))
 
     def pause_epoch(self) -> float:
-        """The pause this client honours, in epoch seconds (0: none), to share it."""
-        left = self._pause_until - time.monotonic()
+        """The pause this client honours, in epoch seconds (0: none), to share it: at most
+        `shared_pause_cap()` ahead (this run may wait longer; the account's other syncs don't)."""
+        left = min(self._pause_until - time.monotonic(), shared_pause_cap())
         return time.time() + left if left > 0 else 0.0
 
     def pause_until_epoch(self, epoch: float) -> None:
-        """Honour a pause another holder of the account's budget met (epoch seconds)."""
-        left = epoch - time.time()
+        """Honour a pause another holder of the account's budget met (epoch seconds), at most
+        `shared_pause_cap()` ahead whatever the store says (a value written before the bound)."""
+        left = min(epoch - time.time(), shared_pause_cap())
         if left > 0:
             with self._counters:
                 self._pause_until = max(self._pause_until, time.monotonic() + left)
@@ -434,9 +439,15 @@ class JsonHttpClient:
                 f"{self.vendor} is still rate-limiting requests (429) after {budget.made} attempts."
             )
         return (
-            f"{self.vendor} is rate-limiting requests (429) for {wait:g} s: the run continues "
-            "later."
+            f"{self.vendor} is rate-limiting requests (429) for {self._human_wait(wait)}: the run "
+            "continues later."
         )
+
+    @staticmethod
+    def _human_wait(seconds: float) -> str:
+        """A wait in an admin's units; past `RUN_MAX_WAIT`, "more than 6 hours" (the run will
+        not wait that long anyway)."""
+        return human_wait(seconds, beyond=float(setting("RUN_MAX_WAIT", 6 * 3600)))
 
     def _network_message(self, exc: Exception, budget: RetryBudget) -> str:
         after = f"after {attempts(budget.made)}"

@@ -64,3 +64,33 @@ class RetryBudget:
     @property
     def exhausted(self) -> bool:
         return self.made > self.max_retries
+
+
+def shared_pause_cap() -> float:
+    """The longest pause (seconds) an upstream's answer may impose on an account's other syncs.
+
+    A 429's `Retry-After` is published to the account's shared budget (`core.budget`) so that
+    every sync of the account honours it. One absurd answer (`Retry-After: 999999999`) must not
+    stop every later run of the account for 31 years: a shared pause lasts at most
+    `UPSTREAM_MAX_SHARED_PAUSE` (default one hour) and never longer than a run may wait
+    (`RUN_MAX_WAIT`). The run that met the answer still waits as long as it was told, within
+    `RUN_MAX_WAIT`; the others try again once the shared pause lapses, and a still-limited
+    upstream answers 429 again and renews it: one request per cap at most.
+    """
+    cap = float(setting("UPSTREAM_MAX_SHARED_PAUSE", 3600.0))
+    run_max = float(setting("RUN_MAX_WAIT", 6 * 3600))
+    return max(0.0, min(cap, run_max))
+
+
+def human_wait(seconds: float, *, beyond: float | None = None) -> str:
+    """A wait as an admin reads it: "90 s", "3 min", "2 hours", "3 days"; past `beyond`,
+    "more than <beyond>" (a 31-year `Retry-After` reads "more than 6 hours", not "1e+09 s")."""
+    if beyond is not None and seconds > beyond:
+        return f"more than {human_wait(beyond)}"
+    if seconds < 120:
+        return f"{seconds:.3g} s" if seconds < 10 else f"{seconds:.0f} s"
+    if seconds <= 3600:
+        return f"{math.ceil(seconds / 60)} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.3g} hours"
+    return f"{seconds / 86400:.3g} days"

@@ -357,7 +357,7 @@ class UdemyClient(JsonHttpClient):
     def _rate_limited_message(self, wait: float, budget: RetryBudget, *, still: bool) -> str:
         if still:
             return super()._rate_limited_message(wait, budget, still=True)
-        return f"Udemy is rate-limiting requests (429) and asks to wait {wait:g} s."
+        return f"Udemy is rate-limiting requests (429) and asks to wait {self._human_wait(wait)}."
 
     def _unavailable(self, response: requests.Response, budget: RetryBudget) -> UdemyError:
         msg = f"{self._status_message(response)} after {attempts(budget.made)}."
