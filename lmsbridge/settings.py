@@ -360,6 +360,17 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The "IP" above is the client's (lmsbridge/client_ip.py). Behind reverse proxies every request
+# connects from the last proxy (127.0.0.1 for one on the same host): set TRUSTED_PROXY_COUNT to
+# the number of proxies, each appending the address it saw to TRUSTED_PROXY_HEADER, and the
+# client's address is read from there (the N-th entry from the right, never one the client
+# wrote). 0, the default: the header is ignored, the connecting address counts. Without it,
+# five wrong passwords from anyone would lock a user out for every client behind the proxy.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="X-Forwarded-For")
+if TRUSTED_PROXY_COUNT < 0:
+    raise environ.ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+AXES_CLIENT_IP_CALLABLE = "lmsbridge.client_ip.client_ip"
 
 
 def _launch_sources(host_patterns: list[str]) -> list[str]:
