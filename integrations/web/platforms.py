@@ -8,7 +8,9 @@ POST. Secrets never reach a context (the form's password widgets render no value
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +28,7 @@ from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
 from integrations.web.integrations import (
     audit_page,
+    duration_text,
     run_close_view,
     run_list_page,
     run_page,
@@ -205,10 +208,53 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
     return _render(request, "run_list.html", context)
 
 
-@login_required
-@require_GET
-def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
-    """A run: counts per stream, throttling, errors and (dry run) what would be sent."""
+# A directory import's streams, one row each; its totals would add groups to users.
+DIRECTORY_KINDS = (("groups", "Groups"), ("users", "Users"), ("memberships", "Memberships"))
+# Column → the stream keys that fill it (memberships are "added", groups go "missing").
+KIND_COLUMNS = (
+    ("fetched",),
+    ("created", "added"),
+    ("updated", "role_changed"),
+    ("unchanged",),
+    ("removed", "missing"),
+)
+NOT_COUNTED = {("memberships", "fetched"), ("users", "removed")}
+
+
+@dataclass(frozen=True)
+class KindCounts:
+    key: str
+    label: str
+    values: list[int | None]  # one per KIND_COLUMNS entry; None: not counted for this kind
+    other: list[tuple[str, Any]]  # the stream's remaining counts, as recorded
+
+
+def kind_counts(run: PlatformRun) -> list[KindCounts]:
+    """A directory import's counts per kind (groups, users, memberships); [] for other runs."""
+    if run.kind != PlatformRun.Kind.DIRECTORY:
+        return []
+    rows = []
+    for key, label in DIRECTORY_KINDS:
+        counts = run.details.get(key)
+        counts = counts if isinstance(counts, dict) else {}
+        used = {name for column in KIND_COLUMNS for name in column if name in counts}
+        other = [(name, value) for name, value in counts.items() if name not in used]
+        values = [_column_value(key, column, counts) for column in KIND_COLUMNS]
+        rows.append(KindCounts(key, label, values, other))
+    return rows
+
+
+def _column_value(kind: str, column: tuple[str, ...], counts: dict) -> int | None:
+    """A count of one kind: None when the kind was not read (yet) or has no such count
+    (memberships are not fetched, users are deactivated rather than removed); a count the
+    import never incremented is 0 (tallies record only what happened)."""
+    if not counts or (kind, column[0]) in NOT_COUNTED:
+        return None
+    return sum(counts.get(name, 0) for name in column if isinstance(counts.get(name, 0), int))
+
+
+def _run_live_context(request: HttpRequest, slug: str, run_id: int) -> dict[str, Any]:
+    """The run page's live part: status, times, counts, plan (dry run) and errors."""
     group, run, errors = run_page(
         request, slug, run_id, selectors.platform_run_get_for_group, lambda run: run.errors.all()
     )
@@ -217,16 +263,33 @@ def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
         for name, counts in run.details.items()
         if isinstance(counts, dict) and name != "throttle"
     }
-    context = {
+    return {
         "group": group,
         "run": run,
+        "duration": duration_text(run.duration),
         "errors": errors,
         "streams": streams,
+        "kind_counts": kind_counts(run),
         "throttle": run.details.get("throttle", {}),
         "plan": run.plan[:PLAN_PAGE_SIZE],
         "plan_total": run.details.get("plan_total", len(run.plan)),
+        "query_string": request.GET.urlencode(),
     }
-    return _render(request, "run_detail.html", context)
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """A run: counts per kind or stream, throttling, errors and (dry run) what would be sent."""
+    return _render(request, "run_detail.html", _run_live_context(request, slug, run_id))
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """The live part of the run page, polled by htmx while the run is queued or running (as on
+    the Udemy run page); a finished run's partial has no `hx-trigger`, which stops the polling."""
+    return _render(request, "_run_live.html", _run_live_context(request, slug, run_id))
 
 
 @login_required

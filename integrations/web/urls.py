@@ -26,6 +26,7 @@ urlpatterns = [
         name="deactivate",
     ),
     path("settings/integrations/<slug:provider>/alerts/", alerts.alerts_toggle, name="alerts"),
+    path("settings/integrations/<slug:provider>/review/", views.integration_review, name="review"),
     path(
         "settings/integrations/<slug:provider>/sync/<slug:kind>/",
         views.integration_sync,
@@ -42,6 +43,7 @@ platform_urlpatterns = [
     path("runs/", platforms.run_list, name="runs"),
     path("runs/<int:run_id>/", platforms.run_detail, name="run"),
     path("runs/<int:run_id>/close/", platforms.run_close, name="run_close"),
+    path("runs/<int:run_id>/progress/", platforms.run_progress, name="run_progress"),
     path("auto-enrollment/", platforms.auto_enroll, name="auto_enroll"),
     path("courses/list/", platforms.course_list, name="courses"),
     path("<slug:kind>/", platforms.run_request, name="request"),

@@ -52,7 +52,8 @@ def test_coursebase_tree_and_1000_users_across_pages(
     assert depths == {1, 2, 3}  # the 3-level tree, under the connected group
     assert all(g.is_public for g in imported)  # their learners see the connected catalog
     assert Learner.objects.filter(remote_kind="coursebase").count() == 1000
-    assert run.fetched == 1000
+    assert run.details["users"]["fetched"] == 1000
+    assert run.fetched == 1000 + 10  # users and groups read (memberships are not fetched)
     # org.users.list: 10 pages of 100, followed by cursor (Coursebase API)
     user_pages = [e for e in sandbox.request_log if e["path"] == "/api/org.users.list"]
     assert len(user_pages) == 10

@@ -67,7 +67,10 @@ def import_groups(
                 tally.add("missing")
     run_set_details(run=run, stream="groups", **tally.counts)
     run_add_counts(
-        run=run, created=tally.counts.get("created", 0), updated=tally.counts.get("updated", 0)
+        run=run,
+        fetched=len(records),  # groups read count as fetched, as users do
+        created=tally.counts.get("created", 0),
+        updated=tally.counts.get("updated", 0),
     )
     return local
 
