@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 import urllib3
@@ -51,6 +51,7 @@ from .netutil import (
     setting_or,
     shared_pause_cap,
 )
+from .scrub import scrub_secrets, upstream_excerpt
 
 logger = logging.getLogger(__name__)
 BODY_CHUNK = 64 * 1024  # bytes of decompressed body read at a time
@@ -95,6 +96,7 @@ class JsonHttpClient:
     errors: ErrorFamily = NEUTRAL
     settings_prefix = "HTTP"
     excerpt_chars = 300
+    detail_chars = 200  # of the vendor's error message quoted in ours
     query_safe = ""  # characters left unquoted in query strings (Udemy's "fields[courses]=@all")
     # Whether a 429 without `Retry-After` is capped too (our own wait may be long: LearnUpon
     # waits for the next minute), or only a wait the server announces.
@@ -142,17 +144,8 @@ class JsonHttpClient:
         self._session = session or requests.Session()
         self._auth = auth
         self._headers = {"Accept": "application/json", **(headers or {})}
+        # Removed, in any shape, from what is kept of an answer (`core.scrub`).
         self._secrets = tuple(s for s in secrets if s)
-        # Each secret as it may come back: verbatim, JSON-escaped ("\/"), URL-quoted.
-        self._secret_forms = sorted(
-            {
-                form
-                for s in self._secrets
-                for form in (s, s.replace("/", "\\/"), quote(s, safe=""), quote_plus(s))
-            },
-            key=len,
-            reverse=True,
-        )
         self.host = (urlsplit(base_url).hostname or "").lower()
         # Loopback (sandbox) traffic must never go through an environment proxy.
         self._proxies = {"http": None, "https": None} if is_loopback_host(self.host) else None
@@ -500,19 +493,25 @@ class JsonHttpClient:
         return cls(msg, status=status, excerpt=self._excerpt(response.text))
 
     def _detail_of(self, text: str) -> str:
-        """The vendor's error message of a body, scrubbed and cut ('' when none)."""
+        """The vendor's error message of a body as an excerpt ('' when none): it is upstream
+        prose that may carry our input, so no run of a secret in any shape, one line, no link,
+        at most `detail_chars` characters (`core.scrub.upstream_excerpt`)."""
         try:
             payload = json.loads(text)
         except ValueError:
             return ""
         detail = self._detail(payload)
-        return self._scrub(detail.rstrip("."))[:300] if isinstance(detail, str) else ""
+        if not isinstance(detail, str):
+            return ""
+        return upstream_excerpt(
+            detail, secrets=self._secrets, limit=self.detail_chars, links=False
+        ).rstrip(".")
 
     def _scrub(self, text: str) -> str:
-        for secret in self._secret_forms:
-            text = text.replace(secret, "***")
-        return text
+        """`text` without any run of the credentials, in any shape (`core.scrub`)."""
+        return scrub_secrets(text, self._secrets)
 
     def _excerpt(self, text: str) -> str:
-        """The start of a body for the run history, with any echo of the credentials removed."""
-        return self._scrub(text[: self.excerpt_chars * 4])[: self.excerpt_chars]
+        """The start of a body for the run history: one line, bounded, with any echo of the
+        credentials (cut, re-encoded) and any Authorization value removed."""
+        return upstream_excerpt(text, secrets=self._secrets, limit=self.excerpt_chars)
