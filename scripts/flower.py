@@ -5,7 +5,12 @@ flow), behind basic auth.
 The credentials come from FLOWER_BASIC_AUTH=user:password (in .env or the environment; several
 users: comma-separated) and stay in the environment, where Flower reads them (never on a command
 line that `ps` shows). There is no default: without them this exits non-zero. FLOWER_PORT picks
-another port.
+another port, FLOWER_ADDRESS another interface (the compose service listens on 0.0.0.0 inside its
+container, published on the host's loopback only).
+
+Flower leaves its own Prometheus endpoint, /metrics (worker names, task counts), open to anyone:
+this launcher runs Flower in its own process with /metrics behind the same basic auth as every
+other page. `docker compose --profile flower` starts Flower through it too.
 """
 
 from __future__ import annotations
@@ -31,17 +36,32 @@ def credentials_problem(value: str) -> str:
     return ""
 
 
+def protect_metrics() -> None:
+    """Put Flower's /metrics behind Flower's own authentication, like its other pages.
+
+    Flower 2.x decorates its pages with `tornado.web.authenticated` but not `Metrics.get`; the
+    same decorator makes it ask for the basic-auth credentials (401 without the right ones).
+    """
+    from flower.views.monitor import Metrics
+    from tornado.web import authenticated
+
+    if not getattr(Metrics.get, "_lmsbridge_authenticated", False):
+        guarded = authenticated(Metrics.get)
+        guarded._lmsbridge_authenticated = True  # type: ignore[attr-defined]
+        Metrics.get = guarded  # type: ignore[method-assign]
+
+
 def main() -> int:
     environ.Env.read_env(ROOT / ".env", overwrite=False)
     if problem := credentials_problem(os.environ.get("FLOWER_BASIC_AUTH", "")):
         print(problem, file=sys.stderr)
         return 2
-    celery = shutil.which("celery", path=str(Path(sys.executable).parent))
+    # This file is named flower.py: its folder, first on sys.path, would shadow the package.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != here]
     try:
-        import flower  # noqa: F401
+        import flower.views.monitor  # noqa: F401
     except ImportError:
-        celery = None
-    if celery is None:
         print("Flower is not installed: pip install -e '.[flower]'", file=sys.stderr)
         return 2
     # Flower has Prometheus metrics of its own: kept out of the directory the site's processes
@@ -52,8 +72,15 @@ def main() -> int:
     own.mkdir(parents=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
     os.chdir(ROOT)
-    os.execv(celery, [celery, "-A", "lmsbridge", "flower", "--address=127.0.0.1"])  # noqa: S606
-    return 0  # not reached: exec replaced this process
+    sys.path.insert(0, str(ROOT))
+    protect_metrics()
+    # `celery -A lmsbridge flower`, in this process (so that /metrics stays protected).
+    from celery.bin.celery import main as celery_main
+
+    address = os.environ.get("FLOWER_ADDRESS") or "127.0.0.1"
+    sys.argv = ["celery", "-A", "lmsbridge", "flower", f"--address={address}"]
+    celery_main()
+    return 0
 
 
 if __name__ == "__main__":

@@ -85,3 +85,30 @@ def test_flower_asks_for_its_credentials_and_lists_the_running_worker(
         assert b"flower" in cmdline and b"flower-Pass-42" not in cmdline
     finally:
         stop_process(flower)
+
+
+@pytest.mark.slow
+def test_flower_metrics_ask_for_the_same_credentials(tmp_path):
+    """Flower's own Prometheus endpoint names the workers and counts their tasks: it sits behind
+    the same basic auth as the rest of Flower (Flower itself leaves it open)."""
+    port, auth = _free_port(), "ops:flower-Pass-42"
+    log = tmp_path / "flower.log"
+    env = {**subprocess_env(), "FLOWER_BASIC_AUTH": auth, "FLOWER_PORT": str(port)}
+    with log.open("w") as out:
+        flower = subprocess.Popen(
+            [sys.executable, SCRIPT],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _get(base)[0] != 0, timeout=60, message="Flower listening")
+        assert _get(f"{base}/metrics")[0] == 401
+        assert _get(f"{base}/metrics", "ops:wrong")[0] == 401
+        status, body = _get(f"{base}/metrics", auth)
+        assert status == 200 and b"flower_" in body
+    finally:
+        stop_process(flower)
