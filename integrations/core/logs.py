@@ -7,15 +7,22 @@
   threads keep apart; a thread that a run starts without copying its context (the page
   prefetch) gets the fields too when exactly one run is open in the process and the thread was
   started after it.
-- `redact(text, secrets)` removes each secret (verbatim, JSON-escaped, URL-quoted) and the
-  `user:password@` of any URL. The formatters (`PlainFormatter`, and `JsonFormatter` for
-  `LOG_FORMAT=json`) apply it to the whole formatted line, exception and extra fields
-  included: besides the open run's secrets, the site's own (SECRET_KEY, the field encryption
-  keys, METRICS_TOKEN, the mail password) and anything after `Bearer ` or `Basic `.
+- `redact(text, secrets)` removes each secret (verbatim, JSON-escaped, URL-quoted) and, with
+  `fragments` (the default), any run of 6+ characters of it in any shape an upstream may echo
+  it in (cut, re-cased, base64, hex...: `core.scrub`), and the `user:password@` of any URL. The
+  formatters (`PlainFormatter`, and `JsonFormatter` for `LOG_FORMAT=json`) apply it to the
+  whole formatted line, exception and extra fields included: the open run's secrets in any
+  shape, the site's own (SECRET_KEY, the field encryption keys, METRICS_TOKEN, the mail
+  password) verbatim or escaped, and anything after `Bearer ` or `Basic `.
+- A plain line is one line: `PlainFormatter` writes the control characters of the message
+  (its arguments included: an upstream `detail` with "\n2026-01-01 ... CRITICAL forged") as
+  escapes (`\n`, `\x1b`, `\u2028`); the traceback that follows keeps its lines. A JSON line
+  holds by construction (the encoder escapes them) and keeps the text as it was.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -29,6 +36,8 @@ from urllib.parse import quote, quote_plus
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
+
+from .scrub import escape_controls, scrub_secrets
 
 MIN_SECRET_LENGTH = 4  # shorter values would hide ordinary words of every line
 HIDDEN = "[hidden]"
@@ -106,12 +115,19 @@ def secret_forms(secret: str) -> set[str]:
     }
 
 
-def redact(text: str, *, secrets: Iterable[str] = (), marker: str = HIDDEN) -> str:
-    """`text` without the secrets (any of their forms) and without the `user:password@` of
-    any URL in it."""
+def redact(
+    text: str, *, secrets: Iterable[str] = (), marker: str = HIDDEN, fragments: bool = True
+) -> str:
+    """`text` without the secrets (any of their forms; with `fragments`, any run of 6+ of
+    their characters in any shape, `core.scrub`) and without the `user:password@` of any URL
+    in it."""
+    secrets = [s for s in secrets if isinstance(s, str) and s]
     forms = {form for s in secrets if s for form in secret_forms(s)}
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, marker)
+    if fragments:
+        long_enough = [s for s in secrets if len(s) >= MIN_SECRET_LENGTH]
+        text = scrub_secrets(text, long_enough, marker=marker)
     return _URL_USERINFO.sub(r"\1", text)
 
 
@@ -138,12 +154,22 @@ class _Redacting:
         line = super().format(record)  # type: ignore[misc]
         context = current_run_context()
         run_secrets = context.secrets if context is not None else ()
-        secrets = [s for s in (*site_secrets(), *run_secrets) if len(s) >= MIN_SECRET_LENGTH]
-        return _AUTH_VALUE.sub(r"\1 " + HIDDEN, redact(line, secrets=secrets))
+        # The site's secrets never come back from an upstream: verbatim and escaped forms only
+        # (a 6-character run of a long random key could match an ordinary hex id).
+        line = redact(line, secrets=site_secrets(), fragments=False)
+        line = redact(line, secrets=run_secrets)
+        return _AUTH_VALUE.sub(r"\1 " + HIDDEN, line)
 
 
 class PlainFormatter(_Redacting, logging.Formatter):
-    """The default, human-readable lines."""
+    """The default, human-readable lines: one per record (plus its traceback, if any), the
+    message's control characters escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        # A copy: the other handlers (the JSON one, Sentry's) get the record as it was.
+        escaped = copy.copy(record)
+        escaped.msg, escaped.args = escape_controls(record.getMessage()), None
+        return super().format(escaped)
 
 
 class JsonFormatter(_Redacting, _BaseJsonFormatter):
