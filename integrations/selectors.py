@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS
-from lmsbridge.catalog.models import Group
+from lmsbridge.catalog.models import Course, Group
 from lmsbridge.catalog.selectors import User, group_list_administered
 
 from .models import (
@@ -277,6 +277,14 @@ class KindHealth:
     next_run_at: datetime | None
     stale: bool
     running: SyncRun | None = None  # queued or running now
+    # Content only: published courses no longer on Udemy whose archival awaits an admin, and
+    # new items held (not shown to learners) until an admin publishes them.
+    cleanup_pending: int = 0
+    held_new: int = 0
+
+    @property
+    def review_pending(self) -> bool:
+        return bool(self.cleanup_pending or self.held_new)
 
 
 @dataclass(frozen=True)
@@ -323,6 +331,15 @@ def consecutive_failures(*, integration: Integration, limit: int = 100) -> int:
     return count
 
 
+def _review_counts(integration: Integration, *, busy: bool) -> dict[str, int]:
+    """What awaits the admin's decision (`services.content_review`). The held items of a scan
+    in progress are not pending a decision: the scan publishes them when it ends."""
+    return {
+        "cleanup_pending": Course.missing_for(integration.pk).count(),
+        "held_new": 0 if busy else Course.held_for(integration.pk).count(),
+    }
+
+
 def integration_health(
     *, integration: Integration, now: datetime | None = None
 ) -> IntegrationHealth:
@@ -343,7 +360,8 @@ def integration_health(
             if integration.accepts_runs
             else None,
             stale=integration.is_stale(kind, now),
-            running=run_active_for_integration(integration=integration, kind=kind),
+            running=(running := run_active_for_integration(integration=integration, kind=kind)),
+            **(_review_counts(integration, busy=running is not None) if kind == "content" else {}),
         )
 
     return IntegrationHealth(

@@ -261,6 +261,11 @@ UDEMY_ORG_MAX_IN_FLIGHT = env.int("UDEMY_ORG_MAX_IN_FLIGHT", default=8)
 STATS_SPLIT_PAGES = env.int("STATS_SPLIT_PAGES", default=0)
 STATS_SPLIT_WORKERS = env.int("STATS_SPLIT_WORKERS", default=3)
 SYNC_ARCHIVE_MAX_SHARE = env.float("SYNC_ARCHIVE_MAX_SHARE", default=0.2)
+# New (or restored) items a content scan publishes on its own: up to this share of the published
+# catalog, or SYNC_PUBLISH_MIN_HELD items, whichever is larger; more at once are held until an
+# admin reviews them (the first sync of an empty catalog publishes everything).
+SYNC_PUBLISH_MAX_SHARE = env.float("SYNC_PUBLISH_MAX_SHARE", default=SYNC_ARCHIVE_MAX_SHARE)
+SYNC_PUBLISH_MIN_HELD = env.int("SYNC_PUBLISH_MIN_HELD", default=50)
 SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=90)
 # Every upstream answer (Udemy, learning platforms): the largest body read, decompressed (MB), and
 # the longest time one answer may take to arrive in full (s) — a gzip bomb, a slow trickle.

@@ -10,12 +10,20 @@ from rest_framework.response import Response
 
 from integrations.api.serializers import (
     IntegrationSerializer,
+    ReviewDecisionSerializer,
     SyncConflictSerializer,
     SyncRequestSerializer,
     SyncRunSerializer,
 )
 from integrations.models import Integration, SyncRun
 from integrations.selectors import integration_for_group
+from integrations.services.content_review import (
+    ReviewCountMismatch,
+    held_discard,
+    held_publish,
+    missing_archive,
+    missing_keep,
+)
 from integrations.services.setup import (
     integration_activate,
     integration_deactivate,
@@ -155,3 +163,83 @@ class UdemySyncView(ApiView):
             detail = run.error_summary or f"A {run.kind} sync is already running."
             return Response({"detail": detail, "run": data}, status=status.HTTP_409_CONFLICT)
         return Response(data, status=status.HTTP_202_ACCEPTED)
+
+
+class _ReviewDecisionView(ApiView):
+    """A decision on catalog changes a content sync held for review (confirmed by number)."""
+
+    result_key = ""
+    decide = staticmethod(lambda **kwargs: 0)
+
+    def post(self, request: Request, slug: str) -> Response:
+        integration = _integration(request, slug)
+        body = ReviewDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            done = self.decide(
+                integration=integration, actor=request.user, count=body.validated_data["count"]
+            )
+        except ReviewCountMismatch as exc:
+            raise ValidationError({"count": [str(exc)]}) from None
+        return Response({self.result_key: done})
+
+
+_REVIEW_RESPONSES = {400: OpenApiResponse(ErrorSerializer, description="Not the pending number.")}
+
+
+class UdemyArchiveAbsentView(_ReviewDecisionView):
+    """Archive the published courses no longer on Udemy (`health.content.cleanup_pending`)."""
+
+    result_key = "archived"
+    decide = staticmethod(missing_archive)
+
+    @extend_schema(
+        summary="Archive the courses no longer on Udemy (confirm their number)",
+        request=ReviewDecisionSerializer,
+        responses={200: OpenApiResponse(description='{"archived": N}'), **_REVIEW_RESPONSES},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        return super().post(request, slug)
+
+
+class UdemyPublishHeldView(_ReviewDecisionView):
+    """Publish the new items held for review (`health.content.held_new`)."""
+
+    result_key = "published"
+    decide = staticmethod(held_publish)
+
+    @extend_schema(
+        summary="Publish the new items held for review (confirm their number)",
+        request=ReviewDecisionSerializer,
+        responses={200: OpenApiResponse(description='{"published": N}'), **_REVIEW_RESPONSES},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        return super().post(request, slug)
+
+
+class UdemyDiscardHeldView(_ReviewDecisionView):
+    """Discard (archive, unseen) the new items held for review."""
+
+    result_key = "discarded"
+    decide = staticmethod(held_discard)
+
+    @extend_schema(
+        summary="Discard the new items held for review (confirm their number)",
+        request=ReviewDecisionSerializer,
+        responses={200: OpenApiResponse(description='{"discarded": N}'), **_REVIEW_RESPONSES},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        return super().post(request, slug)
+
+
+class UdemyKeepAbsentView(ApiView):
+    """Keep the courses no longer on Udemy until the next complete scan decides again."""
+
+    @extend_schema(
+        summary="Keep the courses no longer on Udemy, until the next scan",
+        request=None,
+        responses={200: OpenApiResponse(description='{"kept": N}')},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        kept = missing_keep(integration=_integration(request, slug), actor=request.user)
+        return Response({"kept": kept})

@@ -55,6 +55,14 @@ class KindHealthSerializer(serializers.Serializer):
     stale = serializers.BooleanField(
         help_text="No run went through for SYNC_STALE_AFTER_HOURS (36 h by default)."
     )
+    cleanup_pending = serializers.IntegerField(
+        help_text="Content: published courses no longer on Udemy whose archival awaits a "
+        "decision (POST .../archive-absent/ or .../keep-absent/). 0 for statistics."
+    )
+    held_new = serializers.IntegerField(
+        help_text="Content: new items held, not shown to learners, until a decision "
+        "(POST .../publish-held/ or .../discard-held/). 0 for statistics."
+    )
 
 
 class HealthSerializer(serializers.Serializer):
@@ -154,6 +162,18 @@ class SyncArchivalSerializer(serializers.Serializer):
     reason = serializers.CharField(source="archival_reason")
 
 
+class RunWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="cleanup_pending, new_held, ...")
+    message = serializers.CharField()
+    count = serializers.IntegerField(required=False, help_text="The items concerned, if any.")
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    count = StrictIntegerField(
+        min_value=0, help_text="The number of items you reviewed: it must be the pending number."
+    )
+
+
 class SyncRunSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     group = serializers.CharField(source="integration.group.slug", help_text="Group slug.")
@@ -168,6 +188,11 @@ class SyncRunSerializer(serializers.Serializer):
     errors_count = serializers.SerializerMethodField()
     progress = SyncProgressSerializer(source="*")
     archival = SyncArchivalSerializer(source="*")
+    warnings = RunWarningSerializer(
+        many=True,
+        help_text="What the run left for an admin to decide; a succeeded run with warnings "
+        "reads 'Succeeded with warning' in the console.",
+    )
     error_summary = serializers.CharField(help_text="Why the run failed or was skipped.")
     ratio_scale = serializers.ChoiceField(
         choices=SyncRun._meta.get_field("ratio_scale").choices,

@@ -15,6 +15,24 @@ urlpatterns = [
     ),
     path(f"{udemy}sync/", integrations.UdemySyncView.as_view(), name="udemy-sync"),
     path(f"{udemy}alerts/", alerts.UdemyAlertsView.as_view(), name="udemy-alerts"),
+    path(
+        f"{udemy}archive-absent/",
+        integrations.UdemyArchiveAbsentView.as_view(),
+        name="udemy-archive-absent",
+    ),
+    path(
+        f"{udemy}keep-absent/", integrations.UdemyKeepAbsentView.as_view(), name="udemy-keep-absent"
+    ),
+    path(
+        f"{udemy}publish-held/",
+        integrations.UdemyPublishHeldView.as_view(),
+        name="udemy-publish-held",
+    ),
+    path(
+        f"{udemy}discard-held/",
+        integrations.UdemyDiscardHeldView.as_view(),
+        name="udemy-discard-held",
+    ),
     path("sync-runs/", runs.SyncRunListView.as_view(), name="syncrun-list"),
     path("sync-runs/<int:id>/", runs.SyncRunDetailView.as_view(), name="syncrun-detail"),
     path("sync-runs/<int:id>/errors/", runs.SyncRunErrorListView.as_view(), name="syncrun-errors"),

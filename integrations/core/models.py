@@ -135,10 +135,21 @@ class RunBase(models.Model):
     # A rescheduled run (rate limit, waiting for another run): until when, and why.
     waiting_until = models.DateTimeField(null=True, blank=True)
     waiting_reason = models.CharField(max_length=300, blank=True, default="")
+    # What the run did not do on its own and an admin should know or decide, e.g. a held
+    # archival: [{"code": ..., "message": ...}]. A succeeded run with warnings reads
+    # "Succeeded with warning".
+    warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         abstract = True
         ordering = ["-created_at", "-id"]
+
+    @property
+    def status_label(self) -> str:
+        """The status in words, with the warning a succeeded run may carry."""
+        if self.warnings and self.status == RunStatus.SUCCEEDED:
+            return "Succeeded with warning"
+        return self.get_status_display()
 
     @property
     def owner(self) -> models.Model:

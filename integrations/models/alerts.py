@@ -30,6 +30,7 @@ class AlertState(models.Model):
         STALE_CONTENT = "stale_content", "Content freshness"
         STALE_STATS = "stale_stats", "Statistics freshness"
         PLATFORM_BUDGET = "platform_budget", "Learning platform API budget"
+        REVIEW = "review", "Catalog changes awaiting a decision"
 
     integration = models.ForeignKey(
         Integration, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_states"

@@ -96,6 +96,8 @@ def courses_upsert_page(
     raw_fingerprints: Mapping[str, str] | None = None,
 ) -> UpsertCounts:
     """Insert new, update changed, restore archived; duplicates in the page keep the last.
+    New and restored items are held (`Course.Status.HELD`): the scan publishes them when it
+    ends (`content_review.held_publish_or_keep`).
 
     `known`: the rows `courses_lookup` already found for the ids `looked_up` (the others are
     read here). `raw_fingerprints`: by external id, stored with the records."""
@@ -120,18 +122,21 @@ def courses_upsert_page(
         if stored is None:
             to_create.append({
                 "integration_id": integration_id, "group_id": group_id, "kind": kind,
-                "external_id": external_id, **_values(record, raw_fingerprint),
+                "external_id": external_id, "status": Course.Status.HELD,
+                **_values(record, raw_fingerprint),
             })  # fmt: skip
             created_tags.append(record.tag_names)
             counts.created += 1
-        elif stored.fingerprint != record.fingerprint or stored.status != Course.Status.ACTIVE:
-            if stored.status != Course.Status.ACTIVE:
+        elif stored.fingerprint != record.fingerprint or stored.status == Course.Status.ARCHIVED:
+            status = stored.status
+            if stored.status == Course.Status.ARCHIVED:
                 counts.restored += 1
+                status = Course.Status.HELD  # shown again when the scan ends (`content_review`)
             else:
                 counts.updated += 1
             to_update.append(
                 Course(
-                    id=stored.id, external_id=external_id, status=Course.Status.ACTIVE,
+                    id=stored.id, external_id=external_id, status=status,
                     archived_at=None, updated_at=now, **_values(record, raw_fingerprint),
                 )
             )  # fmt: skip

@@ -18,10 +18,12 @@ from integrations.providers.base import PageLike, Stream
 from lmsbridge.catalog.models import Course
 
 from .catalog_upsert import StoredCourse, courses_lookup, courses_upsert_page
+from .content_review import held_publish_or_keep, run_warn
 from .paging import map_every_item, map_page, run_stream, streams_declare, unlisted_by_ledger
 from .planner import PlannerStatistics, analyze, refreshing
 
 ARCHIVE_CHUNK = 500
+VISIBLE_OR_HELD = (Course.Status.ACTIVE, Course.Status.HELD)  # unchanged, nothing to write
 
 
 def raw_fingerprint(raw: Any, revision: str) -> str:
@@ -69,7 +71,7 @@ class ChangedItems:
             if (
                 row is not None
                 and row.raw_fingerprint == fingerprint
-                and row.status == Course.Status.ACTIVE
+                and row.status in VISIBLE_OR_HELD
             ):
                 unchanged.append(external_id)
             else:
@@ -143,6 +145,7 @@ def content_sync(
             raise  # throttled: the run resumes later, the decision is still to come
         except AuthError:
             _decide(run, "skipped", "the scan stopped: Udemy refused the credentials")
+            held_publish_or_keep(run=run)
             raise  # the next stream would be refused just the same
         except ApiError as exc:
             # One stream gave up (after its retries): the next one is still attempted; the run
@@ -151,23 +154,30 @@ def content_sync(
             failure = failure or exc
     if failure is not None:
         _decide(run, "skipped", f"the scan is incomplete ({failure.message})")
+        held_publish_or_keep(run=run)
         raise failure
     run.refresh_from_db()
     synced_kinds = {stream.kind for stream in streams}
     archive_missing(run=run, streams=streams)
     if Course.Kind.LEARNING_PATH not in synced_kinds:
         archive_disabled_paths(run=run)
+    held_publish_or_keep(run=run)
 
 
 def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
-    """Archive active items absent from the scan, unless the scan can't be trusted.
+    """Archive the courses a complete scan no longer lists, unless the scan can't be trusted.
 
-    Guard (DESIGN promise): an empty, failed or item-erroring scan, or one that would archive more
-    than SYNC_ARCHIVE_MAX_SHARE of the catalog as it was before the scan, archives nothing and
-    says why.
+    Guard (DESIGN promise): an empty or unstable scan archives nothing and says why. Items that
+    failed to map were listed (`paging.map_page` counts them seen): they never hold it. A scan
+    that would archive more than SYNC_ARCHIVE_MAX_SHARE of the published catalog archives
+    nothing either, but that is a decision for an admin, not a silence: the absent courses are
+    marked `missing_since`, the run ends with a warning, and the integration's review page
+    offers to archive them or keep them (`content_review`).
+
+    New items are held (`Course.Status.HELD`) until the scan ends, so the published catalog
+    counted here is the one learners saw before the scan: a flood of new ids can't dilute it.
+    Held items that this complete scan no longer lists were never shown: they are archived.
     """
-    if run.failed:
-        return _decide(run, "skipped", f"{run.failed} item(s) failed: the scan is not error-free")
     unstable = {
         entry.get("label", name): entry["unstable"]
         for name, entry in run.stream_progress.items()
@@ -183,50 +193,68 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
     if run.fetched == 0:
         return _decide(run, "skipped", "the scan returned no item")
     analyze(SyncPage)  # the ledger of this run, for the anti-join below (see `planner`)
-    absent_sets, active_total = [], 0
+    absent_sets, held_sets, active_total = [], [], 0
     for stream in streams:
-        active = Course.objects.filter(
-            integration=run.integration, kind=stream.kind, status=Course.Status.ACTIVE
+        of_kind = Course.objects.filter(integration=run.integration, kind=stream.kind)
+        unlisted = unlisted_by_ledger(
+            run=run, stream=stream.name, model=Course, field="external_id"
         )
-        absent_sets.append(
-            active.filter(
-                unlisted_by_ledger(run=run, stream=stream.name, model=Course, field="external_id")
-            ).order_by()
-        )
+        active = of_kind.filter(status=Course.Status.ACTIVE)
+        absent_sets.append(active.filter(unlisted).order_by())
+        held_sets.append(of_kind.filter(status=Course.Status.HELD).filter(unlisted).order_by())
         active_total += active.count()
-    # The catalog as it was before this scan: what the scan created or restored does not count,
-    # or a flood of new ids would let it archive every item that was there.
-    active_total = max(0, active_total - run.created - run.restored)
+    # This complete scan decides anew: an earlier held decision no longer stands.
+    flagged = Course.objects.filter(integration=run.integration, missing_since__isnull=False)
+    if flagged.exists():  # an unchanged re-sync writes nothing
+        flagged.update(missing_since=None)
+    never_shown: list[int] = []
+    for held in held_sets:
+        never_shown += held.values_list("id", flat=True)
+    _archive(run=run, ids=never_shown)
     share = settings.SYNC_ARCHIVE_MAX_SHARE
     # At most `cap` ids may be archived: count them first, never read the whole catalog. Not
     # "the first cap + 1 ids": under a LIMIT, PostgreSQL expects an absent id early and plans a
     # nested loop over every (course, listed id) pair — 4.9 s at 10,000 courses.
     cap = math.floor(share * active_total)
     absent_total = sum(absent.count() for absent in absent_sets)
+    dropped = f"; {len(never_shown)} new item(s) no longer listed dropped" if never_shown else ""
     if absent_total > cap:
-        return _decide(
-            run,
-            "skipped",
-            f"{absent_total} of {active_total} items would be archived, more than "
-            f"{share:.0%} (SYNC_ARCHIVE_MAX_SHARE): nothing archived",
+        now = timezone.now()
+        for absent in absent_sets:
+            Course.objects.filter(pk__in=absent.values("pk")).update(missing_since=now)
+        message = (
+            f"{absent_total} of the {active_total} published courses are no longer listed by "
+            f"Udemy, more than the {share:.0%} a sync archives on its own: they stay visible "
+            "until an admin reviews them (archive them or keep them)."
         )
+        run_warn(run=run, code="cleanup_pending", message=message, count=absent_total)
+        return _decide(run, "held", f"{message}{dropped}")
     to_archive: list[int] = []
     for absent in absent_sets:
         to_archive += absent.values_list("id", flat=True) if absent_total else []
     _archive(run=run, ids=to_archive)
-    return _decide(run, "applied", f"{len(to_archive)} item(s) absent from a complete scan")
+    return _decide(
+        run, "applied", f"{len(to_archive)} item(s) absent from a complete scan archived{dropped}"
+    )
 
 
 def archive_disabled_paths(*, run: SyncRun) -> None:
-    """Learning paths sync turned off: the paths already synced are kept, archived."""
+    """Learning paths sync turned off: the paths already synced are kept, archived (said on
+    the run's archival card beside the scan's own decision)."""
     ids = list(
         Course.objects.filter(
             integration=run.integration,
             kind=Course.Kind.LEARNING_PATH,
-            status=Course.Status.ACTIVE,
+            status__in=VISIBLE_OR_HELD,
         ).values_list("id", flat=True)
     )
     _archive(run=run, ids=ids)
+    if ids:
+        run.archival_reason = (
+            f"{run.archival_reason}; {len(ids)} learning path(s) archived because learning "
+            "paths synchronization is off"
+        )[:500]
+        run.save(update_fields=["archival_reason"])
 
 
 def _archive(*, run: SyncRun, ids: list[int]) -> None:

@@ -45,12 +45,27 @@ def map_page(*, stream: Stream, page: PageLike) -> tuple[list[Any], list[BadItem
             record = stream.map_item(raw)
         except MappingError as exc:
             bad.append((exc, raw))
+            # An item that failed to map was still listed: it is not absent from the scan, so
+            # it never makes the archival of the absent ones wait.
+            if (listed := _listed_id(stream, raw)) is not None:
+                seen.append(listed)
             continue
         records.append(record)
         external_id = getattr(record, "external_id", None)
         if external_id is not None:
             seen.append(external_id)
     return records, bad, seen
+
+
+def _listed_id(stream: Stream, raw: Any) -> str | None:
+    """The catalog id of an item the mapping refused, when the stream can tell it (streams
+    without `item_id`, the statistics, keep no list of what they saw)."""
+    if stream.item_id is None:
+        return None
+    try:
+        return stream.item_id(raw)
+    except Exception:  # a hostile item: no id to tell
+        return None
 
 
 def map_every_item(*, stream: Stream, page: PageLike):

@@ -41,6 +41,12 @@ from integrations.selectors import (
     run_get_for_group,
     run_list_for_group,
 )
+from integrations.services.content_review import (
+    REVIEW_ACTIONS,
+    ReviewCountMismatch,
+    courses_held,
+    courses_missing,
+)
 from integrations.services.setup import integration_deactivate, integration_save
 from integrations.services.sync import sync_request
 from lmsbridge.catalog.models import Group
@@ -175,6 +181,55 @@ def _saved_integration(group: Group, provider: str) -> Integration:
     if integration.pk is None:
         raise Http404("The integration is not set up")
     return integration
+
+
+REVIEW_PAGE_SIZE = 50
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def integration_review(request: HttpRequest, slug: str, provider: str) -> HttpResponse:
+    """GET: the catalog changes a content sync held (courses no longer on Udemy, new items
+    held); POST: the admin's decision, confirmed by the number of items (`content_review`)."""
+    group = group_get_administered(user=request.user, slug=slug)
+    integration = _saved_integration(group, provider)
+    status = 200
+    if request.method == "POST":
+        action = REVIEW_ACTIONS.get(request.POST.get("action", ""))
+        if action is None:
+            return HttpResponse("Unknown decision.", status=400)
+        decide, needs_count, done = action
+        kwargs: dict[str, Any] = {"integration": integration, "actor": request.user}
+        try:
+            if needs_count:
+                kwargs["count"] = int(request.POST.get("count", ""))
+            changed = decide(**kwargs)
+        except ValueError as exc:  # not a number, or not the pending number
+            message = (
+                str(exc)
+                if isinstance(exc, ReviewCountMismatch)
+                else "Type the number of items to confirm."
+            )
+            messages.error(request, message)
+            status = 400
+        else:
+            messages.success(request, done.format(n=changed))
+            return redirect("integrations:review", slug=group.slug, provider=provider)
+    missing = courses_missing(integration=integration).order_by("title", "id")
+    held = courses_held(integration=integration).order_by("title", "id")
+    context = {
+        "group": group,
+        "integration": integration,
+        "provider": provider,
+        "provider_label": PROVIDERS[provider].label,
+        "missing": Paginator(missing, REVIEW_PAGE_SIZE).get_page(request.GET.get("missing_page")),
+        "held": Paginator(held, REVIEW_PAGE_SIZE).get_page(request.GET.get("held_page")),
+        "share": f"{settings.SYNC_ARCHIVE_MAX_SHARE:.0%}",
+        "content_running": run_active_for_integration(
+            integration=integration, kind=SyncRun.Kind.CONTENT
+        ),
+    }
+    return render(request, "integrations/integration_review.html", context, status=status)
 
 
 @login_required

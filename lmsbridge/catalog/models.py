@@ -123,6 +123,10 @@ class Course(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         ARCHIVED = "archived", "Archived"
+        # New (or restored) by a scan, not shown to learners yet: published when the scan ends,
+        # unless it brought more new items at once than the catalog can plausibly gain
+        # (`services.content_review`), then held until an admin decides.
+        HELD = "held", "Held for review"
 
     integration = models.ForeignKey(
         "integrations.Integration", on_delete=models.CASCADE, related_name="courses"
@@ -143,6 +147,10 @@ class Course(models.Model):
     tags = models.ManyToManyField(Tag, blank=True, related_name="courses")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Set when a complete scan no longer listed it but the archival was held for review (more
+    # than SYNC_ARCHIVE_MAX_SHARE absent at once); cleared by the admin's decision or the next
+    # complete scan.
+    missing_since = models.DateTimeField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, default="")
     # SHA-256 of the upstream item as received (and of what else its mapping reads): an item
     # received again unchanged is not mapped at all.
@@ -174,6 +182,18 @@ class Course(models.Model):
         if self.kind == self.Kind.LEARNING_PATH:
             return f"{PATH_ID_PREFIX}{self.external_id}"
         return self.external_id
+
+    @classmethod
+    def missing_for(cls, integration_id: int) -> models.QuerySet:
+        """Published items a complete scan no longer listed, awaiting an admin's decision."""
+        return cls.objects.filter(
+            integration_id=integration_id, status=cls.Status.ACTIVE, missing_since__isnull=False
+        )
+
+    @classmethod
+    def held_for(cls, integration_id: int) -> models.QuerySet:
+        """New items not shown to learners yet (a scan in progress, or held for review)."""
+        return cls.objects.filter(integration_id=integration_id, status=cls.Status.HELD)
 
     @classmethod
     def platform_external_id_lookup(cls, value: str, prefix: str = "") -> dict[str, str]:

@@ -86,7 +86,9 @@ def test_a_bad_item_becomes_a_sync_error_and_the_run_goes_on(
     errors = list(SyncError.objects.filter(run=run))
     assert len(errors) == 2
     assert {e.category for e in errors} <= {"invalid_item", "invalid_value"}
-    assert run.archival_decision == "skipped"  # a scan with failed items archives nothing
+    # The two items were listed: they are not absent, and they don't hold the archival.
+    assert run.archival_decision == "applied"
+    assert not Course.objects.filter(status=Course.Status.ARCHIVED).exists()
 
 
 def test_an_empty_scan_archives_nothing(make_udemy_sandbox, make_integration, run_sync):
@@ -132,16 +134,19 @@ def test_archival_guard_refuses_to_archive_a_large_share(
     run_sync(integration)
     sandbox.data.retire_courses([c["id"] for c in sandbox.data.courses[:30]])
     run = run_sync(integration)
-    assert run.archival_decision == "skipped"
-    assert "30 of 100" in run.archival_reason
+    assert run.archival_decision == "held"
+    assert "30 of the 100" in run.archival_reason
+    assert [w["code"] for w in run.warnings] == ["cleanup_pending"]
     assert Course.objects.filter(status=Course.Status.ARCHIVED).count() == 0
+    assert Course.objects.filter(missing_since__isnull=False).count() == 30
 
 
 def test_a_flood_of_new_ids_cannot_push_the_catalog_under_the_guard(
     make_udemy_sandbox, make_integration, run_sync
 ):
     """The share is measured against the catalog as it was before the scan: an upstream that
-    answers 500 new ids and none of the 100 known ones archives nothing."""
+    answers 500 new ids and none of the 100 known ones archives nothing, and publishes
+    nothing either (the 500 are held for review)."""
     sandbox = make_udemy_sandbox(courses=100, paths=0, learners=1)
     integration = make_integration(sandbox)
     run_sync(integration)
@@ -149,9 +154,11 @@ def test_a_flood_of_new_ids_cannot_push_the_catalog_under_the_guard(
     sandbox.data.add_courses(500)
     run = run_sync(integration)
     assert run.created == 500
-    assert run.archival_decision == "skipped"
-    assert "100 of 100" in run.archival_reason
+    assert run.archival_decision == "held"
+    assert "100 of the 100" in run.archival_reason
     assert Course.objects.filter(status=Course.Status.ARCHIVED).count() == 0
+    assert Course.objects.filter(status=Course.Status.HELD).count() == 500
+    assert {w["code"] for w in run.warnings} == {"cleanup_pending", "new_held"}
 
 
 def test_a_retired_course_that_comes_back_is_restored(

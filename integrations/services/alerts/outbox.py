@@ -145,6 +145,14 @@ def _message(integration: Integration, topic: str, state: str, run: SyncRun | No
             run.error_summary,
             "The next syncs are not affected: they run as scheduled. Open the run for its errors.",
         )
+    if state == "review" and run is not None:
+        return _Message(
+            f"Udemy catalog of {group}: changes await your review",
+            f"The content sync #{run.pk} of {group} held catalog changes for your decision.",
+            " ".join(w.get("message", "") for w in run.warnings),
+            "Open the integration's review page: archive or keep the courses no longer on "
+            "Udemy, publish or discard the new ones. Nothing changes until you decide.",
+        )
     if state == "stale":
         return _Message(
             f"Udemy {kind_label} of {group}: no successful sync for {hours} hours",
@@ -201,7 +209,7 @@ def _context(
         context["run"] = {
             "id": run.pk,
             "kind": run.get_kind_display(),
-            "status": run.get_status_display(),
+            "status": run.status_label,
             "url": _link("integrations:run", slug=slug, run_id=run.pk),
             "finished_at": run.finished_at,
             "counts": [
@@ -280,7 +288,7 @@ def platform_alert_email_write(
             "run": {
                 "id": run.pk,
                 "kind": run.get_kind_display(),
-                "status": run.get_status_display(),
+                "status": run.status_label,
                 "url": _link("platforms:run", slug=slug, run_id=run.pk),
                 "finished_at": run.finished_at,
                 "counts": [],

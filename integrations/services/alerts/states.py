@@ -130,6 +130,27 @@ def alerts_on_run_ended(*, run: SyncRun, now: datetime | None = None) -> AlertEm
     )
 
 
+REVIEW_CODES = frozenset({"cleanup_pending", "new_held"})
+
+
+def alerts_on_review(*, run: SyncRun, now: datetime | None = None) -> AlertEmail | None:
+    """A content sync held catalog changes for an admin's decision (courses no longer on Udemy,
+    a flood of new ones): told once, when the review becomes pending; a later sync that holds
+    them again writes nothing until a sync ends with nothing to review."""
+    if run.kind != SyncRun.Kind.CONTENT or run.status not in SyncRun.FINISHED:
+        return None
+    integration = run.integration
+    pending = any(w.get("code") in REVIEW_CODES for w in run.warnings)
+    if not pending and run.status != SyncRun.Status.SUCCEEDED:
+        return None  # an incomplete scan decided nothing: the review state stands
+    now = now or timezone.now()
+    state = "pending" if pending else "clear"
+    previous = _state_change(integration=integration, topic=Topic.REVIEW, state=state, now=now)
+    if previous is None or not pending:
+        return None
+    return alert_email_write(integration, Topic.REVIEW, "review", now, run)
+
+
 def _in_error_and_told(integration: Integration) -> bool:
     return (
         integration.status == Integration.Status.ERROR
@@ -204,7 +225,9 @@ def alerts_run_ended_receiver(sender: type, run: SyncRun | PlatformRun, **kwargs
             run = PlatformRun.objects.select_related("connection__group").get(pk=run.pk)
             alerts_on_platform_run_ended(run=run)
             return
-        alerts_on_run_ended(run=SyncRun.objects.select_related("integration__group").get(pk=run.pk))
+        run = SyncRun.objects.select_related("integration__group").get(pk=run.pk)
+        alerts_on_run_ended(run=run)
+        alerts_on_review(run=run)
     except Exception:
         logger.exception("alerts: run %s could not be alerted", getattr(run, "pk", None))
 
