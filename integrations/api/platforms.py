@@ -64,6 +64,25 @@ from lmsbridge.catalog.api.access import administered_group
 RUN_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Run id.")
 
 
+class AutoEnrollConsentSerializer(serializers.Serializer):
+    enrollments = serializers.IntegerField(source="auto_enroll_consent")
+    courses = serializers.IntegerField(source="auto_enroll_consent_courses", allow_null=True)
+    members = serializers.IntegerField(source="auto_enroll_consent_members", allow_null=True)
+    confirmed_by = serializers.CharField(
+        source="auto_enroll_consent_by.username", default=None, allow_null=True
+    )
+    confirmed_at = UtcDateTimeField(source="auto_enroll_consent_at", allow_null=True)
+
+
+class AutoEnrollWaitingSerializer(serializers.Serializer):
+    courses = serializers.IntegerField()
+    members = serializers.IntegerField(allow_null=True)
+    enrollments = serializers.IntegerField(allow_null=True, help_text="Confirm this number.")
+    confirmed = serializers.IntegerField(allow_null=True)
+    run = serializers.IntegerField(allow_null=True, help_text="The push that waited.")
+    message = serializers.CharField()
+
+
 class PlatformConnectionSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(
         source="kind", choices=PLATFORM_CHOICES, help_text="learnupon or coursebase."
@@ -77,6 +96,14 @@ class PlatformConnectionSerializer(serializers.Serializer):
     )
     target_group_id = StrictCharField(
         max_length=20, allow_blank=True, default="", help_text="Numeric LearnUpon group id."
+    )
+    learnupon_cataloged = StrictBooleanField(
+        allow_null=True,
+        default=None,
+        help_text="LearnUpon: true lists pushed courses in the portal catalog, where every user "
+        "of the portal sees them (even when the target group is private); false does not. "
+        "Required for a new LearnUpon connection (no default); absent or null keeps the stored "
+        "choice.",
     )
     coursebase_domain = StrictCharField(max_length=253, allow_blank=True, default="")
     coursebase_token = secret_field("token")
@@ -99,6 +126,15 @@ class PlatformConnectionSerializer(serializers.Serializer):
         "members. Changed through .../auto-enrollment/ only (confirmed count).",
     )
     re_enroll_completed = serializers.BooleanField(read_only=True)
+    auto_enroll_consent = serializers.SerializerMethodField(
+        help_text="LearnUpon: the number of enrollments (courses × members) an admin confirmed, "
+        "who and when; null when none. A push links courses only within it."
+    )
+    auto_enroll_waiting = serializers.SerializerMethodField(
+        help_text="LearnUpon: what the last push could not link without a new confirmation "
+        "(courses, members, enrollments, confirmed, run, message); null when nothing waits. "
+        "Confirm through .../auto-enrollment/."
+    )
     status = serializers.ChoiceField(choices=PlatformConnection.Status.choices, read_only=True)
     status_message = serializers.CharField(read_only=True)
     last_tested_at = UtcDateTimeField(read_only=True, allow_null=True)
@@ -113,11 +149,23 @@ class PlatformConnectionSerializer(serializers.Serializer):
     def get_coursebase_token_set(self, connection: PlatformConnection) -> bool:
         return bool(connection.coursebase_token)
 
+    @extend_schema_field(AutoEnrollConsentSerializer(allow_null=True))
+    def get_auto_enroll_consent(self, connection: PlatformConnection) -> dict | None:
+        if connection.auto_enroll_consent is None:
+            return None
+        return AutoEnrollConsentSerializer(connection).data
+
+    @extend_schema_field(AutoEnrollWaitingSerializer(allow_null=True))
+    def get_auto_enroll_waiting(self, connection: PlatformConnection) -> dict | None:
+        waiting = connection.auto_enroll_waiting or {}
+        return AutoEnrollWaitingSerializer(waiting).data if waiting else None
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         stored = self.instance
         kind = attrs["kind"]
         has_secret = bool(stored and stored.pk and getattr(stored, SECRET[kind]))
-        errors = connection_errors(attrs, stored_secret=has_secret)
+        chosen = bool(stored and stored.pk and stored.learnupon_cataloged is not None)
+        errors = connection_errors(attrs, stored_secret=has_secret, stored_cataloged=chosen)
         if "kind" in errors:
             errors["platform"] = errors.pop("kind")
         if errors:

@@ -6,6 +6,7 @@ Udemy `Integration`, and a group may have a platform connection without one.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from integrations.core.fields import EncryptedTextField
@@ -60,6 +61,17 @@ class PlatformConnection(OwnerBase):
         20,
         "Numeric LearnUpon group id the pushed courses are linked to when auto-enrollment is on.",
     )
+    # LearnUpon API, "Create a course": `cataloged: true` lists the course in the portal
+    # catalog, where every user of the portal sees it (even when the target group is private).
+    # An explicit choice: empty until the admin makes it, and a push waits for it.
+    learnupon_cataloged = models.BooleanField(
+        "List pushed courses in the portal catalog",
+        null=True,
+        blank=True,
+        help_text="Yes: every user of the LearnUpon portal sees the courses in its catalog and "
+        "can enroll, even when the target group is private. No: the courses are not listed; "
+        "only links to a group (auto-enrollment) or enrollments reach learners.",
+    )
     # Linking a course to a LearnUpon group enrolls every member and every later joiner
     # (LearnUpon API: "Group Courses"): an explicit choice, confirmed with its enrollment count.
     auto_enroll = models.BooleanField(
@@ -72,6 +84,31 @@ class PlatformConnection(OwnerBase):
         "Re-enroll members who completed a course",
         default=False,
         help_text="Sent with each group link (LearnUpon's re_enroll_completed).",
+    )
+    # The consent is a number, not a switch: linking more courses, or to a bigger group, than
+    # the admin confirmed stops linking and asks again (`auto_enroll_waiting`).
+    auto_enroll_consent = models.PositiveIntegerField(
+        "Confirmed enrollments",
+        null=True,
+        blank=True,
+        help_text="courses × members the admin confirmed for the links to the target group "
+        "(empty: nothing confirmed).",
+    )
+    auto_enroll_consent_courses = models.PositiveIntegerField(null=True, blank=True)
+    auto_enroll_consent_members = models.PositiveIntegerField(null=True, blank=True)
+    auto_enroll_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    auto_enroll_consent_at = models.DateTimeField(null=True, blank=True)
+    auto_enroll_waiting = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the last push could not link without a new confirmation: courses, "
+        "members, enrollments, confirmed, run (empty: nothing waits).",
     )
     # Coursebase (Coursebase API: POST https://{custom_domain}/api/{method}, Bearer token)
     coursebase_domain = optional_char("Custom domain", 253)

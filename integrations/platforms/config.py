@@ -15,9 +15,12 @@ SECRET: dict[str, str] = {"learnupon": "learnupon_password", "coursebase": "cour
 NUMERIC = ("learnupon_owner_id", "target_group_id")
 
 
-def connection_errors(values: dict[str, Any], *, stored_secret: bool) -> dict[str, list[str]]:
+def connection_errors(
+    values: dict[str, Any], *, stored_secret: bool, stored_cataloged: bool = False
+) -> dict[str, list[str]]:
     """Field → messages (empty when the settings are usable). `stored_secret`: a secret of
-    this kind is already stored (a blank one then means "keep it")."""
+    this kind is already stored (a blank one then means "keep it"); `stored_cataloged`: the
+    LearnUpon catalog choice is already made (an absent one keeps it)."""
     kind = values.get("kind", "")
     if kind not in PLATFORMS:
         return {"kind": [f"Choose one of {', '.join(PLATFORMS)}."]}
@@ -33,6 +36,11 @@ def connection_errors(values: dict[str, Any], *, stored_secret: bool) -> dict[st
         value = str(values.get(name) or "")
         if value and not value.isdigit():
             errors[name] = ["Use the numeric id shown in LearnUpon."]
+    if kind == "learnupon" and values.get("learnupon_cataloged") is None and not stored_cataloged:
+        errors["learnupon_cataloged"] = [
+            "Choose whether pushed courses are listed in the portal catalog (seen by every user "
+            "of the portal)."
+        ]
     if values.get("udemy_stats_from_report") and kind != "coursebase":
         errors["udemy_stats_from_report"] = [
             "Only a Coursebase connection exports Udemy's activity."

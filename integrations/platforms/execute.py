@@ -14,7 +14,7 @@ from typing import Any
 
 from integrations.core.execute import Reschedule, RunExecutor, RunFailed
 from integrations.core.registry import platform_module, platform_run_kinds
-from integrations.core.runs import run_add_counts
+from integrations.core.runs import run_add_counts, run_record_error
 from integrations.models import PlatformConnection, PlatformRun
 
 from .directory import directory_import
@@ -103,7 +103,14 @@ def _record_push(run: PlatformRun, result: dict[str, Any]) -> None:
     courses, completions, plan = result["courses"], result["completions"], result["plan"]
     run.details.update({"courses": courses, "completions": completions, "plan_total": len(plan)})
     run.plan = plan[:PLAN_LIMIT]
-    run.save(update_fields=["details", "plan"])
+    update_fields = ["details", "plan"]
+    if waiting := result.get("waiting"):
+        # A guard that stopped a step (links beyond the confirmed enrollments) ends visibly:
+        # the run is partial, says what waits, and the connection page asks the admin.
+        run.error_summary = waiting[:2000]
+        update_fields.append("error_summary")
+        run_record_error(run=run, category="confirmation_needed", message=waiting)
+    run.save(update_fields=update_fields)
     considered = sum(courses.get(k, 0) for k in ("unchanged", "planned"))
     considered += sum(completions.get(k, 0) for k in ("unchanged", "planned", "pending"))
     run_add_counts(
@@ -113,6 +120,6 @@ def _record_push(run: PlatformRun, result: dict[str, Any]) -> None:
         updated=courses.get("updated", 0),
         unchanged=courses["unchanged"] + completions["unchanged"],
         removed=courses.get("detached", 0),
-        failed=courses.get("failed", 0) + completions.get("failed", 0),
-        pending=completions["pending"],
+        failed=courses.get("failed", 0) + completions.get("failed", 0) + bool(waiting),
+        pending=completions["pending"] + courses.get("link_waiting", 0),
     )

@@ -56,13 +56,18 @@ EDITABLE_FIELDS = (
     "target_group_id",
     "coursebase_domain",
     "coursebase_token",
+    "learnupon_cataloged",
     "base_url",
     "push_after_sync",
     "udemy_stats_from_report",
 )
 # Changing one of these means the last "Test connection" no longer vouches for the settings.
 SETTINGS = SettingsSpec(PlatformAuditEntry, EDITABLE_FIELDS, SECRET_FIELDS)
-CONNECTIVITY_FIELDS = frozenset(EDITABLE_FIELDS) - {"push_after_sync", "udemy_stats_from_report"}
+CONNECTIVITY_FIELDS = frozenset(EDITABLE_FIELDS) - {
+    "push_after_sync",
+    "udemy_stats_from_report",
+    "learnupon_cataloged",
+}
 BUSY = PlatformRun.BUSY
 RUN_PLATFORM_TASK = "integrations.platform_tasks.run_platform"  # stable name (tasks/platforms.py)
 
@@ -88,6 +93,8 @@ def connection_update(*, connection: PlatformConnection, actor, data: dict[str, 
             connection.status = PlatformConnection.Status.INACTIVE
             connection.status_message = "Settings changed: test the connection again."
 
+    if data.get("learnupon_cataloged") is None:  # absent or not chosen: keep the stored choice
+        data = {k: v for k, v in data.items() if k != "learnupon_cataloged"}
     return settings_update(connection, SETTINGS, actor=actor, data=data, adjust=adjust)
 
 
@@ -144,17 +151,18 @@ def auto_enroll_set(
     confirm_enrollments: int | None = None,
     re_enroll_completed: bool = False,
 ) -> Any:
-    """Turn linking courses to the target group on or off.
+    """Turn linking courses to the target group on (or confirm a new number) or off.
 
     On: the dry run is made again and `confirm_enrollments` must name its enrollment count
-    (anything else raises `AutoEnrollNotConfirmed` with the count to confirm); the next push
-    links the courses. Off: every link is marked to be removed by the next push
-    (`DELETE /group_courses/{id}`; LearnUpon keeps the enrollments)."""
+    (anything else raises `AutoEnrollNotConfirmed` with the count to confirm). That number is
+    the consent, kept with who and when: a push links courses only while courses × members
+    stays within it, and asks again beyond it. Off: every link is marked to be removed by the
+    next push (`DELETE /group_courses/{id}`; LearnUpon keeps the enrollments)."""
     module = _learnupon(connection)
     if not enabled:
         marked = module.mark_unlink(connection=connection)
-        connection.auto_enroll = False
-        connection.save(update_fields=["auto_enroll", "updated_at"])
+        connection.auto_enroll, connection.auto_enroll_waiting = False, {}
+        connection.save(update_fields=["auto_enroll", "auto_enroll_waiting", "updated_at"])
         audit_record(
             PlatformAuditEntry,
             connection=connection,
@@ -172,17 +180,38 @@ def auto_enroll_set(
             f"{estimate.enrollments}.",
             estimate,
         )
+    was_on = connection.auto_enroll
     connection.auto_enroll, connection.re_enroll_completed = True, bool(re_enroll_completed)
-    connection.save(update_fields=["auto_enroll", "re_enroll_completed", "updated_at"])
+    connection.auto_enroll_consent = estimate.enrollments
+    connection.auto_enroll_consent_courses = estimate.courses
+    connection.auto_enroll_consent_members = estimate.members
+    connection.auto_enroll_consent_by = (
+        actor if actor is not None and actor.is_authenticated else None
+    )
+    connection.auto_enroll_consent_at = timezone.now()
+    connection.auto_enroll_waiting = {}
+    connection.save(update_fields=[*CONSENT_FIELDS, "updated_at"])
     audit_record(
         PlatformAuditEntry,
         connection=connection,
         actor=actor,
-        action="auto_enroll_on",
-        fields=["auto_enroll", "re_enroll_completed"],
+        action="auto_enroll_confirm" if was_on else "auto_enroll_on",
+        fields=["auto_enroll_consent", "re_enroll_completed", *([] if was_on else ["auto_enroll"])],
         detail=f"confirmed: {estimate.message}",
     )
     return estimate
+
+
+CONSENT_FIELDS = (
+    "auto_enroll",
+    "re_enroll_completed",
+    "auto_enroll_consent",
+    "auto_enroll_consent_courses",
+    "auto_enroll_consent_members",
+    "auto_enroll_consent_by",
+    "auto_enroll_consent_at",
+    "auto_enroll_waiting",
+)
 
 
 def auto_enroll_unlink_earlier(*, connection: PlatformConnection, actor) -> int:

@@ -22,6 +22,7 @@ SENTENCES = {
     "test": "tested the connection",
     "auto_enroll_on": "turned auto-enrollment on",
     "auto_enroll_off": "turned auto-enrollment off",
+    "auto_enroll_confirm": "confirmed a new number of enrollments for auto-enrollment",
     "unlink_courses": "unlinked the courses from the group",
 }
 NAMES = {  # where a field's label does not read well in a sentence

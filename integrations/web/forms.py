@@ -12,6 +12,16 @@ from integrations.models import PlatformConnection
 from integrations.platforms.config import SECRET, connection_errors
 from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
+CATALOGED_CHOICES = [
+    (True, "Yes: list them in the portal catalog (every user of the portal sees them)"),
+    (False, "No: don't list them (only group links and enrollments reach learners)"),
+]
+CATALOGED_HELP = (
+    "LearnUpon's cataloged: true shows each pushed course in the portal catalog to every user "
+    "of the portal, who can enroll, even when the target group is private. Choose explicitly: "
+    "pushes wait until you do."
+)
+
 
 class PlatformConnectionForm(forms.Form):
     kind = forms.ChoiceField(label="Platform", choices=PLATFORM_CHOICES)
@@ -27,6 +37,12 @@ class PlatformConnectionForm(forms.Form):
     )
     target_group_id = optional_text(
         "Target group id", 20, "Numeric id of the LearnUpon group the pushed courses are added to."
+    )
+    learnupon_cataloged = forms.NullBooleanField(
+        label="List the pushed courses in the LearnUpon portal catalog",
+        required=False,
+        widget=forms.RadioSelect(choices=CATALOGED_CHOICES),
+        help_text=CATALOGED_HELP,
     )
     coursebase_domain = optional_text(
         "Coursebase custom domain",
@@ -78,7 +94,9 @@ class PlatformConnectionForm(forms.Form):
             return data
         kind = data["kind"]
         stored = bool(self.connection.pk and getattr(self.connection, SECRET[kind]))
-        for name, messages in connection_errors(data, stored_secret=stored).items():
+        chosen = self.connection.pk is not None and self.connection.learnupon_cataloged is not None
+        errors = connection_errors(data, stored_secret=stored, stored_cataloged=chosen)
+        for name, messages in errors.items():
             for message in messages:
                 self.add_error(name, message)
         return data

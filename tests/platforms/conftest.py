@@ -94,6 +94,7 @@ def make_connection() -> Callable[..., PlatformConnection]:
                 "learnupon_password": sandbox.password,
                 "learnupon_owner_id": str(LearnUponData.ADMIN_ID),
                 "target_group_id": str(sandbox.data.groups[0]["id"]),
+                "learnupon_cataloged": True,  # the admin's explicit choice
             }
         else:
             values = {

@@ -27,6 +27,7 @@ def lu_body(sandbox, **overrides) -> dict:
         "learnupon_password": sandbox.password,
         "learnupon_owner_id": "1",
         "target_group_id": "5001",
+        "learnupon_cataloged": True,
         "base_url": sandbox.api_base_url,
     }
     return {**body, **overrides}

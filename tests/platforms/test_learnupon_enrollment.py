@@ -19,6 +19,7 @@ from tests.factories import UserFactory
 from tests.platforms.test_learnupon_push import make_courses, push
 
 pytestmark = pytest.mark.django_db
+CONFIRMED = 10_000  # enrollments an admin confirmed: more than these tests link
 
 
 class Clock:
@@ -82,7 +83,9 @@ def test_the_dry_run_count_is_what_the_sandbox_enrolls(lu, connection, run_platf
 
 
 def test_a_later_joiner_is_enrolled_on_the_linked_courses(lu, make_connection, run_platform):
-    connection = make_connection(lu, auto_enroll=True, re_enroll_completed=True)
+    connection = make_connection(
+        lu, auto_enroll=True, re_enroll_completed=True, auto_enroll_consent=CONFIRMED
+    )
     make_courses(connection, 3)
     push(run_platform, connection)
     before = len(lu.data.enrollments)
@@ -94,7 +97,7 @@ def test_a_later_joiner_is_enrolled_on_the_linked_courses(lu, make_connection, r
 
 
 def test_turning_it_off_unlinks_and_keeps_enrollments(lu, make_connection, run_platform):
-    connection = make_connection(lu, auto_enroll=True)
+    connection = make_connection(lu, auto_enroll=True, auto_enroll_consent=CONFIRMED)
     make_courses(connection, 2)
     push(run_platform, connection)
     enrolled = len(lu.data.enrollments)
@@ -113,7 +116,7 @@ def test_turning_it_off_unlinks_and_keeps_enrollments(lu, make_connection, run_p
 
 
 def test_links_of_earlier_versions_stay_until_undone(lu, make_connection, run_platform):
-    connection = make_connection(lu, auto_enroll=True)
+    connection = make_connection(lu, auto_enroll=True, auto_enroll_consent=CONFIRMED)
     make_courses(connection, 2)
     push(run_platform, connection)
     # An upgraded connection: links exist, the new choice is off (the default).

@@ -89,7 +89,9 @@ def test_an_updated_course_sends_one_update(lu, connection, run_platform):
 
 
 def test_an_archived_course_is_detached_not_deleted(lu, connection, run_platform):
-    PlatformConnection.objects.filter(pk=connection.pk).update(auto_enroll=True)
+    PlatformConnection.objects.filter(pk=connection.pk).update(
+        auto_enroll=True, auto_enroll_consent=10_000
+    )
     connection.refresh_from_db()
     courses = make_courses(connection, 4)
     push(run_platform, connection)
@@ -242,7 +244,7 @@ def test_dry_run_sends_zero_write_requests(lu, connection, run_platform):
 
 
 def test_dry_run_after_a_push_lists_only_changes(lu, make_connection, run_platform):
-    connection = make_connection(lu, auto_enroll=True)
+    connection = make_connection(lu, auto_enroll=True, auto_enroll_consent=10_000)
     courses = make_courses(connection, 6)
     push(run_platform, connection)
     Course.objects.filter(pk=courses[0].pk).update(title="Changed")

@@ -77,7 +77,7 @@ def snapshot(**overrides) -> lu.CourseSnapshot:
 
 
 def test_course_fields_follow_the_create_course_parameters():
-    fields = lu.course_fields(snapshot(), owner_id="7")
+    fields = lu.course_fields(snapshot(), owner_id="7", cataloged=True)
     assert fields == {
         "name": "Python",
         "owner_id": 7,
@@ -88,15 +88,17 @@ def test_course_fields_follow_the_create_course_parameters():
         "course_length_unit": 0,
         "cataloged": True,
     }
-    assert "minute_length" not in lu.course_fields(snapshot(duration_minutes=None), owner_id="7")
-    path = lu.course_fields(snapshot(kind="learning_path"), owner_id="7")
+    assert "minute_length" not in lu.course_fields(
+        snapshot(duration_minutes=None), owner_id="7", cataloged=True
+    )
+    path = lu.course_fields(snapshot(kind="learning_path"), owner_id="7", cataloged=True)
     assert path["reference_code"] == "udemy-learning_path-4242"
 
 
 def test_the_fingerprint_is_stable_and_sensitive():
-    a = lu.fingerprint(lu.course_fields(snapshot(tags=("b", "a")), owner_id="1"))
-    b = lu.fingerprint(lu.course_fields(snapshot(tags=("a", "b")), owner_id="1"))
-    c = lu.fingerprint(lu.course_fields(snapshot(title="Other"), owner_id="1"))
+    a = lu.fingerprint(lu.course_fields(snapshot(tags=("b", "a")), owner_id="1", cataloged=True))
+    b = lu.fingerprint(lu.course_fields(snapshot(tags=("a", "b")), owner_id="1", cataloged=True))
+    c = lu.fingerprint(lu.course_fields(snapshot(title="Other"), owner_id="1", cataloged=True))
     assert a == b != c
 
 

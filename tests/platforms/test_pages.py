@@ -26,6 +26,7 @@ def lu_form(sandbox, **overrides) -> dict:
         "learnupon_password": sandbox.password,
         "learnupon_owner_id": "1",
         "target_group_id": "5001",
+        "learnupon_cataloged": "True",
         "base_url": sandbox.api_base_url,
         "push_after_sync": "on",
         "action": "save",

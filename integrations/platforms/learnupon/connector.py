@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from integrations.models import PlatformConnection, PlatformRun
@@ -13,10 +12,11 @@ from ..connector_common import check_with_client, client_directory_source, host_
 from ..ledger import PushJob
 from . import mapping
 from .client import LearnUponClient, LearnUponCredentials, build_base_url
+from .consent import EnrollmentEstimate, courses_linked_when_done, waiting_record
 from .push_completions import push_completions
-from .push_courses import courses_to_link, push_courses
 from .push_courses import links_made as links_made
 from .push_courses import mark_unlink as mark_unlink
+from .push_courses import push_courses
 
 
 def credentials_for(connection: PlatformConnection) -> LearnUponCredentials:
@@ -51,6 +51,11 @@ def push_problem(connection: PlatformConnection) -> str:
     """Why a push can't run with these settings ('' when it can)."""
     if not connection.learnupon_owner_id:
         return "Set the course owner id (a LearnUpon admin or instructor) before pushing."
+    if connection.learnupon_cataloged is None:
+        return (
+            "Choose whether pushed courses are listed in the portal catalog (seen by every "
+            "user of the portal) before pushing."
+        )
     return ""
 
 
@@ -62,39 +67,30 @@ def push(
     dry_run: bool,
     on_item: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Catalog first (completions need their course), then completions; dry: no request."""
+    """Catalog first (completions need their course), then completions; dry: no request.
+
+    Links beyond the confirmed number of enrollments wait (`consent`): the result's `waiting`
+    says so, and a real push keeps it on the connection for the page and the API."""
     job = PushJob(run=run, connection=connection, client=client, dry_run=dry_run, on_item=on_item)
-    courses = push_courses(job)
+    courses, decision = push_courses(job)
+    if not dry_run:
+        waiting_record(connection=connection, decision=decision)
     completions = push_completions(job)
-    return {"courses": courses, "completions": completions, "plan": job.plan}
-
-
-@dataclass(frozen=True)
-class EnrollmentEstimate:
-    """What turning auto-enrollment on would do: each course linked to the target group
-    enrolls each of its members (LearnUpon API, "Group Courses")."""
-
-    courses: int
-    members: int
-
-    @property
-    def enrollments(self) -> int:
-        return self.courses * self.members
-
-    @property
-    def message(self) -> str:
-        return (
-            f"{self.courses:,} courses × {self.members:,} members = "
-            f"{self.enrollments:,} enrollments"
-        )
+    return {
+        "courses": courses,
+        "completions": completions,
+        "plan": job.plan,
+        "waiting": decision.waiting.get("message", ""),
+    }
 
 
 def enrollment_estimate(
     connection: PlatformConnection, client: LearnUponClient | None = None
 ) -> EnrollmentEstimate:
-    """Dry run of auto-enrollment: the courses not yet linked × the target group's members
-    (one paged read of `GET /group_memberships`; nothing is written)."""
-    courses = courses_to_link(connection=connection)
+    """Dry run of auto-enrollment: the courses linked once a push has run (every active
+    course) × the target group's members (one paged read of `GET /group_memberships`;
+    nothing is written). Its `enrollments` is the number an admin confirms."""
+    courses = courses_linked_when_done(connection=connection)
     if not connection.target_group_id:
         return EnrollmentEstimate(courses=courses, members=0)
     client = client or make_client(connection)

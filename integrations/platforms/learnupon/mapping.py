@@ -113,7 +113,7 @@ def reference_code(kind: str, external_id: str) -> str:
     return f"udemy-{kind}-{external_id}"
 
 
-def course_fields(course: CourseSnapshot, *, owner_id: str) -> dict[str, Any]:
+def course_fields(course: CourseSnapshot, *, owner_id: str, cataloged: bool) -> dict[str, Any]:
     """The `Course` object of POST/PUT /courses (LearnUpon API: "Create a course")."""
     fields: dict[str, Any] = {
         "name": course.title[:250],
@@ -121,9 +121,9 @@ def course_fields(course: CourseSnapshot, *, owner_id: str) -> dict[str, Any]:
         "description": course.description,
         "keywords": ", ".join(sorted(course.tags))[:KEYWORDS_MAX],
         "reference_code": reference_code(course.kind, course.external_id),
-        # Listed in the portal catalog: learners enroll themselves (LearnUpon API, "Create a
-        # course": "Set to true to list the course in the catalog").
-        "cataloged": True,
+        # LearnUpon API, "Create a course": true lists the course in the portal catalog, seen
+        # by every user of the portal (the admin's explicit choice, `learnupon_cataloged`).
+        "cataloged": bool(cataloged),
     }
     if course.duration_minutes:
         fields["minute_length"] = float(course.duration_minutes)

@@ -1,9 +1,10 @@
 """Catalog push to LearnUpon: the group's synced courses → LearnUpon courses in the portal catalog.
 
 Per course, the ledger decides the steps (LearnUpon API, "Courses" and "Group Courses"):
-create (`POST /courses`, `cataloged: true`) → publish (`POST /courses/publish`); learners find
-the course in the catalog and enroll themselves. Only when the connection's `auto_enroll` is on
-(an explicit, confirmed choice) is the course also attached to the target group
+create (`POST /courses`, `cataloged` as the admin chose) → publish (`POST /courses/publish`);
+listed in the catalog, learners find the course and enroll themselves. Only when the
+connection's `auto_enroll` is on, and within the confirmed number of enrollments
+(`consent.link_decision`), is the course also attached to the target group
 (`POST /group_courses`), which enrolls every member of that group and every later joiner.
 A changed course is updated (`PUT /courses/{id}`); an archived course is detached
 (`DELETE /group_courses/{id}`, enrollments kept), never deleted; a link marked `unlink` in the
@@ -27,6 +28,7 @@ from lmsbridge.catalog.models import Course
 from ..base import PlatformNotFound, PlatformRejected
 from ..ledger import LedgerPusher, PushJob, ledger_item, ledger_items, ledger_sent, push_plan
 from .client import LearnUponClient
+from .consent import LinkDecision, courses_to_link, link_decision
 from .mapping import CourseSnapshot, course_fields, fingerprint, reference_code
 
 COURSE = PlatformLedgerItem.ItemType.COURSE
@@ -92,17 +94,24 @@ def _actions(item: PlatformLedgerItem | None, fp: str, target: str) -> list[str]
     return actions
 
 
-def plan_courses(*, connection: PlatformConnection) -> Iterator[CourseStep | None]:
-    """One `CourseStep` per course that needs something, `None` per unchanged course."""
+def plan_courses(
+    *, connection: PlatformConnection, target: str | None = None
+) -> Iterator[CourseStep | None]:
+    """One `CourseStep` per course that needs something, `None` per unchanged course.
+
+    `target`: the group courses may be linked to ('' → none; None → the connection's choice
+    as it stands, without the consent check of `consent.link_decision`)."""
     items = ledger_items(connection=connection, item_type=COURSE)
     owner = connection.learnupon_owner_id
-    target = connection.target_group_id if connection.auto_enroll else ""
+    cataloged = bool(connection.learnupon_cataloged)  # a push without the choice is refused
+    if target is None:
+        target = connection.target_group_id if connection.auto_enroll else ""
     courses = Course.objects.filter(group=connection.group).prefetch_related("tags").order_by("pk")
     for course in courses.iterator(chunk_size=500):
         item = items.get(str(course.pk))
         shot = snapshot(course)
         if course.status == Course.Status.ACTIVE:
-            fields = course_fields(shot, owner_id=owner)
+            fields = course_fields(shot, owner_id=owner, cataloged=cataloged)
             fp = fingerprint(fields)
             actions = _actions(item, fp, target)
         else:  # archived: detach from the group, keep the LearnUpon course
@@ -226,30 +235,26 @@ class CoursePusher(LedgerPusher):
         return self._attached
 
 
-def push_courses(job: PushJob) -> dict[str, int]:
-    """Push (or, dry, list) what the catalog needs; returns the counts by step."""
-    steps = plan_courses(connection=job.connection)
-    return push_plan(
+def push_courses(job: PushJob) -> tuple[dict[str, int], LinkDecision]:
+    """Push (or, dry, list) what the catalog needs; returns the counts by step and whether
+    links waited for a confirmation (the courses themselves are pushed either way)."""
+    connection = job.connection
+    decision = link_decision(
+        connection=connection,
+        client=None if job.dry_run else job.client,
+        run_id=job.run.pk,
+    )
+    waiting = courses_to_link(connection=connection) if decision.blocked else 0
+    steps = plan_courses(connection=connection, target=decision.target)
+    counts = push_plan(
         job,
         ("unchanged" if step is None else step for step in steps),
-        lambda client: CoursePusher(job.run, job.connection, client),
+        lambda client: CoursePusher(job.run, connection, client),
         counts={"unchanged": 0, "planned": 0},
     )
-
-
-def courses_to_link(*, connection: PlatformConnection) -> int:
-    """How many active courses turning auto-enrollment on would link to the target group
-    (the database only: courses already linked to it are not counted)."""
-    target = connection.target_group_id
-    if not target:
-        return 0
-    linked = {
-        item.local_id
-        for item in ledger_items(connection=connection, item_type=COURSE).values()
-        if item.state.get("group_id") == target and item.state.get("group_course_id")
-    }
-    active = Course.objects.filter(group=connection.group, status=Course.Status.ACTIVE)
-    return sum(1 for pk in active.values_list("pk", flat=True) if str(pk) not in linked)
+    if waiting:
+        counts["link_waiting"] = waiting
+    return counts, decision
 
 
 def links_made(*, connection: PlatformConnection) -> list[PlatformLedgerItem]:
