@@ -243,3 +243,19 @@ def test_the_review_is_alerted_once_while_it_stays_pending(
     email = emails.get()
     assert "await your review" in email.subject
     assert "30 of the 100" in email.text_body
+
+
+def test_run_page_and_history_say_succeeded_with_warning(held_cleanup):
+    """A held clean-up is not a green Succeeded: the run page, the history and the archival
+    card say it is waiting for the admin, with a way to the review page."""
+    _sandbox, integration, run = held_cleanup
+    client = _api(group_admin(integration.group, username="reviewer"))
+    slug = integration.group.slug
+    page = client.get(reverse("integrations:run", kwargs={"slug": slug, "run_id": run.pk}))
+    html = page.content.decode()
+    assert "Succeeded with warning" in html
+    assert 'data-code="cleanup_pending"' in html
+    assert "held for your review" in html
+    assert reverse("integrations:review", kwargs={"slug": slug, "provider": "udemy"}) in html
+    history = client.get(reverse("integrations:history", kwargs={"slug": slug})).content.decode()
+    assert "Succeeded with warning" in history
