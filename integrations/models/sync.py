@@ -21,7 +21,7 @@ from integrations.core.models import (
     run_indexes_and_constraints,
     unique,
 )
-from integrations.core.registry import PROVIDER_CHOICES
+from integrations.core.registry import PROVIDER_CHOICES, provider_module
 
 
 class Integration(OwnerBase):
@@ -80,6 +80,12 @@ class Integration(OwnerBase):
     def __str__(self) -> str:
         return f"{self.get_provider_display()} → {self.group}"
 
+    def launch_url_allowed(self, url: str) -> bool:
+        """Whether START may send a learner to `url`, a launch URL of this integration's courses
+        (the provider's `launch_url_allowed`: its own sites only). No such check: refused."""
+        check = getattr(provider_module(self.provider), "launch_url_allowed", None)
+        return bool(check and check(self, url))
+
     def last_success_at(self, kind: str):
         """When a run of `kind` last went through, else since when it could have."""
         return getattr(self, self.LAST_RUN_FIELDS[kind]) or self.activated_at or self.created_at
@@ -105,6 +111,18 @@ class StreamProgress:
     total: int | None  # None: the stream's first page is not read yet
     complete: bool
     ranges: int = 0  # a report split across workers: its page ranges (0: not split)
+    expected: int | None = None  # what the previous run read, until `total` is known
+
+    @property
+    def weight(self) -> int:
+        """The items this stream counts for in the run's progress."""
+        if self.total is not None:
+            return max(self.total, self.done)
+        return max(self.expected or 0, self.done)
+
+    @property
+    def done_weight(self) -> int:
+        return self.weight if self.complete else min(self.done, self.weight)
 
     @property
     def percent(self) -> int:
@@ -204,20 +222,25 @@ class SyncRun(RunBase):
                 total=entry.get("total"),
                 complete=bool(entry.get("complete")),
                 ranges=int(entry.get("split") or 0),
+                expected=entry.get("expected"),
             )
             for name, entry in (self.stream_progress or {}).items()
         ]
 
     @property
     def progress_percent(self) -> int:
-        """Done over total, never more than what was read: a run that stopped shows where it
-        stopped, a stream not reached yet counts as 0 % (each stream weighs the same, so the
-        figure never jumps back when a later stream announces its total)."""
+        """Items done over items expected, across the streams: a stream weighs its items
+        (1,500 courses done and 12 paths not read yet is 99 %, not 50 %); a stream not read yet
+        weighs what the previous run read of it, so the figure barely moves back when it
+        announces its total. A run that stopped shows where it stopped."""
         if self.status == self.Status.SUCCEEDED:
             return 100
         streams = self.streams
         if streams:
-            return min(100, round(sum(s.percent for s in streams) / len(streams)))
+            expected = sum(s.weight for s in streams)
+            percent = 100 * sum(s.done_weight for s in streams) // expected if expected else 0
+            # A stream not complete (or never read, its size unknown) keeps the bar below 100.
+            return min(percent, 100 if all(s.complete for s in streams) else 99)
         if not self.progress_total:
             return 0
         return min(100, round(100 * self.progress_done / self.progress_total))

@@ -130,11 +130,34 @@ def streams_declare(*, run: SyncRun, streams: list[Stream]) -> None:
     """List every stream of the run in its progress from the start (a resumed run keeps what
     it recorded), so a stream not reached yet shows as such instead of being left out."""
     progress = dict(run.stream_progress or {})
+    previous = _previous_totals(run) if any(s.name not in progress for s in streams) else {}
     for stream in streams:
-        progress.setdefault(stream.name, _new_entry(stream))
+        entry = progress.setdefault(stream.name, _new_entry(stream))
+        if stream.name in previous:
+            # What the last run of this kind read: the stream's weight in the progress until
+            # its first page tells its own total (`SyncRun.progress_percent`).
+            entry.setdefault("expected", previous[stream.name])
     if progress != run.stream_progress:
         run.stream_progress = progress
         SyncRun.objects.filter(pk=run.pk).update(stream_progress=progress)
+
+
+def _previous_totals(run: SyncRun) -> dict[str, int]:
+    """The streams' totals of the integration's last finished run of this kind."""
+    last = (
+        SyncRun.objects.filter(
+            integration_id=run.integration_id, kind=run.kind, status__in=SyncRun.FINISHED
+        )
+        .exclude(pk=run.pk)
+        .order_by("-created_at", "-id")
+        .values_list("stream_progress", flat=True)
+        .first()
+    )
+    return {
+        name: int(entry["total"])
+        for name, entry in (last or {}).items()
+        if isinstance(entry, dict) and isinstance(entry.get("total"), int)
+    }
 
 
 def run_stream(

@@ -278,7 +278,9 @@ def test_progress_is_kept_per_stream_from_the_start(
         ("courses", 250, 250, True),
         ("learning_paths", 0, None, False),
     ]
-    assert run.progress_percent == 50
+    # Weighed by items: the 250 courses are nearly all of it, but a stream never read keeps
+    # the bar below 100 (it used to read 50 %: each stream weighed the same).
+    assert run.progress_percent == 99
 
     sandbox.reset_faults()
     again = run_sync(integration)
@@ -287,3 +289,34 @@ def test_progress_is_kept_per_stream_from_the_start(
         ("learning_paths", 12, 12, True),
     ]
     assert again.progress_percent == 100
+
+
+def test_progress_weighs_streams_by_items_and_expects_what_the_last_run_read(
+    make_udemy_sandbox, make_integration, run_sync
+):
+    """1,500 of 1,500 courses done and 0 of 12 paths is 99 %, not 50 %; 800 of 1,500 courses
+    with the paths still to read counts the 12 paths the last run read."""
+    sandbox = make_udemy_sandbox(courses=150, paths=12, learners=1)
+    integration = make_integration(sandbox, sync_learning_paths=True)
+    previous = run_sync(integration)
+    assert previous.status == SyncRun.Status.SUCCEEDED
+    run = SyncRun.objects.create(
+        integration=integration, kind="content", trigger=SyncRun.Trigger.MANUAL
+    )
+    from integrations.services.paging import streams_declare
+
+    class _Stream:
+        def __init__(self, name: str, label: str) -> None:
+            self.name, self.label = name, label
+
+    streams_declare(
+        run=run,
+        streams=[_Stream("courses", "Courses"), _Stream("learning_paths", "Learning paths")],
+    )
+    run.refresh_from_db()
+    assert run.stream_progress["learning_paths"]["expected"] == 12
+    run.status = SyncRun.Status.RUNNING
+    run.stream_progress["courses"].update(done=1500, total=1500, complete=True)
+    assert run.progress_percent == 99  # 1,500 of 1,512
+    run.stream_progress["courses"].update(done=800, complete=False)
+    assert run.progress_percent == 52  # 800 of 1,512, not 26 %
