@@ -72,3 +72,37 @@ def validated_base_url(
     if parts.scheme == "http" and not is_loopback_host(host):
         raise error(f"Plain http is only allowed for loopback hosts, not {host}.")
     return url if url.endswith("/") else url + "/"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# A host name or an IPv4 address, lowercase ASCII: no brackets, "%" escapes, "@" or "\" that a
+# browser would read differently from this parser.
+_HOST_NAME_RE = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
+)
+_NOT_IN_URL_RE = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def url_origin(url: object) -> str:
+    """ "scheme://host:port" of an absolute http(s) URL (lowercase host without a trailing dot,
+    the scheme's port when none is written), or "" when `url` is not one that every reader
+    would send to the same host: user info, backslashes, whitespace, a non-ASCII, escaped or
+    bracketed host, a bad port, or two parsers disagreeing on the host.
+
+    Compare origins to decide whether a URL leads to an expected site (an open redirect check).
+    """
+    if not isinstance(url, str) or not url.isascii() or _NOT_IN_URL_RE.search(url):
+        return ""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        other_host = parse_url(url).host or ""
+    except (ValueError, LocationParseError):
+        return ""
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").removesuffix(".")
+    if scheme not in _DEFAULT_PORTS or "@" in parts.netloc or not _HOST_NAME_RE.match(host):
+        return ""
+    if other_host.lower().removesuffix(".") != host:
+        return ""
+    return f"{scheme}://{host}:{_DEFAULT_PORTS[scheme] if port is None else port}"

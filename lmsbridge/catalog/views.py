@@ -137,6 +137,12 @@ def course_start(request: HttpRequest, course_id: int) -> HttpResponse:
     # Only http(s) targets: a bad upstream URL (javascript:...) must never become a redirect.
     if not _is_http_url(course.launch_url):
         raise Http404("This course has no launch URL")
+    # Only the organization's own Udemy site, checked again here for rows stored before the
+    # mapping refused other hosts: START must never be an open redirect to a phishing page.
+    # (The integration knows its provider's sites; this app imports no connector.)
+    if not course.integration.launch_url_allowed(course.launch_url):
+        context = {"course": course}
+        return render(request, "catalog/launch_refused.html", context, status=409)
     attempt_launch(learner=learner, course=course)
     return HttpResponseRedirect(course.launch_url)
 
@@ -301,6 +307,7 @@ CSV_HEADER = [
     "time_spent_ms",
     "attempt",
     "state",
+    "completion_source",
 ]
 
 
@@ -316,6 +323,7 @@ def _csv_rows(attempts: QuerySet[Attempt]) -> Iterator[dict[str, object]]:
             "time_spent_ms": attempt.time_spent_ms,
             "attempt": attempt.number,
             "state": "opened" if attempt.is_open else "closed",
+            "completion_source": attempt.completion_source or "",
         }
 
 

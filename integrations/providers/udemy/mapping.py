@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, TypeVar
 
+from integrations.core import hosts as core_hosts
 from integrations.core import records as core_records
 from integrations.core import sanitize
 from integrations.core.errors import INTERRUPTS
@@ -26,7 +27,7 @@ from integrations.core.records import CourseRecord, MappingError, StatRecord
 from integrations.core.sanitize import sanitize_html
 
 from ..base import StatRow
-from . import media, payloads, values
+from . import launch, media, payloads, values
 from . import scale as ratio_scale
 from .media import _launch_url, _thumbnail, learning_path_description, pick_image, pick_video
 from .payloads import UdemyCourse, UdemyCourseActivity, UdemyLearningPath
@@ -80,20 +81,33 @@ R = TypeVar("R")
 
 
 def map_course(
-    raw: Mapping[str, Any], *, sync_tags: bool, default_lang: str, site_url: str = ""
+    raw: Mapping[str, Any],
+    *,
+    sync_tags: bool,
+    default_lang: str,
+    site_url: str = "",
+    launch_origins: Sequence[str] = (),
 ) -> CourseRecord:
     """One item of the course list → a `CourseRecord` (360Learning table "Udemy courses").
 
     `site_url` (e.g. https://acme.udemy.com) completes a relative `url` such as "/course/x/".
+    `launch_origins` (`launch.launch_origins`), when given, are the only sites START may send a
+    learner to: a `url` elsewhere makes the item a bad item ("invalid_value").
     """
-    return _guarded(raw, "id", lambda: _map_course(raw, sync_tags, default_lang, site_url))
+    return _guarded(
+        raw, "id", lambda: _map_course(raw, sync_tags, default_lang, site_url, launch_origins)
+    )
 
 
 def map_learning_path(
-    raw: Mapping[str, Any], *, sync_tags: bool, site_url: str = ""
+    raw: Mapping[str, Any],
+    *,
+    sync_tags: bool,
+    site_url: str = "",
+    launch_origins: Sequence[str] = (),
 ) -> CourseRecord:
     """One public learning path → a course record (360Learning table "Udemy learning paths")."""
-    return _guarded(raw, "id", lambda: _map_learning_path(raw, sync_tags, site_url))
+    return _guarded(raw, "id", lambda: _map_learning_path(raw, sync_tags, site_url, launch_origins))
 
 
 def map_activity_row(raw: Mapping[str, Any]) -> StatRow:
@@ -126,7 +140,16 @@ def _code_revision() -> str:
     """The mapping's code: these modules and the HTML sanitizer's version. A deployment that
     changes any of them maps every item again at its next sync, unchanged upstream or not."""
     digest = hashlib.sha256(version("nh3").encode())
-    for module in (core_records, sanitize, payloads, values, media, ratio_scale):
+    for module in (
+        core_records,
+        core_hosts,
+        sanitize,
+        payloads,
+        values,
+        media,
+        launch,
+        ratio_scale,
+    ):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(Path(__file__).read_bytes())
     return digest.hexdigest()
@@ -156,7 +179,9 @@ def _guarded(raw: Any, id_key: str, build: Callable[[], R]) -> R:
         ) from exc
 
 
-def _map_course(raw: Any, sync_tags: bool, default_lang: str, site_url: str) -> CourseRecord:
+def _map_course(
+    raw: Any, sync_tags: bool, default_lang: str, site_url: str, origins: Sequence[str]
+) -> CourseRecord:
     item = _validate(UdemyCourse, raw, "id")
     external_id = _external_id(item.id, "id")
     title = _title(item.title, external_id)
@@ -172,12 +197,14 @@ def _map_course(raw: Any, sync_tags: bool, default_lang: str, site_url: str) -> 
         lang=normalize_lang(_locale_code(item.locale), default_lang),
         tag_names=_tags(item.categories) if sync_tags else (),
         video_url=pick_video(item.promo_video_url),
-        launch_url=_launch_url(item.url, site_url),
+        launch_url=_on_site(_launch_url(item.url, site_url), origins, external_id),
         modified_at=_datetime(item.last_update_date, "last_update_date", external_id),
     )
 
 
-def _map_learning_path(raw: Any, sync_tags: bool, site_url: str) -> CourseRecord:
+def _map_learning_path(
+    raw: Any, sync_tags: bool, site_url: str, origins: Sequence[str]
+) -> CourseRecord:
     item = _validate(UdemyLearningPath, raw, "id")
     external_id = _external_id(item.id, "id")
     title = _title(item.title, external_id, prefix=PATH_TITLE_PREFIX)
@@ -193,9 +220,16 @@ def _map_learning_path(raw: Any, sync_tags: bool, site_url: str) -> CourseRecord
         lang=PATH_LANG,
         tag_names=_tags(item.categories) if sync_tags else (),
         video_url="",
-        launch_url=_launch_url(item.url, site_url),
+        launch_url=_on_site(_launch_url(item.url, site_url), origins, external_id),
         modified_at=_datetime(item.last_modified, "last_modified", external_id),
     )
+
+
+def _on_site(url: str, origins: Sequence[str], external_id: str) -> str:
+    """`url` when it leads to one of `origins` (or there is none to check against or no URL)."""
+    if not url or not origins or launch.launch_url_allowed(url, origins):
+        return url
+    raise MappingError(external_id, "invalid_value", launch.OFF_SITE, values._excerpt("url", url))
 
 
 def _map_activity(raw: Any) -> StatRow:

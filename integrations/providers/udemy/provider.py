@@ -13,11 +13,16 @@ from lmsbridge.catalog.models import Course
 
 from ..base import Stream
 from .client import (
+    ALLOWED_HOSTS_SETTING,
     CredentialCheck,
     UdemyClient,
     UdemyCredentials,
+    build_base_url,
 )
+from .errors import UdemyConfigError
 from .forms import UdemyIntegrationForm as SettingsForm  # noqa: F401 - the settings page's form
+from .launch import launch_origins
+from .launch import launch_url_allowed as _on_origins
 from .mapping import (
     map_activity_row,
     map_course,
@@ -80,12 +85,36 @@ def site_url(client: UdemyClient) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def origins_of(integration: Integration, base_url: str) -> tuple[str, ...]:
+    """Where the integration's courses may send a learner (`launch.py`)."""
+    return launch_origins(organization_name=integration.organization_name, base_url=base_url)
+
+
+def launch_url_allowed(integration: Integration, url: str) -> bool:
+    """START's check of a stored launch URL: on the organization's Udemy site (or the host of
+    the allow-listed API override), as the mapping requires of every new item."""
+    credentials = UdemyCredentials(
+        client_id="",
+        client_secret="",
+        organization_name=integration.organization_name,
+        organization_id=integration.organization_id,
+        api_base_url=integration.api_base_url,
+    )
+    try:
+        base_url = build_base_url(credentials, setting(ALLOWED_HOSTS_SETTING, ["*.udemy.com"]))
+    except UdemyConfigError:  # no longer allowed: the organization's own site only
+        base_url = ""
+    return _on_origins(url, origins_of(integration, base_url))
+
+
 def content_streams(integration: Integration, client: UdemyClient) -> list[Stream]:
     site = site_url(client)
+    origins = origins_of(integration, client.base_url)
     course_options = {
         "sync_tags": integration.sync_tags,
         "default_lang": owner_language(integration),
         "site_url": site,
+        "launch_origins": origins,
     }
     streams = [
         Stream(
@@ -99,7 +128,11 @@ def content_streams(integration: Integration, client: UdemyClient) -> list[Strea
         )
     ]
     if integration.sync_learning_paths:
-        path_options = {"sync_tags": integration.sync_tags, "site_url": site}
+        path_options = {
+            "sync_tags": integration.sync_tags,
+            "site_url": site,
+            "launch_origins": origins,
+        }
         streams.append(
             Stream(
                 name="learning_paths",
