@@ -10,9 +10,12 @@
 - a launch from the platform closes an attempt at once with 0 %; the next sync updates its
   statistics (progress, dates, time) and keeps it closed; a completion Udemy reports from before
   the launch stays the earlier attempt's.
-The completion ratio's scale is decided once per report (`stats_scale`). Rows of unknown
-learners are counted and listed; rows of courses not yet in the catalog are kept as
-`PendingStatistic` and applied by a later run. Re-running with the same report writes nothing.
+The completion ratio's scale is decided once per report (`stats_scale`). A row is matched
+only to a learner who sees the integration's catalog (`stats_audience`). Rows of unknown
+learners, and of learners outside this group, are counted and listed (the latter also apart,
+as the run's "outside this group" warning, and nothing of them is stored); rows of courses not
+yet in the catalog are kept as `PendingStatistic` and applied by a later run. Re-running with
+the same report writes nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +42,14 @@ from lmsbridge.catalog.models import Attempt, Course, Learner
 from .attempts import as_row, attempt_pairs, attempts_apply, attempts_lookup
 from .paging import WRITE_AHEAD, map_every_item, map_page, run_stream, streams_declare
 from .planner import PlannerStatistics, refreshing
+from .stats_audience import (
+    Audience,
+    all_members,
+    audience_of,
+    matched_only,
+    members_of,
+    scoped,
+)
 from .stats_scale import (
     scale_current,
     scale_decided,
@@ -76,7 +87,7 @@ def stats_sync(
     if stream.report is not None:
         scale_start(run=run)
     writer = stats_page_write(run, stream)
-    mapper = match_while_mapping(run.integration)
+    mapper = match_while_mapping(run.integration, writer.keywords["audience"])
     on_page = refreshing(on_page, PlannerStatistics(Attempt), lambda: run.created)
     streams_declare(run=run, streams=[stream])
     if split_wanted(stream) and not split_is_on(run) and run.checkpoint.get(stream.name, 0) <= 1:
@@ -103,8 +114,9 @@ def stats_page_write(run: SyncRun, stream: Stream) -> Callable[..., dict]:
     """The writer of the report's pages: `write(rows)` for a page read for the first time (on
     the provisional scale), `write(rows, scale=...)` for a page of a split report's range."""
     return partial(
-        _write_stats, run=run, integration=run.integration, stream=stream, last=_LastPages()
-    )
+        _write_stats, run=run, integration=run.integration, stream=stream, last=_LastPages(),
+        audience=audience_of(run.integration),
+    )  # fmt: skip
 
 
 def _stream_complete(*, run: SyncRun, stream: Stream) -> None:
@@ -139,14 +151,16 @@ def _reapply(
     on_page: Callable[[], None],
 ) -> None:
     """Read pages `first` to `last` (None: to the end) again and apply them on `scale`."""
+    audience = audience_of(run.integration)
     pages = stream.page_range(first, last) if stream.page_range else stream.pages(first)
     with closing(iter(pages)) as pages:
         for page in pages:
             rows, _bad, _seen = map_page(stream=stream, page=page)
             with transaction.atomic():
                 counts = _write_stats(
-                    rows, run=run, integration=run.integration, stream=stream, scale=scale
-                )
+                    rows, run=run, integration=run.integration, stream=stream, scale=scale,
+                    audience=audience, again=True,
+                )  # fmt: skip
                 scale_page_redone(run=run, page=page.number, scale=scale)
                 run_add_counts(run=run, created=counts["created"], updated=counts["updated"])
             on_page()
@@ -162,11 +176,14 @@ def _write_stats(
     stream: Stream,
     scale: str | None = None,
     last: _LastPages | None = None,
+    audience: Audience = None,
+    again: bool = False,
 ) -> dict:
     """One page of the report (inside its transaction). `scale`: a page read again once the
     report's scale is decided; None: a page read for the first time (provisional scale).
     `last`: what the pages before wrote (their attempts' pairs), for a page looked up while
-    they were being committed."""
+    they were being committed. `audience`: whom its rows may match (`stats_audience`).
+    `again`: the page was counted when it was first applied."""
     found = rows if isinstance(rows, MatchedRows) else None
     last = last or _LastPages()
     rows, problems = _on_scale([as_row(r) for r in rows], run=run, stream=stream, scale=scale)
@@ -174,10 +191,10 @@ def _write_stats(
         _record_problems(run, problems)
     named = [r for r in rows if not r.record.is_anonymized]
     if found is None:
-        learners = _learner_ids([r.record for r in named])
+        learners, outside = matched_only(_learner_ids([r.record for r in named], audience))
         courses = _course_ids(integration, [r.record for r in named])
     else:
-        learners, courses = found.learners, found.courses
+        learners, outside, courses = found.learners, found.outside, found.courses
     unmatched = sorted({r.record.email_key for r in named if r.record.email_key not in learners})
     applicable = [r for r in named if r.record.email_key in learners]
     pending = [r for r in applicable if r.record.external_course_id not in courses]
@@ -190,7 +207,8 @@ def _write_stats(
     )  # fmt: skip
     last.written(set(attempt_pairs(ready, learners, courses)))
     if unmatched:  # last: its row lock is held to the page's commit
-        _remember_unmatched(run, unmatched)
+        rows_outside = sum(1 for r in named if r.record.email_key in outside)
+        _remember_unmatched(run, unmatched, outside=0 if again else rows_outside)
     return {
         "anonymized": len(rows) - len(named),
         "unmatched_learners": len(named) - len(applicable),
@@ -206,6 +224,7 @@ class MatchedRows(list):
     of the pairs those pages wrote are read again by its writer (`_LastPages`)."""
 
     learners: dict[str, int]
+    outside: set[str]  # e-mails of learners who do not see the catalog (`stats_audience`)
     courses: dict[str, int]
     attempts: list[Attempt]
 
@@ -224,13 +243,15 @@ class _LastPages:
         return set().union(*self.recent)
 
 
-def match_while_mapping(integration: Integration) -> Callable[..., tuple]:
+def match_while_mapping(integration: Integration, audience: Audience) -> Callable[..., tuple]:
     """The report's `PageMapper`: every row mapped, then its learner and course looked up —
     all of them read at once when there are at most `LOOKUP_MEMORY` (one statement per
     execution instead of one per page: a report names every learner), else each e-mail and
     course id once per execution (a learner's rows span pages, and a course comes back on
-    many), up to `LOOKUP_MEMORY` of each remembered."""
+    many), up to `LOOKUP_MEMORY` of each remembered. Only learners of `audience` are
+    matched; the others are remembered as `stats_audience.OUTSIDE`."""
     learners = RememberedIds(_learners_by_email, everything=_all_learners)
+    inside = _audience_members(audience)
     courses = RememberedIds(
         partial(_courses_by_id, integration), everything=partial(_all_courses, integration)
     )
@@ -239,7 +260,10 @@ def match_while_mapping(integration: Integration) -> Callable[..., tuple]:
         records, bad, seen, counts = map_every_item(stream=stream, page=page)
         named = [r.record for r in map(as_row, records) if not r.record.is_anonymized]
         rows = MatchedRows(records)
-        rows.learners = learners({r.email_key for r in named})
+        found = learners({r.email_key for r in named})
+        rows.learners, rows.outside = matched_only(
+            scoped(found, inside(set(found.values())) if inside else None)
+        )
         rows.courses = courses({r.external_course_id for r in named})
         matched = [r for r in named if r.email_key in rows.learners
                    and r.external_course_id in rows.courses]  # fmt: skip
@@ -317,8 +341,21 @@ def _record_problems(run: SyncRun, problems: list[tuple[MappingError, object]]) 
     )
 
 
-def _learner_ids(records: list[StatRecord]) -> dict[str, int]:
-    return _learners_by_email({r.email_key for r in records})
+def _audience_members(audience: Audience) -> RememberedIds | None:
+    """Which learner ids belong to `audience` (None: everyone does), remembered as e-mails are
+    (`RememberedIds`, keyed by learner id)."""
+    if audience is None:
+        return None
+    return RememberedIds(partial(members_of, audience), everything=partial(all_members, audience))
+
+
+def _learner_ids(records: list[StatRecord], audience: Audience) -> dict[str, int]:
+    """The learners of the records' e-mails, `stats_audience.OUTSIDE` for those outside
+    `audience` (two statements)."""
+    found = _learners_by_email({r.email_key for r in records})
+    if audience is None or not found:
+        return found
+    return scoped(found, members_of(audience, set(found.values())))
 
 
 def _learners_by_email(keys: set[str]) -> dict[str, int]:
@@ -365,9 +402,12 @@ def _all_courses(integration: Integration, limit: int) -> dict[str, int] | None:
     return dict(rows) if len(rows) <= limit else None
 
 
-def _remember_unmatched(run: SyncRun, emails: list[str]) -> None:
+def _remember_unmatched(run: SyncRun, emails: list[str], *, outside: int = 0) -> None:
     """Add to the run's list (the workers of a split report add to it at once: they read it
-    again under a row lock)."""
+    again under a row lock). `outside`: how many of the page's rows name a learner outside
+    this group (`_count_outside`)."""
+    if outside:
+        _count_outside(run, outside)
     if len(run.unmatched_emails) >= UNMATCHED_LIST_LIMIT:
         return
     if split_is_on(run):
@@ -378,6 +418,29 @@ def _remember_unmatched(run: SyncRun, emails: list[str]) -> None:
     if fresh and len(known) < UNMATCHED_LIST_LIMIT:
         run.unmatched_emails = [*run.unmatched_emails, *fresh][:UNMATCHED_LIST_LIMIT]
         SyncRun.objects.filter(pk=run.pk).update(unmatched_emails=run.unmatched_emails)
+
+
+OUTSIDE_WARNING = "outside_group"
+
+
+def _count_outside(run: SyncRun, rows: int) -> None:
+    """Add `rows` to the run's "outside this group" warning: rows naming a learner of the site
+    who does not see this group's catalog (counted in `unmatched_learners` too, and listed with
+    the unknown ones: the list does not tell which e-mails exist elsewhere). Read again under a
+    row lock: the workers of a split report add to it at once."""
+    warnings = (
+        SyncRun.objects.select_for_update().filter(pk=run.pk).values_list("warnings", flat=True)
+    ).first() or []
+    before = next((w for w in warnings if w.get("code") == OUTSIDE_WARNING), {})
+    count = int(before.get("count", 0)) + rows
+    warning = {
+        "code": OUTSIDE_WARNING,
+        "count": count,
+        "message": f"{count} statistics rows name learners outside this group (who do not see "
+        "its catalog): counted as unmatched, not applied.",
+    }
+    run.warnings = [w for w in warnings if w.get("code") != OUTSIDE_WARNING] + [warning]
+    SyncRun.objects.filter(pk=run.pk).update(warnings=run.warnings)
 
 
 def _keep_pending(integration: Integration, rows: list[StatRow]) -> None:
@@ -425,7 +488,7 @@ def pending_apply(*, run: SyncRun) -> int:
         return 0
     rows = [_row_from_json(p.payload) for p in pending]
     records = [r.record for r in rows]
-    learners = _learner_ids(records)
+    learners, _outside = matched_only(_learner_ids(records, audience_of(integration)))
     courses = _course_ids(integration, records)
     ready = [
         (p, r)

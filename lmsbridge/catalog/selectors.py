@@ -81,26 +81,59 @@ def catalog_group_ids_for_user(*, user: AbstractBaseUser | AnonymousUser) -> set
         return set()
     if user.is_superuser:
         return set(Group.objects.values_list("id", flat=True))
-    tree = {gid: (parent, platform) for gid, parent, platform in _group_tree()}
-    public = set(Group.objects.filter(is_public=True).values_list("id", flat=True))
-    platform = next((gid for gid, (_, is_platform) in tree.items() if is_platform), None)
+    tree = _CatalogTree.load()
     visible: set[int] = set()
     for group_id in Group.objects.filter(memberships__learner__user=user).values_list(
         "id", flat=True
     ):
-        visible.add(group_id)
-        if group_id in public and platform is not None:
-            visible.add(platform)
-        current = group_id
-        while current in public and tree.get(current, (None, False))[0]:
-            current = tree[current][0]
-            visible.add(current)
+        visible |= tree.seen_from(group_id)
     return visible
 
 
+def catalog_audience_group_ids(*, group: Group) -> set[int] | None:
+    """The groups whose learners see `group`'s catalog: `catalog_group_ids_for_user` read the
+    other way round (the group, and its public subgroups up to the first private one), from
+    the same rule. None for the platform group: every learner of the site is its audience."""
+    if group.is_platform:
+        return None
+    tree = _CatalogTree.load()
+    return {gid for gid in tree.parents if group.pk in tree.seen_from(gid)}
+
+
+@dataclass(frozen=True)
+class _CatalogTree:
+    """The group tree as the catalog rule reads it (one query)."""
+
+    parents: dict[int, int | None]
+    public: frozenset[int]
+    platform: int | None
+
+    @classmethod
+    def load(cls) -> _CatalogTree:
+        parents, public, platform = {}, set(), None
+        for gid, parent, is_platform, is_public in _group_tree():
+            parents[gid] = parent
+            if is_public:
+                public.add(gid)
+            if is_platform:
+                platform = gid
+        return cls(parents, frozenset(public), platform)
+
+    def seen_from(self, group_id: int) -> set[int]:
+        """The catalogs a member of `group_id` sees (the 360Learning rules above)."""
+        visible = {group_id}
+        if group_id in self.public and self.platform is not None:
+            visible.add(self.platform)
+        current = group_id
+        while current in self.public and self.parents.get(current):
+            current = self.parents[current]
+            visible.add(current)
+        return visible
+
+
 def _group_tree() -> QuerySet:
-    """(id, parent id, is platform group) of every group: one query."""
-    return Group.objects.values_list("id", "parent_id", "is_platform")
+    """(id, parent id, is platform group, is public) of every group: one query."""
+    return Group.objects.values_list("id", "parent_id", "is_platform", "is_public")
 
 
 def is_group_admin(*, user: AbstractBaseUser | AnonymousUser, group: Group) -> bool:

@@ -18,7 +18,8 @@ from integrations.core.logs import current_run_context, run_log_context
 from integrations.models import SyncError, SyncPage, SyncRun
 from integrations.services import content_sync, stats_sync
 from integrations.services.paging import WRITE_AHEAD, PageCommits
-from lmsbridge.catalog.models import Attempt, Course, Learner
+from lmsbridge.catalog.models import Attempt, Course
+from tests.integrations.audience import register
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the writer thread is PostgreSQL's"
@@ -222,7 +223,7 @@ def test_a_statistics_sync_looks_learners_up_while_mapping_and_writes_behind(
     sandbox = make_udemy_sandbox(courses=60, paths=0, learners=40)
     integration = make_integration(sandbox)
     assert run_sync(integration).status == SyncRun.Status.SUCCEEDED
-    Learner.objects.bulk_create([Learner(email=e) for e in sandbox.data.learner_emails])
+    register(sandbox.data.learner_emails, integration.group)
     lookups, writes = [], []
     read_all, apply = stats_sync._all_learners, stats_sync.attempts_apply
     monkeypatch.setattr(stats_sync, "_all_learners", lambda limit: lookups.append(

@@ -18,6 +18,7 @@ from integrations.services.sync import sync_execute
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.selectors import activity_series_for_group
 from lmsbridge.catalog.services import attempt_launch
+from tests.integrations.audience import register
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ ANONYMIZED = "anonymized user"
 
 
 def _register(emails) -> None:
-    Learner.objects.bulk_create([Learner(email=e) for e in emails], ignore_conflicts=True)
+    register(emails)  # members of the integration's group: they see its catalog
 
 
 def _named(row) -> bool:

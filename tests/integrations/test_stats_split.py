@@ -23,9 +23,10 @@ from integrations.services import stats_split
 from integrations.services.stats_split import split_plan
 from integrations.services.sync import sync_execute, sync_range_execute
 from integrations.tasks import run_sync as run_sync_task
-from lmsbridge.catalog.models import Attempt, Learner
+from lmsbridge.catalog.models import Attempt
 from tests.celery_worker import ready_workers, wait_for
 from tests.factories import UserFactory
+from tests.integrations.audience import register
 
 REPORT = {"courses": 120, "paths": 0, "learners": 100, "activity_per_learner": 25}
 PAGES = 26  # 2,505 rows (25 per learner and the unknown learners' rows), 100 a page
@@ -35,9 +36,7 @@ def _synced(make_udemy_sandbox, make_integration, run_sync, **kwargs):
     sandbox = make_udemy_sandbox(**REPORT, **kwargs)
     integration = make_integration(sandbox)
     assert run_sync(integration).status == SyncRun.Status.SUCCEEDED
-    Learner.objects.bulk_create(
-        [Learner(email=e) for e in sandbox.data.learner_emails], ignore_conflicts=True
-    )
+    register(sandbox.data.learner_emails, integration.group)
     sandbox.reset_log()
     return sandbox, integration
 

@@ -22,6 +22,7 @@ from integrations.services.stats_sync import RememberedIds, _LastPages
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.services import attempt_launch
 from tests.factories import AttemptFactory
+from tests.integrations.audience import register
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ ANONYMIZED = "anonymized user"
 
 
 def _register(emails) -> None:
-    Learner.objects.bulk_create([Learner(email=e) for e in emails], ignore_conflicts=True)
+    register(emails)  # members of the integration's group: they see its catalog
 
 
 def _rows(sandbox, predicate):

@@ -9,7 +9,7 @@ from integrations.core.execute import Reschedule
 from integrations.models import Integration, SyncRun
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.models import Attempt
-from tests.factories import CourseFactory, IntegrationFactory, LearnerFactory
+from tests.factories import CourseFactory, IntegrationFactory, LearnerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,8 @@ def world(make_coursebase_sandbox, make_connection):
     integration = IntegrationFactory(group=connection.group, status=Integration.Status.ACTIVE)
     courses = [CourseFactory(integration=integration, external_id=str(100 + i)) for i in range(3)]
     learners = [LearnerFactory(email=f"learner{i}@example.com") for i in range(90)]
+    for learner in learners:  # statistics match only learners who see the group's catalog
+        MembershipFactory(group=connection.group, learner=learner)
     rows = sandbox.reports.data.udemy_activity
     for i, learner in enumerate(learners):
         for course in courses:

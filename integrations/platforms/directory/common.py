@@ -40,15 +40,29 @@ def mapped(run: PlatformRun, items: list[dict], mapper) -> list:
 
 @dataclass(frozen=True)
 class Territory:
-    """What one connection may touch: learners whose memberships all lie in its group's subtree
-    and who are linked to no other connection. Anyone else is another tenant's."""
+    """What one connection may touch: the learners its group's admins can list and who are
+    linked to no other connection. Those learners have every membership in the connected
+    group, in a group this connection imported, or in a subgroup of the connected group one
+    of its admins administers. Anyone else is out of its scope: another tenant's, or of a
+    subgroup its admins do not administer."""
 
     connection: PlatformConnection
     group_ids: frozenset[int]
 
     @classmethod
     def of(cls, connection: PlatformConnection) -> Territory:
-        return cls(connection, frozenset(group_subtree_ids(group=connection.group)))
+        """Read the territory (three queries and one per level of the subtree)."""
+        subtree = group_subtree_ids(group=connection.group)
+        admins = Membership.objects.filter(
+            group_id=connection.group_id, role=Membership.Role.ADMIN
+        ).values("learner_id")
+        administered = Membership.objects.filter(
+            group_id__in=subtree, role=Membership.Role.ADMIN, learner_id__in=admins
+        ).values_list("group_id", flat=True)
+        imported = Link.objects.filter(
+            connection=connection, item_type=Link.ItemType.GROUP, group_id__in=subtree
+        ).values_list("group_id", flat=True)
+        return cls(connection, frozenset({connection.group_id, *administered, *imported}))
 
     def foreign(self, learner_ids: Iterable[int]) -> set[int]:
         """The learners among `learner_ids` that belong to someone else (two queries)."""
