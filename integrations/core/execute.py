@@ -66,6 +66,9 @@ logger = logging.getLogger(__name__)
 RUN_MESSAGE_OPTIONS: dict[str, Any] = {"time_limit": None, "soft_time_limit": None}
 
 
+RUN_EXECUTING = "run already executing"  # the reason a second delivery of a run is rescheduled
+
+
 class Reschedule(Exception):
     """The run must continue later (rate limit, or it waits for another run)."""
 
@@ -194,7 +197,7 @@ class RunExecutor:
             if lease.holder_run_id(current) == run.pk:
                 # Another delivery of this very run is executing (or its lease has not expired
                 # yet after a crash elsewhere): come back when it can be settled.
-                raise Reschedule(run.pk, max(5, min(seconds_left, 60)), "run already executing")
+                raise Reschedule(run.pk, max(5, min(seconds_left, 60)), RUN_EXECUTING)
             self.when_busy(run)
             return run
         calls, slice_ends, renewed_at = 0, self._slice_end(), time.monotonic()

@@ -6,6 +6,10 @@ its holder was a process of this host that no longer exists (a SIGKILLed worker 
 broker lost). Such a run is closed as failed ("worker lost"); its committed pages stay. Without
 this, every later trigger would be skipped as "already running", forever.
 
+A split run (`ranges`) whose ranges are all done has done its work: whoever finished the last
+range closes it, and if that closer was lost too, the reaper closes it as the run's own task
+would have, succeeded or partial from what the ranges counted — never failed.
+
 The periodic task `reap_stuck_runs` calls `runs_reap` for every run model, and each trigger calls
 it for its own owner and kind before it checks whether a run is already busy.
 """
@@ -20,7 +24,7 @@ from django.utils import timezone
 
 from integrations.core import lease
 from integrations.core.models import RunBase, RunStatus
-from integrations.core.runs import run_finish, run_record_error
+from integrations.core.runs import outcome_status, run_finish, run_record_error
 
 logger = logging.getLogger(__name__)
 WORKER_LOST = (
@@ -50,6 +54,28 @@ def _ranges_worked(run: RunBase) -> bool:
     return any(not lease.holder_is_dead(h) for h in held.values_list("holder", flat=True))
 
 
+def _ranges_all_done(run: RunBase) -> bool:
+    ranges = getattr(run, "ranges", None)
+    return ranges is not None and ranges.exists() and not ranges.filter(done=False).exists()
+
+
+def _close_worked(run_model: type[RunBase], run: RunBase) -> bool:
+    """Close a run whose work is all done (its ranges) as its own task would (one closer: the
+    conditional UPDATE), with the status its counters give."""
+    from integrations.core.execute import RunExecutor  # the executor imports the reaper's peers
+
+    run.refresh_from_db()
+    status = outcome_status(run=run, complete=True)
+    updated = run_model.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+        status=status, finished_at=timezone.now()
+    )
+    if updated:
+        RunExecutor().succeed(run)
+        logger.warning("run %s (%s) closed by the reaper: every range done", run.pk,
+                       run_model.__name__)  # fmt: skip
+    return bool(updated)
+
+
 def runs_reap(run_model: type[RunBase], **scope: Any) -> list[RunBase]:
     """Close the stuck runs of `run_model` (optionally of one owner and kind)."""
     now = timezone.now()
@@ -59,6 +85,10 @@ def runs_reap(run_model: type[RunBase], **scope: Any) -> list[RunBase]:
     reaped = []
     for run in candidates.select_related(run_model.OWNER):
         if not run_is_stuck(run):
+            continue
+        if _ranges_all_done(run):
+            if _close_worked(run_model, run):
+                reaped.append(run)
             continue
         updated = run_model.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
             status=RunStatus.FAILED, finished_at=timezone.now()

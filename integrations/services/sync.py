@@ -16,12 +16,18 @@ from django.db import IntegrityError, transaction
 from integrations.core import lease
 from integrations.core.audit import audit_record
 from integrations.core.bulk import relaxed_commits
-from integrations.core.execute import Reschedule, RunExecutor, owner_secrets, run_enqueue
+from integrations.core.execute import (
+    RUN_EXECUTING,
+    Reschedule,
+    RunExecutor,
+    owner_secrets,
+    run_enqueue,
+)
 from integrations.core.logs import run_log_context
 from integrations.core.reaper import runs_reap
 from integrations.core.registry import provider_module, stats_source_modules
 from integrations.core.runs import run_skip
-from integrations.models import AuditEntry, Integration, SyncLease, SyncRun
+from integrations.models import AuditEntry, Integration, SyncLease, SyncRange, SyncRun
 
 from .content_sync import content_sync
 from .stats_split import split_helper, split_is_on
@@ -176,8 +182,27 @@ def _stats_pages(integration: Integration, renew: Callable[[], None]) -> Iterato
 
 
 def sync_range_execute(*, run_id: int) -> str:
-    """A helper of a split statistics report (`stats_split`): work its free page ranges."""
-    return split_helper(run_id=run_id, make_stream=_api_stats_stream, write_for=stats_page_write)
+    """A helper of a split statistics report (`stats_split`): work its free page ranges. The
+    helper that finds them all done closes the run (`_close_when_ranges_done`)."""
+    outcome = split_helper(run_id=run_id, make_stream=_api_stats_stream, write_for=stats_page_write)
+    if outcome == "done":
+        _close_when_ranges_done(run_id)
+    return outcome
+
+
+def _close_when_ranges_done(run_id: int) -> None:
+    """Every range of the run is done: execute the run here, as its own task would (it finds no
+    range left, settles the report's scale and closes the run), rather than wait for that task,
+    whose message may be lost with a killed worker. The run's lease makes one execution the
+    closer: when its own task is executing, that task closes it."""
+    running = SyncRun.objects.filter(pk=run_id, status=SyncRun.Status.RUNNING)
+    if not running.exists() or SyncRange.objects.filter(run_id=run_id, done=False).exists():
+        return
+    try:
+        sync_execute(run_id=run_id)
+    except Reschedule as exc:
+        if exc.reason != RUN_EXECUTING:  # e.g. its time slice: the run's task goes on later
+            _enqueue(SyncRun.objects.get(pk=run_id), countdown=exc.countdown)
 
 
 @contextmanager
