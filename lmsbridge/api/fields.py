@@ -11,6 +11,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from lmsbridge.validators import refuse_control_characters
+
 
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": "Not a valid string."}
@@ -19,6 +21,15 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class SingleLineCharField(StrictCharField):
+    """A name: one line of text, without control characters (it reaches e-mail subjects and
+    log lines)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(refuse_control_characters)
 
 
 class StrictEmailField(serializers.EmailField):

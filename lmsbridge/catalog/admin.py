@@ -1,6 +1,21 @@
 from django.contrib import admin
 
+from lmsbridge.validators import refuse_control_characters
+
 from .models import Attempt, Course, Group, Learner, Membership, Tag
+
+
+class SingleLineNamesAdmin(admin.ModelAdmin):
+    """Names (`single_line_fields`) refuse control characters: they reach e-mail subjects and
+    log lines."""
+
+    single_line_fields: tuple[str, ...] = ()
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in self.single_line_fields:
+            field.validators.append(refuse_control_characters)
+        return field
 
 
 class MembershipInline(admin.TabularInline):
@@ -11,7 +26,8 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(SingleLineNamesAdmin):
+    single_line_fields = ("name",)
     list_display = ["name", "slug", "parent", "is_public", "is_platform"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -19,7 +35,8 @@ class GroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Learner)
-class LearnerAdmin(admin.ModelAdmin):
+class LearnerAdmin(SingleLineNamesAdmin):
+    single_line_fields = ("first_name", "last_name")
     list_display = ["email", "first_name", "last_name", "is_active"]
     search_fields = ["email", "first_name", "last_name"]
 

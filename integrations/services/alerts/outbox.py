@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.core.logs import redact as redact_text
+from integrations.core.scrub import single_line, upstream_excerpt
 from integrations.models import (
     AlertEmail,
     AlertOptOut,
@@ -37,6 +38,9 @@ SEND_TASK = "integrations.tasks.send_alerts"
 FIRST_ERRORS = 5
 MAX_ATTEMPTS = 30  # about a day of retries (the delay grows to an hour)
 CLAIM_SECONDS = 600  # a sender's hold on an e-mail it is sending (a crashed sender lets go)
+SUBJECT_CHARS = 200
+REASON_CHARS = 500  # of a reason quoted in an e-mail (it may quote an upstream's message)
+ERROR_CHARS = 300  # of each run error quoted
 
 ADVICE = {
     Integration.ErrorKind.CREDENTIALS: (
@@ -68,6 +72,33 @@ def redact(text: str, *, secrets: tuple[str, ...] = ()) -> str:
     """`text` without the secrets (verbatim, JSON-escaped, URL-quoted) and without the
     `user:password@` of any URL in it (the same rule as the log lines, `core.logs`)."""
     return redact_text(text, secrets=secrets)
+
+
+def _quoted(text: str, limit: int) -> str:
+    """A reason or error as an e-mail may quote it: it may carry an upstream's words (an error
+    `detail` with line breaks and a sign-in link is phishing sent in our name), so one line,
+    bounded, without links."""
+    return upstream_excerpt(text or "", limit=limit, links=False)
+
+
+def _quote_upstream_text(values: dict[str, Any]) -> dict[str, Any]:
+    values = {**values, "reason": _quoted(values.get("reason", ""), REASON_CHARS)}
+    if values.get("run"):
+        errors = [
+            {
+                **error,
+                "external_id": _quoted(error.get("external_id", ""), 100),
+                "message": _quoted(error.get("message", ""), ERROR_CHARS),
+            }
+            for error in values["run"].get("errors", [])
+        ]
+        values["run"] = {**values["run"], "errors": errors}
+    return values
+
+
+def _subject(text: str) -> str:
+    """One line, bounded: a line break in a header (a group's name) would fail every send."""
+    return single_line(text, limit=SUBJECT_CHARS)
 
 
 def _secrets_of(integration: Integration) -> tuple[str, ...]:
@@ -319,13 +350,13 @@ def _email_write(
         ((name, obj),) = owner.items()
         logger.info("alert %s/%s of %s %s: no recipient", topic, state, name, obj.pk)
         return None
-    values = context()
+    values = _quote_upstream_text(context())
     email = AlertEmail.objects.create(
         **owner,
         topic=topic,
         state=state,
         recipients=recipients,
-        subject=redact(f"[LMS Bridge] {message.subject}", secrets=secrets)[:300],
+        subject=_subject(redact(f"[LMS Bridge] {message.subject}", secrets=secrets)),
         text_body=redact(render_to_string("integrations/email/alert.txt", values), secrets=secrets),
         html_body=redact(
             render_to_string("integrations/email/alert.html", values), secrets=secrets
@@ -396,7 +427,7 @@ def alert_emails_send(*, now: datetime | None = None) -> SendResult:
 
 def _deliver(email: AlertEmail, connection: Any) -> None:
     message = EmailMultiAlternatives(
-        subject=email.subject,
+        subject=_subject(email.subject),  # one stored before subjects were built on one line
         body=email.text_body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=email.recipients,

@@ -14,8 +14,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from lmsbridge.api.fields import (
+    SingleLineCharField,
     StrictBooleanField,
-    StrictCharField,
     StrictEmailField,
     StrictManyRelatedField,
     StrictSlugField,
@@ -63,7 +63,7 @@ def _administered_group_field(**kwargs: Any) -> serializers.SlugRelatedField:
 
 class GroupSerializer(serializers.Serializer):
     slug = StrictSlugField(max_length=100, help_text="Set once at creation: the group's address.")
-    name = StrictCharField(max_length=200)
+    name = SingleLineCharField(max_length=200)
     parent = _administered_group_field(
         allow_null=True,
         default=None,
@@ -142,8 +142,8 @@ class LearnerSerializer(serializers.Serializer):
 
 class LearnerCreateSerializer(serializers.Serializer):
     email = StrictEmailField(max_length=254, help_text="Unique, case-insensitive.")
-    first_name = StrictCharField(max_length=150, allow_blank=True, default="")
-    last_name = StrictCharField(max_length=150, allow_blank=True, default="")
+    first_name = SingleLineCharField(max_length=150, allow_blank=True, default="")
+    last_name = SingleLineCharField(max_length=150, allow_blank=True, default="")
     groups = StrictManyRelatedField(
         child_relation=_administered_group_field(),
         required=False,
