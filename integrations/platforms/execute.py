@@ -2,7 +2,10 @@
 outcome. Never raises for platform problems.
 
 A long rate limit (`PlatformRetryLater`) raises `Reschedule`: the Celery task retries later and
-the run resumes (a directory import is idempotent; a push resumes from its ledger).
+the run resumes (a directory import is idempotent; a push resumes from its ledger). A report
+export run, which resumes from its checkpoint, is also time-sliced like a Udemy sync
+(`RUN_TIME_SLICE`): a large report goes back to the queue between two batches instead of
+keeping a worker from the other groups' runs, and a pending export reschedules its task.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
+
+from django.conf import settings
 
 from integrations.core.execute import Reschedule, RunExecutor, RunFailed
 from integrations.core.registry import platform_module, platform_run_kinds
@@ -36,6 +41,10 @@ class PlatformExecutor(RunExecutor):
 
     def prepare(self, run: PlatformRun) -> None:
         self.client = None
+        # Only a run that resumes mid-way may yield its worker (a directory import would
+        # start over).
+        resumable = run.kind == PlatformRun.Kind.REPORTS
+        self.time_slice = (settings.RUN_TIME_SLICE or None) if resumable else None
 
     def last_run_field(self, run: PlatformRun) -> str | None:
         # A dry run reads the database only: the connection keeps its dates.

@@ -3,24 +3,34 @@ figures shown beside Udemy's on the course dashboard.
 
 For each report type (Coursebase API, report.export and report.export.status):
 1. `report.export` (type, language, time zone). "Only one report of each type can be exported
-   at a time": a second request joins the running export, so asking again is safe.
-2. Poll `report.export.status` with a growing interval (pending → started → finished) until
-   `REPORT_EXPORT_MAX_WAIT`; past it the run ends *timed out*, nothing of that report stored.
-3. Download the zip from the signed URL at once ("available for one hour"); an expired link
-   (or `not_found` from the status) asks for a new export, `EXPIRED_RETRIES` times at most.
-4. Read its CSV row by row (`report_file`), map each row (`mapping.map_report_row`: a bad row
-   is a `PlatformError` naming its line, the rest imports) and store the report in **one
-   transaction**: a file that breaks half-way leaves the previous figures whole.
+   at a time": a second request joins the running export, so asking again is safe. When it was
+   requested is stored on the run.
+2. Poll `report.export.status` with a growing interval (pending → started → finished). A few
+   seconds in the task (`REPORT_POLL_INLINE`), then the task is rescheduled for the next poll:
+   a pending export never holds a worker. Past `REPORT_EXPORT_MAX_WAIT` after the request the
+   run ends *timed out*, nothing of that report stored.
+3. Download the zip from the signed URL at once ("available for one hour") into the run's
+   workspace (`REPORT_DIR`); an expired link (or `not_found` from the status) asks for a new
+   export, `EXPIRED_RETRIES` times at most. The whole CSV is read once (`report_file`) before
+   anything is written: a file that cannot be read leaves the previous figures whole.
+4. Map each row (`mapping.map_report_row`: a bad row is a `PlatformError` naming its line, the
+   rest imports) and store the report **one batch of `BATCH` rows per transaction**, with the
+   run's counts and its checkpoint (the last line stored): the database is never held by one
+   report for longer than a batch, and a run rescheduled (time slice, worker lost) goes on from
+   its checkpoint with the file it downloaded.
 
 Re-importing the same report writes nothing; a learner row gone from a complete report is
-deleted (the report is the whole state of the platform).
+deleted (the report is the whole state of the platform), once its last batch is stored.
+Memory is bounded by a batch (`report_store`), whatever the size of the report.
 """
 
 from __future__ import annotations
 
-import tempfile
+import logging
+import shutil
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -28,27 +38,29 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from integrations.core.download import LinkExpired
-from integrations.core.execute import RunFailed
+from integrations.core.execute import Reschedule, RunFailed
+from integrations.core.netutil import setting
 from integrations.core.records import MappingError
 from integrations.core.runs import run_add_counts, run_record_bad_items, run_record_error
-from integrations.models import (
-    PlatformConnection,
-    PlatformCourse,
-    PlatformLearnerProgress,
-    PlatformRun,
-)
+from integrations.models import PlatformConnection, PlatformRun
 
 from ..base import PlatformBadResponse, PlatformNotFound
 from ..runs import run_set_details
 from .client import CoursebaseClient
 from .courses import courses_match
-from .mapping import CourseReportRow, LearnerReportRow, map_report_row, report_columns
+from .mapping import map_report_row, report_columns
 from .report_file import ReportFileError, report_rows
+from .report_store import COUNTS, CourseFigures, LearnerProgress, Store
+
+logger = logging.getLogger(__name__)
 
 REPORTS = ("courses", "learners")
 EXPIRED_RETRIES = 2
-BATCH = 1000
+BATCH = 5000  # rows per transaction: a batch commits in well under a second on SQLite
 MAX_ERRORS_RECORDED = 1000  # bad rows past this are counted, not each recorded
+MAX_POLL_INTERVAL = 30.0
+STATE_KEY = "checkpoints"  # a list (the run page lists the dict entries of details as streams)
+STALE_WORKSPACE_SECONDS = 2 * 86400
 
 
 def export_reports(
@@ -59,20 +71,80 @@ def export_reports(
     on_page: Callable[[], None],
 ) -> None:
     """Export, download and store each report; one that cannot be read is a run error and the
-    next one still runs. Credentials or availability problems end the run (raised)."""
-    failures = 0
-    for report_type in REPORTS:
-        try:
-            _export_one(run, connection, client, report_type, on_page)
-        except (ReportFileError, PlatformBadResponse, PlatformNotFound) as exc:
-            failures += 1
-            run_record_error(run=run, category="bad_report", message=exc.message,
-                             external_id=report_type, excerpt=exc.excerpt)  # fmt: skip
-            run_add_counts(run=run, failed=1)
-            run_set_details(run=run, stream=f"report {report_type}", outcome="not stored")
-    if failures == len(REPORTS):
+    next one still runs. Credentials or availability problems end the run (raised); a pending
+    export or a used time slice raises `Reschedule` (the run goes on from its checkpoint)."""
+    try:
+        for report_type in REPORTS:
+            state = _state(run, report_type)
+            if state.get("phase") == "done":
+                continue  # stored (or refused) before the run was rescheduled
+            try:
+                _export_one(run, connection, client, report_type, state, on_page)
+            except (ReportFileError, PlatformBadResponse, PlatformNotFound) as exc:
+                _refused(run, report_type, exc)
+    except Reschedule:
+        raise
+    except BaseException:
+        _workspace_remove(run)
+        raise
+    _workspace_remove(run)
+    if all(_state(run, t).get("outcome") == "not stored" for t in REPORTS):
         raise RunFailed("bad_report", "No report could be exported: see the errors.")
     run_set_details(run=run, stream="courses", **courses_match(connection=connection))
+
+
+def _refused(run: PlatformRun, report_type: str, exc: PlatformBadResponse) -> None:
+    with transaction.atomic():
+        run_record_error(run=run, category="bad_report", message=exc.message,
+                         external_id=report_type, excerpt=exc.excerpt)  # fmt: skip
+        run_add_counts(run=run, failed=1)
+        run_set_details(run=run, stream=f"report {report_type}", outcome="not stored")
+        _save_state(run, report_type, {"phase": "done", "outcome": "not stored"})
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _state(run: PlatformRun, report_type: str) -> dict[str, Any]:
+    states = run.details.get(STATE_KEY) or []
+    return dict(next((s for s in states if s.get("report") == report_type), {}))
+
+
+def _save_state(run: PlatformRun, report_type: str, state: dict[str, Any]) -> None:
+    """Store the report's checkpoint on the run (inside the caller's transaction, if any)."""
+    others = [s for s in run.details.get(STATE_KEY) or [] if s.get("report") != report_type]
+    run.details[STATE_KEY] = [*others, {**state, "report": report_type}]
+    PlatformRun.objects.filter(pk=run.pk).update(details=run.details)
+
+
+def _workspace(run: PlatformRun) -> Path:
+    """The run's files (downloaded zips, seen keys): kept while it is rescheduled."""
+    root = Path(setting("REPORT_DIR", "") or Path(settings.VAR_DIR) / "coursebase-reports")
+    path = root / f"run-{run.pk}"
+    if not path.exists():
+        _prune(root)
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _prune(root: Path) -> None:
+    """Forget the workspaces of runs that never came back (a worker lost for good)."""
+    if not root.exists():
+        return
+    for old in root.glob("run-*"):
+        try:
+            if time.time() - old.stat().st_mtime > STALE_WORKSPACE_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _workspace_remove(run: PlatformRun) -> None:
+    root = Path(setting("REPORT_DIR", "") or Path(settings.VAR_DIR) / "coursebase-reports")
+    shutil.rmtree(root / f"run-{run.pk}", ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- one report
 
 
 def _export_one(
@@ -80,26 +152,224 @@ def _export_one(
     connection: PlatformConnection,
     client: CoursebaseClient,
     report_type: str,
+    state: dict[str, Any],
     on_page: Callable[[], None],
 ) -> None:
-    with tempfile.TemporaryFile(prefix="coursebase-report-") as file:
-        status, size = fetch_export(client, report_type, file, on_page)
-        counts = _store(run, connection, report_type, file, status)
-    run_set_details(
-        run=run,
-        stream=f"report {report_type}",
-        bytes=size,
-        row_count=int(status.get("row_count") or 0),
-        data_updated_at=str(status.get("data_updated_at") or ""),
-        **counts,
-    )
+    workspace = _workspace(run)
+    path = workspace / f"{report_type}.zip"
+    if state.get("phase") == "import" and not path.exists():
+        # Rescheduled onto a worker that does not hold the file: start this report again
+        # (the rows already stored are rewritten as unchanged).
+        logger.info("run %s: %s report file gone, exporting it again", run.pk, report_type)
+        state = {}
+    if state.get("phase") != "import":
+        state = _download(run, client, report_type, state, path, on_page)
+    _import(run, connection, report_type, state, path, on_page)
+
+
+def _download(
+    run: PlatformRun,
+    client: CoursebaseClient,
+    report_type: str,
+    state: dict[str, Any],
+    path: Path,
+    on_page: Callable[[], None],
+) -> dict[str, Any]:
+    """The export finished and its zip at `path`, read through once: the import's state."""
+    while True:
+        finished = _await_export(run, client, report_type, state, on_page)
+        try:
+            with open(path, "wb") as file:
+                size = client.download_export(finished["url"], file)
+        except LinkExpired:
+            expired = int(state.get("expired", 0)) + 1
+            if expired > EXPIRED_RETRIES:
+                raise PlatformBadResponse(
+                    f"The {report_type} report's download link kept expiring: nothing of it "
+                    "was stored."
+                ) from None
+            state = {"expired": expired}  # a new export is requested
+            continue
+        rows = _verify(report_type, path)
+        state = {
+            "phase": "import", "line": 1, "bad": 0, "bytes": size, "file_rows": rows,
+            "row_count": int(finished.get("row_count") or 0),
+            "data_updated_at": str(finished.get("data_updated_at") or ""),
+        }  # fmt: skip
+        _save_state(run, report_type, state)
+        return state
+
+
+def _await_export(
+    run: PlatformRun,
+    client: CoursebaseClient,
+    report_type: str,
+    state: dict[str, Any],
+    on_page: Callable[[], None],
+) -> dict:
+    """The finished status of the report's export (requested now, or earlier by this run).
+    Polls in the task for `REPORT_POLL_INLINE` seconds, then raises `Reschedule`."""
+    language, time_zone = settings.REPORT_LANGUAGE, settings.TIME_ZONE
+    max_wait = float(settings.REPORT_EXPORT_MAX_WAIT)
+    interval = float(state.get("interval") or settings.REPORT_POLL_INTERVAL)
+    inline_until = time.monotonic() + float(setting("REPORT_POLL_INLINE", 5.0))
+    if "requested_at" not in state:
+        status = client.report_export(report_type, language=language, time_zone=time_zone)
+        state.update(requested_at=time.time(), interval=interval)
+        _save_state(run, report_type, state)
+    else:
+        status = _status_or_new_export(client, report_type, state, run)
+    while status["status"] != "finished":
+        waited = time.time() - float(state["requested_at"])
+        if waited + interval > max_wait:
+            raise RunFailed(
+                "timeout",
+                f"Coursebase's {report_type} export was still {status['status']} after "
+                f"{max_wait:g} s: nothing of it was stored; the next run asks again.",
+                timed_out=True,
+            )
+        state["interval"] = min(interval * 2, MAX_POLL_INTERVAL)
+        if time.monotonic() + interval > inline_until:
+            _save_state(run, report_type, state)
+            raise Reschedule(
+                run.pk, interval, f"Coursebase's {report_type} export is {status['status']}"
+            )
+        client.wait(f"{report_type} export {status['status']}", interval, "poll")
+        interval = state["interval"]
+        on_page()  # renews the lease while Coursebase works
+        status = _status_or_new_export(client, report_type, state, run)
+    return status
+
+
+def _status_or_new_export(
+    client: CoursebaseClient, report_type: str, state: dict[str, Any], run: PlatformRun
+) -> dict:
+    try:
+        return client.report_status(report_type)
+    except PlatformNotFound:  # the export is gone (its hour passed): ask again
+        expired = int(state.get("expired", 0)) + 1
+        if expired > EXPIRED_RETRIES:
+            raise
+        language, time_zone = settings.REPORT_LANGUAGE, settings.TIME_ZONE
+        state["expired"] = expired
+        _save_state(run, report_type, state)
+        return client.report_export(report_type, language=language, time_zone=time_zone)
+
+
+def _verify(report_type: str, path: Path) -> int:
+    """Read the whole CSV once (bounded memory): a file that breaks anywhere is refused before
+    any of it is written. Its number of lines."""
+    with open(path, "rb") as file:
+        rows = report_rows(file)
+        header = next(rows, None)
+        if header is None:
+            raise ReportFileError(f"The {report_type} report's CSV is empty.")
+        _columns(report_type, header[1])
+        lines = 1
+        for lines, _cells in rows:  # noqa: B007 - the count is the last line number
+            pass
+    return lines
+
+
+def _columns(report_type: str, header: list[str]) -> dict[str, int]:
+    try:
+        return report_columns(report_type, header)
+    except MappingError as exc:
+        raise ReportFileError(f"The {report_type} report cannot be read: {exc.message}.") from None
+
+
+def _import(
+    run: PlatformRun,
+    connection: PlatformConnection,
+    report_type: str,
+    state: dict[str, Any],
+    path: Path,
+    on_page: Callable[[], None],
+) -> None:
+    """Store the report's rows after `state["line"]`, a batch per transaction."""
+    updated_at = parse_datetime(state.get("data_updated_at") or "")
+    if report_type == "courses":
+        store: Store = CourseFigures(connection, updated_at)
+    else:
+        store = LearnerProgress(connection, updated_at, seen_path=path.with_suffix(".seen"))
+    try:
+        with open(path, "rb") as file:
+            rows = report_rows(file)
+            columns = _columns(report_type, next(rows)[1])
+            for batch, problems, line in _batches(report_type, columns, rows, state["line"]):
+                _commit_batch(run, report_type, store, state, batch, problems, line)
+                on_page()  # between two transactions: renew the lease, maybe yield the worker
+        store.finish(complete=state["bad"] == 0, batch_size=BATCH)
+    finally:
+        store.close()
+    totals = {name: state.get(name, 0) for name in COUNTS}
+    with transaction.atomic():
+        _save_state(run, report_type, {"phase": "done", "outcome": "stored"})
+        run_set_details(
+            run=run, stream=f"report {report_type}", bytes=state["bytes"],
+            row_count=state["row_count"], data_updated_at=state["data_updated_at"],
+            bad_rows=state["bad"], **totals,
+        )  # fmt: skip
+
+
+def _commit_batch(
+    run: PlatformRun,
+    report_type: str,
+    store: Store,
+    state: dict[str, Any],
+    batch: list,
+    problems: list,
+    line: int,
+) -> None:
+    """One batch, its refused rows, the run's counts and the checkpoint: one transaction."""
+    store.before_commit(batch)
+    before = store.counts()
+    with transaction.atomic():
+        store.write(batch)
+        bad = state["bad"]
+        recorded = problems[: max(0, MAX_ERRORS_RECORDED - bad)]
+        if recorded:
+            run_record_bad_items(run=run, bad=recorded)
+        delta = {name: value - before[name] for name, value in store.counts().items()}
+        for name, value in delta.items():
+            state[name] = state.get(name, 0) + value
+        state.update(line=line, bad=bad + len(problems))
+        _save_state(run, report_type, state)
+        run_add_counts(run=run, fetched=delta["rows"], created=delta["created"],
+                       updated=delta["updated"], unchanged=delta["unchanged"],
+                       failed=len(problems) - len(recorded))  # fmt: skip
+
+
+def _batches(
+    report_type: str, columns: dict[str, int], rows: Iterator[tuple[int, list[str]]], after: int
+) -> Iterator[tuple[list, list, int]]:
+    """(records, refused rows, last line) of each batch of the lines past `after`."""
+    batch: list = []
+    problems: list = []
+    line = after
+    for line, cells in rows:
+        if line <= after or not any(cell.strip() for cell in cells):
+            continue
+        try:
+            batch.append(map_report_row(report_type, columns, cells, line))
+        except MappingError as exc:
+            problems.append((exc, ",".join(cells)[:300]))
+        if len(batch) + len(problems) >= BATCH:
+            yield batch, problems, line
+            batch, problems = [], []
+    if batch or problems:
+        yield batch, problems, line
+
+
+# ------------------------------------------- the statistics source: one export, polled in the task
 
 
 def fetch_export(
     client: CoursebaseClient, report_type: str, file: Any, on_wait: Callable[[], None]
 ) -> tuple[dict, int]:
     """Export one report type and download its zip into `file` (left at its start): the
-    finished status and the bytes written. An expired link or a vanished export asks again."""
+    finished status and the bytes written. An expired link or a vanished export asks again.
+    (The statistics sync's source: it waits in the task, as a Udemy page fetch would.)"""
     language, time_zone = settings.REPORT_LANGUAGE, settings.TIME_ZONE
     status = client.report_export(report_type, language=language, time_zone=time_zone)
     for _ in range(EXPIRED_RETRIES + 1):
@@ -133,164 +403,10 @@ def _wait_finished(
                 timed_out=True,
             )
         client.wait(f"{report_type} export {status['status']}", interval, "poll")
-        interval = min(interval * 2, 30.0)
+        interval = min(interval * 2, MAX_POLL_INTERVAL)
         on_page()  # renews the lease while Coursebase works
         try:
             status = client.report_status(report_type)
         except PlatformNotFound:
             return None
     return status
-
-
-def _store(
-    run: PlatformRun,
-    connection: PlatformConnection,
-    report_type: str,
-    file: Any,
-    status: dict,
-) -> dict[str, int]:
-    rows = report_rows(file)
-    header = next(rows, None)
-    if header is None:
-        raise ReportFileError(f"The {report_type} report's CSV is empty.")
-    try:
-        columns = report_columns(report_type, header[1])
-    except MappingError as exc:
-        raise ReportFileError(f"The {report_type} report cannot be read: {exc.message}.") from None
-    writer = _CourseFigures if report_type == "courses" else _LearnerProgress
-    updated_at = parse_datetime(str(status.get("data_updated_at") or ""))
-    with transaction.atomic():
-        store = writer(connection, updated_at)
-        bad = 0
-        for batch, problems in _batches(report_type, columns, rows):
-            store.write(batch)
-            if problems and bad < MAX_ERRORS_RECORDED:
-                run_record_bad_items(run=run, bad=problems[: MAX_ERRORS_RECORDED - bad])
-            elif problems:
-                run_add_counts(run=run, failed=len(problems))
-            bad += len(problems)
-        store.finish(complete=bad == 0)
-        run_add_counts(run=run, fetched=store.rows, created=store.created,
-                       updated=store.updated, unchanged=store.unchanged)  # fmt: skip
-    return {"rows": store.rows, "created": store.created, "updated": store.updated,
-            "unchanged": store.unchanged, "bad_rows": bad}  # fmt: skip
-
-
-def _batches(
-    report_type: str, columns: dict[str, int], rows: Iterator[tuple[int, list[str]]]
-) -> Iterator[tuple[list, list]]:
-    batch: list = []
-    problems: list = []
-    for line, cells in rows:
-        if not any(cell.strip() for cell in cells):
-            continue
-        try:
-            batch.append(map_report_row(report_type, columns, cells, line))
-        except MappingError as exc:
-            problems.append((exc, ",".join(cells)[:300]))
-        if len(batch) + len(problems) >= BATCH:
-            yield batch, problems
-            batch, problems = [], []
-    yield batch, problems
-
-
-class _Store:
-    def __init__(self, connection: PlatformConnection, updated_at) -> None:
-        self.connection, self.updated_at = connection, updated_at
-        self.rows = self.created = self.updated = self.unchanged = 0
-
-    def finish(self, *, complete: bool) -> None:
-        """After the last batch (inside the report's transaction); `complete`: no bad row."""
-
-    def _apply(self, records: dict, existing: dict, new_row: Callable) -> tuple[list, list]:
-        """Set `FIELDS` from each record on its row (`new_row(key, record)` when there is
-        none): the new rows and the changed ones; an unchanged row is counted, not written."""
-        new, changed = [], []
-        for key, record in records.items():
-            row = existing.get(key)
-            if row is None:
-                row = new_row(key, record)
-                new.append(row)
-            elif all(getattr(row, f) == getattr(record, f) for f in self.FIELDS):
-                self.unchanged += 1
-                continue
-            else:
-                changed.append(row)
-            for name in self.FIELDS:
-                setattr(row, name, getattr(record, name))
-        self.created += len(new)
-        self.updated += len(changed)
-        return new, changed
-
-
-class _CourseFigures(_Store):
-    """`courses` report rows → the figures of `PlatformCourse` (a course the list has not
-    shown yet is added with the report's title, and matched like the others)."""
-
-    FIELDS = ("learners", "completed", "completion_rate")
-
-    def write(self, batch: list[CourseReportRow]) -> None:
-        records = {r.course_id: r for r in batch}
-        self.rows += len(batch)
-        existing = {
-            row.remote_id: row
-            for row in PlatformCourse.objects.filter(
-                connection=self.connection, remote_id__in=list(records)
-            )
-        }
-        new, changed = self._apply(
-            records,
-            existing,
-            lambda course_id, record: PlatformCourse(
-                connection=self.connection, remote_id=course_id, title=record.title or course_id
-            ),
-        )
-        for row in (*new, *changed):
-            row.report_updated_at = self.updated_at
-        PlatformCourse.objects.bulk_create(new)
-        PlatformCourse.objects.bulk_update(changed, [*self.FIELDS, "report_updated_at"])
-
-
-class _LearnerProgress(_Store):
-    """`learners` report rows → `PlatformLearnerProgress`; rows gone from the report deleted."""
-
-    FIELDS = ("status", "progress", "completed_at")
-
-    def __init__(self, connection: PlatformConnection, updated_at) -> None:
-        super().__init__(connection, updated_at)
-        self.seen: set[tuple[str, str]] = set()
-
-    def write(self, batch: list[LearnerReportRow]) -> None:
-        records = {(r.course_id, r.email): r for r in batch}
-        self.rows += len(batch)
-        self.seen.update(records)
-        existing = {
-            (row.course_remote_id, row.email): row
-            for row in PlatformLearnerProgress.objects.filter(
-                connection=self.connection,
-                course_remote_id__in={k[0] for k in records},
-                email__in={k[1] for k in records},
-            )
-        }
-        new, changed = self._apply(
-            records,
-            existing,
-            lambda key, _record: PlatformLearnerProgress(
-                connection=self.connection, course_remote_id=key[0], email=key[1]
-            ),
-        )
-        PlatformLearnerProgress.objects.bulk_create(new)
-        PlatformLearnerProgress.objects.bulk_update(changed, list(self.FIELDS))
-
-    def finish(self, *, complete: bool) -> None:
-        if not complete:  # a refused row may be a learner still there: delete nobody
-            return
-        gone = [
-            pk
-            for pk, course_id, email in PlatformLearnerProgress.objects.filter(
-                connection=self.connection
-            ).values_list("pk", "course_remote_id", "email")
-            if (course_id, email) not in self.seen
-        ]
-        for start in range(0, len(gone), BATCH):
-            PlatformLearnerProgress.objects.filter(pk__in=gone[start : start + BATCH]).delete()

@@ -2,9 +2,14 @@
 report.export.status: ".../csv/Learners.zip"), read row by row, never whole in memory.
 
 A file that is not a zip, a zip with no CSV, a CSV larger than `REPORT_MAX_CSV_MB` once
-inflated (a zip bomb stops as it inflates: the sizes in the zip's directory are not trusted)
-or a line that is not CSV raise `ReportFileError`; rows are handed out as lists of strings
-with their line number, for the pure mapping to judge one by one.
+inflated (a zip bomb stops as it inflates: the sizes in the zip's directory are not trusted),
+a row longer than `MAX_ROW_BYTES` or a line that is not CSV raise `ReportFileError`; rows are
+handed out as lists of strings with their line number, for the pure mapping to judge one by one.
+
+Memory is bounded by a row, never by the file: lines are read with a bounded `readline`, so a
+200 MB line is refused after its first 64 KiB instead of being split into a hundred million
+cells first (a row is at most `MAX_ROW_BYTES` also when quoted line breaks spread it over
+several lines).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from integrations.core.netutil import setting
 from ..base import PlatformBadResponse
 
 MAX_COLUMNS = 200
+MAX_ROW_BYTES = 64 * 1024  # a learner row is ~100 bytes: 64 KiB is far past any real one
 
 
 class ReportFileError(PlatformBadResponse):
@@ -46,6 +52,33 @@ class _Bounded(io.RawIOBase):
         return len(data)
 
 
+class _Lines:
+    """The CSV's lines as text for `csv.reader`, each read with a bounded `readline`;
+    `row_bytes` counts the bytes handed out since the caller last reset it (one row)."""
+
+    def __init__(self, binary: IO[bytes], limit: int) -> None:
+        self.binary, self.limit, self.row_bytes, self.row = binary, limit, 0, 1
+        self.first = True
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self.binary.readline(self.limit + 1)
+        if not line:
+            raise StopIteration
+        self.row_bytes += len(line)
+        if self.row_bytes > self.limit:
+            raise ReportFileError(
+                f"Line {self.row} of the report is longer than {self.limit // 1024} KiB: the "
+                "file was refused, nothing of this report was stored."
+            )
+        if self.first:
+            self.first = False
+            line = line.removeprefix(b"\xef\xbb\xbf")  # the UTF-8 byte order mark
+        return line.decode("utf-8")
+
+
 def report_rows(file: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
     """(line number, cells) of every line of the export's CSV, the header first (line 1)."""
     if not zipfile.is_zipfile(file):
@@ -62,12 +95,11 @@ def report_rows(file: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         limit = int(float(setting("REPORT_MAX_CSV_MB", 2000)) * 2**20)
         try:
             with archive.open(member) as raw:
-                text = io.TextIOWrapper(
-                    io.BufferedReader(_Bounded(raw, limit)), encoding="utf-8-sig", newline=""
-                )
-                for number, cells in enumerate(csv.reader(text), start=1):
+                lines = _Lines(io.BufferedReader(_Bounded(raw, limit)), MAX_ROW_BYTES)
+                for number, cells in enumerate(csv.reader(lines), start=1):
                     if len(cells) > MAX_COLUMNS:
                         raise ReportFileError(f"Line {number} of the report has too many columns.")
+                    lines.row_bytes, lines.row = 0, number + 1
                     yield number, cells
         except (csv.Error, UnicodeDecodeError, zipfile.BadZipFile, EOFError) as exc:
             raise ReportFileError(
