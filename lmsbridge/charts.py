@@ -51,35 +51,118 @@ def _render(chart: pygal.graph.graph.Graph) -> SafeString:
 
 
 def _integer_labels(*series: Sequence[float | None], ticks: int = 6) -> list[int]:
-    """Whole-number y labels from 0 to the maximum: counts are never fractional."""
+    """Whole-number y labels from 0 past the maximum, on a round step (1, 2, 5, 10, 20, 50...):
+    counts are never fractional, and 0 2472 4944 reads worse than 0 2500 5000."""
     peak = max((value or 0 for values in series for value in values), default=0)
-    step = max(1, -(-int(peak) // ticks))  # ceil(peak / ticks), at least 1
-    return list(range(0, int(peak) + step + 1, step))
+    step = next(s for s in _ROUND_STEPS if peak / s <= ticks)
+    last = -(-int(peak) // step) * step
+    return list(range(0, max(last, step) + 1, step))
 
 
-def run_history_chart(runs: Sequence[Any]) -> SafeString | str:
-    """Items fetched and written (bars) and duration in seconds (secondary axis), oldest first.
+_ROUND_STEPS = [m * 10**e for e in range(13) for m in (1, 2, 5)]
 
-    `runs` are run rows (`fetched`, `created`, `updated`, `duration`, `started_at`...)."""
+
+# The run history's two charts sit side by side on a wide screen and one above the other on a
+# phone: a narrower drawing with larger type stays readable once scaled down to 350 px.
+RUN_CHART_CONFIG = {
+    **BASE_CONFIG,
+    "width": 560,
+    "height": 320,
+    "legend_at_bottom_columns": 2,
+    "style": Style(
+        background="transparent",
+        plot_background="transparent",
+        font_family=STYLE.font_family,
+        colors=STYLE.colors,
+        label_font_size=15,
+        major_label_font_size=15,
+        legend_font_size=16,
+        title_font_size=18,
+        value_font_size=13,
+    ),
+    "x_label_rotation": 0,
+}
+# Nice steps for a seconds axis, from 10 ms to 6 h.
+_SECOND_STEPS = (
+    0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600,
+    7200, 21600,
+)  # fmt: skip
+
+
+def seconds_text(seconds: float) -> str:
+    """A tick of a seconds axis as people read it: "0.05 s", "30 s", "2 min 30 s", "1 h"."""
+    if seconds < 60:
+        return f"{seconds:.2f}".rstrip("0").rstrip(".") + " s"
+    minutes, rest = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+
+
+def duration_ticks(peak: float, ticks: int = 5) -> list[tuple[float, str]]:
+    """(value, label) ticks from 0 past `peak` seconds, on a step people read (0.05 s, 30 s,
+    5 min...), at most about `ticks` of them."""
+    step = next((s for s in _SECOND_STEPS if peak / s <= ticks), _SECOND_STEPS[-1])
+    count = max(1, -(-round(peak / step, 6) // 1))  # ceil, robust to float noise
+    values = [round(step * n, 2) for n in range(int(count) + 1)]
+    return [(value, seconds_text(value)) for value in values]
+
+
+def _run_labels(runs: Sequence[Any]) -> list[str]:
+    return [f"#{run.pk}" for run in runs]
+
+
+def _major(labels: list[str]) -> list[str]:
+    return labels[:: max(1, -(-len(labels) // 8))]
+
+
+def run_items_chart(runs: Sequence[Any]) -> SafeString | str:
+    """Items fetched and written per run (bars, whole-number ticks), oldest first.
+
+    `runs` are run rows (`pk`, `fetched`, `created`, `updated`)."""
     if not runs:
         return ""
     fetched = [run.fetched for run in runs]
     written = [run.created + run.updated for run in runs]
     chart = pygal.Bar(
-        **BASE_CONFIG,
-        title="Sync duration and items per run",
-        y_title="Items",
+        **{**RUN_CHART_CONFIG, "value_formatter": lambda value: f"{value:.0f}"},
+        title="Items per run",
         include_x_axis=True,
-        y_labels=_integer_labels(fetched, written),
+        y_labels=_integer_labels(fetched, written, ticks=5),
     )
-    chart.x_labels = [f"#{run.pk} {run.get_kind_display().lower()}" for run in runs]
-    chart.x_labels_major = chart.x_labels[:: max(1, len(runs) // 10)]
+    chart.x_labels = _run_labels(runs)
+    chart.x_labels_major = _major(chart.x_labels)
     chart.add("Items fetched", fetched)
     chart.add("Items written", written)
-    durations = [round(run.duration.total_seconds(), 1) if run.duration else None for run in runs]
-    if any(value is not None for value in durations):  # pygal can't scale an all-empty axis
-        chart.add("Duration (s)", durations, secondary=True)
     return _render(chart)
+
+
+def run_duration_chart(runs: Sequence[Any]) -> SafeString | str:
+    """How long each finished run took, oldest first, on a seconds axis with readable ticks
+    ("" while no run has finished: pygal can't scale an all-empty axis)."""
+    durations = [run.duration.total_seconds() if run.duration else None for run in runs]
+    known = [value for value in durations if value is not None]
+    if not known:
+        return ""
+    ticks = duration_ticks(max(known))
+    chart = pygal.Bar(
+        **{**RUN_CHART_CONFIG, "value_formatter": seconds_text},
+        title="Duration per run",
+        show_legend=False,  # one series, named by the title
+        include_x_axis=True,
+        y_labels=[{"value": value, "label": label} for value, label in ticks],
+        range=(0, ticks[-1][0]),
+    )
+    chart.x_labels = _run_labels(runs)
+    chart.x_labels_major = _major(chart.x_labels)
+    chart.add("Duration", durations)
+    return _render(chart)
+
+
+def run_history_chart(runs: Sequence[Any]) -> SafeString | str:
+    """Both run charts, items then durations (for a caller that wants them as one block)."""
+    return mark_safe(run_items_chart(runs) + run_duration_chart(runs))  # noqa: S308 - SVG above
 
 
 def activity_chart(

@@ -51,7 +51,7 @@ from integrations.services.setup import integration_deactivate, integration_save
 from integrations.services.sync import sync_request
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
-from lmsbridge.charts import run_history_chart
+from lmsbridge.charts import run_duration_chart, run_items_chart
 
 RUNS_PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 10
@@ -313,6 +313,12 @@ def _run_rows(runs: list[SyncRun]) -> list[RunRow]:
     return [RunRow(run, duration_text(run.duration), digests.get(run.pk)) for run in runs]
 
 
+def _history_charts(runs: list) -> list[str]:
+    """Items and durations in two charts: one axis for both read "0.1 0.1 0 0"."""
+    runs = list(runs)
+    return [chart for chart in (run_items_chart(runs), run_duration_chart(runs)) if chart]
+
+
 @login_required
 @require_GET
 def run_history(request: HttpRequest, slug: str) -> HttpResponse:
@@ -322,7 +328,7 @@ def run_history(request: HttpRequest, slug: str) -> HttpResponse:
         "filter_form": filterset.form,
         "page": page,
         "rows": _run_rows(page.object_list),
-        "chart": run_history_chart(run_chart_rows(runs=filterset.qs)),
+        "charts": _history_charts(run_chart_rows(runs=filterset.qs)),
     }
     return render(request, "integrations/run_history.html", context)
 

@@ -44,3 +44,42 @@ def test_activity_chart():
     assert svg.startswith("<svg") and "<script" not in svg
     assert "Completions" in svg and "Active learners" in svg
     assert activity_chart(days=days, completions=[0] * 90, active_learners=[0] * 90) == ""
+
+
+# ------------------------------------------------------------------- items apart from seconds
+
+
+def axis_labels(svg: str, axis: str) -> list[str]:
+    """The tick labels pygal wrote on the `axis` ("x" or "y") of a chart."""
+    import re
+
+    block = re.search(rf'<g class="axis {axis}[^"]*">(.*?)</g>\s*</g>', svg, re.S)
+    assert block, f"no {axis} axis"
+    return re.findall(r"<text[^>]*>([^<]*)</text>", block[1])
+
+
+def test_items_and_seconds_are_charted_apart_with_their_own_ticks():
+    """One axis for items and seconds printed "0.1 0.1 0.1 0 0": two charts, whole numbers of
+    items, seconds as people read them."""
+    from lmsbridge.charts import duration_ticks, run_duration_chart, run_items_chart
+
+    runs = [run(1, 0.13, 3), run(2, 0.05, 1), run(3, 0.1, 0), run(4, None, 2)]
+    items = run_items_chart(runs)
+    seconds = run_duration_chart(runs)
+    assert "Items fetched" in items and "Duration" not in items
+    assert "Duration" in seconds and "Items fetched" not in seconds
+    item_ticks = axis_labels(items, "y")
+    assert item_ticks and all(label.isdigit() for label in item_ticks)
+    assert len(set(item_ticks)) == len(item_ticks)
+    second_ticks = axis_labels(seconds, "y")
+    assert len(set(second_ticks)) == len(second_ticks) >= 3
+    assert all(label.endswith(" s") for label in second_ticks)
+    assert [label for _, label in duration_ticks(0.13)][:3] == ["0 s", "0.05 s", "0.1 s"]
+    assert [label for _, label in duration_ticks(200)][-1] in ("4 min", "3 min 20 s", "5 min")
+    assert [label for _, label in duration_ticks(5400)][-1] in ("1 h 40 min", "2 h", "1 h 30 min")
+
+
+def test_no_duration_chart_before_any_run_finished():
+    from lmsbridge.charts import run_duration_chart
+
+    assert run_duration_chart([run(1, None), run(2, None)]) == ""

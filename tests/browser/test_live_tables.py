@@ -1,0 +1,174 @@
+"""Console pages in Debian's chromium where layout or refresh is the promise: a platform run page
+follows its run to the end without a reload; the sync history and the course dashboard show
+every column at 1,280 px, and the history turns into cards at 390 px."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import PlatformConnection, PlatformRun, SyncError, SyncRun
+from lmsbridge.catalog.models import Attempt, Learner, Membership
+from tests.browser.test_console_flow import CHROMIUM, LAUNCH_ARGS, log_in
+from tests.factories import CourseFactory, GroupFactory, IntegrationFactory, group_admin
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Iterator:
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_page(browser, base: str, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    log_in(page, base, "alice")
+    return page
+
+
+@pytest.fixture
+def group():
+    group = GroupFactory(name="Sales academy", slug="sales-academy")
+    group_admin(group, username="alice")
+    return group
+
+
+def test_a_platform_run_page_follows_the_run_to_its_end_without_a_reload(
+    live_server, browser, group
+):
+    connection = PlatformConnection.objects.create(
+        group=group, kind="coursebase", status=PlatformConnection.Status.ACTIVE
+    )
+    run = PlatformRun.objects.create(
+        connection=connection, kind="directory", trigger="manual", status="running",
+        started_at=timezone.now(),
+    )  # fmt: skip
+    page = open_page(browser, live_server.url, 1280)
+    page.goto(live_server.url + reverse("platforms:run", args=[group.slug, run.pk]))
+    expect(page.get_by_test_id("run-status")).to_have_text("Running")
+    page.evaluate("window.notReloaded = true")
+
+    finished = run.started_at + timedelta(seconds=0.13)
+    PlatformRun.objects.filter(pk=run.pk).update(
+        status="succeeded", finished_at=finished, fetched=7, created=7
+    )
+    expect(page.get_by_test_id("run-status")).to_have_text("Succeeded", timeout=10_000)
+    expect(page.get_by_test_id("run-live")).to_contain_text("0.1 s")
+    expect(page.get_by_test_id("run-live")).to_have_attribute("data-status", "succeeded")
+    assert page.evaluate("window.notReloaded === true"), "the page was reloaded"
+    # Finished: the polling stops (no hx-trigger left on the live part).
+    assert page.get_by_test_id("run-live").get_attribute("hx-trigger") is None
+
+
+@pytest.fixture
+def busy_group(group):
+    """A group with a realistic history (long error messages, every kind, big counts) and a
+    course whose learners have long names and e-mails."""
+    integration = IntegrationFactory(group=group)
+    now = timezone.now()
+    for n in range(12):
+        run = SyncRun.objects.create(
+            integration=integration, kind=("content", "stats")[n % 2], trigger="schedule",
+            status=("succeeded", "partial", "failed")[n % 3],
+            started_at=now - timedelta(hours=n, minutes=3), finished_at=now - timedelta(hours=n),
+            fetched=12_345 + n, created=1_234, updated=2_345, unchanged=8_765, archived=12,
+            failed=n * 3,
+        )  # fmt: skip
+        if n % 3:
+            SyncError.objects.create(
+                run=run, category="UdemyUnavailable", external_id=str(4_000_000 + n),
+                message="Udemy answered 503 (Service temporarily unavailable) " * 3,
+            )  # fmt: skip
+    course = CourseFactory(group=group, integration=integration)
+    for n in range(8):
+        learner = Learner.objects.create(
+            email=f"firstname.very-long-lastname-{n}@subsidiary.example-company.com",
+            first_name="Maximilian-Alexander", last_name=f"Vandenberghe-Oosterhuis {n}",
+        )  # fmt: skip
+        Membership.objects.create(group=group, learner=learner)
+        Attempt.objects.create(
+            learner=learner, course=course, number=1, progress=45.5, is_open=bool(n % 2),
+            first_activity=now - timedelta(days=9), last_activity=now,
+            completed_at=None if n % 2 else now, time_spent_ms=3_600_000 * (n + 1),
+        )  # fmt: skip
+    return {"group": group, "course": course}
+
+
+def clipped_headers(page, table_testid: str) -> list[str]:
+    """Header cells whose right edge lies beyond the viewport or beyond the table's scroll box
+    (what a horizontal scroll hides)."""
+    return page.evaluate(
+        """(id) => {
+            const table = document.querySelector(`[data-testid="${id}"]`);
+            const box = (table.closest('.table-responsive') || table).getBoundingClientRect();
+            const limit = Math.min(window.innerWidth, box.right) + 0.5;
+            return [...table.querySelectorAll('thead th')]
+                .filter(th => th.getBoundingClientRect().right > limit)
+                .map(th => th.innerText.trim());
+        }""",
+        table_testid,
+    )
+
+
+def test_no_column_is_cut_at_1280_in_the_history_and_the_course_dashboard(
+    live_server, browser, busy_group
+):
+    slug, course = busy_group["group"].slug, busy_group["course"]
+    page = open_page(browser, live_server.url, 1280)
+    page.goto(live_server.url + reverse("integrations:history", args=[slug]))
+    headers = page.locator('[data-testid="run-table"] thead th').all_inner_texts()
+    assert [h.strip() for h in headers[:4]] == ["Status", "When", "Kind", "Errors"]
+    page.screenshot(path="/tmp/notes/history-1280.png", full_page=True)
+    assert clipped_headers(page, "run-table") == []
+    page.goto(live_server.url + reverse("integrations:course_dashboard", args=[slug, course.pk]))
+    expect(page.get_by_test_id("attempts")).to_be_visible()
+    page.screenshot(path="/tmp/notes/dashboard-1280.png", full_page=True)
+    assert clipped_headers(page, "attempts") == []
+
+
+def test_the_history_is_a_list_of_cards_at_390(live_server, browser, busy_group):
+    slug = busy_group["group"].slug
+    page = open_page(browser, live_server.url, 390)
+    page.goto(live_server.url + reverse("integrations:history", args=[slug]))
+    rows = page.locator('[data-testid="run-table"] tbody tr')
+    page.screenshot(path="/tmp/notes/history-390.png", full_page=True)
+    assert rows.count() == 12
+    for index in range(rows.count()):
+        row = rows.nth(index)
+        status = row.get_by_test_id("run-status")
+        box, row_box = status.bounding_box(), row.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, "status off screen"
+        assert row_box["width"] <= 390, "a row wider than the screen"
+    scroll = page.evaluate(
+        "document.querySelector('[data-testid=\"run-table\"]').closest('.table-responsive')"
+        "?.scrollWidth ?? 0"
+    )
+    client = page.evaluate(
+        "document.querySelector('[data-testid=\"run-table\"]').closest('.table-responsive')"
+        "?.clientWidth ?? 0"
+    )
+    assert scroll <= client, "the history still scrolls sideways"
+    # Items and durations: two charts, each the width of the screen (one above the other).
+    charts = page.locator('[data-testid="history-charts"] svg')
+    assert charts.count() == 2
+    for index in range(2):
+        box = charts.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] > 300
