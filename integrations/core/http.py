@@ -501,11 +501,12 @@ class JsonHttpClient:
         except ValueError:
             return ""
         detail = self._detail(payload)
-        if not isinstance(detail, str):
-            return ""
-        return upstream_excerpt(
-            detail, secrets=self._secrets, limit=self.detail_chars, links=False
-        ).rstrip(".")
+        return self._quote(detail).rstrip(".") if isinstance(detail, str) else ""
+
+    def _quote(self, text: str) -> str:
+        """Upstream words (an error detail or code) as a message may quote them: no run of a
+        secret in any shape, one line, no link, at most `detail_chars` characters."""
+        return upstream_excerpt(text, secrets=self._secrets, limit=self.detail_chars, links=False)
 
     def _scrub(self, text: str) -> str:
         """`text` without any run of the credentials, in any shape (`core.scrub`)."""

@@ -127,3 +127,23 @@ def test_a_transformed_echo_of_the_secret_is_stored_and_shown_nowhere(
     assert_no_run_of_the_secret(responses, "the API")
     assert_no_run_of_the_secret([page.content.decode()], "the run page")
     assert_no_run_of_the_secret(formatted_lines(all_logs), "a log line")
+
+
+@pytest.mark.parametrize("error_status", [200, 400])
+def test_a_platform_error_code_echoing_the_token_is_quoted_safely(
+    make_coursebase_sandbox, error_status
+):
+    """Coursebase's envelope `error` (in a 200 as in a 4xx) goes into the message only as a
+    bounded, single-line excerpt without the token in any shape nor a link."""
+    from integrations.platforms.coursebase.client import CoursebaseClient
+
+    sandbox = make_coursebase_sandbox()
+    token = sandbox.credentials().token
+    code = f"bad_token:{token[:10].upper()}\nvisit https://evil.example/login " + "x" * 500
+    sandbox.fail(status=error_status, error_code=code)
+    with pytest.raises(Exception) as caught:
+        CoursebaseClient(sandbox.credentials(), sleep=lambda s: None).list_groups()
+    message = caught.value.message
+    assert "\n" not in message and "evil.example" not in message
+    assert token[:6].lower() not in message.lower()
+    assert len(message) < 300

@@ -149,7 +149,7 @@ class CoursebaseClient(JsonHttpClient):
                 excerpt=self._excerpt(repr(payload)),
             )
         if payload["status"] == "error":
-            code = payload.get("error") if isinstance(payload.get("error"), str) else ""
+            code = self._quote(payload["error"]) if isinstance(payload.get("error"), str) else ""
             raise error_for_code(code, status=result.status, excerpt=self._excerpt(repr(payload)))
         return payload.get("data")
 
