@@ -239,3 +239,36 @@ class Attempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.learner} on {self.course} #{self.number}"
+
+    # 360Learning: "When a learner launches a course from 360Learning, the course is marked as
+    # completed, and the progress is set to 0%". That completion is bookkeeping, not the learner
+    # having finished on Udemy: where a completion came from is told apart, so that dashboards
+    # count "Completed on Udemy" and "Launched" separately and learners and admins read the
+    # same words.
+    @classmethod
+    def completed_on_udemy_q(cls) -> models.Q:
+        """Completed per Udemy's figures: from statistics, or a launch that Udemy's statistics
+        then reported finished (100 %, or a completion dated after the launch)."""
+        return models.Q(completed_at__isnull=False) & (
+            models.Q(source=cls.Source.PROVIDER)
+            | models.Q(progress__gte=100)
+            | models.Q(completed_at__gt=models.F("launched_at"))
+        )
+
+    @classmethod
+    def launched_only_q(cls) -> models.Q:
+        """Closed by a launch alone (counted as completed by 360Learning's rule)."""
+        return models.Q(completed_at__isnull=False) & ~cls.completed_on_udemy_q()
+
+    @property
+    def completion_source(self) -> str | None:
+        """ "udemy", "launch" or None (not completed): where the completion came from."""
+        if self.completed_at is None:
+            return None
+        if (
+            self.source == self.Source.PROVIDER
+            or self.progress >= 100
+            or (self.launched_at is not None and self.completed_at > self.launched_at)
+        ):
+            return "udemy"
+        return "launch"

@@ -235,9 +235,10 @@ def attempt_list_for_course(*, course: Course, sort: str = "") -> QuerySet[Attem
 class AttemptSummary:
     learners: int
     attempts: int
-    completions: int
+    completions: int  # completed on Udemy (a launch alone is counted in `launched`)
     average_progress: float | None
     time_spent_ms: int
+    launched: int = 0  # closed by START only: "counted as completed, per 360Learning's rule"
 
 
 def attempt_summary_for_course(*, course: Course) -> AttemptSummary:
@@ -246,7 +247,8 @@ def attempt_summary_for_course(*, course: Course) -> AttemptSummary:
     figures = Attempt.objects.filter(course=course).aggregate(
         learners=Count("learner_id", distinct=True),
         attempts=Count("id"),
-        completions=Count("id", filter=Q(completed_at__isnull=False)),
+        completions=Count("id", filter=Attempt.completed_on_udemy_q()),
+        launched=Count("id", filter=Attempt.launched_only_q()),
         average_progress=Avg("progress"),
         time_spent_ms=Sum("time_spent_ms"),
     )
@@ -254,6 +256,7 @@ def attempt_summary_for_course(*, course: Course) -> AttemptSummary:
         learners=figures["learners"],
         attempts=figures["attempts"],
         completions=figures["completions"],
+        launched=figures["launched"],
         average_progress=figures["average_progress"],
         time_spent_ms=figures["time_spent_ms"] or 0,
     )
@@ -273,6 +276,7 @@ class LearnerState(TextChoices):
 
     NOT_STARTED = "not_started", "Not started"
     IN_PROGRESS = "in_progress", "In progress"
+    LAUNCHED = "launched", "Launched"
     COMPLETED = "completed", "Completed"
 
 
@@ -285,17 +289,13 @@ def _latest_attempts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Attempt
 
 # A launch from the platform closes its attempt at once at 0 % (360Learning: "the course is
 # marked as completed, and the progress is set to 0%"), which is bookkeeping, not the learner
-# having finished: to them such an attempt is in progress until Udemy's statistics report it
-# finished (100 %, or a completion dated after the launch). A closed attempt from Udemy's
-# statistics is a completion.
+# having finished: such an attempt reads "Launched" (counted as completed by the rule, said so)
+# until Udemy's statistics report it finished (`Attempt.completed_on_udemy_q`) — the same
+# words as on the admin's course dashboard.
 _STATE_OF_ATTEMPT = Case(
     When(is_open=True, then=Value(LearnerState.IN_PROGRESS.value)),
-    When(
-        Q(source=Attempt.Source.PROVIDER)
-        | Q(progress__gte=100)
-        | Q(completed_at__gt=F("launched_at")),
-        then=Value(LearnerState.COMPLETED.value),
-    ),
+    When(Attempt.completed_on_udemy_q(), then=Value(LearnerState.COMPLETED.value)),
+    When(completed_at__isnull=False, then=Value(LearnerState.LAUNCHED.value)),
     default=Value(LearnerState.IN_PROGRESS.value),
     output_field=CharField(),
 )
@@ -415,7 +415,7 @@ def activity_series_for_group(*, group: Group, days: int = 90) -> ActivitySeries
     since = timezone.make_aware(datetime.combine(start, time.min))
     attempts = Attempt.objects.filter(course__group=group)
     completions = dict(
-        attempts.filter(completed_at__gte=since)
+        attempts.filter(Attempt.completed_on_udemy_q(), completed_at__gte=since)
         .annotate(day=TruncDate("completed_at"))
         .values("day")
         .annotate(n=Count("id"))

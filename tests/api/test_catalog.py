@@ -148,6 +148,7 @@ def test_stats_rows(a_api, attempts):
         "timeSpentInMilliseconds": 2700000,
         "attempt": 1,
         "isOpen": False,
+        "completionSource": "udemy",
     }
 
 

@@ -212,7 +212,7 @@ def test_learners_table_shows_attempts_with_human_time(admin_client, group, atte
         "bob@example.com",
         "100 %",
         "2 h 05 min",
-        "closed",
+        "Completed on Udemy",
         "ann@example.com",
         "42.5 %",
         "7 min",
@@ -261,13 +261,14 @@ def test_csv_export(admin_client, group, attempts):
         "time_spent_ms",
         "attempt",
         "state",
+        "completion_source",
     ]
     assert rows[1][0] == "ann@example.com"
     assert rows[1][1:3] == ["42.5", "2025-05-02T11:00:00+02:00"]
     assert rows[1][4] == ""
-    assert rows[1][5:] == ["7 min", "420000", "2", "opened"]
+    assert rows[1][5:] == ["7 min", "420000", "2", "opened", ""]
     assert rows[2][0] == "bob@example.com"
-    assert rows[2][5:] == ["2 h 05 min", "7500000", "1", "closed"]
+    assert rows[2][5:] == ["2 h 05 min", "7500000", "1", "closed", "udemy"]
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(admin_client, group, integration):

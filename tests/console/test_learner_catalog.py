@@ -188,9 +188,48 @@ def test_one_open_launch_per_learner_and_course(public_learner, client, integrat
         assert client.post(start_url(course)).status_code == 302
     attempts = Attempt.objects.filter(course=course, learner=public_learner.learner)
     assert attempts.count() == 1
+    assert attempts.get().completion_source == "launch"
+    # A launch is counted apart: the completions of the dashboard are Udemy's.
     series = activity_series_for_group(group=integration.group, days=2)
-    assert sum(series.completions) == 1
+    assert sum(series.completions) == 0
     # Once a sync has brought its figures, the next START is a new attempt.
     attempts.update(fingerprint="synced")
     client.post(start_url(course))
     assert list(attempts.order_by("number").values_list("number", flat=True)) == [1, 2]
+
+
+LAUNCHED_WORDS = "Launched · counted as completed, per 360Learning's rule"
+
+
+def test_a_launch_reads_the_same_to_the_learner_and_the_admin_and_is_counted_apart(
+    public_learner, client, integration
+):
+    """START closes the attempt at 0 % (360Learning's rule) but is no completion on Udemy: the
+    learner and the admin read the same words, the completion tile does not move, and the API
+    tells the source; once Udemy reports the course finished it is a completion."""
+    from tests.factories import group_admin
+
+    course = CourseFactory(integration=integration, title="Negotiation Masterclass")
+    client.post(start_url(course))
+    learner_html = client.get(reverse("catalog:learner_catalog")).content.decode()
+    assert LAUNCHED_WORDS in learner_html
+    assert 'data-state="launched"' in learner_html
+
+    admin = group_admin(integration.group, username="ada")
+    client.force_login(admin)
+    dashboard = reverse("integrations:course_dashboard", args=[integration.group.slug, course.pk])
+    admin_html = client.get(dashboard).content.decode()
+    assert LAUNCHED_WORDS in admin_html
+    assert 'data-testid="summary-completions">0<' in admin_html
+    assert 'data-testid="summary-launched"' in admin_html
+    stats = client.get(f"/api/v1/groups/{integration.group.slug}/stats/").json()
+    assert [row["completionSource"] for row in stats["results"]] == ["launch"]
+
+    attempt = Attempt.objects.get(course=course)
+    attempt.progress = 100  # what Udemy's statistics bring once the learner finished
+    attempt.save()
+    admin_html = client.get(dashboard).content.decode()
+    assert 'data-testid="summary-completions">1<' in admin_html
+    assert 'data-completion-source="udemy"' in admin_html
+    stats = client.get(f"/api/v1/groups/{integration.group.slug}/stats/").json()
+    assert [row["completionSource"] for row in stats["results"]] == ["udemy"]

@@ -153,14 +153,15 @@ def test_the_latest_attempt_counts(learner_client, learner_user, catalog):
 def test_a_start_is_in_progress_until_udemy_reports_the_course_finished(
     learner_client, learner_user, catalog
 ):
-    """START closes its attempt at 0 % (360Learning's bookkeeping); for the learner the
-    course is under way, not done — until the statistics say it is."""
+    """START closes its attempt at 0 % (360Learning's bookkeeping); the learner reads it as
+    launched (counted as completed by the rule, the same words as the admin), not done —
+    until the statistics say it is."""
     path = catalog["path"]
     assert learner_client.post(reverse("catalog:course_start", args=[path.pk])).status_code == 302
-    assert state_of(learner_client, path) == ("in_progress", 0)
+    assert state_of(learner_client, path) == ("launched", 0)
     attempt = Attempt.objects.get(learner=learner_user.learner, course=path)
     Attempt.objects.filter(pk=attempt.pk).update(progress=60, fingerprint="synced")
-    assert state_of(learner_client, path) == ("in_progress", 60)
+    assert state_of(learner_client, path) == ("launched", 60)
     Attempt.objects.filter(pk=attempt.pk).update(progress=100)
     assert state_of(learner_client, path) == ("completed", 100)
     assert titles(learner_client, progress="completed") == {"Excel pour tous", "Data Analyst Path"}

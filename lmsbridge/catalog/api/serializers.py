@@ -214,3 +214,12 @@ class StatisticSerializer(serializers.Serializer):
     timeSpentInMilliseconds = serializers.IntegerField(source="time_spent_ms")
     attempt = serializers.IntegerField(source="number", help_text="1 for the first attempt.")
     isOpen = serializers.BooleanField(source="is_open")
+    completionSource = serializers.ChoiceField(
+        source="completion_source",
+        choices=["udemy", "launch"],
+        allow_null=True,
+        read_only=True,
+        help_text='Where the completion came from: "udemy" (Udemy\'s statistics), "launch" '
+        "(START from the catalog: 360Learning marks a launched course completed at 0 %), "
+        "null when not completed.",
+    )
