@@ -137,6 +137,7 @@ class JsonHttpClient:
         self._counters = threading.Lock()
         self._pause_until = 0.0
         self._waited = threading.local()  # the pause this thread has already slept through
+        self._body_limit = threading.local()  # this thread's request's own body limit, if any
         self._shared_pause_holds = 0  # > 0: a concurrent scan or a shared budget is on
         self._sleep = sleep
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
@@ -237,8 +238,21 @@ class JsonHttpClient:
         body: Any = None,
         idempotent: bool | None = None,
         budget: RetryBudget | None = None,
+        max_body: int | None = None,
     ) -> Result:
-        """Send one request to an absolute URL, retrying what is safe to retry."""
+        """Send one request to an absolute URL, retrying what is safe to retry. `max_body`:
+        the largest body (bytes, decompressed) this call reads, below `UPSTREAM_MAX_BODY_MB`
+        (a page of a list weighs far less than the largest answer an upstream may send)."""
+        self._body_limit.bytes = max_body
+        try:
+            return self._request(method, url, body=body, idempotent=idempotent, budget=budget)
+        finally:
+            self._body_limit.bytes = None
+
+    def _request(
+        self, method: str, url: str, *, body: Any, idempotent: bool | None,
+        budget: RetryBudget | None,
+    ) -> Result:  # fmt: skip
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         budget = budget or RetryBudget(self.max_retries, self.retry_after_cap)
@@ -327,10 +341,13 @@ class JsonHttpClient:
 
     def _read_body(self, response: requests.Response) -> None:
         """Read the (decompressed) body into `response`, refusing one larger than
-        `UPSTREAM_MAX_BODY_MB` (a gzip bomb is stopped as it inflates, one bounded chunk at a
-        time) or slower, in total, than `UPSTREAM_RESPONSE_DEADLINE` (a body trickling in a
-        byte at a time never trips the read timeout)."""
+        `UPSTREAM_MAX_BODY_MB` or the request's own `max_body` (a gzip bomb is stopped as it
+        inflates, one bounded chunk at a time) or slower, in total, than
+        `UPSTREAM_RESPONSE_DEADLINE` (a body trickling in a byte at a time never trips the read
+        timeout)."""
         limit = int(float(setting_or(None, "UPSTREAM_MAX_BODY_MB", 20)) * 2**20)
+        own = getattr(self._body_limit, "bytes", None)
+        limit = min(limit, own) if own else limit
         deadline_s = float(setting_or(None, "UPSTREAM_RESPONSE_DEADLINE", 120.0))
         deadline = time.monotonic() + deadline_s
         chunks, size = [], 0
@@ -339,7 +356,7 @@ class JsonHttpClient:
                 size += len(chunk)
                 if size > limit:
                     raise self.errors.bad_response(
-                        f"{self.vendor} sent a body larger than {limit // 2**20} MB: refused.",
+                        f"{self.vendor} sent a body larger than {limit / 2**20:g} MB: refused.",
                         status=response.status_code,
                     )
                 if time.monotonic() > deadline:

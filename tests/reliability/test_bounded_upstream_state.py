@@ -12,7 +12,11 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -21,8 +25,15 @@ from integrations.core.budget import REDIS_PREFIX, DatabaseBudget, RedisBudget, 
 from integrations.core.execute import Reschedule
 from integrations.core.netutil import human_wait, shared_pause_cap
 from integrations.models import SyncRun, UpstreamBudget
-from integrations.providers.udemy.client import UdemyClient, UdemyRetryLater
+from integrations.providers.udemy.client import (
+    UdemyBadResponse,
+    UdemyClient,
+    UdemyRetryLater,
+)
 from integrations.providers.udemy.provider import budget_key
+from lmsbridge.catalog.models import Course
+from tests.hostile_server import hostile_server
+from tests.providers.test_hostile_upstream import client_for
 
 REDIS_URL = django_settings.REDIS_URL or "redis://127.0.0.1:6379/3"
 FAR = 999_999_999  # seconds: the Retry-After that paused an organization for 31 years
@@ -162,3 +173,187 @@ def test_one_far_retry_after_no_longer_bricks_the_organization(
         assert run.status == SyncRun.Status.SUCCEEDED, run.error_summary
     finally:
         _forget(backend, key)
+
+
+# --------------------------------------------------------------------------- 2. endless paging
+
+# page number -> (count, results, next page number or None)
+ListShape = Callable[[int], tuple[int | None, list[dict], int | None]]
+
+
+def list_server(shape: ListShape, requests_made: list[str]) -> Callable:
+    """Answer every list request with the page `shape` describes; log each request."""
+
+    def answer(handler):
+        requests_made.append(handler.path)
+        query = parse_qs(urlsplit(handler.path).query)
+        page = int(query.get("page", ["1"])[0])
+        count, results, next_page = shape(page)
+        base = f"http://{handler.headers['Host']}{urlsplit(handler.path).path}"
+        body = json.dumps(
+            {
+                "count": count,
+                "next": None if next_page is None else f"{base}?page={next_page}&page_size=100",
+                "previous": None,
+                "results": results,
+            }
+        ).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return answer
+
+
+def _items(page: int, n: int = 100) -> list[dict]:
+    return [{"id": page * 1000 + i, "title": f"Course {i}"} for i in range(n)]
+
+
+SCANS = {
+    "courses": lambda client: client.iter_course_pages(),
+    "learning paths": lambda client: client.iter_learning_path_pages(),
+    "statistics": lambda client: client.iter_user_course_activity_pages(),
+}
+
+
+@pytest.mark.parametrize("scan", SCANS)
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_empty_pages_whose_next_points_on_end_the_scan(scan, concurrency):
+    """`count: 250`, `results: []` and `next` = page + 1 forever: 5,318 requests in 240 s
+    before; now the first empty page with a `next` ends the scan."""
+    made: list[str] = []
+    answer = list_server(lambda page: (250, [], page + 1), made)
+    with hostile_server(answer) as url:
+        client = client_for(url)
+        client.page_concurrency = concurrency
+        with pytest.raises(UdemyBadResponse, match="does not end"):
+            list(SCANS[scan](client))
+    assert len(made) <= 4
+
+
+@pytest.mark.parametrize("scan", SCANS)
+def test_pages_beyond_the_announced_count_end_the_scan(scan):
+    """`count: 250` and one new item per page: the item margin would let 350 pages through;
+    the pages the count makes (3) and a small slack bound the scan instead."""
+    made: list[str] = []
+    answer = list_server(lambda page: (250, _items(page, 1), page + 1), made)
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="announced 250"):
+        list(SCANS[scan](client_for(url)))
+    assert len(made) <= 5
+
+
+@pytest.mark.parametrize(
+    ("scan", "setting"),
+    [("courses", "UDEMY_MAX_CATALOG_PAGES"), ("learning paths", "UDEMY_MAX_CATALOG_PAGES"),
+     ("statistics", "UDEMY_MAX_REPORT_PAGES")],
+)  # fmt: skip
+def test_a_list_without_a_count_ends_at_the_page_ceiling(scan, setting, settings):
+    """`count: null` and 100 new ids on every page: 180,000 courses in 90 s before; now the
+    scan ends as a bad response past the ceiling of its kind of list."""
+    setattr(settings, setting, 30)
+    made: list[str] = []
+    answer = list_server(lambda page: (None, _items(page), page + 1), made)
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="more than 30 pages"):
+        list(SCANS[scan](client_for(url)))
+    assert len(made) == 30
+
+
+def test_the_page_ceilings_leave_room_for_the_largest_organizations():
+    from integrations.providers.udemy import client as udemy_client
+
+    assert udemy_client.MAX_CATALOG_PAGES * 100 >= 150_000  # catalogs: ~30,000 courses
+    assert udemy_client.MAX_REPORT_PAGES * 100 >= 1_500_000  # reports: 1,000,000 rows projected
+
+
+def test_a_page_ceiling_holds_across_time_slices(settings):
+    """A scan resumed from its checkpoint (a new time slice) counts pages from the list's
+    start, not from where it resumed: the ceiling is not renewed by each slice."""
+    settings.UDEMY_MAX_CATALOG_PAGES = 30
+    made: list[str] = []
+    answer = list_server(lambda page: (None, _items(page), page + 1), made)
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="more than 30"):
+        list(client_for(url).iter_course_pages(start_page=25))
+    assert len(made) == 6
+
+
+def _hostile_integration(make_integration, url: str):
+    upstream = SimpleNamespace(
+        client_id="hostile-client",
+        client_secret="s3cr3t/With+Base64=Chars",
+        organization_name="demo",
+        organization_id="4242",
+        api_base_url=f"{url}/api-2.0/organizations/4242/",
+    )
+    return make_integration(upstream)
+
+
+@pytest.mark.django_db
+def test_a_sync_of_a_list_that_never_ends_fails_in_bounded_time(
+    make_integration, run_sync, settings
+):
+    """Through the whole run: the sync ends within seconds with the ceiling's error (partial:
+    the pages before it are kept; the scan is incomplete, so nothing is archived), having
+    created at most the ceiling's worth of courses."""
+    settings.UDEMY_MAX_CATALOG_PAGES = 20
+    settings.REDIS_URL = ""
+    made: list[str] = []
+    answer = list_server(lambda page: (None, _items(page), page + 1), made)
+    started = time.monotonic()
+    with hostile_server(answer) as url:
+        run = run_sync(_hostile_integration(make_integration, url))
+    assert run.status in (SyncRun.Status.FAILED, SyncRun.Status.PARTIAL), run.status
+    assert "more than 20 pages" in run.error_summary
+    assert time.monotonic() - started < 60
+    assert len(made) <= 20
+    assert Course.objects.filter(integration=run.integration).count() <= 2_000
+
+
+# --------------------------------------------------------------------------- 3. page weight
+
+
+def test_a_page_with_more_items_than_asked_for_is_refused():
+    made: list[str] = []
+    answer = list_server(lambda page: (101, _items(page, 101), None), made)
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="101 items"):
+        list(client_for(url).iter_course_pages())
+
+
+@pytest.mark.parametrize("scan", SCANS)
+def test_a_200000_item_page_is_refused(scan):
+    """One page of 200,000 `{"id": N, "title": "t"}` (728 MB on SQLite, four fetched at
+    once): refused before it is mapped or stored."""
+    results = [{"id": n, "title": "t"} for n in range(200_000)]
+    answer = list_server(lambda page: (200_000, results, None), [])
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="larger than 5 MB"):
+        list(SCANS[scan](client_for(url)))
+
+
+def test_a_dense_page_under_the_size_limit_is_refused_by_its_item_count():
+    """200,000 `{"id": N}` weigh 2.6 MB, under the list-page limit: refused by its count."""
+    results = [{"id": n} for n in range(200_000)]
+    answer = list_server(lambda page: (200_000, results, None), [])
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="200000 items"):
+        list(client_for(url).iter_course_pages())
+
+
+def test_a_list_page_heavier_than_its_limit_is_refused_below_the_general_limit(settings):
+    settings.UPSTREAM_MAX_BODY_MB = 20
+    settings.UDEMY_MAX_PAGE_MB = 1
+    results = [{"id": n, "title": "t" * 20_000} for n in range(100)]  # 2 MB
+    answer = list_server(lambda page: (100, results, None), [])
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="larger than 1 MB"):
+        list(client_for(url).iter_course_pages())
+
+
+@pytest.mark.django_db
+def test_a_sync_refuses_a_huge_page_before_storing_anything(make_integration, run_sync, settings):
+    settings.REDIS_URL = ""
+    results = [{"id": n, "title": "t"} for n in range(200_000)]
+    answer = list_server(lambda page: (200_000, results, None), [])
+    with hostile_server(answer) as url:
+        run = run_sync(_hostile_integration(make_integration, url))
+    assert run.status == SyncRun.Status.FAILED, run.status
+    assert "larger than 5 MB" in run.error_summary
+    assert Course.objects.filter(integration=run.integration).count() == 0

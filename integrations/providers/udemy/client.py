@@ -11,6 +11,11 @@ The retry loop, timeouts, `Retry-After` cap, backoff and excerpt scrubbing are t
 - HTTP Basic auth with the client id and secret, sent as UTF-8;
 - paging by `page`/`page_size` and the absolute `next` link, followed only to the API's own
   origin; pages are yielded one at a time (a generator), so memory stays flat;
+- bounded lists: a page weighs at most `UDEMY_MAX_PAGE_MB` and holds at most the page size
+  asked for; a list ends within the pages its count makes (and a small slack), or, without a
+  count, within `UDEMY_MAX_CATALOG_PAGES` / `UDEMY_MAX_REPORT_PAGES`; an empty page whose
+  `next` points on ends it too. Whatever breaks a bound is a `UdemyBadResponse`: the scan is
+  incomplete, so nothing is archived;
 - error messages an organization admin can act on ("Udemy rejected the credentials (401)...").
 
 The secret lives only in the `auth` tuple handed to requests. It never enters a log line, an
@@ -67,6 +72,20 @@ __all__ = [
 PAGE_SIZE = 100  # the documented maximum: fewer requests per sync
 INVALID_PAGE = "Invalid page."
 MAX_COUNT = 100_000_000  # items in one list: far above any organization's catalog or report
+# The heaviest list page read (UDEMY_MAX_PAGE_MB), decompressed, well below the general
+# UPSTREAM_MAX_BODY_MB: the JSON parse of a page stays small whatever a server sends, with four
+# pages in flight. 100 courses with `fields[courses]=@all` (descriptions, objectives,
+# instructors, images) weigh about 240 KB in the sandbox and rarely 1.5 MB in a real catalog:
+# 5 MB leaves 50 KB per course. 200,000 items `{"id": N, "title": "t"}` (6 MB, which took a
+# worker to 728 MB before this bound) are refused while they arrive.
+MAX_PAGE_MB = 5.0
+# Pages a list without a `count` may have (a count bounds the list by itself): the largest
+# Udemy Business catalogs hold about 30,000 courses (300 pages); 2,000 pages = 200,000 items.
+# The learner x course activity report of a large organization runs to 1,000,000 rows
+# (10,000 pages): 20,000 pages = 2,000,000 rows. Settings UDEMY_MAX_CATALOG_PAGES and
+# UDEMY_MAX_REPORT_PAGES.
+MAX_CATALOG_PAGES = 2_000
+MAX_REPORT_PAGES = 20_000
 ALLOWED_HOSTS_SETTING = "UDEMY_ALLOWED_API_HOSTS"
 
 _ORG_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -176,11 +195,12 @@ class UdemyClient(JsonHttpClient):
     def iter_course_pages(self, start_page: int = 1) -> Iterator[Page]:
         """The organization's course catalog, one page of up to 100 courses at a time."""
         params = {"fields[courses]": "@all", "page_size": PAGE_SIZE}
-        return self._iter_pages("courses/list/", params, start_page)
+        return self._iter_pages("courses/list/", params, start_page, ceiling=_CATALOG)
 
     def iter_learning_path_pages(self, start_page: int = 1) -> Iterator[Page]:
         """The organization's learning paths."""
-        return self._iter_pages("learning-paths/list/", {"page_size": PAGE_SIZE}, start_page)
+        params = {"page_size": PAGE_SIZE}
+        return self._iter_pages("learning-paths/list/", params, start_page, ceiling=_CATALOG)
 
     def iter_user_course_activity_pages(
         self, start_page: int = 1, last_page: int | None = None
@@ -188,7 +208,8 @@ class UdemyClient(JsonHttpClient):
         """One row per learner x course (progress, dates): the statistics sync's input (pages
         `start_page` to `last_page`, or to the end)."""
         params = {"page_size": PAGE_SIZE}
-        return self._iter_pages("analytics/user-course-activity/", params, start_page, last_page)
+        path = "analytics/user-course-activity/"
+        return self._iter_pages(path, params, start_page, last_page, ceiling=_REPORT)
 
     def check_credentials(self) -> CredentialCheck:
         """One cheap authenticated call, mapped to a verdict; never raises for HTTP problems.
@@ -198,7 +219,7 @@ class UdemyClient(JsonHttpClient):
         url = self.url_for("courses/list/", {"page_size": 1})
         try:
             with self.within_a_web_request():
-                page = self._page(url, self.request("GET", url).payload)
+                page = self._get_page(url, 1)
         except UdemyError as exc:
             return verdict_for(exc)
         count = "an unknown number of" if page.count is None else str(page.count)
@@ -217,16 +238,20 @@ class UdemyClient(JsonHttpClient):
         params: Mapping[str, Any],
         start_page: int,
         last_page: int | None = None,
+        *,
+        ceiling: tuple[str, int],
     ) -> Iterator[Page]:
         """The pages of a list from `start_page` on, in order. The first page's `count` says how
         many there are: the next ones are fetched `UDEMY_PAGE_CONCURRENCY` at a time by number
         (pages by number are independent), each checked as if its `next` had been followed;
-        a list that grew past its count goes on by `next`, one page at a time. `last_page`:
-        stop there (a range of a split report)."""
+        a list that grew past its count goes on by `next`, one page at a time, up to a slack
+        (`_Bounds`). `last_page`: stop there (a range of a split report). `ceiling`: the
+        setting and default of the most pages a list without a count may have."""
         start_page = max(1, int(start_page))
+        page_size = int(params.get("page_size", PAGE_SIZE))
         url = self.url_for(path, {**params, "page": start_page})
         try:
-            first = self._page(url, self.request("GET", url).payload)
+            first = self._get_page(url, page_size)
         except UdemyError as exc:
             # Resuming past the last page: the previous run already read everything.
             if start_page > 1 and _is_invalid_page(exc):
@@ -235,24 +260,25 @@ class UdemyClient(JsonHttpClient):
         yield first
         items, page = len(first.results), first
         next_url = self._checked_next(first.next_url)
-        last = _last_page(first.count, int(params.get("page_size", PAGE_SIZE)))
+        last = _last_page(first.count, page_size)
+        bounds = _Bounds.of(first, last, ceiling)
         if last_page is not None:
             if first.number >= last_page:
                 return
             last = min(last, last_page)
         concurrency = self.configured_concurrency()
         if next_url and concurrency > 1 and last > first.number:
-            _check_progress(first, next_url, items, start_page)
+            bounds.check(first, next_url, items)
             for page in self._pages_by_number(path, params, range(first.number + 1, last + 1),
                                               concurrency):  # fmt: skip
                 items += len(page.results)
                 yield page
                 next_url = self._checked_next(page.next_url)
                 if next_url:
-                    _check_progress(page, next_url, items, start_page)
+                    bounds.check(page, next_url, items)
         while next_url and (last_page is None or page.number < last_page):
-            _check_progress(page, next_url, items, start_page)
-            page = self._page(next_url, self.request("GET", next_url).payload)
+            bounds.check(page, next_url, items)
+            page = self._get_page(next_url, page_size)
             items += len(page.results)
             yield page
             next_url = self._checked_next(page.next_url)
@@ -264,7 +290,7 @@ class UdemyClient(JsonHttpClient):
             # An "Invalid page" here means the list shrank mid-scan: an error, never a short
             # scan (what it missed would be archived).
             url = self.url_for(path, {**params, "page": number})
-            return self._page(url, self.request("GET", url).payload)
+            return self._get_page(url, int(params.get("page_size", PAGE_SIZE)))
 
         self.page_limit = AdaptiveLimit(concurrency, ceiling=self.in_flight_cap)
         self._scanning = True
@@ -314,13 +340,27 @@ class UdemyClient(JsonHttpClient):
             )
         return next_url
 
-    def _page(self, url: str, payload: Any) -> Page:
+    def _get_page(self, url: str, page_size: int) -> Page:
+        """One page of a list, its body at most `UDEMY_MAX_PAGE_MB` (`MAX_PAGE_MB`)."""
+        limit = float(setting("UDEMY_MAX_PAGE_MB", MAX_PAGE_MB))
+        payload = self.request("GET", url, max_body=int(limit * 2**20)).payload
+        return self._page(url, payload, page_size)
+
+    def _page(self, url: str, payload: Any, page_size: int | None = None) -> Page:
+        """`payload` as a page, refused when it is not one or holds more items than the
+        `page_size` asked for (a page of 800,000 items would be mapped and stored at once)."""
         if not _is_envelope(payload):
             raise UdemyBadResponse(
                 "Udemy answered with JSON that is not a page (expected count, next, previous, "
                 "results).",
                 status=200,
                 excerpt=self._excerpt(json.dumps(payload)[:1000]),
+            )
+        if page_size is not None and len(payload["results"]) > page_size:
+            raise UdemyBadResponse(
+                f"Udemy sent {len(payload['results'])} items on page {_page_number(url)}, more "
+                f"than the {page_size} asked for: the page is refused.",
+                status=200,
             )
         return Page(
             number=_page_number(url),
@@ -422,23 +462,63 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), parts.port or _DEFAULT_PORTS.get(scheme)
 
 
-def _check_progress(page: Page, next_url: str, items: int, start_page: int) -> None:
-    """Stop a scan that would never end: a `next` that does not move forward (a loop), or more
-    items than the first page announced (with a margin for items added during the scan)."""
-    if _page_number(next_url) <= page.number:
-        raise UdemyBadResponse(
-            f"Udemy's next-page link does not advance (page {page.number} points to page "
-            f"{_page_number(next_url)}): the scan stops there.",
-            status=200,
-        )
-    if page.count is not None:
-        expected = page.count - (start_page - 1) * PAGE_SIZE
-        if items > expected + max(PAGE_SIZE, expected // 10):
-            raise UdemyBadResponse(
-                f"Udemy listed {items} items from page {start_page} on but announced "
-                f"{page.count} in all: the scan stops there.",
-                status=200,
+_CATALOG = ("UDEMY_MAX_CATALOG_PAGES", MAX_CATALOG_PAGES)
+_REPORT = ("UDEMY_MAX_REPORT_PAGES", MAX_REPORT_PAGES)
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """Where a scan stops following `next`: the pages the first page's count makes plus a
+    slack of a tenth (items added during the scan), or, without a count, a ceiling setting.
+    Page numbers are the list's own, so a scan resumed from its checkpoint (a new time slice)
+    does not start its allowance anew."""
+
+    start_page: int
+    count: int | None
+    last_allowed: int
+    ceiling_setting: str
+
+    @classmethod
+    def of(cls, first: Page, last: int, ceiling: tuple[str, int]) -> _Bounds:
+        name, default = ceiling
+        if last:
+            return cls(first.number, first.count, last + 1 + last // 10, name)
+        return cls(first.number, None, max(1, int(setting(name, default))), name)
+
+    def check(self, page: Page, next_url: str, items: int) -> None:
+        """Stop a scan that would never end before it follows `next_url` from `page`."""
+        following = _page_number(next_url)
+        if following <= page.number:
+            raise _endless(
+                f"Udemy's next-page link does not advance (page {page.number} points to page "
+                f"{following}): the scan stops there."
             )
+        if not page.results:
+            raise _endless(
+                f"Udemy sent page {page.number} empty with a link to page {following}: the "
+                "list does not end, the scan stops there."
+            )
+        if following > self.last_allowed and self.count is not None:
+            raise _endless(
+                f"Udemy's list goes on past page {self.last_allowed} but announced "
+                f"{self.count} items: the scan stops there."
+            )
+        if following > self.last_allowed:
+            raise _endless(
+                f"Udemy's list has more than {self.last_allowed} pages and no count "
+                f"(the most {self.ceiling_setting} allows): the scan stops there."
+            )
+        if page.count is not None:
+            expected = page.count - (self.start_page - 1) * PAGE_SIZE
+            if items > expected + max(PAGE_SIZE, expected // 10):
+                raise _endless(
+                    f"Udemy listed {items} items from page {self.start_page} on but announced "
+                    f"{page.count} in all: the scan stops there."
+                )
+
+
+def _endless(message: str) -> UdemyBadResponse:
+    return UdemyBadResponse(message, status=200)
 
 
 def _last_page(count: Any, page_size: int) -> int:
