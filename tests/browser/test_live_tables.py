@@ -136,11 +136,9 @@ def test_no_column_is_cut_at_1280_in_the_history_and_the_course_dashboard(
     page.goto(live_server.url + reverse("integrations:history", args=[slug]))
     headers = page.locator('[data-testid="run-table"] thead th').all_inner_texts()
     assert [h.strip() for h in headers[:4]] == ["Status", "When", "Kind", "Errors"]
-    page.screenshot(path="/tmp/notes/history-1280.png", full_page=True)
     assert clipped_headers(page, "run-table") == []
     page.goto(live_server.url + reverse("integrations:course_dashboard", args=[slug, course.pk]))
     expect(page.get_by_test_id("attempts")).to_be_visible()
-    page.screenshot(path="/tmp/notes/dashboard-1280.png", full_page=True)
     assert clipped_headers(page, "attempts") == []
 
 
@@ -149,7 +147,6 @@ def test_the_history_is_a_list_of_cards_at_390(live_server, browser, busy_group)
     page = open_page(browser, live_server.url, 390)
     page.goto(live_server.url + reverse("integrations:history", args=[slug]))
     rows = page.locator('[data-testid="run-table"] tbody tr')
-    page.screenshot(path="/tmp/notes/history-390.png", full_page=True)
     assert rows.count() == 12
     for index in range(rows.count()):
         row = rows.nth(index)
