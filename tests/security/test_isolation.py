@@ -311,7 +311,8 @@ def attack_statistics_sync(a: Side, b: Side, request: pytest.FixtureRequest) -> 
     sandbox = request.getfixturevalue("udemy_sandbox")
     named = [r for r in sandbox.data.activity if "@" in r["user_email"]]
     taken = [spelling for email in emails_of(b) for spelling in spellings(email)]
-    for row, email in zip(named, taken, strict=False):
+    own = emails_of(a)  # A's people too: the writer writes their attempts, and only theirs
+    for row, email in zip(named, [*taken, *own], strict=False):
         row["user_email"] = email
     Integration.objects.filter(pk=a.integration.pk).update(client_id=sandbox.client_id)
     client = api_as(a.admin)
