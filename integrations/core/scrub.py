@@ -80,7 +80,7 @@ def _encoded_forms(secret: str) -> set[str]:
         determined = len(part) * 8 // 6  # the characters made of the secret's bits only
         for encode in (b64encode, urlsafe_b64encode):
             forms.add(encode(part).decode("ascii")[:determined])
-    return {form.lower() for form in forms if form}
+    return {form.casefold() for form in forms if form}
 
 
 @lru_cache(maxsize=64)
@@ -121,18 +121,18 @@ def _decoded(text: str, spans: Spans) -> tuple[str, Spans]:
         else:
             decoded = value
         span = (spans[unit.start()][0], spans[unit.end() - 1][1])
-        for char in decoded.lower():
+        for char in decoded.casefold():
             out.append(char)
             out_spans.append(span)
     return "".join(out), out_spans
 
 
 def _lowered(text: str) -> tuple[str, Spans]:
-    """`text` in lower case, each character mapped to its own (a few grow when lowered)."""
+    """`text` case-folded, each character mapped to its own (a few grow when folded)."""
     out: list[str] = []
     spans: Spans = []
     for i, char in enumerate(text):
-        for low in char.lower():
+        for low in char.casefold():
             out.append(low)
             spans.append((i, i + 1))
     return "".join(out), spans
