@@ -16,7 +16,9 @@ from integrations.core.audit import (
     settings_update,
     toggles_of,
 )
+from integrations.core.events import owner_status_changed
 from integrations.core.registry import provider_module
+from integrations.core.runs import send_after_commit
 from integrations.models import AuditEntry, Integration, SyncRun
 
 SECRET_FIELDS = {"client_secret"}
@@ -107,11 +109,28 @@ def integration_save(
             setattr(row, name, getattr(candidate, name))
         if row.owner_id is None and actor is not None and actor.is_authenticated:
             row.owner = actor
-        if activate:
+        cleared = (
+            must_check
+            and not activate
+            and row.status == Integration.Status.ERROR
+            and row.error_kind in CLEARED_BY_A_CHECK
+        )
+        if activate or cleared:
+            # A check Udemy just passed answers an Error about credentials or reachability:
+            # the banner would contradict the success message above it.
             row.status, row.status_message, row.error_kind = Integration.Status.ACTIVE, "", ""
+        if activate:
             row.activated_at = timezone.now()
-        if updated or activate or row.pk is None:
+        if updated or activate or cleared or row.pk is None:
             row.save()
+        if cleared:
+            send_after_commit(
+                owner_status_changed,
+                sender=Integration,
+                owner=row,
+                old=Integration.Status.ERROR,
+                new=Integration.Status.ACTIVE,
+            )
         if updated or not integration.pk:
             audit_record(
                 AuditEntry,
@@ -131,6 +150,11 @@ def integration_save(
     else:
         message = "Settings saved."
     return SaveResult(True, message, integration, tuple(updated), verified=must_check)
+
+
+# Error kinds a passed credential check answers (a run's bad responses are not: only a run
+# tells they stopped).
+CLEARED_BY_A_CHECK = (Integration.ErrorKind.CREDENTIALS, Integration.ErrorKind.UNAVAILABLE)
 
 
 def _locked_or_new(integration: Integration) -> Integration:

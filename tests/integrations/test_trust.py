@@ -336,3 +336,37 @@ def test_a_soft_time_limit_while_mapping_an_item_times_the_run_out(
     run = run_sync(make_integration(sandbox))
     assert run.status == SyncRun.Status.TIMED_OUT
     assert run.failed == 0
+
+
+@pytest.mark.parametrize("kind", ["unavailable", "credentials"])
+def test_a_passed_check_clears_an_error_it_answers(
+    client: Client, admin, group, sandbox, working, kind
+):
+    """ "Settings saved: Udemy accepted the credentials" never sits above a red Error that the
+    same check just answered (a wrong base URL fixed, a rotated secret entered)."""
+    working.status, working.error_kind = Integration.Status.ERROR, kind
+    working.status_message = "Udemy could not be reached"
+    working.client_secret = "an-old-secret-udemy-no-longer-accepts"
+    working.save()
+    client.force_login(admin)
+    response = client.post(
+        page_url(group), posted(sandbox, "save", client_secret=sandbox.client_secret), follow=True
+    )
+    html = response.content.decode()
+    assert "Udemy accepted the credentials" in html
+    assert 'data-testid="status-message"' not in html
+    working.refresh_from_db()
+    assert (working.status, working.error_kind, working.status_message) == ("active", "", "")
+
+
+def test_a_passed_check_does_not_clear_bad_responses(
+    client: Client, admin, group, sandbox, working
+):
+    """Bad responses are told by runs, not by a credential check: the Error stays."""
+    working.status, working.error_kind = Integration.Status.ERROR, "bad_response"
+    working.client_secret = "an-old-secret-udemy-no-longer-accepts"
+    working.save()
+    client.force_login(admin)
+    client.post(page_url(group), posted(sandbox, "save", client_secret=sandbox.client_secret))
+    working.refresh_from_db()
+    assert working.status == Integration.Status.ERROR
