@@ -255,6 +255,13 @@ UDEMY_PAGE_CONCURRENCY = env.int("UDEMY_PAGE_CONCURRENCY", default=4)
 # Requests in flight per Udemy organization, shared by all its syncs on all workers (Redis when
 # REDIS_URL is set, else a database row); 0: not shared.
 UDEMY_ORG_MAX_IN_FLIGHT = env.int("UDEMY_ORG_MAX_IN_FLIGHT", default=8)
+# Bounds of one Udemy list (integrations/providers/udemy/client.py): the heaviest page read (MB,
+# decompressed; 100 courses with every field weigh a few hundred KB), and the most pages a list
+# without a count may have (catalogs: ~30,000 courses = 300 pages; activity reports: 1,000,000
+# rows = 10,000 pages). A list past its bound ends its scan as an error, nothing archived.
+UDEMY_MAX_PAGE_MB = env.float("UDEMY_MAX_PAGE_MB", default=5.0)
+UDEMY_MAX_CATALOG_PAGES = env.int("UDEMY_MAX_CATALOG_PAGES", default=2_000)
+UDEMY_MAX_REPORT_PAGES = env.int("UDEMY_MAX_REPORT_PAGES", default=20_000)
 # Splitting one statistics report across workers: a report of more than STATS_SPLIT_PAGES pages
 # is cut into ranges of that many pages, worked by the run's own task and STATS_SPLIT_WORKERS
 # helper tasks on whichever workers are free (0: never split).
@@ -277,6 +284,9 @@ RUN_TIME_SLICE = env.int("RUN_TIME_SLICE", default=600)
 # The longest a run may wait (rate limits, another run), counted from its creation: a reschedule
 # past it closes the run as failed instead of parking it (the next scheduled run starts anew).
 RUN_MAX_WAIT = env.int("RUN_MAX_WAIT", default=6 * 3600)
+# The longest a 429's Retry-After, shared through an account's budget, pauses the account's other
+# syncs (s; never more than RUN_MAX_WAIT): one absurd answer cannot stop them for years.
+UPSTREAM_MAX_SHARED_PAUSE = env.float("UPSTREAM_MAX_SHARED_PAUSE", default=3600.0)
 DEMO_SANDBOX_URL = env.str("DEMO_SANDBOX_URL", default="http://127.0.0.1:8001")
 
 # --- Learning platforms (LearnUpon, Coursebase) -----------------------------------------------
