@@ -1,4 +1,5 @@
-"""Create the demo: an admin, a group wired to the Udemy sandbox, its learners. Idempotent."""
+"""Create the demo: an admin, a group wired to the Udemy sandbox, its learners, and two groups
+connected to the LearnUpon and Coursebase sandboxes (`manage.py platform_sandbox`). Idempotent."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.models import Integration
+from integrations.models import Integration, PlatformConnection
 from lmsbridge.catalog.models import Group, Learner, Membership
 
 DEMO_ADMIN = ("admin", "admin-demo-password")
 DEMO_LEARNER = ("learner", "learner-demo-password")
 # Must match the sandbox started by Procfile.dev (same seed and learner count).
 SANDBOX = {"seed": 1, "courses": 300, "paths": 12, "learners": 60}
+# The platform sandboxes of Procfile.dev, with their public demo credentials.
+LEARNUPON_URL = "http://127.0.0.1:8002"
+COURSEBASE_URL = "http://127.0.0.1:8003"
 
 
 class Command(BaseCommand):
@@ -24,9 +28,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--sandbox-url", default=settings.DEMO_SANDBOX_URL)
+        parser.add_argument("--learnupon-url", default=LEARNUPON_URL)
+        parser.add_argument("--coursebase-url", default=COURSEBASE_URL)
 
     @transaction.atomic
-    def handle(self, *args: Any, sandbox_url: str, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        sandbox_url: str,
+        learnupon_url: str = LEARNUPON_URL,
+        coursebase_url: str = COURSEBASE_URL,
+        **options: Any,
+    ) -> None:
         from integrations.providers.udemy.sandbox import SandboxData
 
         platform = Group.objects.get(is_platform=True)
@@ -63,6 +76,7 @@ class Command(BaseCommand):
                 "activated_at": timezone.now(),
             },
         )
+        self._platforms(academy, learnupon_url, coursebase_url)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: log in as {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]} (admin) or "
@@ -71,6 +85,37 @@ class Command(BaseCommand):
                 + (" (created)." if created else ".")
             )
         )
+
+    def _platforms(self, academy: Group, learnupon_url: str, coursebase_url: str) -> None:
+        """Two subgroups of the academy, each connected to a platform sandbox (its directory
+        import and, for LearnUpon, the push work out of the box)."""
+        from integrations.platforms.learnupon.sandbox_data import LearnUponData
+
+        connections = {
+            ("learnupon-team", "LearnUpon team"): {
+                "kind": "learnupon",
+                "learnupon_portal": "demo",
+                "learnupon_username": "lu-api-user",
+                "learnupon_password": "lu-api-password",
+                "learnupon_owner_id": str(LearnUponData.ADMIN_ID),
+                "target_group_id": "5001",
+                "base_url": f"{learnupon_url.rstrip('/')}/api/v1/",
+            },
+            ("coursebase-team", "Coursebase team"): {
+                "kind": "coursebase",
+                "coursebase_domain": "learn.acme.example",
+                "coursebase_token": "cb-demo-token",
+                "base_url": f"{coursebase_url.rstrip('/')}/api/",
+            },
+        }
+        for (slug, name), values in connections.items():
+            group, _ = Group.objects.get_or_create(
+                slug=slug, defaults={"name": name, "parent": academy, "is_public": True}
+            )
+            PlatformConnection.objects.get_or_create(
+                group=group,
+                defaults={**values, "status": PlatformConnection.Status.ACTIVE},
+            )
 
     def _user(self, username: str, password: str, *, superuser: bool):
         user_model = get_user_model()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from typing import Any
@@ -42,6 +43,11 @@ ENDPOINT_DATA = {
 }
 # How a page's items are served: image paths of the data become URLs on the sandbox.
 SERVED_AS = {"courses": absolute_course, "learning_paths": absolute_path}
+# The course player: where a served course or learning path `url` points (a START in the demo
+# lands here, on the sandbox's own host, since demo.udemy.com is not reachable offline).
+PLAYER_RE = re.compile(r"^/(?P<kind>course|learning-paths)/(?P<key>[^/]+)/?$")
+UDEMY_URL_RE = re.compile(r"^https://[^/]+\.udemy\.com(?P<path>/(?:course|learning-paths)/[^?#]*)")
+DEMO_CONSOLE_URL = "http://127.0.0.1:8000/"  # `make run`'s console
 IMAGE_HEADERS = {"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"}
 DATA_SCENARIO_KEYS = {
     "add_courses",
@@ -108,7 +114,41 @@ class UdemySandbox(core.SandboxServer):
         path = urlsplit(target).path
         if path.startswith(IMAGE_PREFIX):
             return self._image(method, path)
+        if method == "GET" and (match := PLAYER_RE.match(path)):
+            return self._player(match["kind"], match["key"], headers.get("Referer") or "")
         return super().respond(method, target, headers, raw, client)
+
+    # ------------------------------------------------------------------ the course player
+
+    def player_url(self, url: Any) -> Any:
+        """A course's Udemy `url` as served: the same path on the sandbox's course player."""
+        match = UDEMY_URL_RE.match(url) if isinstance(url, str) else None
+        return f"{self.url}{match['path']}" if match else url
+
+    def _player(self, kind: str, key: str, referer: str) -> core.Reply:
+        """A plain page standing in for Udemy's course player: the title and a link back to
+        the page that sent the learner here (the console's catalog, else the demo console)."""
+        back = referer if referer.startswith(("http://", "https://")) else DEMO_CONSOLE_URL
+        with self._lock:
+            items = self.data.courses if kind == "course" else self.data.learning_paths
+            title = next(
+                (i.get("title") for i in items if urlsplit(str(i.get("url"))).path.rstrip("/")
+                 == f"/{kind}/{key}"),
+                None,
+            )  # fmt: skip
+        if title is None:
+            return core.Reply(404, b"<!doctype html><title>Not found</title><p>No such course.</p>",
+                              "text/html; charset=utf-8")  # fmt: skip
+        body = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title></head><body>"
+            f"<h1>{html.escape(title)}</h1>"
+            "<p>This is the demo course player of the built-in Udemy sandbox.</p>"
+            f'<p><a href="{html.escape(back)}">Back to LMS Bridge</a></p>'
+            "</body></html>"
+        )
+        return core.Reply(200, body.encode(), "text/html; charset=utf-8")
 
     def _image(self, method: str, path: str) -> core.Reply:
         if method != "GET":
@@ -172,6 +212,12 @@ class UdemySandbox(core.SandboxServer):
             results = items[(number - 1) * size : number * size]
             if served_as := SERVED_AS.get(source):
                 results = [served_as(item, self.url) for item in results]
+                results = [
+                    {**item, "url": self.player_url(item.get("url"))}
+                    if isinstance(item, dict) and "url" in item
+                    else item
+                    for item in results
+                ]
             payload = {
                 "count": count,
                 "next": self._link(path, params, number + 1) if number * size < count else None,
