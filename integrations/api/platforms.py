@@ -42,8 +42,8 @@ from integrations.services.platforms import (
     auto_enroll_set,
     auto_enroll_unlink_earlier,
     connection_get_or_new,
+    connection_save,
     connection_test,
-    connection_update,
     platform_run_request,
 )
 from lmsbridge.api.errors import Conflict
@@ -284,8 +284,10 @@ class PlatformConnectionView(ApiGenericView):
 
     @extend_schema(
         summary="Create or replace the platform connection",
-        description="A change of kind, host, keys or ids sets the status back to inactive: "
-        "POST .../test/ to activate it. Blank or absent secrets keep the stored ones.",
+        description="A new connection, or a change of kind, host, keys or ids, is checked with "
+        "the platform before anything is stored: a refusal answers 400 with the reason and "
+        "stores nothing; a verified save activates the connection. Only the chosen platform's "
+        "settings are applied. Blank or absent secrets keep the stored ones.",
         responses={200: PlatformConnectionSerializer, 201: PlatformConnectionSerializer},
     )
     def put(self, request: Request, slug: str) -> Response:
@@ -294,7 +296,11 @@ class PlatformConnectionView(ApiGenericView):
         connection = existing or connection_get_or_new(group=group)
         serializer = self.get_serializer(existing, data=request.data)
         serializer.is_valid(raise_exception=True)
-        connection_update(connection=connection, actor=request.user, data=serializer.validated_data)
+        result = connection_save(
+            connection=connection, actor=request.user, data=serializer.validated_data
+        )
+        if not result.ok:
+            raise ValidationError({"detail": result.message, "verdict": result.check.verdict})
         return Response(
             self.get_serializer(connection).data,
             status=status.HTTP_200_OK if existing else status.HTTP_201_CREATED,

@@ -13,6 +13,27 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 SECRET: dict[str, str] = {"learnupon": "learnupon_password", "coursebase": "coursebase_token"}
 NUMERIC = ("learnupon_owner_id", "target_group_id")
+# The settings each kind has (the form shows, and a save applies, only the chosen kind's).
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    "learnupon": (
+        "learnupon_portal",
+        "learnupon_username",
+        "learnupon_password",
+        "learnupon_owner_id",
+        "target_group_id",
+        "learnupon_cataloged",
+        "push_after_sync",
+    ),
+    "coursebase": ("coursebase_domain", "coursebase_token", "udemy_stats_from_report"),
+}
+COMMON_FIELDS = ("kind", "base_url")
+
+
+def fields_for_kind(kind: str) -> tuple[str, ...]:
+    """The settings of a connection of `kind` (an unknown kind: every kind's, to be refused)."""
+    if kind in KIND_FIELDS:
+        return (*COMMON_FIELDS, *KIND_FIELDS[kind])
+    return (*COMMON_FIELDS, *(name for names in KIND_FIELDS.values() for name in names))
 
 
 def connection_errors(

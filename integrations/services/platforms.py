@@ -7,8 +7,10 @@ write-only: a blank value keeps the stored one, and audit entries name fields, n
 
 from __future__ import annotations
 
+import copy
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
@@ -16,7 +18,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from integrations.core.audit import SettingsSpec, audit_record, settings_update
+from integrations.core.audit import (
+    SettingsSpec,
+    audit_record,
+    settings_apply,
+    settings_update,
+    toggles_of,
+)
 from integrations.core.execute import run_enqueue
 from integrations.core.reaper import runs_reap
 from integrations.core.registry import PLATFORMS, platform_module, platform_run_kinds
@@ -28,15 +36,18 @@ from integrations.models import (
     PlatformRun,
 )
 from integrations.platforms.base import CredentialCheck
+from integrations.platforms.config import fields_for_kind
 from integrations.platforms.execute import platform_run_execute
 from integrations.selectors import connection_for_group
 
 __all__ = [
     "AutoEnrollNotConfirmed",
+    "ConnectionSaveResult",
     "auto_enroll_preview",
     "auto_enroll_set",
     "auto_enroll_unlink_earlier",
     "connection_get_or_new",
+    "connection_save",
     "connection_test",
     "connection_update",
     "platform_import_scheduled",
@@ -81,7 +92,8 @@ def connection_get_or_new(*, group, kind: str = "learnupon") -> PlatformConnecti
 
 
 def connection_update(*, connection: PlatformConnection, actor, data: dict[str, Any]) -> list[str]:
-    """Apply changed fields (a blank secret keeps the stored one); audit names, never values.
+    """Apply changed fields without any check (a blank secret keeps the stored one); audit
+    names, never values. For seeding and tests: the console and the API use `connection_save`.
 
     A change to what the connection reaches (kind, portal, keys, ids, URL) sets it back to
     "not tested": scheduled imports and sync-time pushes wait for a new Test connection.
@@ -96,6 +108,127 @@ def connection_update(*, connection: PlatformConnection, actor, data: dict[str, 
     if data.get("learnupon_cataloged") is None:  # absent or not chosen: keep the stored choice
         data = {k: v for k, v in data.items() if k != "learnupon_cataloged"}
     return settings_update(connection, SETTINGS, actor=actor, data=data, adjust=adjust)
+
+
+@dataclass(frozen=True)
+class ConnectionSaveResult:
+    """What a save did: `ok` False → nothing was stored (`message` says why)."""
+
+    ok: bool
+    message: str
+    changed: tuple[str, ...] = ()
+    check: CredentialCheck | None = None
+
+
+def connection_save(
+    *, connection: PlatformConnection, actor, data: dict[str, Any], test: bool = False
+) -> ConnectionSaveResult:
+    """Save the settings form (console and API): verify first, store only what passed.
+
+    Only the chosen kind's settings are applied (`config.fields_for_kind`). When a new
+    connection is saved, when what it reaches changes (kind, host, keys, ids, URL), or with
+    `test` ("Save and test"), the resulting settings are checked against the platform *before*
+    anything is stored: a refusal changes nothing (settings, status) and is audited with the
+    fields it concerned (never their values), so one typo can't break a working connection.
+    A verified save stores the settings and activates the connection. Toggles alone save
+    without a check; `test` with nothing changed is a Test connection of the stored settings.
+    """
+    data = _applicable(data)
+    candidate = copy.copy(connection)
+    changed = settings_apply(candidate, data=data, editable=EDITABLE_FIELDS, secrets=SECRET_FIELDS)
+    if connection.pk is None:  # name what was set, not every field of the form
+        blank = PlatformConnection()
+        changed = [n for n in changed if getattr(candidate, n) != getattr(blank, n)]
+    reached = [name for name in changed if name in CONNECTIVITY_FIELDS]
+    if test and not changed and connection.pk is not None:
+        check = connection_test(connection=connection, actor=actor)
+        return ConnectionSaveResult(check.ok, _verdict_message(connection, check), (), check)
+    must_check = test or bool(reached) or connection.pk is None
+    check = platform_module(candidate.kind).check_connection(candidate) if must_check else None
+    if check is not None and not check.ok:
+        _refused(connection, actor, reached or changed, check)
+        label = candidate.get_kind_display()
+        return ConnectionSaveResult(
+            False,
+            f"{label} refused these settings ({check.verdict}): {check.message} "
+            "Nothing was stored: the connection keeps its previous settings.",
+            tuple(changed),
+            check,
+        )
+    _store(connection, candidate, changed, actor, check)
+    if check is not None:
+        return ConnectionSaveResult(
+            True, _verdict_message(connection, check), tuple(changed), check
+        )
+    return ConnectionSaveResult(True, "Settings saved.", tuple(changed))
+
+
+def _applicable(data: dict[str, Any]) -> dict[str, Any]:
+    """The chosen kind's settings from `data`; an absent catalog choice keeps the stored one."""
+    names = set(fields_for_kind(str(data.get("kind", ""))))
+    applicable = {k: v for k, v in data.items() if k in names}
+    if applicable.get("learnupon_cataloged") is None:
+        applicable.pop("learnupon_cataloged", None)
+    return applicable
+
+
+def _verdict_message(connection: PlatformConnection, check: CredentialCheck) -> str:
+    if check.ok:
+        return f"Settings saved. Connection OK. {check.message}".strip()
+    return f"Connection failed ({check.verdict}): {check.message}"
+
+
+def _refused(
+    connection: PlatformConnection, actor, fields: list[str], check: CredentialCheck
+) -> None:
+    if connection.pk is None:  # nothing stored yet: no connection to hang the entry on
+        logger.info("platform settings refused before a first save: %s", check.verdict)
+        return
+    audit_record(
+        PlatformAuditEntry,
+        connection=connection,
+        actor=actor,
+        action="credentials_refused",
+        fields=fields,
+        detail=check.verdict,
+    )
+
+
+def _store(
+    connection: PlatformConnection,
+    candidate: PlatformConnection,
+    changed: list[str],
+    actor,
+    check: CredentialCheck | None,
+) -> None:
+    """Write the (verified) settings, and the verdict when there is one, in one transaction."""
+    is_new = connection.pk is None
+    for name in changed:
+        setattr(connection, name, getattr(candidate, name))
+    if check is not None:
+        connection.last_tested_at = timezone.now()
+        connection.status, connection.status_message = PlatformConnection.Status.ACTIVE, ""
+    if not (changed or is_new or check is not None):
+        return
+    with transaction.atomic():
+        connection.save()
+        if changed or is_new:
+            audit_record(
+                PlatformAuditEntry,
+                connection=connection,
+                actor=actor,
+                action="update",
+                fields=changed,
+                toggles=toggles_of(connection, changed),
+            )
+        if check is not None:
+            audit_record(
+                PlatformAuditEntry,
+                connection=connection,
+                actor=actor,
+                action="test",
+                detail=check.verdict,
+            )
 
 
 def connection_test(*, connection: PlatformConnection, actor) -> CredentialCheck:

@@ -47,6 +47,8 @@ def _label(entry, name: str) -> str:
     except (AttributeError, FieldDoesNotExist):
         label = name.replace("_", " ")
     label = re.sub(r"^(enable|enabled)\s+", "", label, flags=re.IGNORECASE)
+    if label[1:2].isupper():  # an acronym ("API base URL override") keeps its case
+        return label
     return label[:1].lower() + label[1:]
 
 

@@ -9,7 +9,7 @@ from django import forms
 
 from integrations.core.registry import PLATFORM_CHOICES
 from integrations.models import PlatformConnection
-from integrations.platforms.config import SECRET, connection_errors
+from integrations.platforms.config import SECRET, connection_errors, fields_for_kind
 from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 CATALOGED_CHOICES = [
@@ -70,13 +70,19 @@ class PlatformConnectionForm(forms.Form):
     def __init__(self, *args: Any, connection: PlatformConnection, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.connection = connection
+        chosen = self.data.get("kind") if self.is_bound else self.initial.get("kind")
+        self.kind = str(chosen or connection.kind or PLATFORM_CHOICES[0][0])
+        shown = set(fields_for_kind(self.kind))
+        for name in [name for name in self.fields if name not in shown]:
+            del self.fields[name]  # only the chosen platform's settings are shown and applied
         for name in SECRET.values():
-            if connection.pk and getattr(connection, name):
+            if name in self.fields and connection.pk and getattr(connection, name):
                 self.fields[name].help_text = SECRET_HELP_STORED
 
     @classmethod
-    def for_connection(cls, connection: PlatformConnection, data: Any = None):
-        """Bound to `data` (POST) or filled from the connection, secrets left out."""
+    def for_connection(cls, connection: PlatformConnection, data: Any = None, kind: str = ""):
+        """Bound to `data` (POST) or filled from the connection (for `kind` when another
+        platform is being chosen), secrets left out."""
         if data is not None:
             return cls(data, connection=connection)
         initial = {
@@ -84,6 +90,8 @@ class PlatformConnectionForm(forms.Form):
             for name in cls.base_fields
             if name not in SECRET.values()
         }
+        if kind in dict(PLATFORM_CHOICES):
+            initial["kind"] = kind
         if connection.pk is None:
             initial["push_after_sync"] = True
         return cls(initial=initial, connection=connection)

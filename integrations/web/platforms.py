@@ -55,21 +55,37 @@ def _render(request: HttpRequest, template: str, context: dict, status: int = 20
 @login_required
 @require_http_methods(["GET", "POST"])
 def connection_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The connection form: Save, or Save and test connection."""
+    """The connection form: Save, or Save and test connection. Settings that change what the
+    connection reaches are verified before they are stored (`connection_save`); a refusal
+    stores nothing and the form comes back with the reason.
+
+    The form holds only the chosen platform's fields: choosing another platform asks for its
+    fields (`?kind=`: htmx swaps them in; without JavaScript, the "switch" button posts the
+    choice and the page comes back with them, nothing saved)."""
     group = group_get_administered(user=request.user, slug=slug)
     connection = services.connection_get_or_new(group=group)
+    render_form = partial(_render_connection, request, group, connection)
+    chosen = request.POST.get("kind") if request.method == "POST" else request.GET.get("kind")
+    if request.method == "GET" or request.POST.get("action") == "switch":
+        return render_form(PlatformConnectionForm.for_connection(connection, kind=chosen or ""))
     form = settings_form(
-        request,
-        partial(PlatformConnectionForm.for_connection, connection),
-        partial(_render_connection, request, group, connection),
+        request, partial(PlatformConnectionForm.for_connection, connection), render_form
     )
     if isinstance(form, HttpResponse):
         return form
-    services.connection_update(connection=connection, actor=request.user, data=form.cleaned_data)
-    if request.POST.get("action") == "test":
-        _test_and_report(request, connection)
+    result = services.connection_save(
+        connection=connection,
+        actor=request.user,
+        data=form.cleaned_data,
+        test=request.POST.get("action") == "test",
+    )
+    if not result.ok and result.changed:
+        form.add_error(None, result.message)
+        return render_form(form, status=400)
+    if not result.ok:  # "Save and test" of unchanged settings: the verdict on the stored ones
+        messages.error(request, result.message)
     else:
-        messages.success(request, "Settings saved.")
+        messages.success(request, result.message)
     return redirect("platforms:connection", slug=group.slug)
 
 

@@ -41,7 +41,8 @@ def test_put_get_and_write_only_secret(api_for, admin_a, group_a, learnupon_sand
     assert created.status_code == 201, created.json()
     data = created.json()
     assert "learnupon_password" not in data and data["learnupon_password_set"] is True
-    assert data["status"] == "inactive" and data["push_after_sync"] is True
+    # verified before it was stored: active at once
+    assert data["status"] == "active" and data["push_after_sync"] is True
 
     again = api.put(base(group_a), lu_body(learnupon_sandbox, learnupon_password=""), format="json")
     assert again.status_code == 200
@@ -79,7 +80,11 @@ def test_coursebase_domain_must_be_allowed(api_for, admin_a, group_a, settings):
     assert response.status_code == 400
     assert "PLATFORM_ALLOWED_HOSTS" in response.json()["coursebase_domain"][0]
     settings.PLATFORM_ALLOWED_HOSTS = ["learn.acme.com"]
-    assert api_for(admin_a).put(base(group_a), body, format="json").status_code == 201
+    allowed = api_for(admin_a).put(base(group_a), body, format="json")
+    # The host passes the rule; the platform can't be reached from the tests: nothing stored.
+    assert allowed.status_code == 400 and "coursebase_domain" not in allowed.json()
+    assert "Nothing was stored" in allowed.json()["detail"]
+    assert not PlatformConnection.objects.exists()
 
 
 def test_post_test_gives_a_verdict_and_activates(api_for, admin_a, group_a, learnupon_sandbox):
@@ -91,7 +96,12 @@ def test_post_test_gives_a_verdict_and_activates(api_for, admin_a, group_a, lear
     assert (body["ok"], body["verdict"]) == (True, "ok")
     assert body["connection"]["status"] == "active"
 
-    api.put(base(group_a), lu_body(learnupon_sandbox, learnupon_password="bad-one"), format="json")
+    refused = api.put(
+        base(group_a), lu_body(learnupon_sandbox, learnupon_password="bad-one"), format="json"
+    )
+    assert refused.status_code == 400 and refused.json()["verdict"] == "bad_credentials"
+    assert api.get(base(group_a)).json()["status"] == "active"  # the refusal stored nothing
+    learnupon_sandbox.password = "rotated-in-learnupon"  # the stored keys stop working
     failed = api.post(base(group_a, "test/")).json()
     assert (failed["ok"], failed["verdict"]) == (False, "bad_credentials")
     assert failed["connection"]["status"] == "error"

@@ -42,10 +42,10 @@ def test_the_form_saves_then_tests_the_connection(
     assert page.status_code == 200 and b'data-testid="connection-form"' in page.content
 
     response = client.post(url("connection", group_a), lu_form(learnupon_sandbox), follow=True)
-    assert b"Settings saved." in response.content
+    assert b"Settings saved. Connection OK." in response.content  # verified, then stored
     connection = PlatformConnection.objects.get(group=group_a)
     assert connection.learnupon_password == LU_SECRET
-    assert connection.status == PlatformConnection.Status.INACTIVE
+    assert connection.status == PlatformConnection.Status.ACTIVE
 
     response = client.post(
         url("connection", group_a),
@@ -61,7 +61,8 @@ def test_the_form_saves_then_tests_the_connection(
 
 def test_a_failed_test_gives_a_clear_verdict(page_client_for, admin_a, group_a, learnupon_sandbox):
     client = page_client_for(admin_a)
-    client.post(url("connection", group_a), lu_form(learnupon_sandbox, learnupon_password="bad-pw"))
+    client.post(url("connection", group_a), lu_form(learnupon_sandbox))
+    learnupon_sandbox.password = "rotated-in-learnupon"  # the stored keys stop working
     response = client.post(url("test", group_a), follow=True)
     assert b"Connection failed (bad_credentials)" in response.content
     assert b"LearnUpon rejected the API credentials" in response.content
