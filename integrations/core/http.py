@@ -131,6 +131,8 @@ class JsonHttpClient:
         self.write_count = 0
         self.throttled = 0  # 429s answered
         self.waits: list[float] = []
+        # Told of every wait as it starts (what, seconds, reason): a run shows it live.
+        self.on_wait: Callable[[str, float, str], None] | None = None
         # Pages may be fetched from several threads: counters under a lock and, while
         # `shared_pause` is on, a 429's wait pauses every request of this client, not only the
         # one that met it (the budget is the organization's, not the thread's).
@@ -428,6 +430,11 @@ class JsonHttpClient:
         logger.warning("%s %s; waiting %.2f s", self.vendor, why, seconds)
         self.waits.append(seconds)
         metrics.record_wait(self.vendor, reason, seconds)
+        if self.on_wait is not None and seconds > 0:
+            try:
+                self.on_wait(why, seconds, reason)
+            except Exception:  # telling it must never stop the wait or the request
+                logger.warning("%s wait not recorded", self.vendor, exc_info=True)
         if seconds > 0:
             self._sleep(seconds)
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def unique(*fields: str, name: str) -> models.UniqueConstraint:
@@ -143,6 +144,15 @@ class RunBase(models.Model):
     class Meta:
         abstract = True
         ordering = ["-created_at", "-id"]
+
+    @property
+    def waiting_now(self) -> bool:
+        """Running, and waiting (a retry, a rate limit, a reschedule) until a time to come."""
+        return (
+            self.status == RunStatus.RUNNING
+            and self.waiting_until is not None
+            and self.waiting_until > timezone.now()
+        )
 
     @property
     def status_label(self) -> str:

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import logging
+import re
+import threading
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -53,6 +55,44 @@ def run_wait(*, run: Run, seconds: float, reason: str) -> None:
     run.waiting_until = timezone.now() + timedelta(seconds=seconds)
     run.waiting_reason = reason[:300]
     run.save(update_fields=["waiting_until", "waiting_reason"])
+
+
+_RETRY = re.compile(r": (?P<what>[^:]*), retry (?P<n>\d+)/(?P<of>\d+)$")
+
+
+def wait_words(vendor: str, why: str, seconds: float, reason: str) -> str:
+    """A client's wait in an admin's words ("Udemy unreachable (connection refused) — retry
+    3 of 6, next in 8 s")."""
+    match = _RETRY.search(why)
+    if match and reason == "retry":
+        what = f"{vendor} unreachable or failing ({match['what']})"
+    elif match and reason == "rate_limit":
+        what = f"{vendor} asks to slow down"
+    else:
+        return f"{vendor}: {why} — waiting {seconds:.0f} s"[:300]
+    return f"{what} — retry {match['n']} of {match['of']}, next in {seconds:.0f} s"[:300]
+
+
+def run_note_wait(*, run: Run, message: str, seconds: float) -> None:
+    """Show a wait on the run page as it happens. Called from whichever thread waits (the
+    fetch threads of a scan too): the UPDATE runs on a short-lived thread of its own, with its
+    own connection, so the caller's connection and transaction are never touched, and a locked
+    database delays the note (5 s at most), never the run."""
+    until = timezone.now() + timedelta(seconds=seconds)
+
+    def note() -> None:
+        try:
+            type(run).objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                waiting_until=until, waiting_reason=message[:300]
+            )
+        except Exception:
+            logger.warning("run %s: wait not shown", run.pk, exc_info=True)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=note, name=f"run-{run.pk}-wait", daemon=True)
+    thread.start()
+    thread.join(timeout=5)
 
 
 def run_give_up(*, run: Run, message: str) -> None:

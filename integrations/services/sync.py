@@ -26,7 +26,7 @@ from integrations.core.execute import (
 from integrations.core.logs import run_log_context
 from integrations.core.reaper import runs_reap
 from integrations.core.registry import provider_module, stats_source_modules
-from integrations.core.runs import run_skip
+from integrations.core.runs import run_note_wait, run_skip, wait_words
 from integrations.models import AuditEntry, Integration, SyncLease, SyncRange, SyncRun
 
 from .content_sync import content_sync
@@ -152,6 +152,7 @@ class SyncExecutor(RunExecutor):
         integration, module = run.integration, self.module
         # Page by page commits: a database crash may lose the last ones, never half of one.
         with relaxed_commits(), module.make_client(integration) as client:
+            client.on_wait = partial(_note_wait, run, client.vendor)
             if run.kind == SyncRun.Kind.CONTENT:
                 streams = module.content_streams(integration, client)
                 content_sync(run=run, streams=streams, on_page=renew)
@@ -164,6 +165,12 @@ class SyncExecutor(RunExecutor):
                     stream = module.stats_stream(client, pages=pages)
                     stats_sync(run=run, stream=stream, on_page=renew)
                 run.refresh_from_db()
+
+
+def _note_wait(run: SyncRun, vendor: str, why: str, seconds: float, reason: str) -> None:
+    """The client waits (a retry, a 429): the run page says so while it lasts."""
+    if seconds >= 1:
+        run_note_wait(run=run, message=wait_words(vendor, why, seconds, reason), seconds=seconds)
 
 
 @contextmanager
