@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from integrations.core.execute import Reschedule, run_enqueue
 from integrations.core.models import RunBase
+from integrations.core.netutil import human_wait
 from integrations.core.runs import run_give_up, run_wait
 
 RUN_TASK_MAX_RETRIES = 200  # reschedules of one run (e.g. 60 s waits for a 3-hour content sync)
@@ -49,10 +50,11 @@ def _wait_refused(task: Task, run: RunBase, exc: Reschedule) -> str:
     limit = timedelta(seconds=settings.RUN_MAX_WAIT)
     too_late = timezone.now() + timedelta(seconds=exc.countdown) > run.created_at + limit
     if too_late and not exc.time_slice:  # a run that yields its worker is working, not waiting
+        wait = human_wait(exc.countdown, beyond=settings.RUN_MAX_WAIT)
         return (
-            f"{exc.reason}: waiting {exc.countdown:,.0f} s would take the run past RUN_MAX_WAIT "
-            f"({settings.RUN_MAX_WAIT:,} s after it was requested). The run stops here; the next "
-            "run starts again."
+            f"{exc.reason.rstrip('.')}: waiting {wait} would take the run past RUN_MAX_WAIT "
+            f"({human_wait(settings.RUN_MAX_WAIT)} after it was requested). The run stops here; "
+            "the next run starts again."
         )
     if task.request.retries >= task.max_retries:
         return (

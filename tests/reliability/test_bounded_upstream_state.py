@@ -175,6 +175,31 @@ def test_one_far_retry_after_no_longer_bricks_the_organization(
         _forget(backend, key)
 
 
+@pytest.mark.django_db
+def test_the_admin_reads_a_31_year_wait_in_human_units(
+    make_udemy_sandbox, make_integration, settings
+):
+    """The run given up on for waiting past RUN_MAX_WAIT says so in hours, not in 1e+09 s or
+    999,999,999 s."""
+    from integrations.models import SyncError
+    from integrations.services.sync import sync_execute
+    from integrations.tasks.common import execute_or_retry
+
+    settings.REDIS_URL = ""
+    settings.RUN_MAX_WAIT = 6 * 3600
+    sandbox = make_udemy_sandbox(courses=30, paths=0, learners=1)
+    run = SyncRun.objects.create(
+        integration=make_integration(sandbox), kind="content", trigger="manual"
+    )
+    sandbox.fail(path_contains="courses/list", status=429, retry_after=FAR)
+    task = SimpleNamespace(request=SimpleNamespace(retries=0), max_retries=50, retry=None)
+    assert execute_or_retry(task, sync_execute, run.pk) == SyncRun.Status.FAILED
+    message = SyncError.objects.get(run=run, category="wait").message
+    assert "asks to wait more than 6 hours: waiting" in message, message
+    assert "waiting more than 6 hours would take the run past RUN_MAX_WAIT (6 hours" in message
+    assert "e+09" not in message and "999,999,999" not in message
+
+
 # --------------------------------------------------------------------------- 2. endless paging
 
 # page number -> (count, results, next page number or None)
