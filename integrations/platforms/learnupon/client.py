@@ -35,6 +35,7 @@ from ..base import (
     platform_base_url,
     verdict_for,
 )
+from .mapping import owner_problem
 
 RECORDS_PER_PAGE = 500  # the documented default; the header is trusted when present
 MAX_PAGES = 10_000  # a server that always says "next page" must not loop forever
@@ -341,6 +342,8 @@ class LearnUponClient(JsonHttpClient):
                 f"LearnUpon has no user {owner_id}: set the course owner to the numeric id "
                 "of an admin or instructor.",
             )
+        if owner is not None and (problem := owner_problem(owner)):
+            return CredentialCheck(False, "owner_not_allowed", problem)
         if group_id and str(group_id) not in group_ids:
             return CredentialCheck(
                 False,

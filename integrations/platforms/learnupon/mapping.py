@@ -8,17 +8,26 @@ course"), a completed attempt → the enrollment and mark-complete it becomes.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import nh3
+
 from integrations.core.records import MappingError
 
 from ..base import RemoteGroup, RemoteMember, RemoteUser
 
 KEYWORDS_MAX = 500  # LearnUpon limits string lengths (LearnUpon API: "character limits")
+# LearnUpon API, "Create a course": "Some string fields for names and descriptions have
+# character limits. Exceeding these limits cause your POST calls to fail." The numbers are in
+# LearnUpon's "Portal: character limits of frequently-used fields" article, which the API
+# document only points to: this bound is deliberately conservative. A longer description is
+# cut at a word, ends with "…" and links back to the course on Udemy (`description_for`).
+DESCRIPTION_MAX = 3000
 
 
 def _id(raw: Mapping[str, Any], key: str = "id") -> str:
@@ -106,6 +115,7 @@ class CourseSnapshot:
     description: str
     duration_minutes: int | None
     tags: tuple[str, ...]
+    url: str = ""  # the course on Udemy: where a cut description links back to
 
 
 def reference_code(kind: str, external_id: str) -> str:
@@ -118,7 +128,7 @@ def course_fields(course: CourseSnapshot, *, owner_id: str, cataloged: bool) -> 
     fields: dict[str, Any] = {
         "name": course.title[:250],
         "owner_id": int(owner_id),
-        "description": course.description,
+        "description": description_for(course),
         "keywords": ", ".join(sorted(course.tags))[:KEYWORDS_MAX],
         "reference_code": reference_code(course.kind, course.external_id),
         # LearnUpon API, "Create a course": true lists the course in the portal catalog, seen
@@ -129,6 +139,50 @@ def course_fields(course: CourseSnapshot, *, owner_id: str, cataloged: bool) -> 
         fields["minute_length"] = float(course.duration_minutes)
         fields["course_length_unit"] = 0  # minutes
     return fields
+
+
+def description_for(course: CourseSnapshot, limit: int = DESCRIPTION_MAX) -> str:
+    """The description as sent: the (sanitized) HTML when it fits `limit`, else its text cut
+    at a word with "…" and a link to the full description on Udemy (never a tag or an entity
+    cut in half)."""
+    if len(course.description) <= limit:
+        return course.description
+    link = (
+        f'<p><a href="{html.escape(course.url)}">Read the full description on Udemy</a></p>'
+        if course.url
+        else ""
+    )
+    text = " ".join(html.unescape(nh3.clean(course.description, tags=set())).split())
+    room = limit - len(link) - len("<p>…</p>")
+    cut = text[: max(room, 0)]
+    while cut and len(html.escape(cut, quote=False)) > room:  # escaping lengthens it
+        cut = cut[: len(cut) - max(1, (len(html.escape(cut, quote=False)) - room))]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return f"<p>{html.escape(cut, quote=False)}…</p>{link}"
+
+
+def owner_problem(user: Mapping[str, Any]) -> str:
+    """Why a LearnUpon user can't own the pushed courses ('' when they can).
+
+    LearnUpon API, "Create a course": `owner_id` is "a portal administrator, or instructor with
+    course creation privileges"; "User object attributes": `user_type` is one of learner,
+    instructor, manager, admin, and an instructor's `tutor_can_create_courses` "indicates if
+    the user can create their own courses. Default is false"."""
+    user_id, kind = user.get("id"), _text(user, "user_type").lower()
+    if kind == "admin":
+        return ""
+    if kind == "instructor":
+        if str(user.get("tutor_can_create_courses")).lower() == "true":
+            return ""
+        return (
+            f"LearnUpon user {user_id} is an instructor who may not create courses "
+            "(tutor_can_create_courses is not true): give them that right in LearnUpon, or "
+            "choose a portal administrator as the course owner."
+        )
+    return (
+        f"LearnUpon user {user_id} is a {kind or 'user of unknown type'}: the course owner "
+        "must be a portal administrator or an instructor who may create courses."
+    )
 
 
 def fingerprint(payload: Mapping[str, Any]) -> str:

@@ -72,6 +72,7 @@ def snapshot(course: Course) -> CourseSnapshot:
         description=course.description,
         duration_minutes=course.duration_minutes,
         tags=tuple(tag.name for tag in course.tags.all()),
+        url=course.launch_url,
     )
 
 

@@ -10,7 +10,9 @@ parameters" for an unknown path or a malformed parameter. Linking a course to a 
 (`POST /group_courses`, `re_enroll_completed` mandatory) enrolls the group's members, and
 `data.join()` enrolls a later joiner on the group's linked courses. Endpoints: users, groups,
 group_memberships, courses (+ publish, PUT), group_courses, enrollments (+ search),
-markcompletes. Faults: `fail(status=429, retry_after=1, path_contains="courses")`, and
+markcompletes. A course owner must be an admin or an instructor with `tutor_can_create_courses`;
+`description_max` makes a longer course description a 400, as a portal's limit does. Faults:
+`fail(status=429, retry_after=1, path_contains="courses")`, and
 `throttle(remaining=1, times=3)` makes the next answers announce a low minute budget.
 
     with LearnUponSandbox(LearnUponData.generate(seed=1, users=1000)) as lu:
@@ -57,9 +59,13 @@ class LearnUponSandbox(SandboxServer):
         remaining_minute: int = 1000,
         remaining_week: int = 100_000,
         clock: Callable[[], float] = time.time,
+        description_max: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # LearnUpon API, "Create a course": descriptions have character limits and a longer
+        # one makes the POST fail (the portal's number is not in the API document).
+        self.description_max = description_max
         self.data = data or LearnUponData.generate()
         self.username, self.password = username, password
         self.page_size = page_size
@@ -221,8 +227,10 @@ class LearnUponSandbox(SandboxServer):
         fields = _object(request.body, "Course")
         if not isinstance(fields.get("name"), str) or not fields["name"].strip():
             return _error(400, "name is required")
+        if (refused := self._too_long(fields)) is not None:
+            return refused
         owner = next((u for u in self.data.users if u["id"] == fields.get("owner_id")), None)
-        if owner is None or owner["user_type"] not in ("admin", "instructor"):
+        if owner is None or not _may_create_courses(owner):
             return _error(400, "owner_id must be a portal administrator or instructor")
         course_id = self.data.new_id()
         self.data.courses[course_id] = {
@@ -235,6 +243,13 @@ class LearnUponSandbox(SandboxServer):
             "owner_id": owner["id"],
         }
         return json_reply(201, {"id": course_id})
+
+    def _too_long(self, fields: dict) -> Reply | None:
+        description = fields.get("description")
+        limit = self.description_max
+        if limit is not None and isinstance(description, str) and len(description) > limit:
+            return _error(400, f"description is too long (maximum is {limit} characters)")
+        return None
 
     def _publish_course(self, request: Request) -> Reply:
         course = self.data.courses.get(_int((request.body or {}).get("course_id")))
@@ -249,7 +264,10 @@ class LearnUponSandbox(SandboxServer):
         course = self.data.courses.get(int(course_id))
         if course is None:
             return _error(404, "Course not found")
-        course.update(_course_attributes(_object(request.body, "Course")))
+        fields = _object(request.body, "Course")
+        if (refused := self._too_long(fields)) is not None:
+            return refused
+        course.update(_course_attributes(fields))
         return json_reply(200, {"id": course["id"]})
 
     def _list_group_courses(self, request: Request) -> Reply:
@@ -357,6 +375,15 @@ def _course_attributes(fields: dict) -> dict:
     if "description" in values:
         values["description_html"] = values.pop("description")
     return values
+
+
+def _may_create_courses(user: dict) -> bool:
+    """LearnUpon API, `owner_id`: "portal administrator, or instructor with course creation
+    privileges" (an instructor's `tutor_can_create_courses`, "Default is false")."""
+    if user["user_type"] == "admin":
+        return True
+    rights = user.get("tutor_can_create_courses")
+    return user["user_type"] == "instructor" and rights in (True, "true")
 
 
 def _object(body: Any, key: str) -> dict:
