@@ -233,9 +233,14 @@ class PushRequestSerializer(serializers.Serializer):
 
 class EnrollmentEstimateSerializer(serializers.Serializer):
     auto_enroll = serializers.BooleanField()
-    courses = serializers.IntegerField(help_text="Courses the next push would link.")
+    courses = serializers.IntegerField(
+        help_text="Courses linked to the target group once a push has run (every active one)."
+    )
     members = serializers.IntegerField(help_text="Members of the LearnUpon target group.")
     enrollments = serializers.IntegerField(help_text="courses × members: confirm this number.")
+    confirmed = serializers.IntegerField(
+        allow_null=True, help_text="The number confirmed so far (null: none)."
+    )
     message = serializers.CharField()
 
 
@@ -473,6 +478,7 @@ def _estimate_data(connection: PlatformConnection, estimate: Any) -> dict[str, A
         "courses": estimate.courses,
         "members": estimate.members,
         "enrollments": estimate.enrollments,
+        "confirmed": connection.auto_enroll_consent,
         "message": estimate.message,
     }
 

@@ -150,6 +150,9 @@ def test_the_waiting_state_is_asked_again_on_the_page_and_in_the_api(
     assert 'data-testid="auto-enroll-waiting"' in text
     assert f"= {number} enrollments" in text and "you confirmed 0" in text
 
+    preview = api.get(f"/api/v1/groups/{connection.group.slug}/platform/auto-enrollment/")
+    assert (preview.json()["enrollments"], preview.json()["confirmed"]) == (2 * size, 0)
+
     # The API confirms the new number like the page does.
     refused = api.post(
         f"/api/v1/groups/{connection.group.slug}/platform/auto-enrollment/",
