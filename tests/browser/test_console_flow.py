@@ -223,9 +223,11 @@ def test_admin_and_learner_flow(live_server, browser_page, sync_worker, platform
     assert sandbox.client_secret not in page.content()
     shot(page, "udemy-form")
 
-    # --- a wrong secret typed on the working integration: refused, nothing stored
+    # --- a wrong secret typed on the working integration: refused, nothing stored (once set
+    # up, Save is the one button that stores: it checks changed credentials first)
+    expect(page.get_by_role("button", name="SETUP INTEGRATION")).to_have_count(0)
     fill_udemy_form(page, sandbox, WRONG_SECRET)
-    page.get_by_role("button", name="SETUP INTEGRATION").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Udemy rejected the credentials (401)")).to_be_visible()
     expect(page.get_by_test_id("integration-status")).to_have_text("Active")
     assert WRONG_SECRET not in page.content()
@@ -291,9 +293,10 @@ def test_admin_and_learner_flow(live_server, browser_page, sync_worker, platform
     page.get_by_role("link", name="Integrations", exact=True).click()
     page.get_by_test_id("integration-udemy").click()
     # 360Learning: "You can deactivate the integration by clicking DEACTIVATE on the bottom
-    # right" — the last button of the form's bottom row, right of SETUP INTEGRATION.
+    # right" — the last button of the form's bottom row, right of Save (SETUP INTEGRATION
+    # shows while the integration is inactive).
     form = page.get_by_test_id("integration-form").bounding_box()
-    setup = page.get_by_role("button", name="SETUP INTEGRATION").bounding_box()
+    setup = page.get_by_role("button", name="Save", exact=True).bounding_box()
     deactivate = page.get_by_role("link", name="DEACTIVATE").bounding_box()
     assert deactivate["x"] > setup["x"]
     assert deactivate["x"] + deactivate["width"] > form["x"] + 0.9 * form["width"]

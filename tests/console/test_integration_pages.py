@@ -129,7 +129,9 @@ def test_deactivate_sits_bottom_right_with_setup_integration(admin_client, group
     start = html.index('data-testid="form-actions"')
     row = html[html.rindex("<div", 0, start) : html.index("</div>", start)]
     assert "justify-content-end" in row.split(">", 1)[0]
-    assert row.index("SETUP INTEGRATION") < row.index("DEACTIVATE")
+    assert row.index("Save") < row.index("DEACTIVATE")
+    # Set up: one button stores (Save, checking changed credentials); no second SETUP.
+    assert "SETUP INTEGRATION" not in row
     actions = row
     assert "me-auto" not in actions
 
@@ -376,3 +378,20 @@ def test_state_changes_need_a_csrf_token(group, admin_user, integration):
         assert client.post(url, {"action": "save"}).status_code == 403
     integration.refresh_from_db()
     assert integration.status == Integration.Status.ACTIVE
+
+
+def test_an_active_integration_never_synced_says_so(admin_client, group, integration):
+    html = admin_client.get(provider_url(group)).content.decode()
+    assert "Active · first sync pending" in html
+    assert "<details" in html.split('data-testid="integration-guidance"')[0][-200:]
+    assert 'data-testid="integration-guidance" open' not in html  # collapsed once set up
+
+
+def test_an_inactive_integration_offers_setup_and_opens_the_guidance(
+    admin_client, group, integration
+):
+    integration.status = integration.Status.INACTIVE
+    integration.save()
+    html = admin_client.get(provider_url(group)).content.decode()
+    assert "SETUP INTEGRATION" in html
+    assert 'data-testid="integration-guidance" open' in html
