@@ -142,7 +142,9 @@ def auto_enroll(request: HttpRequest, slug: str) -> HttpResponse:
                 re_enroll_completed=request.POST.get("re_enroll_completed") == "1",
             )
             messages.success(
-                request, f"Auto-enrollment is on: the next push creates {estimate.message}."
+                request,
+                f"Auto-enrollment is on, confirmed for {estimate.message}: the next push links "
+                "the courses within that number, and asks again beyond it.",
             )
         elif action == "disable":
             services.auto_enroll_set(connection=connection, actor=request.user, enabled=False)
