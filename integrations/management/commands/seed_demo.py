@@ -99,6 +99,8 @@ class Command(BaseCommand):
                 "learnupon_password": "lu-api-password",
                 "learnupon_owner_id": str(LearnUponData.ADMIN_ID),
                 "target_group_id": "5001",
+                # the admin's explicit choice: listed in the (demo) portal's catalog
+                "learnupon_cataloged": True,
                 "base_url": f"{learnupon_url.rstrip('/')}/api/v1/",
             },
             ("coursebase-team", "Coursebase team"): {
