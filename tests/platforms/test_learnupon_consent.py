@@ -193,3 +193,28 @@ def test_an_upgraded_connection_without_a_number_links_nothing_new(
     connection.refresh_from_db()
     assert connection.auto_enroll_waiting["confirmed"] is None
     assert PlatformConnection.objects.get(pk=connection.pk).auto_enroll is True
+
+
+def test_the_page_asks_again_and_takes_the_new_number(lu, make_connection, run_platform):
+    from django.test import Client
+
+    connection = make_connection(lu)
+    admin = group_admin(connection.group, username="dana")
+    confirm(connection, admin)
+    make_courses(connection, 2)
+    run_platform(connection, kind="push")
+    size = members(lu, connection)
+    web = Client()
+    web.force_login(admin)
+    action = reverse("platforms:auto_enroll", kwargs={"slug": connection.group.slug})
+
+    preview = web.post(action, {"action": "preview"}).content.decode()
+    assert f"Type {2 * size} to confirm" in preview and "You confirmed 0 enrollments" in preview
+    web.post(action, {"action": "enable", "confirm_enrollments": str(2 * size)})
+    connection.refresh_from_db()
+    assert connection.auto_enroll_consent == 2 * size and connection.auto_enroll_waiting == {}
+    assert connection.auto_enroll_consent_by == admin
+    page = web.get(reverse("platforms:connection", kwargs={"slug": connection.group.slug}))
+    assert 'data-testid="auto-enroll-waiting"' not in page.content.decode()
+    assert run_platform(connection, kind="push").status == PlatformRun.Status.SUCCEEDED
+    assert len(lu.data.enrollments) == 2 * size
