@@ -303,3 +303,24 @@ def test_a_zip_bomb_is_refused_as_it_inflates(settings, tmp_path):
 def test_reports_data_is_deterministic():
     users = [{"user_id": f"u{i}", "login_id": f"u{i}@example.com"} for i in range(5)]
     assert ReportsData.generate(users).progress == ReportsData.generate(users).progress
+
+
+def test_learner_report_dates_are_read_in_the_requested_zone(
+    make_coursebase_sandbox, make_connection, run_platform
+):
+    """A completion stored at 09:30 UTC is written 10:30 (Paris, no offset) in the report and
+    read back as 09:30 UTC (it used to be read as 10:30 UTC: a 1-2 h shift)."""
+    from datetime import UTC, datetime
+
+    sandbox = make_coursebase_sandbox(course_titles=TITLES, users=12)
+    connection = make_connection(sandbox)
+    synced(connection.group, *TITLES)
+    user_id, course_id = next(iter(sandbox.reports.data.progress))
+    sandbox.reports.data.set_progress(user_id, course_id, 100)  # completed 2026-11-20 09:30 UTC
+    run = run_platform(connection, "reports")
+    assert run.status == PlatformRun.Status.SUCCEEDED, run.error_summary
+    completed = PlatformLearnerProgress.objects.filter(
+        connection=connection, completed_at__isnull=False
+    )
+    assert completed.count() == 1
+    assert {p.completed_at for p in completed} == {datetime(2026, 11, 20, 9, 30, tzinfo=UTC)}

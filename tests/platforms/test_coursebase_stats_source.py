@@ -3,6 +3,8 @@ integration: the same mapping and attempt rules as Udemy's own report, read from
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from integrations.core.execute import Reschedule
@@ -106,3 +108,15 @@ def test_an_org_without_udemy_reports_gets_a_clear_error(make_coursebase_sandbox
     run = stats(integration)
     assert run.status == SyncRun.Status.FAILED
     assert "invalid_report_type" in run.error_summary
+
+
+def test_report_dates_are_read_in_the_zone_they_were_requested_in(world):
+    """Coursebase writes a report's dates in the requested time zone (report.export:
+    "The time zone used for date values in the report"), without an offset: a completion at
+    08:00 UTC is written 09:00 in Paris and must be read back as 08:00 UTC, not 09:00."""
+    sandbox, integration, _courses = world
+    stats(integration)
+    assert sandbox.reports.export_requests[0]["time_zone"] == "Europe/Paris"
+    done = Attempt.objects.filter(completed_at__isnull=False).first()
+    assert done.completed_at == datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    assert done.first_activity == datetime(2026, 11, 2, 8, 0, tzinfo=UTC)

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -340,6 +341,11 @@ def _commit_batch(
                        failed=len(problems) - len(recorded))  # fmt: skip
 
 
+def report_zone() -> ZoneInfo:
+    """The time zone every export is requested in (`time_zone`), and its dates read in."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
 def _batches(
     report_type: str, columns: dict[str, int], rows: Iterator[tuple[int, list[str]]], after: int
 ) -> Iterator[tuple[list, list, int]]:
@@ -351,7 +357,7 @@ def _batches(
         if line <= after or not any(cell.strip() for cell in cells):
             continue
         try:
-            batch.append(map_report_row(report_type, columns, cells, line))
+            batch.append(map_report_row(report_type, columns, cells, line, report_zone()))
         except MappingError as exc:
             problems.append((exc, ",".join(cells)[:300]))
         if len(batch) + len(problems) >= BATCH:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from integrations.core.records import MappingError
@@ -157,9 +157,11 @@ def report_columns(report_type: str, header: list[str]) -> dict[str, int]:
 
 
 def map_report_row(
-    report_type: str, columns: dict[str, int], row: list[str], line: int
+    report_type: str, columns: dict[str, int], row: list[str], line: int, zone: tzinfo = UTC
 ) -> CourseReportRow | LearnerReportRow:
-    """One CSV row of a report → its record (`MappingError` for a bad row, named by line)."""
+    """One CSV row of a report → its record (`MappingError` for a bad row, named by line).
+    `zone`: the time zone the export was requested in (Coursebase API, report.export: "The time
+    zone used for date values in the report"): a date without an offset is read in it."""
     values = {name: (row[i].strip() if i < len(row) else "") for name, i in columns.items()}
     ref = f"line {line}"
     course_id = _report_id(values.get("course_id", ""), ref, "course ID")
@@ -184,7 +186,7 @@ def map_report_row(
         email=email,
         status=status,
         progress=progress,
-        completed_at=_moment(values.get("completed_at", ""), ref),
+        completed_at=_moment(values.get("completed_at", ""), ref, zone),
     )
 
 
@@ -215,11 +217,17 @@ def _percent(value: str, ref: str, *, required: bool) -> float | None:
     return round(number, 2)
 
 
-def _moment(value: str, ref: str) -> datetime | None:
+def _moment(value: str, ref: str, zone: tzinfo = UTC) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return report_moment(value, zone)
     except ValueError:
         raise MappingError(ref, "bad_row", f"not a date: {value[:30]!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def report_moment(value: str, zone: tzinfo) -> datetime:
+    """A report's date: with an offset as it says, without one in the `zone` the export was
+    requested in (never UTC by default: a 1-2 h shift for a Paris report)."""
+    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)

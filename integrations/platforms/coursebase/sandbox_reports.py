@@ -184,7 +184,7 @@ class SandboxReports:
         return None, self._describe(export)
 
     def _finish(self, export: Export) -> None:
-        payload, rows = self._zip(export.report_type)
+        payload, rows = self._zip(export.report_type, export.time_zone)
         export.status, export.finished_at, export.row_count = "finished", self._moment(), rows
         export.token = secrets.token_urlsafe(12)
         self.files[export.token] = (payload, self.now() + self.url_ttl)
@@ -220,11 +220,15 @@ class SandboxReports:
             return Reply(403, body, "application/xml")
         return Reply(200, payload, "application/zip")
 
-    def _zip(self, report_type: str) -> tuple[bytes, int]:
+    def _zip(self, report_type: str, time_zone: str = "UTC") -> tuple[bytes, int]:
         content = self.content.get(report_type, "ok")
         if content == "not_zip":
             return b"<html><body>Export failed</body></html>", 0
         header, rows = self._table(report_type)
+        # Coursebase API, report.export: "The time zone used for date values in the report":
+        # dates are written in the requested zone, without an offset.
+        zone = ZoneInfo(time_zone)
+        rows = [[_local(cell, zone) for cell in row] for row in rows]
         if content == "bad_header":
             header = ["Something", "Else"]
         if content == "bad_row" and rows:
@@ -266,3 +270,14 @@ class SandboxReports:
             rate = f"{100 * done / len(mine):.1f}" if mine else ""
             rows.append([course["course_id"], course["title"], str(len(mine)), str(done), rate])
         return COLUMNS["courses"], rows
+
+
+def _local(cell: str, zone: ZoneInfo) -> str:
+    """A UTC timestamp of the data ("…Z") as the report writes it: local time in `zone`."""
+    if not (len(cell) >= 20 and cell.endswith("Z") and cell[4] == "-" and "T" in cell):
+        return cell
+    try:
+        moment = datetime.fromisoformat(cell.replace("Z", "+00:00"))
+    except ValueError:
+        return cell
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")

@@ -23,8 +23,8 @@ from integrations.models import Integration, PlatformConnection
 
 from ..base import PlatformConfigError
 from .connector import make_client
-from .exports import fetch_export
-from .mapping import header_key
+from .exports import fetch_export, report_zone
+from .mapping import header_key, report_moment
 from .report_file import ReportFileError, report_rows
 
 REPORT_TYPE = "udemy_user_course_activity"
@@ -105,13 +105,31 @@ def _columns(header: list[str]) -> dict[str, int]:
     return columns
 
 
+DATE_FIELDS = frozenset(
+    ("course_enroll_date", "course_start_date", "course_last_accessed_date",
+     "course_completion_date")
+)  # fmt: skip
+
+
+def _with_zone(value: str) -> str:
+    """A report date with its offset: a date without one is in the zone the export was requested
+    in (the Udemy mapping reads an offset-less date as UTC). Text that is not a date goes on as it
+    is: the mapping reports it as a bad item."""
+    if not value:
+        return value
+    try:
+        return report_moment(value, report_zone()).isoformat()
+    except ValueError:
+        return value
+
+
 def _row(columns: dict[str, int], cells: list[str]) -> dict[str, Any]:
     """A CSV row as the JSON Udemy's API answers: blanks are null (numbers stay text: the
     Udemy payload reads numeric text as numbers and reports the rest as bad items)."""
     row: dict[str, Any] = {}
     for name, index in columns.items():
         value = cells[index].strip() if index < len(cells) else ""
-        row[name] = value or None
+        row[name] = (_with_zone(value) if name in DATE_FIELDS else value) or None
     if row.get("user_email") is None:
         row["user_email"] = ""
     return row
