@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from integrations.core import lease, metrics
@@ -319,12 +319,17 @@ class RunExecutor:
         logger.warning("run %s failed: %s: %s", run.pk, category, message)
         reconnect_if_broken()
         try:
-            run.refresh_from_db()
-            run_record_error(run=run, category=category, message=message, excerpt=excerpt)
-            if owner_error:
-                self._owner_to_error(run, owner_error, message)
-            status = RunStatus.TIMED_OUT if timed_out else outcome_status(run=run, complete=False)
-            run_finish(run=run, status=status, summary=message)
+            # One transaction: the alerts its signals send (after commit) read the run's final
+            # state, never "Running" beside an integration already in Error.
+            with transaction.atomic():
+                run.refresh_from_db()
+                run_record_error(run=run, category=category, message=message, excerpt=excerpt)
+                if owner_error:
+                    self._owner_to_error(run, owner_error, message)
+                status = (
+                    RunStatus.TIMED_OUT if timed_out else outcome_status(run=run, complete=False)
+                )
+                run_finish(run=run, status=status, summary=message)
         except DatabaseError:
             logger.exception("run %s: could not record its failure", run.pk)
 

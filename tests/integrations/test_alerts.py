@@ -380,3 +380,17 @@ def test_the_hourly_check_is_scheduled():
     from integrations.schedules import INTERVAL_SCHEDULES
 
     assert ("integrations.tasks.check_alerts", 3600) in [(t, s) for _, t, s in INTERVAL_SCHEDULES]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_error_email_shows_the_run_as_it_ended(udemy_sandbox, make_integration, run_sync):
+    """Outside a test's transaction the owner's Error is told after commit: the e-mail is
+    rendered once the run is finished, never "Running" beside an integration in Error."""
+    group = GroupFactory(name="Ops", slug="ops")
+    group_admin(group, username="olga")
+    integration = make_integration(udemy_sandbox, group=group, client_secret="wrong-secret")
+    run = run_sync(integration)
+    assert run.status == "failed"
+    email = AlertEmail.objects.get(integration=integration, topic="status")
+    assert "Running" not in email.text_body
+    assert "Failed" in email.text_body
