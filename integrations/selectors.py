@@ -331,12 +331,11 @@ def consecutive_failures(*, integration: Integration, limit: int = 100) -> int:
     return count
 
 
-def _review_counts(integration: Integration, *, busy: bool) -> dict[str, int]:
-    """What awaits the admin's decision (`services.content_review`). The held items of a scan
-    in progress are not pending a decision: the scan publishes them when it ends."""
+def _review_counts(integration: Integration) -> dict[str, int]:
+    """What awaits the admin's decision (`services.content_review`)."""
     return {
         "cleanup_pending": Course.missing_for(integration.pk).count(),
-        "held_new": 0 if busy else Course.held_for(integration.pk).count(),
+        "held_new": Course.held_for(integration.pk).count(),
     }
 
 
@@ -360,8 +359,8 @@ def integration_health(
             if integration.accepts_runs
             else None,
             stale=integration.is_stale(kind, now),
-            running=(running := run_active_for_integration(integration=integration, kind=kind)),
-            **(_review_counts(integration, busy=running is not None) if kind == "content" else {}),
+            running=run_active_for_integration(integration=integration, kind=kind),
+            **(_review_counts(integration) if kind == "content" else {}),
         )
 
     return IntegrationHealth(

@@ -19,6 +19,7 @@ from integrations.models import Integration, SyncRun
 from integrations.selectors import integration_for_group
 from integrations.services.content_review import (
     ReviewCountMismatch,
+    ReviewWhileSyncing,
     held_discard,
     held_publish,
     missing_archive,
@@ -181,10 +182,15 @@ class _ReviewDecisionView(ApiView):
             )
         except ReviewCountMismatch as exc:
             raise ValidationError({"count": [str(exc)]}) from None
+        except ReviewWhileSyncing as exc:
+            raise Conflict(str(exc)) from None
         return Response({self.result_key: done})
 
 
-_REVIEW_RESPONSES = {400: OpenApiResponse(ErrorSerializer, description="Not the pending number.")}
+_REVIEW_RESPONSES = {
+    400: OpenApiResponse(ErrorSerializer, description="Not the pending number."),
+    409: OpenApiResponse(ErrorSerializer, description="A content sync is running."),
+}
 
 
 class UdemyArchiveAbsentView(_ReviewDecisionView):
@@ -237,9 +243,20 @@ class UdemyKeepAbsentView(ApiView):
 
     @extend_schema(
         summary="Keep the courses no longer on Udemy, until the next scan",
+        description='Optional body {"count": N}: then N must be the pending number.',
         request=None,
-        responses={200: OpenApiResponse(description='{"kept": N}')},
+        responses={200: OpenApiResponse(description='{"kept": N}'), **_REVIEW_RESPONSES},
     )
     def post(self, request: Request, slug: str) -> Response:
-        kept = missing_keep(integration=_integration(request, slug), actor=request.user)
+        count = request.data.get("count") if hasattr(request.data, "get") else None
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
+            raise ValidationError({"count": ["A whole number: the pending number."]})
+        try:
+            kept = missing_keep(
+                integration=_integration(request, slug), actor=request.user, count=count
+            )
+        except ReviewCountMismatch as exc:
+            raise ValidationError({"count": [str(exc)]}) from None
+        except ReviewWhileSyncing as exc:
+            raise Conflict(str(exc)) from None
         return Response({"kept": kept})

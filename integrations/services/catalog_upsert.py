@@ -128,7 +128,7 @@ def courses_upsert_page(
             created_tags.append(record.tag_names)
             counts.created += 1
         elif stored.fingerprint != record.fingerprint or stored.status == Course.Status.ARCHIVED:
-            status = stored.status
+            status = stored.status  # held or discarded stays so: only a decision shows it
             if stored.status == Course.Status.ARCHIVED:
                 counts.restored += 1
                 status = Course.Status.HELD  # shown again when the scan ends (`content_review`)

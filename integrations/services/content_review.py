@@ -12,8 +12,13 @@ The archival's own hold (`content_sync.archive_missing`) marks the absent course
 integration's health, send one alert e-mail, and wait for an admin on the review page or the API:
 
 - absent courses: archive these N (confirmed by their number) or keep them until the next scan;
-- held items: publish these N (confirmed by their number) or discard them (archived: a later
-  scan that lists them again holds them again).
+- held items: publish these N (confirmed by their number) or discard them (hidden while Udemy
+  lists them, archived once it no longer does; an admin may still publish them).
+
+Only a complete scan decides: a scan that stops half-way leaves its new items held (an upstream
+failing mid-list is the kind of answer the guard is for) and earlier decisions pending, and its
+run says so. No decision is taken while a content sync runs (its scan may change what is
+pending).
 
 Every decision is audited and reversible like any archival (an archived course that Udemy lists
 again comes back).
@@ -29,10 +34,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from integrations.core.audit import audit_record
-from integrations.models import AuditEntry, Integration, SyncRun
+from integrations.models import AlertState, AuditEntry, Integration, SyncRun
 from lmsbridge.catalog.models import Course
-
-REVIEW_WARNINGS = ("cleanup_pending", "new_held")
 
 
 class ReviewCountMismatch(ValueError):
@@ -56,29 +59,59 @@ def run_warn(*, run: SyncRun, code: str, message: str, count: int | None = None)
 
 
 def held_publish_or_keep(*, run: SyncRun) -> int:
-    """At the end of a scan: publish the held items of the integration, or keep them held (with
-    a warning on the run) when they are a flood. Returns the number published."""
+    """At the end of a complete scan: publish the held items of the integration, or keep them
+    held for an admin (`held_since`, a warning on the run) when they are a flood. The first
+    complete scan of an integration publishes everything (it *is* the catalog). Returns the
+    number published. An incomplete scan never calls this: its new items stay held."""
     integration = run.integration
-    held = courses_held(integration=integration)
-    count = held.count()
+    waiting = Course.objects.filter(integration=integration, status=Course.Status.HELD)
+    count = waiting.count()
     if not count:
         return 0
     published = Course.objects.filter(integration=integration, status=Course.Status.ACTIVE).count()
-    limit = publish_limit(published=published)
-    if published and count > limit:
-        share = settings.SYNC_PUBLISH_MAX_SHARE
-        run_warn(
-            run=run,
-            code="new_held",
-            count=count,
-            message=(
-                f"{count} new courses appeared at once, more than {share:.0%} of the "
-                f"{published} published: they are held, not shown to learners, until an "
-                "admin reviews them (publish them or discard them)."
-            ),
-        )
+    if _had_a_complete_scan(run) and count > publish_limit(published=published):
+        waiting.filter(held_since__isnull=True).update(held_since=timezone.now())
+        _warn_flood(run, count=count, published=published)
         return 0
-    return _publish(held)
+    return _publish(waiting)
+
+
+def keep_flood_warning(*, run: SyncRun) -> None:
+    """A scan that decides nothing: a flood held earlier still waits, and its run says so."""
+    held = courses_held(integration=run.integration).count()
+    if held:
+        published = Course.objects.filter(
+            integration=run.integration, status=Course.Status.ACTIVE
+        ).count()
+        _warn_flood(run, count=held, published=published)
+
+
+def _warn_flood(run: SyncRun, *, count: int, published: int) -> None:
+    share = settings.SYNC_PUBLISH_MAX_SHARE
+    run_warn(
+        run=run,
+        code="new_held",
+        count=count,
+        message=(
+            f"{count} new items appeared at once, more than {share:.0%} of the {published} "
+            "published: they are held, not shown to learners, until an admin reviews them "
+            "(publish them or discard them)."
+        ),
+    )
+
+
+def _had_a_complete_scan(run: SyncRun) -> bool:
+    """Whether an earlier content run of the integration read its lists to the end (it made an
+    archival decision on a complete scan)."""
+    return (
+        SyncRun.objects.filter(
+            integration_id=run.integration_id,
+            kind=SyncRun.Kind.CONTENT,
+            archival_decision__in=("applied", "held"),
+        )
+        .exclude(pk=run.pk)
+        .exists()
+    )
 
 
 def publish_limit(*, published: int) -> int:
@@ -88,7 +121,9 @@ def publish_limit(*, published: int) -> int:
 
 
 def _publish(held: QuerySet) -> int:
-    return held.update(status=Course.Status.ACTIVE, archived_at=None, updated_at=timezone.now())
+    return held.update(
+        status=Course.Status.ACTIVE, archived_at=None, held_since=None, updated_at=timezone.now()
+    )
 
 
 # ------------------------------------------------------------------ what is pending
@@ -102,7 +137,39 @@ def courses_held(*, integration: Integration) -> QuerySet:
     return Course.held_for(integration.pk)
 
 
+def courses_discarded(*, integration: Integration) -> QuerySet:
+    return Course.discarded_for(integration.pk)
+
+
 # ------------------------------------------------------------------ the admin's decisions
+
+
+class ReviewWhileSyncing(RuntimeError):
+    """A content sync of the integration is running: its scan may change what is pending."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A content sync is running: decide once it has ended (it may change what is pending)."
+        )
+
+
+def _not_syncing(integration: Integration) -> None:
+    busy = SyncRun.objects.filter(
+        integration=integration, kind=SyncRun.Kind.CONTENT, status__in=SyncRun.BUSY
+    )
+    if busy.exists():
+        raise ReviewWhileSyncing
+
+
+def _settled(integration: Integration) -> None:
+    """Nothing left to review: the next review that becomes pending is alerted again."""
+    if not (
+        courses_missing(integration=integration).exists()
+        or courses_held(integration=integration).exists()
+    ):
+        AlertState.objects.filter(integration=integration, topic=AlertState.Topic.REVIEW).update(
+            state="clear", changed_at=timezone.now()
+        )
 
 
 def _confirmed(queryset: QuerySet, *, count: int, what: str) -> list[int]:
@@ -118,6 +185,7 @@ def _audit(integration: Integration, actor, action: str, detail: str) -> None:
 
 def missing_archive(*, integration: Integration, actor, count: int) -> int:
     """Archive the `count` courses no longer on Udemy (the number the admin confirmed)."""
+    _not_syncing(integration)
     with transaction.atomic():
         ids = _confirmed(courses_missing(integration=integration), count=count, what="courses")
         now = timezone.now()
@@ -125,43 +193,67 @@ def missing_archive(*, integration: Integration, actor, count: int) -> int:
             status=Course.Status.ARCHIVED, archived_at=now, updated_at=now, missing_since=None
         )
         _audit(integration, actor, "archive_missing", f"{len(ids)} course(s) archived")
+    _settled(integration)
     return len(ids)
 
 
-def missing_keep(*, integration: Integration, actor) -> int:
-    """Keep the courses no longer on Udemy, until the next complete scan decides again."""
+def missing_keep(*, integration: Integration, actor, count: int | None = None) -> int:
+    """Keep the courses no longer on Udemy, until the next complete scan decides again
+    (`count`, when given, must be the pending number)."""
+    _not_syncing(integration)
     with transaction.atomic():
-        kept = courses_missing(integration=integration).update(missing_since=None)
+        missing = courses_missing(integration=integration)
+        if count is not None:
+            ids = _confirmed(missing, count=count, what="courses")
+            missing = Course.objects.filter(pk__in=ids)
+        kept = missing.update(missing_since=None)
         _audit(integration, actor, "keep_missing", f"{kept} course(s) kept until the next scan")
+    _settled(integration)
     return kept
 
 
 def held_publish(*, integration: Integration, actor, count: int) -> int:
     """Publish the `count` held items (the number the admin confirmed)."""
+    _not_syncing(integration)
     with transaction.atomic():
         ids = _confirmed(courses_held(integration=integration), count=count, what="new items")
         published = _publish(Course.objects.filter(pk__in=ids))
         _audit(integration, actor, "publish_held", f"{published} new item(s) published")
+    _settled(integration)
+    return published
+
+
+def discarded_publish(*, integration: Integration, actor, count: int) -> int:
+    """Publish the `count` items an admin discarded earlier (a change of mind)."""
+    _not_syncing(integration)
+    with transaction.atomic():
+        ids = _confirmed(
+            courses_discarded(integration=integration), count=count, what="discarded items"
+        )
+        published = _publish(Course.objects.filter(pk__in=ids))
+        _audit(integration, actor, "publish_discarded", f"{published} discarded item(s) published")
     return published
 
 
 def held_discard(*, integration: Integration, actor, count: int) -> int:
-    """Archive the `count` held items unseen by learners (a later scan listing them again
-    holds them again)."""
+    """Discard the `count` held items: they stay hidden while Udemy lists them (a later scan
+    does not bring them back) and are archived once it no longer does."""
+    _not_syncing(integration)
     with transaction.atomic():
         ids = _confirmed(courses_held(integration=integration), count=count, what="new items")
-        now = timezone.now()
         discarded = Course.objects.filter(pk__in=ids).update(
-            status=Course.Status.ARCHIVED, archived_at=now, updated_at=now
+            status=Course.Status.DISCARDED, held_since=None, updated_at=timezone.now()
         )
         _audit(integration, actor, "discard_held", f"{discarded} new item(s) discarded")
+    _settled(integration)
     return discarded
 
 
 # The review page's decisions: action -> (service, confirmed by a count?, message done).
 REVIEW_ACTIONS = {
     "archive_missing": (missing_archive, True, "{n} course(s) archived."),
-    "keep_missing": (missing_keep, False, "{n} course(s) kept until the next sync."),
+    "keep_missing": (missing_keep, True, "{n} course(s) kept until the next sync."),
     "publish_held": (held_publish, True, "{n} new item(s) published to learners."),
     "discard_held": (held_discard, True, "{n} new item(s) discarded."),
+    "publish_discarded": (discarded_publish, True, "{n} discarded item(s) published to learners."),
 }

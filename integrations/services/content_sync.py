@@ -18,12 +18,14 @@ from integrations.providers.base import PageLike, Stream
 from lmsbridge.catalog.models import Course
 
 from .catalog_upsert import StoredCourse, courses_lookup, courses_upsert_page
-from .content_review import held_publish_or_keep, run_warn
+from .content_review import held_publish_or_keep, keep_flood_warning, run_warn
 from .paging import map_every_item, map_page, run_stream, streams_declare, unlisted_by_ledger
 from .planner import PlannerStatistics, analyze, refreshing
 
 ARCHIVE_CHUNK = 500
-VISIBLE_OR_HELD = (Course.Status.ACTIVE, Course.Status.HELD)  # unchanged, nothing to write
+# Listed again unchanged: nothing to write (a held or discarded item stays as it is).
+VISIBLE_OR_HELD = (Course.Status.ACTIVE, Course.Status.HELD, Course.Status.DISCARDED)
+NEVER_SHOWN = (Course.Status.HELD, Course.Status.DISCARDED)
 
 
 def raw_fingerprint(raw: Any, revision: str) -> str:
@@ -145,7 +147,7 @@ def content_sync(
             raise  # throttled: the run resumes later, the decision is still to come
         except AuthError:
             _decide(run, "skipped", "the scan stopped: Udemy refused the credentials")
-            held_publish_or_keep(run=run)
+            _still_pending(run)
             raise  # the next stream would be refused just the same
         except ApiError as exc:
             # One stream gave up (after its retries): the next one is still attempted; the run
@@ -153,8 +155,10 @@ def content_sync(
             exc.message = f"{stream.label}: {exc.message}"
             failure = failure or exc
     if failure is not None:
+        # New items stay held: an upstream failing half-way through a list is exactly the kind
+        # of answer the flood guard is for, so only a complete scan publishes (or holds) them.
         _decide(run, "skipped", f"the scan is incomplete ({failure.message})")
-        held_publish_or_keep(run=run)
+        _still_pending(run)
         raise failure
     run.refresh_from_db()
     synced_kinds = {stream.kind for stream in streams}
@@ -185,13 +189,25 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
     }
     if unstable:
         changes = ", ".join(f"{label} {change}" for label, change in unstable.items())
+        _still_pending(run)
         return _decide(
             run,
             "skipped",
             f"the lists changed while they were read ({changes} items): the scan is unstable",
         )
     if run.fetched == 0:
+        _still_pending(run)
         return _decide(run, "skipped", "the scan returned no item")
+    unidentified = sum(int(e.get("unidentified") or 0) for e in run.stream_progress.values())
+    if unidentified:
+        # A failed item whose id can't be read may be any course: none is taken as gone.
+        _still_pending(run)
+        return _decide(
+            run,
+            "skipped",
+            f"{unidentified} listed item(s) had no readable id: the scan can't tell which "
+            "courses are gone",
+        )
     analyze(SyncPage)  # the ledger of this run, for the anti-join below (see `planner`)
     absent_sets, held_sets, active_total = [], [], 0
     for stream in streams:
@@ -201,16 +217,23 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
         )
         active = of_kind.filter(status=Course.Status.ACTIVE)
         absent_sets.append(active.filter(unlisted).order_by())
-        held_sets.append(of_kind.filter(status=Course.Status.HELD).filter(unlisted).order_by())
+        held_sets.append(of_kind.filter(status__in=NEVER_SHOWN).filter(unlisted).order_by())
         active_total += active.count()
-    # This complete scan decides anew: an earlier held decision no longer stands.
-    flagged = Course.objects.filter(integration=run.integration, missing_since__isnull=False)
-    if flagged.exists():  # an unchanged re-sync writes nothing
-        flagged.update(missing_since=None)
+    # This complete scan decides anew: what it listed again is no longer missing (what is
+    # still absent keeps the date it went missing).
+    for stream in streams:
+        flagged = Course.objects.filter(
+            integration=run.integration, kind=stream.kind, missing_since__isnull=False
+        )
+        if flagged.exists():  # an unchanged re-sync writes nothing
+            unlisted = unlisted_by_ledger(
+                run=run, stream=stream.name, model=Course, field="external_id"
+            )
+            flagged.exclude(unlisted).update(missing_since=None)
     never_shown: list[int] = []
     for held in held_sets:
         never_shown += held.values_list("id", flat=True)
-    _archive(run=run, ids=never_shown)
+    _archive(run=run, ids=never_shown, counted=False)  # learners lost nothing
     share = settings.SYNC_ARCHIVE_MAX_SHARE
     # At most `cap` ids may be archived: count them first, never read the whole catalog. Not
     # "the first cap + 1 ids": under a LIMIT, PostgreSQL expects an absent id early and plans a
@@ -221,7 +244,9 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
     if absent_total > cap:
         now = timezone.now()
         for absent in absent_sets:
-            Course.objects.filter(pk__in=absent.values("pk")).update(missing_since=now)
+            Course.objects.filter(pk__in=absent.values("pk"), missing_since__isnull=True).update(
+                missing_since=now
+            )
         message = (
             f"{absent_total} of the {active_total} published courses are no longer listed by "
             f"Udemy, more than the {share:.0%} a sync archives on its own: they stay visible "
@@ -236,6 +261,21 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
     return _decide(
         run, "applied", f"{len(to_archive)} item(s) absent from a complete scan archived{dropped}"
     )
+
+
+def _still_pending(run: SyncRun) -> None:
+    """A scan that decides nothing leaves the earlier decisions pending: its run says so (it is
+    no green "Succeeded" while courses wait for the admin)."""
+    missing = Course.missing_for(run.integration_id).count()
+    if missing:
+        run_warn(
+            run=run,
+            code="cleanup_pending",
+            count=missing,
+            message=f"{missing} published courses are no longer listed by Udemy and still wait "
+            "for an admin's review (archive them or keep them).",
+        )
+    keep_flood_warning(run=run)
 
 
 def archive_disabled_paths(*, run: SyncRun) -> None:
@@ -257,13 +297,14 @@ def archive_disabled_paths(*, run: SyncRun) -> None:
         run.save(update_fields=["archival_reason"])
 
 
-def _archive(*, run: SyncRun, ids: list[int]) -> None:
+def _archive(*, run: SyncRun, ids: list[int], counted: bool = True) -> None:
     now = timezone.now()
     for start in range(0, len(ids), ARCHIVE_CHUNK):
         Course.objects.filter(pk__in=ids[start : start + ARCHIVE_CHUNK]).update(
-            status=Course.Status.ARCHIVED, archived_at=now, updated_at=now
+            status=Course.Status.ARCHIVED, archived_at=now, updated_at=now, held_since=None
         )
-    run_add_counts(run=run, archived=len(ids))
+    if counted:
+        run_add_counts(run=run, archived=len(ids))
 
 
 def _decide(run: SyncRun, decision: str, reason: str) -> None:

@@ -68,6 +68,13 @@ def _listed_id(stream: Stream, raw: Any) -> str | None:
         return None
 
 
+def _unidentified(stream: Stream, bad: list[BadItem]) -> int:
+    """How many refused items of a catalog stream have no id to tell (0 for other streams)."""
+    if not bad or stream.item_id is None:
+        return 0
+    return sum(1 for _, raw in bad if _listed_id(stream, raw) is None)
+
+
 def map_every_item(*, stream: Stream, page: PageLike):
     """The default `PageMapper`: every item of the page is mapped."""
     return (*map_page(stream=stream, page=page), {})
@@ -149,6 +156,7 @@ def _previous_totals(run: SyncRun) -> dict[str, int]:
             integration_id=run.integration_id, kind=run.kind, status__in=SyncRun.FINISHED
         )
         .exclude(pk=run.pk)
+        .exclude(status=SyncRun.Status.SKIPPED)
         .order_by("-created_at", "-id")
         .values_list("stream_progress", flat=True)
         .first()
@@ -201,6 +209,9 @@ def run_stream(
             ledger_write(run=run, stream=stream.name, number=page.number, seen=seen)
             run.checkpoint[stream.name] = page.number
             entry["done"] = entry.get("done", 0) + len(page.results)
+            # Failed items whose id can't be read: the archival can't tell what is gone.
+            if unread := _unidentified(stream, bad):
+                entry["unidentified"] = entry.get("unidentified", 0) + unread
             run_record_bad_items(  # counters, checkpoint and progress: one UPDATE
                 run=run,
                 bad=bad,

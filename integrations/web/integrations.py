@@ -44,6 +44,8 @@ from integrations.selectors import (
 from integrations.services.content_review import (
     REVIEW_ACTIONS,
     ReviewCountMismatch,
+    ReviewWhileSyncing,
+    courses_discarded,
     courses_held,
     courses_missing,
 )
@@ -204,19 +206,20 @@ def integration_review(request: HttpRequest, slug: str, provider: str) -> HttpRe
             if needs_count:
                 kwargs["count"] = int(request.POST.get("count", ""))
             changed = decide(**kwargs)
-        except ValueError as exc:  # not a number, or not the pending number
+        except (ValueError, ReviewWhileSyncing) as exc:  # not a number, not the pending one
             message = (
                 str(exc)
-                if isinstance(exc, ReviewCountMismatch)
+                if isinstance(exc, ReviewCountMismatch | ReviewWhileSyncing)
                 else "Type the number of items to confirm."
             )
             messages.error(request, message)
-            status = 400
+            status = 409 if isinstance(exc, ReviewWhileSyncing) else 400
         else:
             messages.success(request, done.format(n=changed))
             return redirect("integrations:review", slug=group.slug, provider=provider)
     missing = courses_missing(integration=integration).order_by("title", "id")
     held = courses_held(integration=integration).order_by("title", "id")
+    discarded = courses_discarded(integration=integration).order_by("title", "id")
     context = {
         "group": group,
         "integration": integration,
@@ -224,7 +227,10 @@ def integration_review(request: HttpRequest, slug: str, provider: str) -> HttpRe
         "provider_label": PROVIDERS[provider].label,
         "missing": Paginator(missing, REVIEW_PAGE_SIZE).get_page(request.GET.get("missing_page")),
         "held": Paginator(held, REVIEW_PAGE_SIZE).get_page(request.GET.get("held_page")),
-        "share": f"{settings.SYNC_ARCHIVE_MAX_SHARE:.0%}",
+        "discarded_count": discarded.count(),
+        "archive_share": f"{settings.SYNC_ARCHIVE_MAX_SHARE:.0%}",
+        "publish_share": f"{settings.SYNC_PUBLISH_MAX_SHARE:.0%}",
+        "publish_min": settings.SYNC_PUBLISH_MIN_HELD,
         "content_running": run_active_for_integration(
             integration=integration, kind=SyncRun.Kind.CONTENT
         ),

@@ -67,6 +67,15 @@ class CourseFilter(FilterSet):
         lookup_expr="icontains",
     )
 
+    @property
+    def qs(self) -> QuerySet[Course]:
+        courses = super().qs
+        if not self.form.cleaned_data.get("status"):
+            # Held and discarded items were never published: a consumer that imports
+            # "everything not archived" must not get them unless it asks (`status=held`).
+            courses = courses.exclude(status__in=(Course.Status.HELD, Course.Status.DISCARDED))
+        return courses
+
     def filter_tag(self, courses: QuerySet[Course], name: str, value: str) -> QuerySet[Course]:
         # EXISTS, not a join: a course must not appear twice for "python" and "Python".
         tagged = Course.tags.through.objects.filter(

@@ -127,6 +127,9 @@ class Course(models.Model):
         # unless it brought more new items at once than the catalog can plausibly gain
         # (`services.content_review`), then held until an admin decides.
         HELD = "held", "Held for review"
+        # Held, then discarded by an admin: stays hidden while Udemy lists it (an admin may
+        # still publish it); archived once Udemy no longer does.
+        DISCARDED = "discarded", "Discarded"
 
     integration = models.ForeignKey(
         "integrations.Integration", on_delete=models.CASCADE, related_name="courses"
@@ -151,6 +154,9 @@ class Course(models.Model):
     # than SYNC_ARCHIVE_MAX_SHARE absent at once); cleared by the admin's decision or the next
     # complete scan.
     missing_since = models.DateTimeField(null=True, blank=True)
+    # Set when a complete scan held it as part of a flood of new items (awaiting an admin);
+    # a held item without it waits for the end of a complete scan.
+    held_since = models.DateTimeField(null=True, blank=True)
     fingerprint = models.CharField(max_length=64, default="")
     # SHA-256 of the upstream item as received (and of what else its mapping reads): an item
     # received again unchanged is not mapped at all.
@@ -192,8 +198,15 @@ class Course(models.Model):
 
     @classmethod
     def held_for(cls, integration_id: int) -> models.QuerySet:
-        """New items not shown to learners yet (a scan in progress, or held for review)."""
-        return cls.objects.filter(integration_id=integration_id, status=cls.Status.HELD)
+        """New items a complete scan held for review (a flood), awaiting an admin's decision."""
+        return cls.objects.filter(
+            integration_id=integration_id, status=cls.Status.HELD, held_since__isnull=False
+        )
+
+    @classmethod
+    def discarded_for(cls, integration_id: int) -> models.QuerySet:
+        """Held items an admin discarded, still listed by Udemy."""
+        return cls.objects.filter(integration_id=integration_id, status=cls.Status.DISCARDED)
 
     @classmethod
     def platform_external_id_lookup(cls, value: str, prefix: str = "") -> dict[str, str]:
