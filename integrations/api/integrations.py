@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -187,55 +187,46 @@ class _ReviewDecisionView(ApiView):
         return Response({self.result_key: done})
 
 
+# A count that is not the pending number is a 400 like any invalid field ({"count": [...]}).
 _REVIEW_RESPONSES = {
-    400: OpenApiResponse(ErrorSerializer, description="Not the pending number."),
     409: OpenApiResponse(ErrorSerializer, description="A content sync is running."),
 }
 
 
-class UdemyArchiveAbsentView(_ReviewDecisionView):
-    """Archive the published courses no longer on Udemy (`health.content.cleanup_pending`)."""
-
-    result_key = "archived"
-    decide = staticmethod(missing_archive)
-
-    @extend_schema(
-        summary="Archive the courses no longer on Udemy (confirm their number)",
+def _decision_view(name: str, decide, result_key: str, summary: str) -> type:
+    """A review decision's view: POST {"count": N} → {result_key: N}."""
+    schema = extend_schema(
+        summary=summary,
         request=ReviewDecisionSerializer,
-        responses={200: OpenApiResponse(description='{"archived": N}'), **_REVIEW_RESPONSES},
+        responses={
+            200: OpenApiResponse(description=f'{{"{result_key}": N}}'),
+            **_REVIEW_RESPONSES,
+        },
     )
-    def post(self, request: Request, slug: str) -> Response:
-        return super().post(request, slug)
+    view = type(name, (_ReviewDecisionView,), {
+        "result_key": result_key, "decide": staticmethod(decide), "__doc__": summary + ".",
+    })  # fmt: skip
+    return extend_schema_view(post=schema)(view)
 
 
-class UdemyPublishHeldView(_ReviewDecisionView):
-    """Publish the new items held for review (`health.content.held_new`)."""
-
-    result_key = "published"
-    decide = staticmethod(held_publish)
-
-    @extend_schema(
-        summary="Publish the new items held for review (confirm their number)",
-        request=ReviewDecisionSerializer,
-        responses={200: OpenApiResponse(description='{"published": N}'), **_REVIEW_RESPONSES},
-    )
-    def post(self, request: Request, slug: str) -> Response:
-        return super().post(request, slug)
-
-
-class UdemyDiscardHeldView(_ReviewDecisionView):
-    """Discard (archive, unseen) the new items held for review."""
-
-    result_key = "discarded"
-    decide = staticmethod(held_discard)
-
-    @extend_schema(
-        summary="Discard the new items held for review (confirm their number)",
-        request=ReviewDecisionSerializer,
-        responses={200: OpenApiResponse(description='{"discarded": N}'), **_REVIEW_RESPONSES},
-    )
-    def post(self, request: Request, slug: str) -> Response:
-        return super().post(request, slug)
+UdemyArchiveAbsentView = _decision_view(
+    "UdemyArchiveAbsentView",
+    missing_archive,
+    "archived",
+    "Archive the courses no longer on Udemy (confirm their number: health.content.cleanup_pending)",
+)
+UdemyPublishHeldView = _decision_view(
+    "UdemyPublishHeldView",
+    held_publish,
+    "published",
+    "Publish the new items held for review (confirm their number: health.content.held_new)",
+)
+UdemyDiscardHeldView = _decision_view(
+    "UdemyDiscardHeldView",
+    held_discard,
+    "discarded",
+    "Discard the new items held for review (hidden while Udemy lists them; confirm their number)",
+)
 
 
 class UdemyKeepAbsentView(ApiView):

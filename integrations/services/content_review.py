@@ -214,24 +214,29 @@ def missing_keep(*, integration: Integration, actor, count: int | None = None) -
 
 def held_publish(*, integration: Integration, actor, count: int) -> int:
     """Publish the `count` held items (the number the admin confirmed)."""
-    _not_syncing(integration)
-    with transaction.atomic():
-        ids = _confirmed(courses_held(integration=integration), count=count, what="new items")
-        published = _publish(Course.objects.filter(pk__in=ids))
-        _audit(integration, actor, "publish_held", f"{published} new item(s) published")
-    _settled(integration)
-    return published
+    held = courses_held(integration=integration)
+    return _publish_confirmed(
+        integration, actor, held, count, what="new items", action="publish_held"
+    )
 
 
 def discarded_publish(*, integration: Integration, actor, count: int) -> int:
     """Publish the `count` items an admin discarded earlier (a change of mind)."""
+    discarded = courses_discarded(integration=integration)
+    return _publish_confirmed(
+        integration, actor, discarded, count, what="discarded items", action="publish_discarded"
+    )
+
+
+def _publish_confirmed(
+    integration: Integration, actor, pending: QuerySet, count: int, *, what: str, action: str
+) -> int:
     _not_syncing(integration)
     with transaction.atomic():
-        ids = _confirmed(
-            courses_discarded(integration=integration), count=count, what="discarded items"
-        )
+        ids = _confirmed(pending, count=count, what=what)
         published = _publish(Course.objects.filter(pk__in=ids))
-        _audit(integration, actor, "publish_discarded", f"{published} discarded item(s) published")
+        _audit(integration, actor, action, f"{published} {what[:-1]}(s) published")
+    _settled(integration)
     return published
 
 

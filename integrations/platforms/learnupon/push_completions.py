@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import Max
 
 from integrations.models import PlatformConnection, PlatformLedgerItem
 from lmsbridge.catalog.models import Attempt, Group
@@ -50,7 +50,8 @@ def group_subtree_ids(group: Group) -> set[int]:
 
 def completion_rows(*, connection: PlatformConnection) -> Iterator[dict[str, Any]]:
     """(learner, course, latest completion) of the group's Udemy completions."""
-    udemy_completed = Q(source=Attempt.Source.PROVIDER) | Q(progress__gte=100)
+    # The dashboards' definition: Udemy's completions, never a launch alone.
+    udemy_completed = Attempt.completed_on_udemy_q()
     return (
         Attempt.objects.filter(
             udemy_completed,
