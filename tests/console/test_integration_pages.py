@@ -395,3 +395,10 @@ def test_an_inactive_integration_offers_setup_and_opens_the_guidance(
     html = admin_client.get(provider_url(group)).content.decode()
     assert "SETUP INTEGRATION" in html
     assert 'data-testid="integration-guidance" open' in html
+
+
+def test_turning_learning_paths_off_says_what_it_does_where_the_admin_decides(admin_client, group):
+    """360Learning: turning learning paths synchronization off archives the synced paths; the
+    toggle says so before the admin turns it off."""
+    form = admin_client.get(provider_url(group)).context["form"]
+    assert "archives every synced learning path" in form["sync_learning_paths"].help_text

@@ -28,7 +28,9 @@ TAGS_HELP = (
 PATHS_HELP = (
     "You can only synchronize public Udemy learning paths through the Udemy API. Each becomes "
     "a course prefixed [Learning Path], its content listed as links in the description. "
-    "Statistics for Udemy learning paths are not available."
+    "Statistics for Udemy learning paths are not available. Turning it off archives every "
+    "synced learning path at the next content sync (learners no longer see them; they come back "
+    "with their history if you turn it on again)."
 )
 PAGES_HELP = (
     f"Pages of one Udemy list requested at the same time, 1 to {MAX_CONCURRENCY}. Leave blank "
