@@ -32,6 +32,11 @@ DEFAULT_SCHEDULES = [
 INTERVAL_SCHEDULES = [
     ("Close runs whose worker is gone", "integrations.tasks.reap_stuck_runs", 300),
     ("Alerts: stale data and unsent e-mails", "integrations.tasks.check_alerts", 3600),
+    (
+        "xAPI: statements waiting for a learner or course",
+        "integrations.tasks.xapi_retry_waiting",
+        600,
+    ),
 ]
 # Defaults of settings that may be absent (the platform import's time is optional).
 SCHEDULE_DEFAULTS = {"SYNC_DIRECTORY_AT": "07:15", "SYNC_STATS_EVENING_AT": "19:45"}

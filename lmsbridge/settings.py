@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "axes",
     "csp",
+    "oauth2_provider",
     "lmsbridge.catalog",
     "integrations",
 ]
@@ -434,6 +435,44 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [CSP_SELF, *_launch_sources(UDEMY_ALLOWED_API_HOSTS)],
     }
 }
+
+# --- Udemy Business xAPI (near-real-time statistics) ---------------------------------------------
+# Udemy Business gets a token by the OAuth 2.0 client credentials grant (RFC 6749 §4.4) with the
+# client id and secret an admin generates, scope `xapi:write` (Udemy Business help "Learning
+# Management System Integration: xAPI"), then POSTs statements with it. django-oauth-toolkit
+# issues the tokens; client secrets are stored hashed (its default since 2.0).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "SCOPES": {"xapi:write": "Send xAPI statements of this integration's learners"},
+    "DEFAULT_SCOPES": ["xapi:write"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,  # short-lived; Udemy asks for a new one
+    # No grant with a redirect or a refresh token is used; these are the strict values anyway.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # RFC 9700 (OAuth 2.0 Security Best Current Practice): every compliant behaviour on. Only
+    # the client credentials grant is used; tokens are stored as their SHA-256 only.
+    **{
+        f"COMPLIANT_BCP_RFC9700_{name}": True
+        for name in (
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "PKCE_REQUIRED",
+            "REDIRECT_URI_MATCHING",
+            "REDIRECT_URI_SCHEME",
+            "REFRESH_TOKEN",
+            "TOKEN_STORAGE",
+        )
+    },
+}
+# The statement door's bounds: bytes per request body, statements per request, requests per
+# client per minute; and statements applied per transaction.
+XAPI_MAX_BODY_BYTES = 1_000_000
+XAPI_MAX_STATEMENTS = 500
+XAPI_RATE_PER_MINUTE = 600
+XAPI_APPLY_BATCH = 1000
 
 # --- Operations: metrics and logs ---------------------------------------------------------------
 # /metrics (Prometheus) answers a request that brings `Authorization: Bearer <METRICS_TOKEN>`

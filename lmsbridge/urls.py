@@ -9,6 +9,7 @@ from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView
 
 from integrations.api import urls as integrations_api
+from integrations.api import xapi_door
 from integrations.web import urls as integrations_web
 from lmsbridge.api.docs import api_docs
 from lmsbridge.api.errors import api_not_found
@@ -41,6 +42,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Udemy Business's xAPI door: OAuth token endpoint and statements (bearer tokens only).
+    path("xapi/", include(xapi_door)),
     # Platform endpoints before the API's JSON catch-all 404.
     path("api/v1/", include((integrations_api.platform_urlpatterns, "platform_api"))),
     path("api/v1/", include((api_urlpatterns, "api"))),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from integrations.api import alerts, integrations, platforms, runs
+from integrations.api import alerts, integrations, platforms, runs, xapi
 
 udemy = "groups/<slug:slug>/integrations/udemy/"
 platform = "groups/<slug:slug>/platform/"
@@ -32,6 +32,12 @@ urlpatterns = [
         f"{udemy}discard-held/",
         integrations.UdemyDiscardHeldView.as_view(),
         name="udemy-discard-held",
+    ),
+    path(f"{udemy}xapi/", xapi.UdemyXapiStatusView.as_view(), name="udemy-xapi"),
+    path(
+        f"{udemy}xapi/credentials/",
+        xapi.UdemyXapiCredentialsView.as_view(),
+        name="udemy-xapi-credentials",
     ),
     path("sync-runs/", runs.SyncRunListView.as_view(), name="syncrun-list"),
     path("sync-runs/<int:id>/", runs.SyncRunDetailView.as_view(), name="syncrun-detail"),

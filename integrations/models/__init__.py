@@ -25,6 +25,7 @@ from integrations.models.sync import (
     SyncRun,
     UpstreamBudget,
 )
+from integrations.models.xapi import XapiClient, XapiStatement
 
 __all__ = [
     "AlertEmail",
@@ -48,4 +49,6 @@ __all__ = [
     "SyncRange",
     "SyncRun",
     "UpstreamBudget",
+    "XapiClient",
+    "XapiStatement",
 ]

@@ -6,6 +6,7 @@ from integrations.tasks.alerts import check_alerts, send_alerts
 from integrations.tasks.maintenance import reap_stuck_runs
 from integrations.tasks.platforms import import_all_directories, run_platform
 from integrations.tasks.sync import run_sync, run_sync_range, sync_all_content, sync_all_stats
+from integrations.tasks.xapi import xapi_apply, xapi_retry_waiting
 
 __all__ = [
     "check_alerts",
@@ -17,4 +18,6 @@ __all__ = [
     "send_alerts",
     "sync_all_content",
     "sync_all_stats",
+    "xapi_apply",
+    "xapi_retry_waiting",
 ]

@@ -51,6 +51,7 @@ from integrations.services.content_review import (
 )
 from integrations.services.setup import integration_deactivate, integration_save
 from integrations.services.sync import sync_request
+from integrations.web.xapi import xapi_card_context
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
 from lmsbridge.charts import run_duration_chart, run_items_chart
@@ -174,6 +175,7 @@ def _render_detail(
             health=health,
             health_kinds=[("Content", health.content), ("Statistics", health.stats)],
             stale_hours=f"{settings.SYNC_STALE_AFTER_HOURS:g}",
+            xapi=xapi_card_context(request, integration),
         )
     return render(request, "integrations/integration_detail.html", context, status=status)
 

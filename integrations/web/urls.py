@@ -3,7 +3,7 @@ runs, and the group's catalog pages from `lmsbridge.catalog.urls.group_urlpatter
 
 from django.urls import path
 
-from integrations.web import alerts, platforms
+from integrations.web import alerts, platforms, xapi
 from integrations.web import integrations as views
 from lmsbridge.catalog.urls import group_urlpatterns
 
@@ -26,6 +26,7 @@ urlpatterns = [
         name="deactivate",
     ),
     path("settings/integrations/<slug:provider>/alerts/", alerts.alerts_toggle, name="alerts"),
+    path("settings/integrations/<slug:provider>/xapi/", xapi.xapi_credentials, name="xapi"),
     path("settings/integrations/<slug:provider>/review/", views.integration_review, name="review"),
     path(
         "settings/integrations/<slug:provider>/sync/<slug:kind>/",

@@ -19,6 +19,11 @@ PUBLIC_ROUTES = {
     "admin:logout",
 }
 
+# Machine doors authenticated by an OAuth bearer token only (Udemy Business's xAPI): no session,
+# no cookie, so no CSRF token either; a browser session gets 401 there. `tests/xapi` holds their
+# isolation promises (a token of A on B's door, revocation).
+BEARER_ROUTES = {"xapi:token", "xapi:statements"}
+
 # Only platform superusers may use these (closing a stuck run): everyone else gets a 404.
 SUPERUSER_ROUTES = {"integrations:run_close", "platforms:run_close"}
 
@@ -40,6 +45,10 @@ class Route:
     @property
     def is_superuser_only(self) -> bool:
         return self.name in SUPERUSER_ROUTES
+
+    @property
+    def is_bearer(self) -> bool:
+        return self.name in BEARER_ROUTES
 
     @property
     def is_public(self) -> bool:

@@ -15,6 +15,7 @@ from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
+from integrations.models import XapiStatement
 from tests.factories import UserFactory
 
 from .routes import Route, discover_routes
@@ -27,7 +28,15 @@ API_UNSAFE = ("post", "put", "patch", "delete")
 
 
 def browser_routes() -> list[Route]:
-    return [r for r in discover_routes() if not r.is_admin_site and r.name not in EXCLUDED]
+    return [
+        r
+        for r in discover_routes()
+        if not r.is_admin_site and not r.is_bearer and r.name not in EXCLUDED
+    ]
+
+
+def bearer_routes() -> list[Route]:
+    return [r for r in discover_routes() if r.is_bearer]
 
 
 @pytest.fixture
@@ -74,3 +83,15 @@ def test_the_api_with_a_token_needs_no_csrf_token(side):
     )
     assert response.status_code == 200, response.content
     assert response.json()["name"] == "Renamed by token"
+
+
+@pytest.mark.parametrize("route", bearer_routes(), ids=str)
+def test_a_bearer_door_ignores_the_browser_session(route: Route, side):
+    """Exempt from CSRF because it never trusts a cookie: a signed-in superuser's session
+    without a bearer token (or client credentials) is refused, and writes nothing."""
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    path = url(route, next(fills(route, side)))
+    for method in ("post", "put"):
+        response = call(browser(superuser), method, path)
+        assert response.status_code in (400, 401, 405), f"{method.upper()} {path}"
+    assert not XapiStatement.objects.exists()

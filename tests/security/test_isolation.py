@@ -115,9 +115,22 @@ def check_anonymous(route: Route, a: Side) -> None:
     for method in ("get", "post"):
         response = call(Client(), method, path)
         status = response.status_code
-        assert status in (302, 401, 403, 404), f"anonymous {method.upper()} {path}: {status}"
+        # A bearer door's token endpoint answers an anonymous GET 405 and a POST without
+        # client credentials 400/401 (RFC 6749 §5.2).
+        allowed = (302, 401, 403, 404, *((400, 405) if route.is_bearer else ()))
+        assert status in allowed, f"anonymous {method.upper()} {path}: {status}"
         if status == 302:
             assert "login" in response["Location"], f"anonymous {path} → {response['Location']}"
+
+
+def check_bearer_only(route: Route, a: Side, people: dict[str, Client]) -> None:
+    """A door for a machine's OAuth bearer token: a session, even A's admin's, opens nothing
+    (401, or 405 for a method the door has not)."""
+    for fill in fills(route, a):
+        path = url(route, fill)
+        for (who, client), method in itertools.product(people.items(), ("get", "post")):
+            status = call(client, method, path).status_code
+            assert status in (400, 401, 405), f"{who} {method.upper()} {path}: {status}"
 
 
 def check_admin_site(route: Route, people: dict[str, Client]) -> None:
@@ -235,6 +248,8 @@ def test_no_route_lets_group_a_reach_group_b(route: Route, sides: tuple[Side, Si
     check_anonymous(route, a)
     if route.is_public:
         pass
+    elif route.is_bearer:
+        check_bearer_only(route, a, people)
     elif route.is_admin_site:
         check_admin_site(route, people)
     elif route.is_superuser_only:

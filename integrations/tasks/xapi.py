@@ -1,0 +1,55 @@
+"""Udemy Business's xAPI statements: applied in batches after they were stored."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+
+from integrations.models import XapiStatement
+from integrations.services.xapi_apply import (
+    xapi_apply_pending,
+    xapi_integrations_with,
+    xapi_waiting_retry,
+)
+
+# A POST schedules at most one apply per integration per this many seconds (debounce): the
+# statements of a burst are applied together by the task queued first.
+DEBOUNCE_SECONDS = 2
+MAX_BATCHES = 50  # per execution; a longer backlog queues the task again
+
+
+@shared_task(name="integrations.tasks.xapi_apply", ignore_result=True)
+def xapi_apply(integration_id: int) -> int:
+    """Apply the integration's pending statements, batch after batch; how many were applied."""
+    cache.delete(_debounce_key(integration_id))
+    done = 0
+    for _ in range(MAX_BATCHES):
+        counts = xapi_apply_pending(integration_id=integration_id)
+        done += counts.applied
+        if not sum(counts[:3]):
+            return done
+    xapi_apply.delay(integration_id)
+    return done
+
+
+@shared_task(name="integrations.tasks.xapi_retry_waiting", ignore_result=True)
+def xapi_retry_waiting() -> int:
+    """Every few minutes (beat): statements waiting for a learner or an item are tried again
+    (a directory import, a content or statistics sync may have brought them); and pending
+    ones whose apply was lost are applied."""
+    integrations = set(xapi_integrations_with(state=XapiStatement.State.WAITING))
+    integrations |= set(xapi_integrations_with(state=XapiStatement.State.PENDING))
+    for integration_id in integrations:
+        xapi_waiting_retry(integration_id=integration_id)
+        xapi_apply.delay(integration_id)
+    return len(integrations)
+
+
+def xapi_apply_soon(integration_id: int) -> None:
+    """Queue `xapi_apply` for the integration unless one was queued in the last seconds."""
+    if cache.add(_debounce_key(integration_id), 1, timeout=DEBOUNCE_SECONDS):
+        xapi_apply.apply_async((integration_id,), countdown=0)
+
+
+def _debounce_key(integration_id: int) -> str:
+    return f"xapi-apply-queued:{integration_id}"
