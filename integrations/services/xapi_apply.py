@@ -60,7 +60,9 @@ def xapi_apply_pending(*, integration_id: int, limit: int | None = None) -> Appl
     """Apply up to `limit` pending statements of the integration (oldest first), in one
     transaction; the counts. Call again while it applies a full batch."""
     limit = limit or settings.XAPI_APPLY_BATCH
-    integration = Integration.objects.select_related("group").get(pk=integration_id)
+    integration = Integration.objects.select_related("group").filter(pk=integration_id).first()
+    if integration is None:  # deleted since the task was queued: its statements went with it
+        return ApplyCounts()
     with transaction.atomic():
         batch = list(
             XapiStatement.objects.select_for_update(skip_locked=True)
