@@ -67,6 +67,9 @@ def _encoded_forms(secret: str) -> set[str]:
     raw = secret.encode("utf-8")
     forms = {
         secret,
+        # Case mappings that case folding does not undo ("ı".upper() is "I", whose fold is "i").
+        secret.upper(),
+        secret.lower(),
         raw.decode("latin-1"),  # percent- or \\x-escaped UTF-8 bytes, decoded one by one
         raw.hex(),
         quote(secret, safe=""),
@@ -80,6 +83,10 @@ def _encoded_forms(secret: str) -> set[str]:
         determined = len(part) * 8 // 6  # the characters made of the secret's bits only
         for encode in (b64encode, urlsafe_b64encode):
             forms.add(encode(part).decode("ascii")[:determined])
+    for pad, skip in ((1, 2), (2, 3)):  # ... and the characters where it starts mid-group
+        bits = (pad + len(raw)) * 8
+        for encode in (b64encode, urlsafe_b64encode):
+            forms.add(encode(b"\0" * pad + raw).decode("ascii")[skip : bits // 6])
     return {form.casefold() for form in forms if form}
 
 

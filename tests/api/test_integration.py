@@ -51,12 +51,16 @@ def test_get_never_returns_the_secret(a_api, integration_a):
                 "last_success_at": None,
                 "next_run_at": None,  # inactive: nothing scheduled
                 "stale": False,
+                "cleanup_pending": 0,  # nothing awaits the admin's review
+                "held_new": 0,
             },
             "stats": {
                 "last_run": None,
                 "last_success_at": None,
                 "next_run_at": None,
                 "stale": False,
+                "cleanup_pending": 0,
+                "held_new": 0,
             },
             "consecutive_failures": 0,
             "stale": False,
