@@ -249,8 +249,8 @@ def test_the_field_mapping_is_inside_a_details_disclosure(admin_client, attended
 
 def test_learners_show_their_name_with_the_email_secondary(admin_client, attended):
     html = admin_client.get(dashboard_url(attended)).content.decode()
-    cells = html.split('data-testid="attempt-learner">')[1:]
-    cells = {cell.split("</td>", 1)[0] for cell in cells}
+    cells = html.split('data-testid="attempt-learner"')[1:]
+    cells = {cell.split(">", 1)[1].split("</td>", 1)[0] for cell in cells}
     assert (
         '<div class="fw-medium">Ann Lee</div>'
         '<div class="small text-body-secondary">ann@example.com</div>'
