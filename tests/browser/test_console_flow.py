@@ -209,7 +209,7 @@ def test_admin_and_learner_flow(live_server, browser_page, sync_worker, platform
     # --- the right secret activates it
     fill_udemy_form(page, sandbox, sandbox.client_secret)
     page.get_by_role("button", name="SETUP INTEGRATION").click()
-    expect(page.get_by_test_id("integration-status")).to_have_text("Active")
+    expect(page.get_by_test_id("integration-status")).to_have_text("Active · first sync pending")
     expect(page.get_by_role("alert").filter(has_text="The integration is active.")).to_be_visible()
     assert Integration.objects.get(group=target).status == Integration.Status.ACTIVE
 
@@ -229,7 +229,7 @@ def test_admin_and_learner_flow(live_server, browser_page, sync_worker, platform
     fill_udemy_form(page, sandbox, WRONG_SECRET)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("Udemy rejected the credentials (401)")).to_be_visible()
-    expect(page.get_by_test_id("integration-status")).to_have_text("Active")
+    expect(page.get_by_test_id("integration-status")).to_have_text("Active · first sync pending")
     assert WRONG_SECRET not in page.content()
     assert Integration.objects.get(group=target).client_secret == sandbox.client_secret
 
@@ -286,7 +286,8 @@ def test_admin_and_learner_flow(live_server, browser_page, sync_worker, platform
     expect(page.locator(".chart svg")).to_be_visible()
     shot(page, "group-dashboard")
     page.get_by_role("link", name="Sync history", exact=True).click()
-    expect(page.locator(".chart svg")).to_be_visible()
+    expect(page.get_by_role("img", name="Items per run")).to_be_visible()
+    expect(page.get_by_role("img", name="Duration per run")).to_be_visible()
     shot(page, "sync-history")
 
     # --- DEACTIVATE, confirmed: the catalog stays
