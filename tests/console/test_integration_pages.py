@@ -402,3 +402,12 @@ def test_turning_learning_paths_off_says_what_it_does_where_the_admin_decides(ad
     toggle says so before the admin turns it off."""
     form = admin_client.get(provider_url(group)).context["form"]
     assert "archives every synced learning path" in form["sync_learning_paths"].help_text
+
+
+def test_the_guidance_disclosure_names_itself(admin_client, group, integration):
+    """The <summary> is the disclosure's first child (else the browser shows a bare "Details")."""
+    html = admin_client.get(provider_url(group)).content.decode()
+    start = html.index('data-testid="integration-guidance"')
+    after_tag = html[html.index(">", start) + 1 :].lstrip()
+    assert after_tag.startswith("<summary")
+    assert "How this integration works" in after_tag[:300]
