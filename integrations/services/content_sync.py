@@ -8,6 +8,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from integrations.core.errors import ApiError, AuthError, RetryLater
@@ -210,6 +211,7 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
         )
     analyze(SyncPage)  # the ledger of this run, for the anti-join below (see `planner`)
     absent_sets, held_sets, active_total = [], [], 0
+    absent_total = never_shown_total = 0
     for stream in streams:
         of_kind = Course.objects.filter(integration=run.integration, kind=stream.kind)
         unlisted = unlisted_by_ledger(
@@ -219,6 +221,20 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
         absent_sets.append(active.filter(unlisted).order_by())
         held_sets.append(of_kind.filter(status__in=NEVER_SHOWN).filter(unlisted).order_by())
         active_total += active.count()
+        # At most `cap` ids may be archived: count them first, never read the whole catalog.
+        # Not "the first cap + 1 ids": under a LIMIT, PostgreSQL expects an absent id early and
+        # plans a nested loop over every (course, listed id) pair — 4.9 s at 10,000 courses.
+        # One count for the published and the never-shown items: one hash anti-join.
+        counts = (
+            of_kind.filter(status__in=(Course.Status.ACTIVE, *NEVER_SHOWN))
+            .filter(unlisted)
+            .aggregate(
+                published=Count("id", filter=Q(status=Course.Status.ACTIVE)),
+                never_shown=Count("id", filter=Q(status__in=NEVER_SHOWN)),
+            )
+        )
+        absent_total += counts["published"]
+        never_shown_total += counts["never_shown"]
     # This complete scan decides anew: what it listed again is no longer missing (what is
     # still absent keeps the date it went missing).
     for stream in streams:
@@ -231,15 +247,11 @@ def archive_missing(*, run: SyncRun, streams: list[Stream]) -> None:
             )
             flagged.exclude(unlisted).update(missing_since=None)
     never_shown: list[int] = []
-    for held in held_sets:
+    for held in held_sets if never_shown_total else ():
         never_shown += held.values_list("id", flat=True)
     _archive(run=run, ids=never_shown, counted=False)  # learners lost nothing
     share = settings.SYNC_ARCHIVE_MAX_SHARE
-    # At most `cap` ids may be archived: count them first, never read the whole catalog. Not
-    # "the first cap + 1 ids": under a LIMIT, PostgreSQL expects an absent id early and plans a
-    # nested loop over every (course, listed id) pair — 4.9 s at 10,000 courses.
     cap = math.floor(share * active_total)
-    absent_total = sum(absent.count() for absent in absent_sets)
     dropped = f"; {len(never_shown)} new item(s) no longer listed dropped" if never_shown else ""
     if absent_total > cap:
         now = timezone.now()
