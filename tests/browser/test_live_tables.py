@@ -91,6 +91,8 @@ def busy_group(group):
             started_at=now - timedelta(hours=n, minutes=3), finished_at=now - timedelta(hours=n),
             fetched=12_345 + n, created=1_234, updated=2_345, unchanged=8_765, archived=12,
             failed=n * 3,
+            # the longest status label the history shows: "Succeeded with warning"
+            warnings=[{"code": "cleanup_pending", "message": "held", "count": 1}] if n == 3 else [],
         )  # fmt: skip
         if n % 3:
             SyncError.objects.create(
