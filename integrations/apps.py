@@ -35,3 +35,9 @@ class IntegrationsConfig(AppConfig):
         owner_status_changed.connect(
             alerts_owner_status_receiver, sender=Integration, dispatch_uid="alerts_status"
         )
+        # Statements waiting for a learner or a course are tried again when a run may have
+        # brought them (a content sync, a directory import).
+        from integrations.tasks.xapi import xapi_after_run_receiver
+
+        run_ended.connect(xapi_after_run_receiver, sender=SyncRun, dispatch_uid="xapi_sync")
+        run_ended.connect(xapi_after_run_receiver, sender=PlatformRun, dispatch_uid="xapi_platform")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from celery import shared_task
 from django.core.cache import cache
 
-from integrations.models import XapiStatement
+from integrations.models import PlatformRun, SyncRun, XapiStatement
 from integrations.services.xapi_apply import (
     xapi_apply_pending,
     xapi_integrations_with,
@@ -53,3 +56,24 @@ def xapi_apply_soon(integration_id: int) -> None:
 
 def _debounce_key(integration_id: int) -> str:
     return f"xapi-apply-queued:{integration_id}"
+
+
+logger = logging.getLogger(__name__)
+
+
+def xapi_after_run_receiver(sender: type, run: SyncRun | PlatformRun, **kwargs: Any) -> None:
+    """`run_ended` (after commit): a content sync may have brought the course, a directory
+    import (or a statistics sync) the learner, that a waiting statement named: those of the
+    integrations concerned are put back in line at once instead of at the next periodic retry.
+    Never raises: what it follows has already happened."""
+    try:
+        if run.status not in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL):
+            return
+        waiting = set(xapi_integrations_with(state=XapiStatement.State.WAITING))
+        if isinstance(run, SyncRun):
+            waiting &= {run.integration_id}
+        for integration_id in waiting:
+            if xapi_waiting_retry(integration_id=integration_id):
+                xapi_apply_soon(integration_id)
+    except Exception:
+        logger.exception("xapi: statements waiting after run %s not retried", run.pk)

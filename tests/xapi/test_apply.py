@@ -157,3 +157,29 @@ def test_a_token_never_writes_another_groups_learners_or_courses(door, other_doo
     assert (counts.applied, counts.waiting) == (0, 3)
     assert not Attempt.objects.exists()
     assert not XapiStatement.objects.filter(integration=other_door.integration).exists()
+
+
+def test_waiting_statements_are_retried_when_a_run_ends(
+    door, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A content sync that brings the course puts the statements waiting for it back in line as
+    it ends, not at the next periodic retry; a failed run changes nothing. (A directory
+    import's end is followed by the same receiver, for every integration with waiting ones.)"""
+    from integrations.core.runs import run_finish
+    from integrations.models import SyncRun
+    from integrations.tasks import xapi as xapi_tasks
+
+    monkeypatch.setattr(xapi_tasks, "xapi_apply_soon", lambda pk: xapi_tasks.xapi_apply(pk))
+    send(door, statement(door, "888888", progress=40))
+    assert xapi_apply_pending(integration_id=door.integration.pk).waiting == 1
+    CourseFactory(integration=door.integration, external_id="888888")
+
+    failed = SyncRun.objects.create(integration=door.integration, kind="content", trigger="manual")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_finish(run=failed, status=SyncRun.Status.FAILED)
+    assert XapiStatement.objects.get().state == XapiStatement.State.WAITING
+
+    run = SyncRun.objects.create(integration=door.integration, kind="content", trigger="manual")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_finish(run=run, status=SyncRun.Status.SUCCEEDED)
+    assert XapiStatement.objects.get().state == XapiStatement.State.APPLIED
