@@ -69,10 +69,12 @@ def xapi_after_run_receiver(sender: type, run: SyncRun | PlatformRun, **kwargs: 
     try:
         if run.status not in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL):
             return
-        waiting = set(xapi_integrations_with(state=XapiStatement.State.WAITING))
+        # A sync concerns its own integration (one UPDATE); a directory import, any of them.
         if isinstance(run, SyncRun):
-            waiting &= {run.integration_id}
-        for integration_id in waiting:
+            concerned = [run.integration_id]
+        else:
+            concerned = xapi_integrations_with(state=XapiStatement.State.WAITING)
+        for integration_id in concerned:
             if xapi_waiting_retry(integration_id=integration_id):
                 xapi_apply_soon(integration_id)
     except Exception:

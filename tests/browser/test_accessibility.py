@@ -5,14 +5,12 @@ text that wraps at spaces, and Sync now near the top of the settings page on a p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import AuditEntry, Integration
-from tests.browser.test_console_flow import CHROMIUM, LAUNCH_ARGS, log_in
+from tests.browser.test_console_flow import CHROMIUM, log_in
 from tests.factories import GroupFactory, IntegrationFactory, group_admin
 
 pytestmark = [
@@ -73,17 +71,6 @@ BROKEN_WORDS_JS = """(selector) => {
   }
   return broken;
 }"""
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ With UPDATE_SCREENSHOTS=1 the main pages' screenshots at both widths replace the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from django.utils import timezone
 from integrations.models import AuditEntry, Integration, SyncError, SyncRun
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.models import Attempt, Course, Learner, Membership
-from tests.browser.test_console_flow import CHROMIUM, LAUNCH_ARGS, log_in, shot
+from tests.browser.test_console_flow import CHROMIUM, log_in, shot
 from tests.factories import GroupFactory, group_admin, group_learner
 
 pytestmark = [
@@ -103,17 +102,6 @@ def learner_pages(world) -> list[tuple[str, str]]:
         ("learner-catalog", reverse("catalog:learner_catalog")),
         ("course-page", reverse("catalog:course_page", args=[world["course"].pk])),
     ]
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def watch(page, seen: list[str]) -> None:

@@ -4,7 +4,6 @@ every column at 1,280 px, and the history turns into cards at 390 px."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from integrations.models import PlatformConnection, PlatformRun, SyncError, SyncRun
 from lmsbridge.catalog.models import Attempt, Learner, Membership
-from tests.browser.test_console_flow import CHROMIUM, LAUNCH_ARGS, log_in
+from tests.browser.test_console_flow import CHROMIUM, log_in
 from tests.factories import CourseFactory, GroupFactory, IntegrationFactory, group_admin
 
 pytestmark = [
@@ -23,17 +22,6 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator:
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def open_page(browser, base: str, width: int):

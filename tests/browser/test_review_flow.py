@@ -12,7 +12,7 @@ from integrations.models import Integration, SyncRun
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.models import Course
 from tests.browser.test_console_flow import shot
-from tests.browser.test_live_tables import browser, open_page  # noqa: F401 (fixture)
+from tests.browser.test_live_tables import open_page
 from tests.factories import GroupFactory, IntegrationFactory, group_admin
 
 pytestmark = [
@@ -50,7 +50,7 @@ def integration(make_udemy_sandbox):
     return integration
 
 
-def test_a_held_clean_up_is_reviewed_and_archived_by_number(live_server, browser, integration):  # noqa: F811
+def test_a_held_clean_up_is_reviewed_and_archived_by_number(live_server, browser, integration):
     _sync(integration)
     integration.sandbox.data.retire_courses(
         [c["id"] for c in integration.sandbox.data.courses[:30]]
@@ -83,7 +83,7 @@ def test_a_held_clean_up_is_reviewed_and_archived_by_number(live_server, browser
     expect(page.get_by_test_id("review-banner")).to_have_count(0)
 
 
-def test_the_review_page_fits_a_phone(live_server, browser, integration):  # noqa: F811
+def test_the_review_page_fits_a_phone(live_server, browser, integration):
     _sync(integration)
     integration.sandbox.data.retire_courses(
         [c["id"] for c in integration.sandbox.data.courses[:30]]
@@ -100,7 +100,7 @@ def test_the_review_page_fits_a_phone(live_server, browser, integration):  # noq
     shot(page, "review-page-390")
 
 
-def test_the_run_page_shows_retries_while_they_happen(live_server, browser, integration):  # noqa: F811
+def test_the_run_page_shows_retries_while_they_happen(live_server, browser, integration):
     sandbox = integration.sandbox
     sandbox.fail(path_contains="courses/list", status=503, retry_after=3, times=3)
     run = SyncRun.objects.create(integration=integration, kind="content", trigger="manual")
@@ -120,7 +120,7 @@ def test_the_run_page_shows_retries_while_they_happen(live_server, browser, inte
         worker.join(timeout=120)
 
 
-def test_a_launch_reads_the_same_to_the_learner_and_the_admin(live_server, browser, integration):  # noqa: F811
+def test_a_launch_reads_the_same_to_the_learner_and_the_admin(live_server, browser, integration):
     """START lands on the sandbox's player; back in the catalog the learner reads "Launched ·
     counted as completed, per 360Learning's rule", and so does the admin on the course's
     dashboard, whose "Completed on Udemy" tile does not move."""
