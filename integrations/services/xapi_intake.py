@@ -29,17 +29,21 @@ class StatementConflict(Exception):
 
 
 def xapi_rate_allows(*, client_key: str) -> bool:
-    """One more request of this client in the current minute (`XAPI_RATE_PER_MINUTE`), counted
-    in Django's cache: a fixed window, enough to bound a runaway sender."""
-    window = int(timezone.now().timestamp() // 60)
-    key = f"xapi-rate:{client_key}:{window}"
-    cache.add(key, 0, timeout=120)
+    """One more request of this client in the last minute (`XAPI_RATE_PER_MINUTE`), counted in
+    Django's cache as a sliding window: this minute's count plus the previous minute's, weighted
+    by how much of it still lies in the last 60 s. A fixed window would let twice the rate
+    through across a minute boundary (and start afresh in the middle of a burst)."""
+    now = timezone.now().timestamp()
+    window, elapsed = divmod(now, 60)
+    key = f"xapi-rate:{client_key}:{int(window)}"
+    cache.add(key, 0, timeout=180)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
+        cache.set(key, 1, timeout=180)
         count = 1
-    return count <= settings.XAPI_RATE_PER_MINUTE
+    previous = cache.get(f"xapi-rate:{client_key}:{int(window) - 1}") or 0
+    return count + previous * (1 - elapsed / 60) <= settings.XAPI_RATE_PER_MINUTE
 
 
 def xapi_statements_store(

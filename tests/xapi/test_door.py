@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -192,6 +193,19 @@ def test_requests_per_client_are_bounded(door, settings):
     codes = [post(client, door, token, statement(door, "1")).status_code for _ in range(5)]
     assert codes[:3] == [200, 200, 200]
     assert codes[3:] == [429, 429]
+
+
+def test_the_bound_holds_across_a_minute_boundary(door, settings):
+    """A burst straddling the turn of a minute is still one minute's worth (a fixed window
+    would start afresh at the turn and let twice the rate through)."""
+    settings.XAPI_RATE_PER_MINUTE = 3
+    token, client = door.token(), Client()
+    turn = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=2)
+    codes = []
+    for at in (-3, -2, -1, 1, 2, 125):
+        with time_machine.travel(turn + timedelta(seconds=at), tick=False):
+            codes.append(post(client, door, token, statement(door, "1")).status_code)
+    assert codes == [200, 200, 200, 429, 429, 200]  # two minutes on, the sender may go on
 
 
 def test_get_is_not_allowed(door):
