@@ -233,8 +233,10 @@ def test_the_flower_service_refuses_to_start_without_credentials(credentials, st
 
 
 def _settings_variables() -> set[str]:
-    source = (ROOT / "lmsbridge" / "settings.py").read_text()
-    return set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
+    source = "".join(path.read_text() for path in (ROOT / "lmsbridge" / "settings").glob("*.py"))
+    variables = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', source))
+    assert {"DJANGO_ENV", "SECRET_KEY", "UDEMY_MAX_PAGE_MB", "LOG_FORMAT"} <= variables
+    return variables
 
 
 def test_env_example_lists_every_variable_the_settings_read():

@@ -68,7 +68,7 @@ def test_security_headers_are_on_every_page(client):
 
 def test_the_csp_lets_start_redirect_to_udemy_and_nowhere_else():
     """A form POST that redirects is checked against form-action: START lands on Udemy."""
-    from lmsbridge.settings import _launch_sources
+    from lmsbridge.settings.security import _launch_sources
 
     assert _launch_sources(["*.udemy.com", "127.0.0.1", "localhost", "udemy-*.example.com"]) == [
         "https://*.udemy.com",
