@@ -246,7 +246,22 @@ def test_env_example_lists_every_variable_the_settings_read():
     assert not missing, f".env.example lacks {sorted(missing)}"
 
 
-def test_readme_documents_every_variable():
-    readme = (ROOT / "README.md").read_text()
-    missing = {name for name in _settings_variables() if f"`{name}`" not in readme}
-    assert not missing, f"README lacks {sorted(missing)}"
+def _configuration_rows() -> dict[str, list[str]]:
+    """The rows of docs/configuration.md's tables: variable → its other cells."""
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    rows = {}
+    for line in page.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and (name := re.fullmatch(r"`([A-Z][A-Z0-9_]+)`", cells[0])):
+            rows[name.group(1)] = cells[1:]
+    return rows
+
+
+def test_configuration_page_documents_every_variable():
+    """Every variable the settings read has a row of docs/configuration.md, with its default
+    and its meaning: a setting added without them fails here."""
+    rows = _configuration_rows()
+    missing = _settings_variables() - rows.keys()
+    assert not missing, f"docs/configuration.md lacks {sorted(missing)}"
+    blank = sorted(name for name in _settings_variables() if not all(rows[name][:2]))
+    assert not blank, f"docs/configuration.md: no default or meaning for {blank}"
