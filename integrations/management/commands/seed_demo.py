@@ -1,17 +1,26 @@
 """Create the demo: an admin, a group wired to the Udemy sandbox, its learners, and two groups
-connected to the LearnUpon and Coursebase sandboxes (`manage.py platform_sandbox`). Idempotent."""
+connected to the LearnUpon and Coursebase sandboxes (`manage.py platform_sandbox`). Idempotent.
+
+The Udemy integration gets xAPI client credentials, written with the door's URLs to
+`var/xapi-demo.json` (mode 0600) for the sandbox's xAPI push (`udemy_sandbox --xapi`): the demo
+group gets real-time statistics. They are kept while that file names the current client; the
+secret is never printed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import Integration, PlatformConnection
+from integrations.models import Integration, PlatformConnection, XapiClient
+from integrations.providers.udemy.sandbox.xapi_sender import XapiTarget
+from integrations.services.xapi_credentials import xapi_credentials_issue
 from lmsbridge.catalog.models import Group, Learner, Membership
 
 DEMO_ADMIN = ("admin", "admin-demo-password")
@@ -21,6 +30,8 @@ SANDBOX = {"seed": 1, "courses": 300, "paths": 12, "learners": 60}
 # The platform sandboxes of Procfile.dev, with their public demo credentials.
 LEARNUPON_URL = "http://127.0.0.1:8002"
 COURSEBASE_URL = "http://127.0.0.1:8003"
+SITE_URL = "http://127.0.0.1:8000"  # the web process of Procfile.dev
+XAPI_FILE = "xapi-demo.json"  # in the var dir; read by `udemy_sandbox --xapi`
 
 
 class Command(BaseCommand):
@@ -30,6 +41,12 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-url", default=settings.DEMO_SANDBOX_URL)
         parser.add_argument("--learnupon-url", default=LEARNUPON_URL)
         parser.add_argument("--coursebase-url", default=COURSEBASE_URL)
+        parser.add_argument("--site-url", default=SITE_URL, help="Where the sandbox reaches us.")
+        parser.add_argument(
+            "--xapi-credentials",
+            default=str(settings.VAR_DIR / XAPI_FILE),
+            help="Where the demo integration's xAPI credentials are written (0600).",
+        )
 
     @transaction.atomic
     def handle(
@@ -38,6 +55,8 @@ class Command(BaseCommand):
         sandbox_url: str,
         learnupon_url: str = LEARNUPON_URL,
         coursebase_url: str = COURSEBASE_URL,
+        site_url: str = SITE_URL,
+        xapi_credentials: str = "",
         **options: Any,
     ) -> None:
         from integrations.providers.udemy.sandbox import SandboxData
@@ -60,7 +79,7 @@ class Command(BaseCommand):
         for email in emails[1:]:
             self._learner(email, sales)
         self._learner(admin.email, academy, user=admin, role=Membership.Role.ADMIN)
-        _integration, created = Integration.objects.get_or_create(
+        integration, created = Integration.objects.get_or_create(
             group=academy,
             provider="udemy",
             defaults={
@@ -77,6 +96,8 @@ class Command(BaseCommand):
             },
         )
         self._platforms(academy, learnupon_url, coursebase_url)
+        if xapi_credentials:
+            self._xapi(integration, admin, site_url, Path(xapi_credentials))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: log in as {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]} (admin) or "
@@ -85,6 +106,27 @@ class Command(BaseCommand):
                 + (" (created)." if created else ".")
             )
         )
+
+    def _xapi(self, integration: Integration, admin: Any, site_url: str, path: Path) -> None:
+        """xAPI credentials for the sandbox's push, written once the transaction commits."""
+        client = XapiClient.objects.select_related("application").filter(integration=integration)
+        current = client.values_list("application__client_id", flat=True).first()
+        try:
+            if current and XapiTarget.read(path).client_id == current:
+                return  # the file still names the current credentials
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no file or not one of ours: issue new ones
+        issued = xapi_credentials_issue(integration=integration, actor=admin)
+        base = site_url.rstrip("/")
+        target = XapiTarget(
+            token_url=base + reverse("xapi:token"),
+            statements_url=base
+            + reverse("xapi:statements", kwargs={"integration_id": integration.pk}),
+            client_id=issued.client_id,
+            client_secret=issued.client_secret,
+        )
+        transaction.on_commit(lambda: target.write(path))
+        self.stdout.write(f"xAPI credentials of the demo integration written to {path}.")
 
     def _platforms(self, academy: Group, learnupon_url: str, coursebase_url: str) -> None:
         """Two subgroups of the academy, each connected to a platform sandbox (its directory

@@ -2,6 +2,11 @@
 
     manage.py udemy_sandbox --port 8001 --courses 300 --paths 12 --learners 60 --seed 1
 
+With `--xapi` (credentials from the var dir's `xapi-demo.json`, what `manage.py seed_demo`
+writes) or `--xapi-credentials <file>` it also plays
+Udemy Business's xAPI push: `--xapi-batch` learners progress every `--xapi-interval` seconds and
+their statements are POSTed to the product's door (`providers.udemy.sandbox.xapi_sender`).
+
 The control endpoints (`/_sandbox/state`, `/_sandbox/scenario`) are unauthenticated and answer
 loopback clients only: keep the default `--host 127.0.0.1`.
 """
@@ -10,12 +15,17 @@ from __future__ import annotations
 
 import signal
 import threading
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from integrations.providers.udemy.client import is_loopback_host
 from integrations.providers.udemy.sandbox import SandboxData, UdemySandbox
+from integrations.providers.udemy.sandbox.xapi_sender import XapiUdemySandbox
+
+from .seed_demo import XAPI_FILE
 
 
 class Command(BaseCommand):
@@ -55,6 +65,17 @@ class Command(BaseCommand):
             default="0-100",
             help="Scale of the report's completion_ratio (0-1: fractions).",
         )
+        parser.add_argument(
+            "--xapi", action="store_true", help="Push xAPI statements with seed_demo's credentials."
+        )
+        parser.add_argument(
+            "--xapi-credentials",
+            default="",
+            help="JSON file of the xAPI door's URLs and client credentials (seed_demo writes "
+            "var/xapi-demo.json): push the learners' progress there. Empty: no push.",
+        )
+        parser.add_argument("--xapi-batch", type=int, default=5, help="Learners moving per batch.")
+        parser.add_argument("--xapi-interval", type=float, default=10.0, help="Seconds between.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         data = SandboxData.generate(
@@ -66,7 +87,10 @@ class Command(BaseCommand):
             organization_name=opts["org_name"],
             ratio_scale=opts["ratio_scale"],
         )
-        sandbox = UdemySandbox(
+        xapi = opts.get("xapi_credentials") or ""
+        if opts.get("xapi") and not xapi:
+            xapi = str(settings.VAR_DIR / XAPI_FILE)
+        sandbox = (XapiUdemySandbox if xapi else UdemySandbox)(
             data,
             client_id=opts["client_id"],
             client_secret=opts["client_secret"],
@@ -81,7 +105,17 @@ class Command(BaseCommand):
         )
         if not is_loopback_host(opts["host"]):
             self.stderr.write("Warning: the sandbox is not on loopback; never expose it publicly.")
-        self._serve(sandbox)
+        if xapi:
+            pump = sandbox.attach_pump(
+                Path(xapi), batch=opts["xapi_batch"], interval=opts["xapi_interval"]
+            )
+            pump.start()
+            self.stdout.write(f"xAPI push of the learners' progress, credentials from {xapi}.")
+        try:
+            self._serve(sandbox)
+        finally:
+            if xapi:
+                pump.stop()
 
     def _serve(self, sandbox: UdemySandbox) -> None:
         stop = threading.Event()
