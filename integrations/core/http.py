@@ -6,10 +6,8 @@ HTTP only: no ORM, no mapping. Each choice guards a known trap:
   `Retry-After` says, up to hours, and ignores `backoff_max` then): a `Retry-After` above
   `retry_after_cap` raises the side's `RetryLater` at once, so the task is rescheduled instead
   of blocking a worker. 5xx and network errors retry with exponential backoff and full jitter.
-- Bodies are decoded with `json.loads`; any failure is `BadResponse` (requests'
-  `JSONDecodeError` is a `RequestException`, not something to hand to a generic retry). A read
-  whose body is truncated, empty or not JSON is retried with the budget and backoff of a 5xx,
-  then raises `BadResponse`.
+- Bodies are read bounded in size and time, then decoded (`core.response_body`): a read whose
+  body is truncated, empty or not JSON is retried like a 5xx, then raises `BadResponse`.
 - Writes are retried only when the server cannot have processed them (429, 503, connect
   timeout): a create retried after a read timeout could create the item twice.
 - Secrets live only in the auth tuple/header handed to requests; excerpts and messages are
@@ -20,7 +18,8 @@ HTTP only: no ORM, no mapping. Each choice guards a known trap:
 
 A side subclasses `JsonHttpClient`: `vendor` (the name in messages), `errors` (its
 `ErrorFamily`), `settings_prefix` (`{prefix}_CONNECT_TIMEOUT`, `_READ_TIMEOUT`, `_MAX_RETRIES`,
-`_RETRY_AFTER_CAP`), auth, and the hooks below for its error bodies and messages.
+`_RETRY_AFTER_CAP`), auth, and the hooks below and in `core.http_errors` for its error bodies
+and messages.
 """
 
 from __future__ import annotations
@@ -37,24 +36,21 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import requests
-import urllib3
 
 from . import metrics
 from .errors import NEUTRAL, ApiError, ErrorFamily
+from .http_errors import FailureMessages, short_reason
 from .netutil import (
     RetryBudget,
     full_jitter_backoff,
-    human_wait,
     is_loopback_host,
     retry_after_seconds,
-    setting,
     setting_or,
-    shared_pause_cap,
 )
-from .scrub import scrub_secrets, upstream_excerpt
+from .response_body import decode_json, read_body
+from .shared_pause import SharedPause
 
 logger = logging.getLogger(__name__)
-BODY_CHUNK = 64 * 1024  # bytes of decompressed body read at a time
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 SAFE_WRITE_RETRY_STATUSES = frozenset({503})  # "not processed, come back": safe for writes too
@@ -76,20 +72,7 @@ class Result:
     headers: Mapping[str, str]
 
 
-def attempts(n: int) -> str:
-    return f"{n} attempt{'s' if n != 1 else ''}"
-
-
-def short_reason(exc: Exception) -> str:
-    """A transport failure in a few words, for the log."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, requests.Timeout):
-        return "read timeout"
-    return type(exc).__name__
-
-
-class JsonHttpClient:
+class JsonHttpClient(SharedPause, FailureMessages):
     """One upstream API at `base_url`; `waits` records every pause (throttle, 429, retry)."""
 
     vendor = "The service"
@@ -169,32 +152,6 @@ class JsonHttpClient:
     @property
     def waited_seconds(self) -> float:
         return round(sum(self.waits), 3)
-
-    # ------------------------------------------------------------------ the shared pause
-
-    @property
-    def shared_pause(self) -> bool:
-        return self._shared_pause_holds > 0
-
-    def hold_shared_pause(self, on: bool) -> None:
-        """While held (by a concurrent scan, a `core.budget.BudgetShare`), a 429's wait pauses
-        every request of this client, not only the one that met it."""
-        with self._counters:
-            self._shared_pause_holds = max(0, self._shared_pause_holds + (1 if on else -1))
-
-    def pause_epoch(self) -> float:
-        """The pause this client honours, in epoch seconds (0: none), to share it: at most
-        `shared_pause_cap()` ahead (this run may wait longer; the account's other syncs don't)."""
-        left = min(self._pause_until - time.monotonic(), shared_pause_cap())
-        return time.time() + left if left > 0 else 0.0
-
-    def pause_until_epoch(self, epoch: float) -> None:
-        """Honour a pause another holder of the account's budget met (epoch seconds), at most
-        `shared_pause_cap()` ahead whatever the store says (a value written before the bound)."""
-        left = min(epoch - time.time(), shared_pause_cap())
-        if left > 0:
-            with self._counters:
-                self._pause_until = max(self._pause_until, time.monotonic() + left)
 
     @contextmanager
     def within_a_web_request(self) -> Iterator[None]:
@@ -280,7 +237,10 @@ class JsonHttpClient:
                 self._retry_or_raise(label, budget, error, str(status), retry_after)
             elif 200 <= status < 300:
                 try:
-                    payload = self._decode(response, method)
+                    payload = decode_json(
+                        response, method, vendor=self.vendor, errors=self.errors,
+                        excerpt=self._excerpt,
+                    )  # fmt: skip
                 except ApiError as error:
                     # A truncated, empty or non-JSON body (an HTML page with 200 from a proxy) is
                     # a passing fault like a 5xx: the same budget and backoff, reads only.
@@ -326,9 +286,10 @@ class JsonHttpClient:
                 timeout=(self.connect_timeout, self.read_timeout),
                 allow_redirects=False,  # a redirect would carry our credentials elsewhere
                 proxies=self._proxies,
-                stream=True,  # the body is read by `_read_body`, bounded
+                stream=True,  # the body is read by `read_body`, bounded
             )
-            self._read_body(response)
+            own_limit = getattr(self._body_limit, "bytes", None)
+            read_body(response, vendor=self.vendor, errors=self.errors, own_limit=own_limit)
             return response
         except TRANSIENT:
             raise
@@ -340,38 +301,6 @@ class JsonHttpClient:
         finally:
             with self._counters:
                 self.on_the_wire -= 1
-
-    def _read_body(self, response: requests.Response) -> None:
-        """Read the (decompressed) body into `response`, refusing one larger than
-        `UPSTREAM_MAX_BODY_MB` or the request's own `max_body` (a gzip bomb is stopped as it
-        inflates, one bounded chunk at a time) or slower, in total, than
-        `UPSTREAM_RESPONSE_DEADLINE` (a body trickling in a byte at a time never trips the read
-        timeout)."""
-        limit = int(float(setting_or(None, "UPSTREAM_MAX_BODY_MB", 20)) * 2**20)
-        own = getattr(self._body_limit, "bytes", None)
-        limit = min(limit, own) if own else limit
-        deadline_s = float(setting_or(None, "UPSTREAM_RESPONSE_DEADLINE", 120.0))
-        deadline = time.monotonic() + deadline_s
-        chunks, size = [], 0
-        try:
-            while chunk := response.raw.read1(BODY_CHUNK, decode_content=True):
-                size += len(chunk)
-                if size > limit:
-                    raise self.errors.bad_response(
-                        f"{self.vendor} sent a body larger than {limit / 2**20:g} MB: refused.",
-                        status=response.status_code,
-                    )
-                if time.monotonic() > deadline:
-                    raise self.errors.unavailable(
-                        f"{self.vendor} took more than {deadline_s:g} s to send one answer: "
-                        "refused."
-                    )
-                chunks.append(chunk)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise requests.ConnectionError(f"body: {type(exc).__name__}") from None
-        finally:
-            response.close()
-        response._content = b"".join(chunks)  # what `.content` and `.text` read from now on
 
     def _transient(self, label: str, exc: Exception, budget: RetryBudget, idempotent: bool) -> None:
         error = self.errors.unavailable(self._network_message(exc, budget))
@@ -445,98 +374,3 @@ class JsonHttpClient:
 
     def _default_429_wait(self, attempt: int) -> float:
         return self._backoff(attempt) + 1.0
-
-    def _detail(self, payload: Any) -> str:
-        """The vendor's error message in a JSON error body ('' when none)."""
-        return ""
-
-    def _rate_limited_message(self, wait: float, budget: RetryBudget, *, still: bool) -> str:
-        if still:
-            return (
-                f"{self.vendor} is still rate-limiting requests (429) after {budget.made} attempts."
-            )
-        return (
-            f"{self.vendor} is rate-limiting requests (429) for {self._human_wait(wait)}: the run "
-            "continues later."
-        )
-
-    @staticmethod
-    def _human_wait(seconds: float) -> str:
-        """A wait in an admin's units; past `RUN_MAX_WAIT`, "more than 6 hours" (the run will
-        not wait that long anyway)."""
-        return human_wait(seconds, beyond=float(setting("RUN_MAX_WAIT", 6 * 3600)))
-
-    def _network_message(self, exc: Exception, budget: RetryBudget) -> str:
-        after = f"after {attempts(budget.made)}"
-        if isinstance(exc, requests.ConnectTimeout):
-            return f"{self.vendor} at {self.host} did not accept a connection ({after})."
-        if isinstance(exc, requests.Timeout):
-            return f"{self.vendor} did not answer within {self.read_timeout:g} s ({after})."
-        return f"{self.vendor} at {self.host} could not be reached ({after})."
-
-    def _unavailable(self, response: requests.Response, budget: RetryBudget) -> ApiError:
-        """The error of a 5xx that is retried (raised once the retries are spent)."""
-        return self._http_error(response)
-
-    # ------------------------------------------------------------------ classification
-
-    def _decode(self, response: requests.Response, method: str = "GET") -> Any:
-        if not response.content.strip():
-            if method == "GET" and response.status_code != 204:
-                raise self.errors.bad_response(
-                    f"{self.vendor} answered with an empty body.", status=response.status_code
-                )
-            return {}  # a write's empty answer
-        try:
-            return json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
-            ctype = response.headers.get("Content-Type", "no content type").split(";")[0]
-            raise self.errors.bad_response(
-                f"{self.vendor} answered with a body that is not JSON ({ctype}).",
-                status=response.status_code,
-                excerpt=self._excerpt(response.text),
-            ) from None
-
-    def _http_error(self, response: requests.Response) -> ApiError:
-        status, errors = response.status_code, self.errors
-        detail = self._detail_of(response.text)
-        reason = f": {detail}" if detail else ""
-        if status in (401, 403):
-            cls = errors.auth
-            msg = f"{self.vendor} rejected the API credentials ({status}{reason})."
-        elif status == 404:
-            cls, msg = errors.not_found, f"{self.vendor} answered 404 (not found{reason})."
-        elif 300 <= status < 400:
-            cls, msg = errors.not_found, f"{self.vendor} redirected the request ({status})."
-        elif status in (400, 409, 410, 422):
-            cls, msg = errors.rejected, f"{self.vendor} refused the request ({status}{reason})."
-        elif status >= 500:
-            cls, msg = errors.unavailable, f"{self.vendor} answered {status}{reason}."
-        else:
-            cls, msg = errors.api, f"{self.vendor} answered {status}{reason}."
-        return cls(msg, status=status, excerpt=self._excerpt(response.text))
-
-    def _detail_of(self, text: str) -> str:
-        """The vendor's error message of a body as an excerpt ('' when none): it is upstream
-        prose that may carry our input, so no run of a secret in any shape, one line, no link,
-        at most `detail_chars` characters (`core.scrub.upstream_excerpt`)."""
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            return ""
-        detail = self._detail(payload)
-        return self._quote(detail).rstrip(".") if isinstance(detail, str) else ""
-
-    def _quote(self, text: str) -> str:
-        """Upstream words (an error detail or code) as a message may quote them: no run of a
-        secret in any shape, one line, no link, at most `detail_chars` characters."""
-        return upstream_excerpt(text, secrets=self._secrets, limit=self.detail_chars, links=False)
-
-    def _scrub(self, text: str) -> str:
-        """`text` without any run of the credentials, in any shape (`core.scrub`)."""
-        return scrub_secrets(text, self._secrets)
-
-    def _excerpt(self, text: str) -> str:
-        """The start of a body for the run history: one line, bounded, with any echo of the
-        credentials (cut, re-encoded) and any Authorization value removed."""
-        return upstream_excerpt(text, secrets=self._secrets, limit=self.excerpt_chars)

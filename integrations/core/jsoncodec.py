@@ -1,14 +1,14 @@
 """JSON written on the sync's hot path, with orjson: the raw fingerprint of each item and the
-one JSON document of a bulk statement cost a fraction of the standard library's (a course's
-canonical text takes 7 µs instead of 35; a page of 100 attempt rows 0.09 ms instead of 0.96).
+one JSON document of a bulk statement cost a fraction of the standard library's (figures in
+BENCHMARKS.md).
 
 orjson refuses what JSON cannot hold exactly (integers beyond 64 bits, lone surrogates) and
 what it has no type for; those values go through `json` instead, so the output is `json`'s
 or the same text. The one difference: orjson writes a NaN or an infinity (which only a
 non-standard body can hold) as null, where `json` writes `NaN`.
 
-Bodies are still decoded by `json` (`core.http`): orjson would read an integer beyond 64 bits
-as a float, and decoding is a small part of a page's cost.
+Bodies are still decoded by `json` (`core.response_body`): orjson would read an integer beyond
+64 bits as a float, and decoding is a small part of a page's cost.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ import requests
 from ...core.budget import BudgetShare, SharedBudget
 from ...core.concurrency import AdaptiveLimit, Pacer, fetch_in_order
 from ...core.hosts import DNS_LABEL_RE, validated_base_url
-from ...core.http import JsonHttpClient, attempts
+from ...core.http import JsonHttpClient
+from ...core.http_errors import attempts
 from ...core.netutil import RetryBudget, is_loopback_host, setting, setting_or
 from .errors import (
     UDEMY_ERRORS,
