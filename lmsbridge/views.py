@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from integrations.selectors import group_rows_with_status
+from integrations.selectors.group_overview import group_rows_with_status
 from lmsbridge.catalog.selectors import group_list_administered
 
 

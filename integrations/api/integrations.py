@@ -16,7 +16,7 @@ from integrations.api.serializers import (
     SyncRunSerializer,
 )
 from integrations.models import Integration, SyncRun
-from integrations.selectors import integration_for_group
+from integrations.selectors.integrations import integration_for_group
 from integrations.services.content_review import (
     ReviewCountMismatch,
     ReviewWhileSyncing,

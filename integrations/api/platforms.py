@@ -25,12 +25,12 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.core.registry import PLATFORM_CHOICES, PLATFORMS, platform_run_kinds
+from integrations.connectors.connection_settings import SECRET, connection_errors
+from integrations.connectors.platforms import PLATFORM_CHOICES, PLATFORMS, platform_run_kinds
 from integrations.filters import PlatformCourseFilter, PlatformRunFilter
 from integrations.models import PlatformConnection, PlatformCourse, PlatformError, PlatformRun
 from integrations.platforms.base import PlatformApiError
-from integrations.platforms.config import SECRET, connection_errors
-from integrations.selectors import (
+from integrations.selectors.platforms import (
     connection_for_group,
     platform_course_list,
     platform_run_get_for_group,

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from integrations.api.serializers import SyncErrorSerializer, SyncRunSerializer
 from integrations.filters import SyncRunFilter
 from integrations.models import SyncError, SyncRun
-from integrations.selectors import (
+from integrations.selectors.integrations import (
     sync_error_list,
     sync_run_get_for_user,
     sync_run_list_for_user,

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.models import Integration, SyncError, SyncRun
 from integrations.providers.udemy.settings import settings_errors
-from integrations.selectors import integration_health
+from integrations.selectors.health import integration_health
 from lmsbridge.api.fields import (
     StrictBooleanField,
     StrictCharField,

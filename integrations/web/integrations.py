@@ -24,15 +24,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_filters import FilterSet
 
+from integrations.connectors.providers import PROVIDER_CHOICES, PROVIDERS
 from integrations.core.reaper import run_close
-from integrations.core.registry import PROVIDER_CHOICES, PROVIDERS, provider_module
 from integrations.filters import RunHistoryFilter
 from integrations.models import Integration, SyncRun
-from integrations.selectors import (
+from integrations.selectors.health import integration_health
+from integrations.selectors.integrations import (
     ErrorDigest,
     audit_entries_for_integration,
     integration_for_group,
-    integration_health,
     integration_states_for_group,
     run_active_for_integration,
     run_chart_rows,
@@ -137,7 +137,7 @@ def integration_detail(request: HttpRequest, slug: str, provider: str) -> HttpRe
     integration = _integration_or_new(group, provider)
     form = settings_form(
         request,
-        partial(provider_module(provider).SettingsForm.for_integration, integration),
+        partial(PROVIDERS[provider].settings_form.for_integration, integration),
         partial(_render_detail, request, group, integration),
     )
     if isinstance(form, HttpResponse):

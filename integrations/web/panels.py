@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from integrations import selectors
+from integrations.selectors import platforms as selectors
 from lmsbridge.catalog.models import Course
 from lmsbridge.catalog.panels import CoursePanel
 

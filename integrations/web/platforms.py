@@ -19,11 +19,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from integrations import selectors
-from integrations.core.registry import PLATFORMS, platform_module, platform_run_kinds
+from integrations.connectors.platforms import PLATFORMS, platform_for, platform_run_kinds
+from integrations.core.kinds import Capability
 from integrations.filters import PlatformRunHistoryFilter
 from integrations.models import PlatformConnection, PlatformCourse, PlatformRun
 from integrations.platforms.base import PlatformApiError
+from integrations.selectors import platforms as selectors
 from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
 from integrations.web.integrations import (
@@ -95,7 +96,7 @@ def _render_connection(request, group, connection, form, status: int = 200) -> H
         "connection": connection,
         "form": form,
         "platforms": PLATFORMS,
-        "can_push": bool(connection.pk and PLATFORMS[connection.kind].push),
+        "can_push": bool(connection.pk and _takes_push(connection)),
         "audit": audit_page(request, selectors.audit_entries_for_connection(connection=connection))
         if connection.pk
         else [],
@@ -113,9 +114,13 @@ def _render_connection(request, group, connection, form, status: int = 200) -> H
 
 def _course_links(connection: PlatformConnection) -> list:
     """Courses linked to a LearnUpon group (enrolling its members), for the page to list."""
-    if not (connection.pk and PLATFORMS[connection.kind].push):
+    if not (connection.pk and _takes_push(connection)):
         return []
-    return platform_module(connection.kind).links_made(connection=connection)
+    return platform_for(connection.kind).links_made(connection=connection)
+
+
+def _takes_push(connection: PlatformConnection) -> bool:
+    return platform_for(connection.kind).supports(Capability.PUSH)
 
 
 @login_required
@@ -187,7 +192,7 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     if kind not in PlatformRun.Kind.values:
         raise Http404("No such run kind")
     dry_run = kind == PlatformRun.Kind.PUSH and request.POST.get("dry_run") == "1"
-    if kind == PlatformRun.Kind.PUSH and not PLATFORMS[connection.kind].push:
+    if kind == PlatformRun.Kind.PUSH and not _takes_push(connection):
         messages.error(
             request, f"{connection.get_kind_display()} connections can't receive a push."
         )

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from integrations.models import Integration
-from integrations.selectors import integration_for_group
+from integrations.selectors.integrations import integration_for_group
 from integrations.services.xapi_credentials import (
     SCOPE,
     xapi_credentials_issue,

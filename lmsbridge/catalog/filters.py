@@ -19,8 +19,9 @@ from rest_framework.exceptions import NotFound
 from lmsbridge.api.fields import StrictCharField, StrictSlugField
 from lmsbridge.api.filters import ApiFilter
 
+from .learner_selectors import LearnerState
 from .models import Course
-from .selectors import LearnerState, group_get_administered
+from .selectors import group_get_administered
 
 
 class AdministeredGroupFilter(ApiFilter):
@@ -154,7 +155,7 @@ class GroupCatalogFilter(ConsoleFilterSet):
 
 class LearnerCatalogFilter(ConsoleFilterSet):
     """The learner catalog's filter bar (GET): title search, tag, language, type, and the
-    learner's own progress (`my_state`, annotated by `selectors.with_learner_progress`)."""
+    learner's own progress (`my_state`, annotated by `learner_selectors.with_learner_progress`)."""
 
     q = CharFilter(field_name="title", lookup_expr="icontains")
     tag = CharFilter(field_name="tags__name")

@@ -28,27 +28,28 @@ from django.views.decorators.http import require_GET, require_POST
 from lmsbridge.charts import activity_chart
 from lmsbridge.csv_export import csv_response
 
-from .durations import human_duration_ms
-from .filters import SHOW_ALL_STATUSES, GroupCatalogFilter, LearnerCatalogFilter
-from .models import Attempt, Course, Learner
-from .panels import CoursePanel, course_panels
-from .selectors import (
-    LearnerState,
+from .course_selectors import (
     activity_series_for_group,
     attempt_list_for_course,
     attempt_sort_key,
     attempt_summary_for_course,
-    catalog_courses_for_user,
-    catalog_filter_options,
-    catalog_group_ids_for_user,
     course_filter_options,
     course_get_for_group,
-    course_get_launchable,
-    course_get_visible,
     course_list_for_group,
-    group_get_administered,
     time_spent_for_group,
 )
+from .durations import human_duration_ms
+from .filters import SHOW_ALL_STATUSES, GroupCatalogFilter, LearnerCatalogFilter
+from .learner_selectors import (
+    LearnerState,
+    catalog_courses_for_user,
+    catalog_filter_options,
+    course_get_launchable,
+    course_get_visible,
+)
+from .models import Attempt, Course, Learner
+from .panels import CoursePanel, course_panels
+from .selectors import catalog_group_ids_for_user, group_get_administered
 from .services import attempt_launch
 
 CATALOG_PAGE_SIZE = 24

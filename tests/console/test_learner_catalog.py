@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from integrations.models import Integration
+from lmsbridge.catalog.course_selectors import activity_series_for_group
 from lmsbridge.catalog.models import Attempt, Course, Group
-from lmsbridge.catalog.selectors import activity_series_for_group
 from tests.factories import (
     AttemptFactory,
     CourseFactory,

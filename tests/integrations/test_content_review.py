@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from integrations.models import AlertEmail, AuditEntry, SyncRun
+from lmsbridge.catalog.learner_selectors import catalog_courses_for_user
 from lmsbridge.catalog.models import Course
-from lmsbridge.catalog.selectors import catalog_courses_for_user
 from tests.factories import group_admin, group_learner
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -26,8 +26,8 @@ from integrations.models import Integration, SyncRun
 from integrations.providers.udemy.sandbox import SandboxData, anchor_for
 from integrations.providers.udemy.sandbox.vocabulary import IMAGE_SIZES
 from integrations.services.sync import sync_execute
+from lmsbridge.catalog.course_selectors import activity_series_for_group
 from lmsbridge.catalog.models import Course
-from lmsbridge.catalog.selectors import activity_series_for_group
 from tests.test_foundation import ROOT, production_env
 
 SVG = "{http://www.w3.org/2000/svg}svg"

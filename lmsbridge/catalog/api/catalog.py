@@ -17,9 +17,9 @@ from lmsbridge.api.renderers import CsvRenderer
 from lmsbridge.api.views import ApiListView
 from lmsbridge.catalog.api.access import administered_group
 from lmsbridge.catalog.api.serializers import CourseSerializer, StatisticSerializer
+from lmsbridge.catalog.course_selectors import attempt_list_for_group, course_list_for_group
 from lmsbridge.catalog.filters import CourseFilter, StatisticFilter
 from lmsbridge.catalog.models import Attempt, Course
-from lmsbridge.catalog.selectors import attempt_list_for_group, course_list_for_group
 from lmsbridge.csv_export import csv_response
 
 CSV_CHUNK = 2000
