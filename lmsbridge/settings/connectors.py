@@ -85,7 +85,8 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES": {"xapi:write": "Send xAPI statements of this integration's learners"},
     "DEFAULT_SCOPES": ["xapi:write"],
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,  # short-lived; Udemy asks for a new one
+    # short-lived; Udemy asks for a new one
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("XAPI_TOKEN_SECONDS", default=3600),
     # No grant with a redirect or a refresh token is used; these are the strict values anyway.
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
@@ -109,7 +110,7 @@ OAUTH2_PROVIDER = {
 }
 # The statement door's bounds: bytes per request body, statements per request, requests per
 # client per minute; and statements applied per transaction.
-XAPI_MAX_BODY_BYTES = 1_000_000
-XAPI_MAX_STATEMENTS = 500
-XAPI_RATE_PER_MINUTE = 600
-XAPI_APPLY_BATCH = 1000
+XAPI_MAX_BODY_BYTES = env.int("XAPI_MAX_BODY_BYTES", default=1_000_000)
+XAPI_MAX_STATEMENTS = env.int("XAPI_MAX_STATEMENTS", default=500)
+XAPI_RATE_PER_MINUTE = env.int("XAPI_RATE_PER_MINUTE", default=600)
+XAPI_APPLY_BATCH = env.int("XAPI_APPLY_BATCH", default=1000)
