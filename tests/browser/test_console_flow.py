@@ -3,7 +3,7 @@ through a real Celery worker, browse the catalog and a course dashboard, export 
 then a learner of a public child group STARTs a course and lands on Udemy.
 
 Screenshots of the main pages go to the var dir; with UPDATE_SCREENSHOTS=1 they replace the
-README's, in docs/screenshots/.
+documentation's, in docs/screenshots/ (README.md and docs/console.md show them).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 no page scrolls sideways (wide tables scroll inside their card), no console error (a CSP
 violation is one), no failed request or image, and the settings sidebar folds away on a phone.
 
-With UPDATE_SCREENSHOTS=1 the main pages' screenshots at both widths replace the README's."""
+With UPDATE_SCREENSHOTS=1 the main pages' screenshots at both widths replace those of
+docs/screenshots/ that docs/console.md shows."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 WIDTHS = (1280, 390)
-# The pages whose screenshots at both widths the README shows.
+# The pages whose screenshots at both widths the documentation shows (docs/console.md).
 SHOTS = {
     "home", "udemy-form", "run-page-failed", "sync-history", "catalog", "learner-catalog",
     "course-page",

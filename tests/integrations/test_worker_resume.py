@@ -132,10 +132,10 @@ def test_after_a_whole_worker_is_killed_the_next_trigger_closes_the_run_and_runs
 def test_a_real_worker_enforces_the_soft_time_limit(
     make_udemy_sandbox, make_integration, tmp_path, worker_queue, monkeypatch
 ):
-    """The time limits of the settings are real in a worker started as the README says: a sync
-    slower than the *worker's* CELERY_TASK_SOFT_TIME_LIMIT is closed as timed out, its pages
-    kept, whatever the limits of the process that requested it (they used to travel in the
-    message and win)."""
+    """The time limits of the settings are real in a worker started as docs/operations.md
+    says: a sync slower than the *worker's* CELERY_TASK_SOFT_TIME_LIMIT is closed as timed out,
+    its pages kept, whatever the limits of the process that requested it (they used to travel
+    in the message and win)."""
     from integrations.services.sync import sync_request
 
     sandbox = make_udemy_sandbox(courses=3000, paths=0, learners=1)
