@@ -112,8 +112,8 @@ def child(args: argparse.Namespace) -> None:
     call_command("migrate", verbosity=0)
     from integrations.core.execute import Reschedule
     from integrations.models import PlatformConnection, PlatformRun
-    from integrations.platforms.coursebase import connector
-    from integrations.platforms.execute import platform_run_execute
+    from integrations.platforms.coursebase.connector import CoursebaseConnector
+    from integrations.services.platform_execute import platform_run_execute
     from tests.factories import GroupFactory, group_admin
 
     group, other = GroupFactory(slug="bench-big"), GroupFactory(slug="bench-other")
@@ -129,7 +129,7 @@ def child(args: argparse.Namespace) -> None:
     zip_path = Path(args.var_dir) / f"bench-report-{args.rows}.zip"
     if not zip_path.exists():
         write_report(zip_path, args.rows)
-    connector.make_client = lambda _connection, **_kw: ReportClient(zip_path)
+    CoursebaseConnector.make_client = lambda _self, _connection, **_kw: ReportClient(zip_path)
     run = PlatformRun.objects.create(connection=connection, kind="reports", trigger="manual")
     before = _rss_mb()
     print(json.dumps({"event": "start"}), flush=True)

@@ -8,6 +8,8 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from integrations.connectors import platforms as platform_connectors
+        from integrations.connectors import providers
         from integrations.core.events import owner_status_changed, run_completed, run_ended
         from integrations.models import Integration, PlatformRun, SyncRun
         from integrations.services.alerts import (
@@ -21,6 +23,10 @@ class IntegrationsConfig(AppConfig):
         from .schedules import ensure_default_schedules
 
         post_migrate.connect(ensure_default_schedules, sender=self)
+        # The connectors' hooks: the models' launch URL checks, the platforms that export a
+        # provider's statistics (neither the models nor the Udemy side import them).
+        providers.hooks_connect()
+        platform_connectors.hooks_connect()
         # The course dashboard shows what a learning platform reports of a matched course.
         register_course_panels(platform_course_panels)
         # What follows a Udemy sync subscribes to it: the sync never imports the platforms.

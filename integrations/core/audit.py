@@ -81,16 +81,23 @@ def settings_update(
         adjust(changed)
     if changed or owner.pk is None:
         owner.save()
-        owner_field = _owner_field(spec.audit_model, owner)
-        audit_record(
-            spec.audit_model,
-            **{owner_field: owner},
-            actor=actor,
-            action="update",
-            fields=changed,
-            toggles=toggles_of(owner, changed),
-        )
+        audit_settings_changed(spec.audit_model, owner, actor=actor, fields=changed)
     return changed
+
+
+def audit_settings_changed(
+    audit_model: type[AuditEntryBase], owner: Any, *, actor: Any, fields: list[str]
+) -> AuditEntryBase:
+    """The "update" entry of a settings change: the changed names, and the new values of the
+    on/off settings among them (never another value)."""
+    return audit_record(
+        audit_model,
+        **{_owner_field(audit_model, owner): owner},
+        actor=actor,
+        action="update",
+        fields=fields,
+        toggles=toggles_of(owner, fields),
+    )
 
 
 def _owner_field(audit_model: type[AuditEntryBase], owner: Any) -> str:

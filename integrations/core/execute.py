@@ -127,6 +127,9 @@ class RunExecutor:
     time_slice: ClassVar[float | None] = None
     timeout_message: ClassVar[str] = "The run hit its time limit."
     select_related: ClassVar[tuple[str, ...]] = ()
+    # The log field naming the owner's connector ("provider", "platform"): the run's log lines
+    # then carry it and the owner's group ("": neither).
+    connector_log_field: ClassVar[str] = ""
 
     def __init__(self, progress: Callable[[RunBase], None] | None = None) -> None:
         self.progress = progress
@@ -161,9 +164,14 @@ class RunExecutor:
         """Always called after `work()` (success or failure), e.g. to record client counters."""
 
     def log_fields(self, run: RunBase) -> dict[str, Any]:
-        """The fields every log line of the run carries (identifiers only, never free text);
-        subclasses add the group and the provider or platform."""
-        return {"run_id": run.pk, f"{run.OWNER}_id": run.owner_id, "kind": run.kind}
+        """The fields every log line of the run carries (identifiers only, never free text),
+        with the owner's group and connector when `connector_log_field` names it."""
+        fields = {"run_id": run.pk, f"{run.OWNER}_id": run.owner_id, "kind": run.kind}
+        if self.connector_log_field:
+            owner = run.owner
+            fields["group"] = owner.group.slug
+            fields[self.connector_log_field] = owner.connector
+        return fields
 
     # ------------------------------------------------------------------ template
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from integrations.core.fields import EncryptedTextField
+from integrations.core.kinds import PLATFORM_CHOICES
 from integrations.core.models import (
     AuditEntryBase,
     LeaseBase,
@@ -20,7 +21,6 @@ from integrations.core.models import (
     run_indexes_and_constraints,
     unique,
 )
-from integrations.core.registry import PLATFORM_CHOICES
 
 
 class PlatformConnection(OwnerBase):

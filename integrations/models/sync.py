@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.core.fields import EncryptedTextField
+from integrations.core.kinds import PROVIDER_CHOICES
 from integrations.core.models import (
     AuditEntryBase,
     LeaseBase,
@@ -21,7 +23,10 @@ from integrations.core.models import (
     run_indexes_and_constraints,
     unique,
 )
-from integrations.core.registry import PROVIDER_CHOICES, provider_module
+
+# Each content provider's check of a launch URL (key → check(integration, url)), given by
+# `integrations.connectors.providers` when the app is ready: the models import no provider.
+LAUNCH_URL_CHECKS: dict[str, Callable[[Integration, str], bool]] = {}
 
 
 class Integration(OwnerBase):
@@ -83,7 +88,7 @@ class Integration(OwnerBase):
     def launch_url_allowed(self, url: str) -> bool:
         """Whether START may send a learner to `url`, a launch URL of this integration's courses
         (the provider's `launch_url_allowed`: its own sites only). No such check: refused."""
-        check = getattr(provider_module(self.provider), "launch_url_allowed", None)
+        check = LAUNCH_URL_CHECKS.get(self.provider)
         return bool(check and check(self, url))
 
     def last_success_at(self, kind: str):

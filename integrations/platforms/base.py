@@ -1,13 +1,11 @@
-"""What every platform connector shares: errors, the connection verdict, directory records.
+"""What every platform connector shares: the `PlatformConnector` contract (declared capabilities
+and the methods each one needs), errors, the connection verdict, directory records.
 
-A kind's `connector` module exposes (see `learnupon/connector.py`, `coursebase/connector.py`):
-
-- `make_client(connection)` → a client usable as a context manager;
-- `check_connection(connection)` → `CredentialCheck` (never raises);
-- `directory_source(connection, client)` → `DirectorySource`;
-- `config_problem(values)` → `(field, message)` or None (settings validation);
-- for kinds with `push=True` in the registry, `push(run=, connection=, client=, dry_run=,
-  on_item=)` and `push_problem(connection)`, called by `integrations.platforms.execute`.
+A kind is a subclass of `PlatformConnector` (see `learnupon/connector.py`,
+`coursebase/connector.py`, and `connector_common.ClientConnector` for what kinds with an HTTP
+client share) listed in `integrations.connectors.platforms`. Every kind makes a client, tests a
+connection and validates its settings; `capabilities` says which runs it has (`directory`,
+`push`, `courses`, `reports`) and whether it is a source of a provider's `statistics`.
 
 Clients raise the `PlatformApiError` subclasses below with messages written for a group admin; the
 engines catch the provider-neutral classes and never look at vendor details.
@@ -16,13 +14,16 @@ engines catch the provider-neutral classes and never look at vendor details.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..core import errors as core
 from ..core.errors import CredentialCheck
 from ..core.hosts import allowed_host_patterns, validated_base_url
+from ..core.kinds import Capability, missing_methods
 
 ALLOWED_HOSTS_SETTING = "PLATFORM_ALLOWED_HOSTS"
 
@@ -150,3 +151,117 @@ class DirectorySource:
     map_group: Callable[[Mapping[str, Any]], RemoteGroup]
     map_user: Callable[[Mapping[str, Any]], RemoteUser]
     map_member: Callable[[Mapping[str, Any]], RemoteMember]
+
+
+# --------------------------------------------------------------------------- the contract
+
+# The run kinds, in the order the pages list them: a platform has those it declares.
+RUN_CAPABILITIES = (Capability.DIRECTORY, Capability.PUSH, Capability.COURSES, Capability.REPORTS)
+
+
+class PlatformConnector(ABC):
+    """A learning platform: what a `PlatformConnection` connects.
+
+    A subclass declaring a capability must implement that capability's methods (`REQUIRES`,
+    checked when the class is defined); the engines ask `supports`, never whether a method
+    exists. `settings_fields` are the connection's columns this kind uses (`required` of them
+    to be filled, `secret_field` write-only)."""
+
+    REQUIRES: ClassVar[dict[Capability, tuple[str, ...]]] = {
+        Capability.DIRECTORY: ("directory_source",),
+        Capability.PUSH: (
+            "push_run", "push_problem", "links_made", "mark_unlink", "enrollment_estimate",
+        ),
+        Capability.COURSES: ("import_courses", "courses_match"),
+        Capability.REPORTS: ("export_reports",),
+        Capability.STATISTICS: ("stats_pages",),
+    }  # fmt: skip
+    key: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    settings_fields: ClassVar[tuple[str, ...]] = ()
+    required_fields: ClassVar[tuple[str, ...]] = ()
+    secret_field: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if missing := missing_methods(cls, cls.capabilities, cls.REQUIRES, PlatformConnector):
+            raise TypeError(f"{cls.__name__} declares capabilities without {missing}")
+
+    def supports(self, capability: Capability | str) -> bool:
+        return capability in self.capabilities
+
+    @property
+    def run_kinds(self) -> tuple[str, ...]:
+        """The run kinds this platform has ("directory", "push", "courses", "reports")."""
+        return tuple(str(c) for c in RUN_CAPABILITIES if c in self.capabilities)
+
+    @property
+    def push(self) -> bool:
+        """Whether it takes a push (`supports(Capability.PUSH)`), as the API asks it
+        (`PLATFORMS[kind].push`)."""
+        return Capability.PUSH in self.capabilities
+
+    @abstractmethod
+    def make_client(self, connection: Any, **options: Any) -> Any:
+        """A client of the connection, usable as a context manager (raises
+        `PlatformConfigError` for a host that is not allowed)."""
+
+    @abstractmethod
+    def check_connection(self, connection: Any) -> CredentialCheck:
+        """Test connection: a verdict, never a raise."""
+
+    @abstractmethod
+    def config_problem(self, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(field, message) when the client would refuse these settings (their host)."""
+
+    # DIRECTORY
+    def directory_source(self, connection: Any, client: Any) -> DirectorySource:
+        raise NotImplementedError
+
+    # PUSH
+    def push_run(
+        self, *, run: Any, connection: Any, client: Any, dry_run: bool,
+        on_item: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The catalog and the completions; a dict of `courses`, `completions`, `plan` and
+        `waiting` counts and messages (`services.platform_execute` records them)."""
+        raise NotImplementedError
+
+    def push_problem(self, connection: Any) -> str:
+        """Why a push can't run with these settings ('' when it can)."""
+        raise NotImplementedError
+
+    def links_made(self, *, connection: Any) -> list:
+        """The courses linked to the target group (enrolling its members)."""
+        raise NotImplementedError
+
+    def mark_unlink(self, *, connection: Any) -> int:
+        """Mark every course link to be removed by the next push; how many."""
+        raise NotImplementedError
+
+    def enrollment_estimate(self, connection: Any, client: Any = None) -> Any:
+        """The dry run of linking the courses to the target group (reads only)."""
+        raise NotImplementedError
+
+    # COURSES
+    def import_courses(
+        self, *, run: Any, connection: Any, client: Any, on_page: Callable[[], None]
+    ) -> None:
+        raise NotImplementedError
+
+    def courses_match(self, *, connection: Any) -> Any:
+        """Match the platform's course list to the synced catalog (local rows only)."""
+        raise NotImplementedError
+
+    # REPORTS
+    def export_reports(
+        self, *, run: Any, connection: Any, client: Any, on_page: Callable[[], None]
+    ) -> None:
+        raise NotImplementedError
+
+    # STATISTICS (a `providers.base.StatisticsSource`)
+    def stats_pages(
+        self, integration: Any, on_wait: Callable[[], None]
+    ) -> AbstractContextManager[Any]:
+        raise NotImplementedError

@@ -1,56 +1,91 @@
-"""What every kind's `connector` module shares (the interface is described in `base.py`): the
-client's lifecycle for "Test connection", a directory source over a client, and the client's host
-rule as a form error. A kind writes only its specifics: credentials, client and mapping.
+"""What the kinds with an HTTP client share (the contract is `base.PlatformConnector`): the
+client built from the connection's credentials, its lifecycle for "Test connection", a directory
+source over the client, and the client's host rule as a form error. A kind writes only its
+specifics: which columns make its credentials, its client, its mapping and its checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import ModuleType
-from typing import Any
+from typing import Any, ClassVar
 
 from integrations.models import PlatformConnection
 
-from .base import CredentialCheck, DirectorySource, Pages, PlatformApiError, verdict_for
+from .base import (
+    CredentialCheck,
+    DirectorySource,
+    Pages,
+    PlatformApiError,
+    PlatformConnector,
+    verdict_for,
+)
 
 
-def check_with_client(
-    connection: PlatformConnection,
-    make_client: Callable[[PlatformConnection], Any],
-    check: Callable[[Any], CredentialCheck],
-) -> CredentialCheck:
-    """Test connection, never raising: `check(client)` with the kind's client open; a client
-    that can't be built (host not allowed...) is a failed verdict."""
-    try:
-        client = make_client(connection)
-    except PlatformApiError as exc:
-        return verdict_for(exc)
-    with client:
-        return check(client)
+class ClientConnector(PlatformConnector):
+    """A kind whose client takes credentials read from the connection's columns.
 
+    `credential_columns` maps each field of `credentials_class` to its column; `host_field` is
+    the column naming the platform's host (portal, domain), checked with `base_url` by
+    `build_base_url` (the client's own rule) before anything is saved."""
 
-def client_directory_source(
-    client: Any, mapping: ModuleType, *, groups: Callable[[], Pages] | None = None
-) -> DirectorySource:
-    """The directory source of a client with `iter_user_pages`, `iter_group_member_pages` and
-    (unless `groups` is given) `iter_group_pages`, mapped by the kind's `mapping` module."""
-    return DirectorySource(
-        groups=groups if groups is not None else client.iter_group_pages,
-        users=client.iter_user_pages,
-        members=client.iter_group_member_pages,
-        map_group=mapping.map_group,
-        map_user=mapping.map_user,
-        map_member=mapping.map_member,
-    )
+    client_class: ClassVar[type]
+    credentials_class: ClassVar[type]
+    credential_columns: ClassVar[dict[str, str]]
+    host_field: ClassVar[str]
+    mapping: ClassVar[ModuleType]  # `map_group`, `map_user`, `map_member`
 
+    @staticmethod
+    def build_base_url(credentials: Any) -> str:
+        raise NotImplementedError
 
-def host_problem(
-    build_base_url: Callable[[Any], str], credentials: Any, *, host_field: str
-) -> tuple[str, str] | None:
-    """(field, message) when the client would refuse the credentials' host: `base_url` when one
-    is set, else `host_field` (the portal or domain)."""
-    try:
-        build_base_url(credentials)
-    except PlatformApiError as exc:
-        return ("base_url" if credentials.base_url else host_field), exc.message
-    return None
+    def credentials_for(self, connection: PlatformConnection) -> Any:
+        columns = self.credential_columns
+        return self.credentials_class(**{f: getattr(connection, c) for f, c in columns.items()})
+
+    def make_client(self, connection: PlatformConnection, **options: Any) -> Any:
+        """A client of the connection (raises `PlatformConfigError` for a bad host)."""
+        return self.client_class(self.credentials_for(connection), **options)
+
+    def client_check(self, client: Any, connection: PlatformConnection) -> CredentialCheck:
+        """The kind's Test connection calls, the client open."""
+        return client.check_connection()
+
+    def check_connection(self, connection: PlatformConnection) -> CredentialCheck:
+        """Test connection, never raising: `client_check` with the kind's client open; a client
+        that can't be built (host not allowed...) is a failed verdict."""
+        try:
+            client = self.make_client(connection)
+        except PlatformApiError as exc:
+            return verdict_for(exc)
+        with client:
+            return self.client_check(client, connection)
+
+    def directory_groups(self, client: Any) -> Callable[[], Pages]:
+        return client.iter_group_pages
+
+    def directory_source(self, connection: PlatformConnection, client: Any) -> DirectorySource:
+        """Over a client with `iter_user_pages`, `iter_group_member_pages` and the groups of
+        `directory_groups`, mapped by the kind's `mapping` module."""
+        return DirectorySource(
+            groups=self.directory_groups(client),
+            users=client.iter_user_pages,
+            members=client.iter_group_member_pages,
+            map_group=self.mapping.map_group,
+            map_user=self.mapping.map_user,
+            map_member=self.mapping.map_member,
+        )
+
+    def config_problem(self, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(field, message) when the client would refuse the host: `base_url` when one is set,
+        else `host_field` (the portal or domain)."""
+        hosts = (self.host_field, "base_url")
+        columns = self.credential_columns
+        credentials = self.credentials_class(
+            **{f: values.get(c, "") if c in hosts else "" for f, c in columns.items()}
+        )
+        try:
+            self.build_base_url(credentials)
+        except PlatformApiError as exc:
+            return ("base_url" if credentials.base_url else self.host_field), exc.message
+        return None

@@ -1,16 +1,20 @@
-"""What the sync services need from a provider: streams of pages, mapped item by item.
+"""What the sync services need from a provider: the `Provider` contract (its capabilities and
+the methods each one needs) and streams of pages, mapped item by item.
 
-A provider module exposes `content_streams(integration, client)`, `stats_stream(client)`,
-`make_client(integration)` and `check_credentials(integration, **overrides)`; see
-`integrations/providers/udemy/provider.py` and the README's "Adding a provider".
+A provider is a subclass of `Provider` (see `integrations/providers/udemy/provider.py` and the
+README's "Adding a provider") listed in `integrations.connectors.providers`.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
+from integrations.core.errors import CredentialCheck
+from integrations.core.kinds import Capability, missing_methods
 from integrations.core.records import MappingError, StatRecord
 
 
@@ -82,3 +86,69 @@ class ReportScale(Protocol):
     def settled(self, evidence: Mapping[str, int]) -> str: ...
 
     def apply(self, row: StatRow, scale: str) -> tuple[StatRecord, MappingError | None]: ...
+
+
+# --------------------------------------------------------------------------- the contract
+
+StatsPages = Callable[[int], Iterator[PageLike]]
+
+
+class StatisticsSource(Protocol):
+    """Where a provider's statistics may be read instead of its own API (a learning platform
+    that exports the same report): registered with `integrations.connectors.providers`, so the
+    provider side never imports the platform that offers it."""
+
+    def stats_pages(
+        self, integration: Any, on_wait: Callable[[], None]
+    ) -> AbstractContextManager[StatsPages | None]:
+        """The report's pages (`pages(start)`) for this integration's run, or None when this
+        source is not the integration's (the sync then reads the provider's API)."""
+        ...
+
+
+class Provider(ABC):
+    """A content provider (Udemy Business): what an `Integration` connects.
+
+    Every provider makes a client and checks credentials; `capabilities` says what else it
+    does, and a subclass declaring a capability must implement that capability's methods
+    (`REQUIRES`, checked when the class is defined)."""
+
+    REQUIRES: ClassVar[dict[Capability, tuple[str, ...]]] = {
+        Capability.CONTENT: ("content_streams", "launch_url_allowed"),
+        Capability.STATISTICS: ("stats_stream",),
+    }
+    key: ClassVar[str]
+    label: ClassVar[str]
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # The settings page's form: a class with `for_integration(integration, ...)`.
+    settings_form: ClassVar[type]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if missing := missing_methods(cls, cls.capabilities, cls.REQUIRES, Provider):
+            raise TypeError(f"{cls.__name__} declares capabilities without {missing}")
+
+    def supports(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+    @abstractmethod
+    def make_client(self, integration: Any) -> Any:
+        """A client of the integration's account, usable as a context manager."""
+
+    @abstractmethod
+    def check_credentials(self, integration: Any) -> CredentialCheck:
+        """One cheap authenticated call; a verdict with an admin-readable message, never a
+        raise."""
+
+    def content_streams(self, integration: Any, client: Any) -> list[Stream]:
+        """CONTENT: the catalog's streams (courses first)."""
+        raise NotImplementedError
+
+    def launch_url_allowed(self, integration: Any, url: str) -> bool:
+        """CONTENT: whether START may send a learner to `url`, a stored launch URL."""
+        raise NotImplementedError
+
+    def stats_stream(self, client: Any, pages: StatsPages | None = None) -> Stream:
+        """STATISTICS: the progress report, from the API or from `pages` (a
+        `StatisticsSource`'s)."""
+        raise NotImplementedError

@@ -9,15 +9,15 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.connectors.providers import provider_for
 from integrations.core.audit import (
     SettingsSpec,
     audit_record,
+    audit_settings_changed,
     settings_apply,
     settings_update,
-    toggles_of,
 )
 from integrations.core.events import owner_status_changed
-from integrations.core.registry import provider_module
 from integrations.core.runs import send_after_commit
 from integrations.models import AuditEntry, Integration, SyncRun
 
@@ -88,7 +88,7 @@ def integration_save(
     if must_check:
         if not candidate.client_secret:
             return SaveResult(False, "Enter the client secret: none is stored yet.", integration)
-        check = provider_module(integration.provider).check_credentials(candidate)
+        check = provider_for(integration.provider).check_credentials(candidate)
         if not check.ok:
             if integration.pk is not None:
                 audit_record(
@@ -132,14 +132,7 @@ def integration_save(
                 new=Integration.Status.ACTIVE,
             )
         if updated or not integration.pk:
-            audit_record(
-                AuditEntry,
-                integration=row,
-                actor=actor,
-                action="update",
-                fields=updated,
-                toggles=toggles_of(row, updated),
-            )
+            audit_settings_changed(AuditEntry, row, actor=actor, fields=updated)
         if activate:
             audit_record(AuditEntry, integration=row, actor=actor, action="activate")
     _copy_state(row, integration)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
@@ -11,11 +10,9 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
+from integrations.connectors.providers import provider_for, statistics_sources
 from integrations.core import lease
-from integrations.core.audit import audit_record
-from integrations.core.bulk import relaxed_commits
 from integrations.core.execute import (
     RUN_EXECUTING,
     Reschedule,
@@ -25,8 +22,9 @@ from integrations.core.execute import (
 )
 from integrations.core.logs import run_log_context
 from integrations.core.reaper import runs_reap
-from integrations.core.registry import provider_module, stats_source_modules
+from integrations.core.run_requests import other_run_busy, run_request, runs_request_daily
 from integrations.core.runs import run_note_wait, run_skip, wait_words
+from integrations.core.transactions import relaxed_commits
 from integrations.models import AuditEntry, Integration, SyncLease, SyncRange, SyncRun
 
 from .content_sync import content_sync
@@ -49,33 +47,22 @@ def sync_request(
 ) -> SyncRun:
     """Create a run and enqueue it. If one of the same kind is queued or running, the new run is
     recorded as *skipped* ("already running") and nothing is enqueued."""
-    with transaction.atomic():
-        runs_reap(SyncRun, integration=integration, kind=kind)  # a dead worker's run is closed
-        busy = SyncRun.objects.filter(integration=integration, kind=kind, status__in=BUSY).exists()
-        run = SyncRun.objects.create(
-            integration=integration,
-            kind=kind,
-            trigger=trigger,
-            triggered_by=user if user and user.is_authenticated else None,
-            scheduled_for=scheduled_for,
-            scheduled_slot=slot,
-            task_id=uuid.uuid4().hex,
-        )
-        if trigger in (SyncRun.Trigger.MANUAL, SyncRun.Trigger.API):
-            audit_record(
-                AuditEntry,
-                integration=integration,
-                actor=user,
-                action=f"sync_{kind}",
-                detail=f"run {run.pk}",
-            )
-        if busy:
-            run_skip(
-                run=run, reason=f"Skipped: a {kind} sync of this integration is already running."
-            )
-            return run
-        transaction.on_commit(partial(_enqueue, run))
-    return run
+    return run_request(
+        owner=integration,
+        kind=kind,
+        trigger=trigger,
+        user=user,
+        audit=(AuditEntry, f"sync_{kind}"),
+        busy=other_run_busy,
+        busy_reason=_busy_reason,
+        enqueue=_enqueue,
+        scheduled_for=scheduled_for,
+        scheduled_slot=slot,
+    )
+
+
+def _busy_reason(run: SyncRun) -> str:
+    return f"Skipped: a {run.kind} sync of this integration is already running."
 
 
 def _enqueue(run: SyncRun, countdown: float | None = None) -> None:
@@ -90,7 +77,7 @@ def sync_request_foreground(*, integration: Integration, kind: str) -> SyncRun:
         integration=integration, kind=kind, trigger=SyncRun.Trigger.COMMAND
     )
     if busy:
-        run_skip(run=run, reason=f"Skipped: a {kind} sync of this integration is already running.")
+        run_skip(run=run, reason=_busy_reason(run))
     return run
 
 
@@ -99,23 +86,18 @@ def sync_request_scheduled(*, kind: str, today: date, slot: str = "") -> list[Sy
     or in Error: a failing integration keeps trying, only DEACTIVATE stops it); a unique guard
     keeps it to one per day and schedule `slot` (statistics run twice a day: "" and
     "evening")."""
-    runs = []
-    for integration in Integration.objects.filter(status__in=Integration.running_statuses()):
-        try:
-            runs.append(
-                sync_request(
-                    integration=integration,
-                    kind=kind,
-                    trigger=SyncRun.Trigger.SCHEDULE,
-                    scheduled_for=today,
-                    slot=slot,
-                )
-            )
-        except IntegrityError:
-            logger.info(
-                "daily %s sync %r of integration %s already requested", kind, slot, integration.pk
-            )
-    return runs
+    return runs_request_daily(
+        Integration.objects.filter(status__in=Integration.running_statuses()),
+        lambda _integration: (kind,),
+        lambda integration, kind: sync_request(
+            integration=integration,
+            kind=kind,
+            trigger=SyncRun.Trigger.SCHEDULE,
+            scheduled_for=today,
+            slot=slot,
+        ),
+        log_already=f"daily %s sync {slot!r} of integration %s already requested",
+    )
 
 
 class SyncExecutor(RunExecutor):
@@ -124,23 +106,16 @@ class SyncExecutor(RunExecutor):
     run_model = SyncRun
     timeout_message = "The sync hit its time limit."
     select_related = ("integration__group", "integration__owner")
+    connector_log_field = "provider"
     renew_seconds = 10.0  # pages come every few milliseconds; the lease lasts 10 minutes
 
     def prepare(self, run: SyncRun) -> None:
-        self.module = provider_module(run.integration.provider)
+        self.provider = provider_for(run.integration.provider)
         # A sync resumes from its checkpoint: it can yield the worker between two pages.
         self.time_slice = settings.RUN_TIME_SLICE or None
 
     def busy_reason(self, run: SyncRun) -> str:
-        return f"Skipped: a {run.kind} sync of this integration is already running."
-
-    def log_fields(self, run: SyncRun) -> dict[str, Any]:
-        integration = run.integration
-        return {
-            **super().log_fields(run),
-            "group": integration.group.slug,
-            "provider": integration.provider,
-        }
+        return _busy_reason(run)
 
     def before_work(self, run: SyncRun) -> None:
         if run.kind == SyncRun.Kind.STATS and lease.is_held(
@@ -149,12 +124,12 @@ class SyncExecutor(RunExecutor):
             raise Reschedule(run.pk, 60, "waiting for the content sync to finish")
 
     def work(self, run: SyncRun, renew: Callable[[], None]) -> None:
-        integration, module = run.integration, self.module
+        integration, provider = run.integration, self.provider
         # Page by page commits: a database crash may lose the last ones, never half of one.
-        with relaxed_commits(), module.make_client(integration) as client:
+        with relaxed_commits(), provider.make_client(integration) as client:
             client.on_wait = partial(_note_wait, run, client.vendor)
             if run.kind == SyncRun.Kind.CONTENT:
-                streams = module.content_streams(integration, client)
+                streams = provider.content_streams(integration, client)
                 content_sync(run=run, streams=streams, on_page=renew)
                 run.refresh_from_db()
                 pending_apply(run=run)
@@ -162,7 +137,7 @@ class SyncExecutor(RunExecutor):
                 if not split_is_on(run):  # once, not at every look at a split run's helpers
                     pending_apply(run=run)
                 with _stats_pages(integration, renew) as pages:
-                    stream = module.stats_stream(client, pages=pages)
+                    stream = provider.stats_stream(client, pages=pages)
                     stats_sync(run=run, stream=stream, on_page=renew)
                 run.refresh_from_db()
 
@@ -176,9 +151,10 @@ def _note_wait(run: SyncRun, vendor: str, why: str, seconds: float, reason: str)
 @contextmanager
 def _stats_pages(integration: Integration, renew: Callable[[], None]) -> Iterator[Any]:
     """The pages of a statistics source other than the provider's API that claims this
-    integration (`registry.STATS_SOURCES`), else None (the provider's own report)."""
+    integration (`connectors.providers.statistics_sources`), else None (the provider's own
+    report)."""
     with ExitStack() as stack:
-        for source in stats_source_modules():
+        for source in statistics_sources():
             # Waiting on the source's export must not yield the worker: it would start again.
             keep_alive = partial(renew, may_yield=False)
             pages = stack.enter_context(source.stats_pages(integration, keep_alive))
@@ -217,12 +193,12 @@ def _api_stats_stream(run: SyncRun) -> Iterator[Any]:
     """The provider's own report (only that one is split), with the run's log fields and none of
     its secrets in the log lines."""
     integration = run.integration
-    module = provider_module(integration.provider)
+    provider = provider_for(integration.provider)
     with (
         run_log_context(SyncExecutor().log_fields(run), secrets=owner_secrets(integration)),
-        module.make_client(integration) as client,
+        provider.make_client(integration) as client,
     ):
-        yield module.stats_stream(client)
+        yield provider.stats_stream(client)
 
 
 def sync_execute(*, run_id: int, progress: Callable[[SyncRun], None] | None = None) -> SyncRun:

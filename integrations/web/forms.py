@@ -7,9 +7,9 @@ from typing import Any
 
 from django import forms
 
-from integrations.core.registry import PLATFORM_CHOICES
+from integrations.connectors.connection_settings import SECRET, connection_errors, fields_for_kind
+from integrations.core.kinds import PLATFORM_CHOICES
 from integrations.models import PlatformConnection
-from integrations.platforms.config import SECRET, connection_errors, fields_for_kind
 from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 CATALOGED_CHOICES = [

@@ -129,7 +129,7 @@ def record_platform_enqueue(monkeypatch) -> list[int]:
     """Replace the Celery enqueue of platform runs with a recorder (no broker)."""
     enqueued: list[int] = []
     monkeypatch.setattr(
-        "integrations.services.platforms._enqueue",
+        "integrations.services.platform_runs._enqueue",
         lambda run, countdown=None: enqueued.append(run.pk),
     )
     return enqueued

@@ -62,8 +62,8 @@ def fuzz_world(group_a, monkeypatch, record_platform_enqueue, in_process_request
     from django.contrib.auth import get_user_model
 
     monkeypatch.setattr(
-        "integrations.platforms.learnupon.connector.check_connection",
-        lambda connection: CredentialCheck(False, "bad_credentials", "Stub: no network."),
+        "integrations.platforms.learnupon.connector.LearnUponConnector.check_connection",
+        lambda _self, connection: CredentialCheck(False, "bad_credentials", "Stub: no network."),
     )
     superuser = get_user_model().objects.create_superuser("root", "root@example.com", "pw-123!")
     connection = PlatformConnection.objects.create(

@@ -16,9 +16,9 @@ from django.db import connection as db
 
 from integrations.core.execute import Reschedule
 from integrations.models import PlatformConnection, PlatformLearnerProgress, PlatformRun
-from integrations.platforms.coursebase import connector
+from integrations.platforms.coursebase.connector import CoursebaseConnector
 from integrations.platforms.coursebase.report_file import ReportFileError, report_rows
-from integrations.platforms.execute import PlatformExecutor, platform_run_execute
+from integrations.services.platform_execute import PlatformExecutor, platform_run_execute
 from tests.factories import GroupFactory
 
 HEADER = "User ID,Login ID,Course ID,Status,Progress %,Completed at\r\n"
@@ -76,7 +76,9 @@ def zip_connection(monkeypatch, tmp_path):
         coursebase_token="token", status=PlatformConnection.Status.ACTIVE,
     )  # fmt: skip
     conn.client = ZipClient(tmp_path / "learners.zip")
-    monkeypatch.setattr(connector, "make_client", lambda _connection, **_kw: conn.client)
+    monkeypatch.setattr(
+        CoursebaseConnector, "make_client", lambda _self, _connection, **_kw: conn.client
+    )
     return conn
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.connectors.platforms import PLATFORMS
 from integrations.core import lease
-from integrations.core.registry import PLATFORMS, PlatformInfo
 from integrations.models import (
     PlatformAuditEntry,
     PlatformConnection,
@@ -30,9 +30,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def fake_kind(monkeypatch) -> str:
     # The one registry line a new kind needs.
-    monkeypatch.setitem(
-        PLATFORMS, "fakelms", PlatformInfo("Fake LMS", "tests.platforms.fake_kind.connector")
-    )
+    monkeypatch.setitem(PLATFORMS, "fakelms", fake.FakeConnector())
     monkeypatch.setattr(fake, "FAIL_WITH", [])
     return "fakelms"
 

@@ -9,7 +9,7 @@ import pytest
 
 from integrations.core.execute import Reschedule
 from integrations.models import PlatformConnection, PlatformLedgerItem, PlatformRun
-from integrations.platforms.execute import platform_run_execute
+from integrations.services.platform_execute import platform_run_execute
 from lmsbridge.catalog.models import Attempt, Course, Learner, Tag
 from tests.factories import AttemptFactory, CourseFactory, IntegrationFactory
 

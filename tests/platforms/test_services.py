@@ -173,7 +173,7 @@ def test_the_hook_never_raises(monkeypatch, learnupon_sandbox, make_connection, 
     def boom(**kwargs):
         raise RuntimeError("broker down")
 
-    monkeypatch.setattr("integrations.services.platforms.platform_run_request", boom)
+    monkeypatch.setattr("integrations.services.platform_runs.platform_run_request", boom)
     with caplog.at_level(logging.ERROR):
         assert platform_push_after_sync(integration.pk) is None
     assert "could not queue the platform push" in caplog.text
@@ -197,7 +197,7 @@ def test_the_task_runs_and_reschedules(learnupon_sandbox, make_connection, caplo
 def test_a_sync_triggered_push_waits_for_the_running_one(learnupon_sandbox, make_connection):
     from integrations.core.execute import Reschedule
     from integrations.core.lease import acquire
-    from integrations.platforms.execute import platform_run_execute
+    from integrations.services.platform_execute import platform_run_execute
 
     connection = make_connection(learnupon_sandbox)
     acquire(PlatformLease, connection=connection, kind="push", holder="run:other")
@@ -215,7 +215,7 @@ def test_a_second_delivery_of_an_executing_run_waits_instead_of_skipping(
     (alive, or dead on another host before the lease expired) is rescheduled, never skipped."""
     from integrations.core.execute import Reschedule
     from integrations.core.lease import acquire, execution_holder
-    from integrations.platforms.execute import platform_run_execute
+    from integrations.services.platform_execute import platform_run_execute
 
     connection = make_connection(learnupon_sandbox)
     run = PlatformRun.objects.create(connection=connection, kind="directory", trigger="manual")

@@ -15,11 +15,11 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from integrations.core.registry import PROVIDERS
+from integrations.connectors.providers import PROVIDERS
 from integrations.models import Integration, PlatformConnection, PlatformRun, SyncError, SyncRun
 from integrations.platforms.coursebase.sandbox import CoursebaseSandbox
-from integrations.platforms.execute import platform_run_execute
 from integrations.platforms.learnupon.sandbox_data import LearnUponData
+from integrations.services.platform_execute import platform_run_execute
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.models import Group, Learner
 from tests.factories import (
@@ -159,7 +159,7 @@ def queued_runs_in_process(request: pytest.FixtureRequest):
     returns the context manager that commits (`with commit(execute=True): ...`)."""
     monkeypatch = request.getfixturevalue("monkeypatch")
     monkeypatch.setattr(
-        "integrations.services.platforms._enqueue",
+        "integrations.services.platform_runs._enqueue",
         lambda run, countdown=None: platform_run_execute(run_id=run.pk),
     )
     monkeypatch.setattr(

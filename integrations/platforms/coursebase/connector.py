@@ -1,48 +1,74 @@
-"""Glue between a `PlatformConnection` of kind "coursebase", its client and the engines."""
+"""`CoursebaseConnector`: a `PlatformConnection` of kind "coursebase", its client and the engines
+(directory import, course list import, report export), and the source of Udemy statistics that
+its `udemy_user_course_activity` report can be (`stats_source`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
-from integrations.models import PlatformConnection
+from integrations.core.kinds import Capability
+from integrations.models import Integration, PlatformConnection, PlatformRun
 
-from ..base import CredentialCheck, DirectorySource
-from ..connector_common import check_with_client, client_directory_source, host_problem
-from . import mapping
+from ..base import Pages
+from ..connector_common import ClientConnector
+from . import mapping, stats_source
 from .client import CoursebaseClient, CoursebaseCredentials, build_base_url
 from .courses import courses_match, import_courses
 from .exports import export_reports
 
-__all__ = ["check_connection", "config_problem", "courses_match", "directory_source",
-           "export_reports", "import_courses", "make_client"]  # fmt: skip
 
-
-def credentials_for(connection: PlatformConnection) -> CoursebaseCredentials:
-    return CoursebaseCredentials(
-        domain=connection.coursebase_domain,
-        token=connection.coursebase_token,
-        base_url=connection.base_url,
+class CoursebaseConnector(ClientConnector):
+    key = "coursebase"
+    label = "Coursebase"
+    capabilities = frozenset(
+        {Capability.DIRECTORY, Capability.COURSES, Capability.REPORTS, Capability.STATISTICS}
     )
+    settings_fields = ("coursebase_domain", "coursebase_token", "udemy_stats_from_report")
+    required_fields = ("coursebase_domain",)
+    secret_field = "coursebase_token"  # noqa: S105 - the column's name, not a secret
 
+    client_class = CoursebaseClient
+    credentials_class = CoursebaseCredentials
+    credential_columns = {
+        "domain": "coursebase_domain",
+        "token": "coursebase_token",
+        "base_url": "base_url",
+    }
+    host_field = "coursebase_domain"
+    mapping = mapping
+    build_base_url = staticmethod(build_base_url)
 
-def make_client(connection: PlatformConnection, **options: Any) -> CoursebaseClient:
-    """A client of the connection's org (raises `PlatformConfigError` for a bad host)."""
-    return CoursebaseClient(credentials_for(connection), **options)
+    def directory_groups(self, client: CoursebaseClient) -> Callable[[], Pages]:
+        # `org.groups.list` answers in one call: a single page.
+        return lambda: iter([client.list_groups()])
 
+    def import_courses(
+        self,
+        *,
+        run: PlatformRun,
+        connection: PlatformConnection,
+        client: CoursebaseClient,
+        on_page: Callable[[], None],
+    ) -> None:
+        import_courses(run=run, connection=connection, client=client, on_page=on_page)
 
-def check_connection(connection: PlatformConnection) -> CredentialCheck:
-    """Test connection: one `org.groups.list` call; never raises."""
-    return check_with_client(connection, make_client, lambda client: client.check_connection())
+    def courses_match(self, *, connection: PlatformConnection) -> dict[str, int]:
+        return courses_match(connection=connection)
 
+    def export_reports(
+        self,
+        *,
+        run: PlatformRun,
+        connection: PlatformConnection,
+        client: CoursebaseClient,
+        on_page: Callable[[], None],
+    ) -> None:
+        export_reports(run=run, connection=connection, client=client, on_page=on_page)
 
-def directory_source(connection: PlatformConnection, client: CoursebaseClient) -> DirectorySource:
-    # `org.groups.list` answers in one call: a single page.
-    return client_directory_source(client, mapping, groups=lambda: iter([client.list_groups()]))
-
-
-def config_problem(values: dict[str, Any]) -> tuple[str, str] | None:
-    """(field, message) when the domain or base URL would be refused by the client."""
-    credentials = CoursebaseCredentials(
-        domain=values.get("coursebase_domain", ""), token="", base_url=values.get("base_url", "")
-    )
-    return host_problem(build_base_url, credentials, host_field="coursebase_domain")
+    def stats_pages(
+        self, integration: Integration, on_wait: Callable[[], None]
+    ) -> AbstractContextManager[Callable[[int], Iterator[Any]] | None]:
+        """The report's pages when Coursebase is the integration's statistics source."""
+        return stats_source.stats_pages(integration, on_wait, make_client=self.make_client)

@@ -2,7 +2,7 @@
 for organizations whose Udemy Business account is connected through Coursebase (Coursebase API,
 report.export: "udemy_user_course_activity * Only valid for certain orgs").
 
-The report is exported and downloaded once per sync (`exports.fetch_export`), kept in a
+The report is exported and downloaded once per sync (`export_fetch.fetch_export`), kept in a
 temporary file for the run, and handed to the statistics sync as pages of 100 rows shaped like
 Udemy's user-course-activity results (Udemy API guide, "User Course Activity"), so the same
 mapping, attempt rules and completion-ratio scale apply. The CSV's columns are not documented:
@@ -22,8 +22,7 @@ from typing import Any
 from integrations.models import Integration, PlatformConnection
 
 from ..base import PlatformConfigError
-from .connector import make_client
-from .exports import fetch_export, report_zone
+from .export_fetch import fetch_export, report_zone
 from .mapping import header_key, report_moment
 from .report_file import ReportFileError, report_rows
 
@@ -53,10 +52,11 @@ def source_connection(integration: Integration) -> PlatformConnection | None:
 
 @contextmanager
 def stats_pages(
-    integration: Integration, on_wait: Callable[[], None]
+    integration: Integration, on_wait: Callable[[], None], *, make_client: Callable[..., Any]
 ) -> Iterator[Callable[[int], Iterator[ReportPage]] | None]:
     """The report's pages (`pages(start)`) for the run, or None when Coursebase is not this
-    integration's statistics source (the sync then reads Udemy's API)."""
+    integration's statistics source (the sync then reads Udemy's API). `make_client`: the
+    connector's."""
     connection = source_connection(integration)
     if connection is None:
         yield None

@@ -1,4 +1,6 @@
-"""Glue between an `Integration` row and the Udemy client and mapping."""
+"""Glue between an `Integration` row and the Udemy client and mapping: the functions, and
+`UdemyProvider`, the `Provider` contract's Udemy Business implementation (which calls them, so a
+test may replace one)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,12 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from integrations.core.budget import shared_budget
+from integrations.core.kinds import Capability
 from integrations.core.netutil import setting
 from integrations.models import Integration, UpstreamBudget
 from lmsbridge.catalog.models import Course
 
-from ..base import Stream
+from ..base import Provider, Stream
 from .client import (
     ALLOWED_HOSTS_SETTING,
     CredentialCheck,
@@ -20,7 +23,7 @@ from .client import (
     build_base_url,
 )
 from .errors import UdemyConfigError
-from .forms import UdemyIntegrationForm as SettingsForm  # noqa: F401 - the settings page's form
+from .forms import UdemyIntegrationForm
 from .launch import launch_origins
 from .launch import launch_url_allowed as _on_origins
 from .mapping import (
@@ -159,3 +162,30 @@ def stats_stream(client: UdemyClient, pages: Callable[[int], Iterator] | None = 
         report=COMPLETION_RATIO,
         budget=None if pages else client.budget_share,
     )
+
+
+class UdemyProvider(Provider):
+    """Udemy Business: its catalog (courses, learning paths) and its user-course-activity
+    report."""
+
+    key = "udemy"
+    label = "Udemy Business"
+    capabilities = frozenset({Capability.CONTENT, Capability.STATISTICS})
+    settings_form = UdemyIntegrationForm
+
+    def make_client(self, integration: Integration) -> UdemyClient:
+        return make_client(integration)
+
+    def check_credentials(self, integration: Integration) -> CredentialCheck:
+        return check_credentials(integration)
+
+    def content_streams(self, integration: Integration, client: UdemyClient) -> list[Stream]:
+        return content_streams(integration, client)
+
+    def launch_url_allowed(self, integration: Integration, url: str) -> bool:
+        return launch_url_allowed(integration, url)
+
+    def stats_stream(
+        self, client: UdemyClient, pages: Callable[[int], Iterator] | None = None
+    ) -> Stream:
+        return stats_stream(client, pages=pages)

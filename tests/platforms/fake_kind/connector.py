@@ -1,6 +1,6 @@
 """The connector of the test-only kind "fakelms": an in-memory directory, no HTTP.
 
-It implements the functions `integrations/platforms/base.py` lists for a directory kind. The
+`FakeConnector` is a `PlatformConnector` with the directory capability only. The
 directory holds one bad user (no e-mail), recorded as a run error while the rest is imported.
 `FAIL_WITH` makes the client raise a platform error, as a real client would.
 """
@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrations.core.errors import CredentialCheck
+from integrations.core.kinds import Capability
 from integrations.core.records import MappingError
 from integrations.platforms.base import (
     DirectorySource,
     PlatformApiError,
+    PlatformConnector,
     RemoteGroup,
     RemoteMember,
     RemoteUser,
@@ -70,3 +72,21 @@ def directory_source(connection: Any, client: FakeClient) -> DirectorySource:
         map_user=_map_user,
         map_member=lambda raw: RemoteMember(user_id=raw["user_id"]),
     )
+
+
+class FakeConnector(PlatformConnector):
+    key = "fakelms"
+    label = "Fake LMS"
+    capabilities = frozenset({Capability.DIRECTORY})
+
+    def make_client(self, connection: Any, **options: Any) -> FakeClient:
+        return make_client(connection, **options)
+
+    def check_connection(self, connection: Any) -> CredentialCheck:
+        return check_connection(connection)
+
+    def config_problem(self, values: Mapping[str, Any]) -> tuple[str, str] | None:
+        return config_problem(values)
+
+    def directory_source(self, connection: Any, client: FakeClient) -> DirectorySource:
+        return directory_source(connection, client)

@@ -1,31 +1,21 @@
 """Validation of a connection's settings, shared by the console form and the API serializer:
-what each kind requires, numeric LearnUpon ids, and the client's own host rule (allow-list)."""
+what each kind requires, numeric LearnUpon ids, and the client's own host rule (allow-list).
+
+Each kind's settings are columns of `PlatformConnection`; the connector class says which are its
+own (`settings_fields`), which are required and which one is its secret.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from integrations.core.registry import PLATFORMS, platform_module
+from .platforms import PLATFORMS
 
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "learnupon": ("learnupon_portal", "learnupon_username"),
-    "coursebase": ("coursebase_domain",),
-}
-SECRET: dict[str, str] = {"learnupon": "learnupon_password", "coursebase": "coursebase_token"}
+REQUIRED: dict[str, tuple[str, ...]] = {k: c.required_fields for k, c in PLATFORMS.items()}
+SECRET: dict[str, str] = {kind: c.secret_field for kind, c in PLATFORMS.items()}
 NUMERIC = ("learnupon_owner_id", "target_group_id")
 # The settings each kind has (the form shows, and a save applies, only the chosen kind's).
-KIND_FIELDS: dict[str, tuple[str, ...]] = {
-    "learnupon": (
-        "learnupon_portal",
-        "learnupon_username",
-        "learnupon_password",
-        "learnupon_owner_id",
-        "target_group_id",
-        "learnupon_cataloged",
-        "push_after_sync",
-    ),
-    "coursebase": ("coursebase_domain", "coursebase_token", "udemy_stats_from_report"),
-}
+KIND_FIELDS: dict[str, tuple[str, ...]] = {k: c.settings_fields for k, c in PLATFORMS.items()}
 COMMON_FIELDS = ("kind", "base_url")
 
 
@@ -67,6 +57,6 @@ def connection_errors(
             "Only a Coursebase connection exports Udemy's activity."
         ]
     required_ok = not any(name in errors for name in REQUIRED[kind])
-    if required_ok and (problem := platform_module(kind).config_problem(values)):
+    if required_ok and (problem := PLATFORMS[kind].config_problem(values)):
         errors[problem[0]] = [problem[1]]
     return errors

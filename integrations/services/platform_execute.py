@@ -17,13 +17,13 @@ from typing import Any
 
 from django.conf import settings
 
+from integrations.connectors.platforms import platform_for
 from integrations.core.execute import Reschedule, RunExecutor, RunFailed
-from integrations.core.registry import platform_module, platform_run_kinds
+from integrations.core.kinds import Capability
 from integrations.core.runs import run_add_counts, run_record_error
-from integrations.models import PlatformConnection, PlatformRun
-
-from .directory import directory_import
-from .runs import run_record_client
+from integrations.models import PlatformRun
+from integrations.platforms.directory import directory_import
+from integrations.platforms.runs import run_record_client
 
 logger = logging.getLogger(__name__)
 PLAN_LIMIT = 1000  # dry-run entries stored on the run (the total is in details)
@@ -32,12 +32,14 @@ WAIT_FOR_RUNNING = 120.0  # seconds before a sync-triggered push tries the lease
 
 
 class PlatformExecutor(RunExecutor):
-    """A directory import or a catalog/completion push of one connection."""
+    """A directory import, a course list import, a report export or a catalog/completion push
+    of one connection, through the connector of its kind."""
 
     run_model = PlatformRun
     renew_every = RENEW_EVERY
     timeout_message = "The run hit its time limit: the next run goes on from there."
     select_related = ("connection__group",)
+    connector_log_field = "platform"
 
     def prepare(self, run: PlatformRun) -> None:
         self.client = None
@@ -61,32 +63,31 @@ class PlatformExecutor(RunExecutor):
     def busy_reason(self, run: PlatformRun) -> str:
         return f"Skipped: a {run.get_kind_display().lower()} is already running."
 
-    def log_fields(self, run: PlatformRun) -> dict[str, Any]:
-        connection = run.connection
-        return {
-            **super().log_fields(run),
-            "group": connection.group.slug,
-            "platform": connection.kind,
-        }
-
     def work(self, run: PlatformRun, renew: Callable[[], None]) -> None:
         connection = run.connection
-        module = platform_module(connection.kind)
-        if run.kind == PlatformRun.Kind.PUSH and (problem := _push_problem(module, connection)):
-            raise RunFailed("config", problem)
-        if run.kind not in platform_run_kinds(connection.kind):
+        connector = platform_for(connection.kind)
+        if run.kind == PlatformRun.Kind.PUSH:
+            if not connector.supports(Capability.PUSH):
+                problem = f"{connection.get_kind_display()} connections can't receive a push."
+            else:
+                problem = connector.push_problem(connection)
+            if problem:
+                raise RunFailed("config", problem)
+        if run.kind not in connector.run_kinds:
             label = run.get_kind_display().lower()
             raise RunFailed("config", f"{connection.get_kind_display()} has no {label}.")
-        self.client = None if run.dry_run else module.make_client(connection)
+        self.client = None if run.dry_run else connector.make_client(connection)
         with self.client or nullcontext():
             if run.kind == PlatformRun.Kind.DIRECTORY:
-                source = module.directory_source(connection, self.client)
+                source = connector.directory_source(connection, self.client)
                 directory_import(run=run, connection=connection, source=source, on_page=renew)
             elif run.kind in (PlatformRun.Kind.COURSES, PlatformRun.Kind.REPORTS):
-                engine = module.import_courses if run.kind == "courses" else module.export_reports
+                engine = (
+                    connector.import_courses if run.kind == "courses" else connector.export_reports
+                )
                 engine(run=run, connection=connection, client=self.client, on_page=renew)
             else:
-                result = module.push(
+                result = connector.push_run(
                     run=run, connection=connection, client=self.client, dry_run=run.dry_run,
                     on_item=renew,
                 )  # fmt: skip
@@ -100,12 +101,6 @@ class PlatformExecutor(RunExecutor):
 def platform_run_execute(*, run_id: int) -> PlatformRun:
     """Run (or resume) a platform run; upstream problems end up on the run, not raised."""
     return PlatformExecutor().execute(run_id=run_id)
-
-
-def _push_problem(module: Any, connection: PlatformConnection) -> str:
-    if not hasattr(module, "push"):
-        return f"{connection.get_kind_display()} connections can't receive a push."
-    return module.push_problem(connection)
 
 
 def _record_push(run: PlatformRun, result: dict[str, Any]) -> None:
