@@ -4,7 +4,7 @@ figures shown beside Udemy's on the course dashboard.
 For each report type (Coursebase API, report.export and report.export.status):
 1. `report.export` (type, language, time zone). "Only one report of each type can be exported
    at a time": a second request joins the running export, so asking again is safe. When it was
-   requested is stored on the run.
+   requested is stored on the run (the request itself: `export_fetch`).
 2. Poll `report.export.status` with a growing interval (pending → started → finished). A few
    seconds in the task (`REPORT_POLL_INLINE`), then the task is rescheduled for the next poll:
    a pending export never holds a worker. Past `REPORT_EXPORT_MAX_WAIT` after the request the
@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -49,6 +48,13 @@ from ..base import PlatformBadResponse, PlatformNotFound
 from ..runs import run_set_details
 from .client import CoursebaseClient
 from .courses import courses_match
+from .export_fetch import (
+    EXPIRED_RETRIES,
+    MAX_POLL_INTERVAL,
+    export_timed_out,
+    report_zone,
+    request_export,
+)
 from .mapping import map_report_row, report_columns
 from .report_file import ReportFileError, report_rows
 from .report_store import COUNTS, CourseFigures, LearnerProgress, Store
@@ -56,10 +62,8 @@ from .report_store import COUNTS, CourseFigures, LearnerProgress, Store
 logger = logging.getLogger(__name__)
 
 REPORTS = ("courses", "learners")
-EXPIRED_RETRIES = 2
-BATCH = 5000  # rows per transaction: a batch commits in well under a second on SQLite
+BATCH = 5000  # rows per transaction: how long one report may hold the database at a time
 MAX_ERRORS_RECORDED = 1000  # bad rows past this are counted, not each recorded
-MAX_POLL_INTERVAL = 30.0
 STATE_KEY = "checkpoints"  # a list (the run page lists the dict entries of details as streams)
 STALE_WORKSPACE_SECONDS = 2 * 86400
 
@@ -210,12 +214,11 @@ def _await_export(
 ) -> dict:
     """The finished status of the report's export (requested now, or earlier by this run).
     Polls in the task for `REPORT_POLL_INLINE` seconds, then raises `Reschedule`."""
-    language, time_zone = settings.REPORT_LANGUAGE, settings.TIME_ZONE
     max_wait = float(settings.REPORT_EXPORT_MAX_WAIT)
     interval = float(state.get("interval") or settings.REPORT_POLL_INTERVAL)
     inline_until = time.monotonic() + float(setting("REPORT_POLL_INLINE", 5.0))
     if "requested_at" not in state:
-        status = client.report_export(report_type, language=language, time_zone=time_zone)
+        status = request_export(client, report_type)
         state.update(requested_at=time.time(), interval=interval)
         _save_state(run, report_type, state)
     else:
@@ -223,12 +226,7 @@ def _await_export(
     while status["status"] != "finished":
         waited = time.time() - float(state["requested_at"])
         if waited + interval > max_wait:
-            raise RunFailed(
-                "timeout",
-                f"Coursebase's {report_type} export was still {status['status']} after "
-                f"{max_wait:g} s: nothing of it was stored; the next run asks again.",
-                timed_out=True,
-            )
+            raise export_timed_out(report_type, status, max_wait)
         state["interval"] = min(interval * 2, MAX_POLL_INTERVAL)
         if time.monotonic() + interval > inline_until:
             _save_state(run, report_type, state)
@@ -251,10 +249,9 @@ def _status_or_new_export(
         expired = int(state.get("expired", 0)) + 1
         if expired > EXPIRED_RETRIES:
             raise
-        language, time_zone = settings.REPORT_LANGUAGE, settings.TIME_ZONE
         state["expired"] = expired
         _save_state(run, report_type, state)
-        return client.report_export(report_type, language=language, time_zone=time_zone)
+        return request_export(client, report_type)
 
 
 def _verify(report_type: str, path: Path) -> int:
@@ -341,11 +338,6 @@ def _commit_batch(
                        failed=len(problems) - len(recorded))  # fmt: skip
 
 
-def report_zone() -> ZoneInfo:
-    """The time zone every export is requested in (`time_zone`), and its dates read in."""
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def _batches(
     report_type: str, columns: dict[str, int], rows: Iterator[tuple[int, list[str]]], after: int
 ) -> Iterator[tuple[list, list, int]]:
@@ -365,54 +357,3 @@ def _batches(
             batch, problems = [], []
     if batch or problems:
         yield batch, problems, line
-
-
-# ------------------------------------------- the statistics source: one export, polled in the task
-
-
-def fetch_export(
-    client: CoursebaseClient, report_type: str, file: Any, on_wait: Callable[[], None]
-) -> tuple[dict, int]:
-    """Export one report type and download its zip into `file` (left at its start): the
-    finished status and the bytes written. An expired link or a vanished export asks again.
-    (The statistics sync's source: it waits in the task, as a Udemy page fetch would.)"""
-    language, time_zone = settings.REPORT_LANGUAGE, settings.TIME_ZONE
-    status = client.report_export(report_type, language=language, time_zone=time_zone)
-    for _ in range(EXPIRED_RETRIES + 1):
-        finished = _wait_finished(client, report_type, status, on_wait)
-        if finished is not None:
-            try:
-                size = client.download_export(finished["url"], file)
-            except LinkExpired:
-                pass
-            else:
-                file.seek(0)
-                return finished, size
-        status = client.report_export(report_type, language=language, time_zone=time_zone)
-    raise PlatformBadResponse(
-        f"The {report_type} report's download link kept expiring: nothing of it was stored."
-    )
-
-
-def _wait_finished(
-    client: CoursebaseClient, report_type: str, status: dict, on_page: Callable[[], None]
-) -> dict | None:
-    """The finished status, polling with a growing interval; None if the export is gone."""
-    max_wait = float(settings.REPORT_EXPORT_MAX_WAIT)
-    interval, deadline = float(settings.REPORT_POLL_INTERVAL), time.monotonic() + max_wait
-    while status["status"] != "finished":
-        if time.monotonic() + interval > deadline:
-            raise RunFailed(
-                "timeout",
-                f"Coursebase's {report_type} export was still {status['status']} after "
-                f"{max_wait:g} s: nothing of it was stored; the next run asks again.",
-                timed_out=True,
-            )
-        client.wait(f"{report_type} export {status['status']}", interval, "poll")
-        interval = min(interval * 2, MAX_POLL_INTERVAL)
-        on_page()  # renews the lease while Coursebase works
-        try:
-            status = client.report_status(report_type)
-        except PlatformNotFound:
-            return None
-    return status
