@@ -9,7 +9,7 @@ the platform group, all users ... can see the content") — the rule the learner
 `catalog_audience_group_ids`. A row naming a learner outside it is unmatched, counted apart as
 "outside this group" (`OUTSIDE`), and nothing of it is stored.
 
-Set-based: the learners of a page's e-mails are read as before (`stats_sync.RememberedIds`),
+Set-based: the learners of a page's e-mails are read as before (`stats_lookup.RememberedIds`),
 then which of them belong to the audience, in one statement for all the ids not known yet, or
 none once the audience's learners are all remembered.
 """

@@ -14,7 +14,8 @@ The completion ratio's scale is decided once per report (`stats_scale`). A row i
 only to a learner who sees the integration's catalog (`stats_audience`). Rows of unknown
 learners, and of learners outside this group, are counted and listed (the latter also apart,
 as the run's "outside this group" warning, and nothing of them is stored); rows of courses not
-yet in the catalog are kept as `PendingStatistic` and applied by a later run. Re-running with
+yet in the catalog are kept as `PendingStatistic` and applied by a later run (`stats_pending`).
+A page's learners and courses are looked up as it is mapped (`stats_lookup`). Re-running with
 the same report writes nothing.
 """
 
@@ -23,33 +24,24 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import asdict
-from datetime import datetime
 from functools import partial
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models.functions import Lower
 
-from integrations.core.bulk import bulk_insert, select_by, select_where
 from integrations.core.lease import execution_holder
-from integrations.core.records import MappingError, StatRecord
+from integrations.core.records import MappingError
 from integrations.core.runs import run_add_counts
-from integrations.models import Integration, PendingStatistic, SyncRun
-from integrations.providers.base import PageLike, StatRow, Stream
-from lmsbridge.catalog.models import Attempt, Course, Learner
+from integrations.models import Integration, SyncRun
+from integrations.providers.base import StatRow, Stream
+from lmsbridge.catalog.models import Attempt
 
-from .attempts import as_row, attempt_pairs, attempts_apply, attempts_lookup
-from .paging import WRITE_AHEAD, map_every_item, map_page, run_stream, streams_declare
+from .attempts import as_row, attempt_pairs, attempts_apply
+from .paging import WRITE_AHEAD, map_page, run_stream, streams_declare
 from .planner import PlannerStatistics, refreshing
-from .stats_audience import (
-    Audience,
-    all_members,
-    audience_of,
-    matched_only,
-    members_of,
-    scoped,
-)
+from .stats_audience import Audience, audience_of, matched_only
+from .stats_lookup import MatchedRows, course_ids, learner_ids, match_while_mapping
+from .stats_pending import keep_pending
 from .stats_scale import (
     scale_current,
     scale_decided,
@@ -72,7 +64,6 @@ from .stats_split import (
 )
 
 UNMATCHED_LIST_LIMIT = 1000
-LOOKUP_MEMORY = 20_000  # e-mails, and course ids, a statistics sync remembers the id of
 
 
 def stats_sync(
@@ -191,15 +182,15 @@ def _write_stats(
         _record_problems(run, problems)
     named = [r for r in rows if not r.record.is_anonymized]
     if found is None:
-        learners, outside = matched_only(_learner_ids([r.record for r in named], audience))
-        courses = _course_ids(integration, [r.record for r in named])
+        learners, outside = matched_only(learner_ids([r.record for r in named], audience))
+        courses = course_ids(integration, [r.record for r in named])
     else:
         learners, outside, courses = found.learners, found.outside, found.courses
     unmatched = sorted({r.record.email_key for r in named if r.record.email_key not in learners})
     applicable = [r for r in named if r.record.email_key in learners]
     pending = [r for r in applicable if r.record.external_course_id not in courses]
     if pending:
-        _keep_pending(integration, pending)
+        keep_pending(integration, pending)
     ready = [r for r in applicable if r.record.external_course_id in courses]
     counts = attempts_apply(
         records=ready, learner_ids=learners, course_ids=courses,
@@ -217,18 +208,6 @@ def _write_stats(
     }
 
 
-class MatchedRows(list):
-    """A page's rows with the learners and courses they name and their stored attempts, looked
-    up as the page was mapped (`match_while_mapping`), while the pages before were committed
-    (`paging.PageCommits`): a statistics sync writes no learner nor course, and the attempts
-    of the pairs those pages wrote are read again by its writer (`_LastPages`)."""
-
-    learners: dict[str, int]
-    outside: set[str]  # e-mails of learners who do not see the catalog (`stats_audience`)
-    courses: dict[str, int]
-    attempts: list[Attempt]
-
-
 class _LastPages:
     """The (learner, course) pairs whose attempts the last pages written wrote: as many pages
     as the writer may hold while the next one is looked up (`paging.WRITE_AHEAD`)."""
@@ -241,76 +220,6 @@ class _LastPages:
 
     def pairs(self) -> set[tuple[int, int]]:
         return set().union(*self.recent)
-
-
-def match_while_mapping(integration: Integration, audience: Audience) -> Callable[..., tuple]:
-    """The report's `PageMapper`: every row mapped, then its learner and course looked up —
-    all of them read at once when there are at most `LOOKUP_MEMORY` (one statement per
-    execution instead of one per page: a report names every learner), else each e-mail and
-    course id once per execution (a learner's rows span pages, and a course comes back on
-    many), up to `LOOKUP_MEMORY` of each remembered. Only learners of `audience` are
-    matched; the others are remembered as `stats_audience.OUTSIDE`."""
-    learners = RememberedIds(_learners_by_email, everything=_all_learners)
-    inside = _audience_members(audience)
-    courses = RememberedIds(
-        partial(_courses_by_id, integration), everything=partial(_all_courses, integration)
-    )
-
-    def mapper(*, stream: Stream, page: PageLike) -> tuple:
-        records, bad, seen, counts = map_every_item(stream=stream, page=page)
-        named = [r.record for r in map(as_row, records) if not r.record.is_anonymized]
-        rows = MatchedRows(records)
-        found = learners({r.email_key for r in named})
-        rows.learners, rows.outside = matched_only(
-            scoped(found, inside(set(found.values())) if inside else None)
-        )
-        rows.courses = courses({r.external_course_id for r in named})
-        matched = [r for r in named if r.email_key in rows.learners
-                   and r.external_course_id in rows.courses]  # fmt: skip
-        rows.attempts = attempts_lookup(attempt_pairs(matched, rows.learners, rows.courses))
-        for record in matched:  # here, not in the writer: it is the one that waits
-            record.fingerprint  # noqa: B018 - computed once, kept on the record
-        return rows, bad, seen, counts
-
-    return mapper
-
-
-class RememberedIds:
-    """`lookup(keys) -> {key: id}` with the answers (misses too) remembered, up to `limit`
-    keys (the oldest forgotten first: memory stays bounded whatever the report's size).
-
-    `everything(n)`: all the keys and ids when there are at most `n`, else None; asked once,
-    at the first call: when they fit, every later call is answered from memory.
-
-    For what does not change during a statistics sync: the learners (a learner registered
-    meanwhile is matched from the next sync on) and the catalog's courses (a statistics sync
-    waits for the content sync to end)."""
-
-    def __init__(
-        self,
-        lookup: Callable[[set[str]], dict[str, int]],
-        limit: int = LOOKUP_MEMORY,
-        everything: Callable[[int], dict[str, int] | None] | None = None,
-    ) -> None:
-        self.lookup, self.limit, self.everything = lookup, limit, everything
-        self.known: dict[str, int | None] = {}
-        self.complete = False
-
-    def __call__(self, keys: set[str]) -> dict[str, int]:
-        if self.everything is not None:
-            every, self.everything = self.everything(self.limit), None
-            if every is not None:
-                self.known, self.complete = dict(every), True
-        if self.complete:
-            return {key: value for key in keys if (value := self.known.get(key)) is not None}
-        missing = {key for key in keys if key not in self.known}
-        found = self.lookup(missing) if missing else {}
-        for key in missing:
-            self.known[key] = found.get(key)
-        ids = {key: value for key in keys if (value := self.known.get(key)) is not None}
-        while len(self.known) > self.limit:
-            del self.known[next(iter(self.known))]
-        return ids
 
 
 def _on_scale(
@@ -339,67 +248,6 @@ def _record_problems(run: SyncRun, problems: list[tuple[MappingError, object]]) 
             for exc, excerpt in problems
         ]
     )
-
-
-def _audience_members(audience: Audience) -> RememberedIds | None:
-    """Which learner ids belong to `audience` (None: everyone does), remembered as e-mails are
-    (`RememberedIds`, keyed by learner id)."""
-    if audience is None:
-        return None
-    return RememberedIds(partial(members_of, audience), everything=partial(all_members, audience))
-
-
-def _learner_ids(records: list[StatRecord], audience: Audience) -> dict[str, int]:
-    """The learners of the records' e-mails, `stats_audience.OUTSIDE` for those outside
-    `audience` (two statements)."""
-    found = _learners_by_email({r.email_key for r in records})
-    if audience is None or not found:
-        return found
-    return scoped(found, members_of(audience, set(found.values())))
-
-
-def _learners_by_email(keys: set[str]) -> dict[str, int]:
-    if not keys:
-        return {}
-    rows = select_where(
-        Learner, ("email", "id"), any_of={"email": keys}, equal={"is_active": True}, lower="email"
-    )
-    return dict(rows)
-
-
-def _all_learners(limit: int) -> dict[str, int] | None:
-    rows = list(
-        Learner.objects.filter(is_active=True)
-        .annotate(email_key=Lower("email"))
-        .order_by()
-        .values_list("email_key", "id")[: limit + 1]
-    )
-    return dict(rows) if len(rows) <= limit else None
-
-
-def _course_ids(integration: Integration, records: list[StatRecord]) -> dict[str, int]:
-    return _courses_by_id(integration, {r.external_course_id for r in records})
-
-
-def _courses_by_id(integration: Integration, ids: set[str]) -> dict[str, int]:
-    if not ids:
-        return {}
-    # Archived courses keep their statistics: match them too.
-    rows = select_by(
-        Course, ("external_id", "id"), "external_id", ids,
-        integration_id=integration.pk, kind=Course.Kind.COURSE,
-    )  # fmt: skip
-    return dict(rows)
-
-
-def _all_courses(integration: Integration, limit: int) -> dict[str, int] | None:
-    # Archived courses keep their statistics: match them too.
-    rows = list(
-        Course.objects.filter(integration=integration, kind=Course.Kind.COURSE)
-        .order_by()
-        .values_list("external_id", "id")[: limit + 1]
-    )
-    return dict(rows) if len(rows) <= limit else None
 
 
 def _remember_unmatched(run: SyncRun, emails: list[str], *, outside: int = 0) -> None:
@@ -441,62 +289,3 @@ def _count_outside(run: SyncRun, rows: int) -> None:
     }
     run.warnings = [w for w in warnings if w.get("code") != OUTSIDE_WARNING] + [warning]
     SyncRun.objects.filter(pk=run.pk).update(warnings=run.warnings)
-
-
-def _keep_pending(integration: Integration, rows: list[StatRow]) -> None:
-    pending = {
-        (r.record.external_course_id, r.record.email_key): PendingStatistic(
-            integration=integration,
-            external_course_id=r.record.external_course_id,
-            email=r.record.email_key,
-            payload=_row_json(r),
-        )
-        for r in rows
-    }
-    bulk_insert(
-        list(pending.values()),
-        unique_fields=["integration", "external_course_id", "email"],
-        update_fields=["payload"],
-    )
-
-
-def _row_json(row: StatRow) -> dict:
-    data = asdict(row.record)
-    for key, value in data.items():
-        if hasattr(value, "isoformat"):
-            data[key] = value.isoformat()
-    if not row.started:
-        data["started"] = False
-    return data
-
-
-def _row_from_json(data: dict) -> StatRow:
-    values = dict(data)
-    started = values.pop("started", True)
-    for key in ("first_activity", "last_activity", "completed_at"):
-        if values.get(key):
-            values[key] = datetime.fromisoformat(values[key])
-    record = StatRecord(**values)
-    return StatRow(record=record, ratio=record.progress, started=started)
-
-
-def pending_apply(*, run: SyncRun) -> int:
-    """Apply kept statistics whose course has since arrived in the catalog; returns how many."""
-    integration = run.integration
-    pending = list(PendingStatistic.objects.filter(integration=integration))
-    if not pending:
-        return 0
-    rows = [_row_from_json(p.payload) for p in pending]
-    records = [r.record for r in rows]
-    learners, _outside = matched_only(_learner_ids(records, audience_of(integration)))
-    courses = _course_ids(integration, records)
-    ready = [
-        (p, r)
-        for p, r in zip(pending, rows, strict=True)
-        if r.record.external_course_id in courses and r.record.email_key in learners
-    ]
-    if not ready:
-        return 0
-    attempts_apply(records=[r for _, r in ready], learner_ids=learners, course_ids=courses)
-    PendingStatistic.objects.filter(pk__in=[p.pk for p, _ in ready]).delete()
-    return len(ready)

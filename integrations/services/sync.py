@@ -28,8 +28,9 @@ from integrations.core.transactions import relaxed_commits
 from integrations.models import AuditEntry, Integration, SyncLease, SyncRange, SyncRun
 
 from .content_sync import content_sync
+from .stats_pending import pending_apply
 from .stats_split import split_helper, split_is_on
-from .stats_sync import pending_apply, stats_page_write, stats_sync
+from .stats_sync import stats_page_write, stats_sync
 
 logger = logging.getLogger(__name__)
 BUSY = SyncRun.BUSY

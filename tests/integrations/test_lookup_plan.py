@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from integrations.core.records import CourseRecord
 from integrations.services.catalog_upsert import courses_upsert_page
 from integrations.services.planner import PlannerStatistics
-from integrations.services.stats_sync import _course_ids
+from integrations.services.stats_lookup import course_ids
 from lmsbridge.catalog.models import Course
 from tests.factories import IntegrationFactory
 
@@ -120,7 +120,7 @@ def test_after_the_refresh_the_statistics_lookup_probes_the_index_per_id(big_cat
     PlannerStatistics(Course)(ROWS)
     records = [SimpleNamespace(external_course_id=str(100_000 + i)) for i in range(2_000, 2_100)]
     with CaptureQueriesContext(connection) as ctx:
-        assert len(_course_ids(big_catalog, records)) == 100
+        assert len(course_ids(big_catalog, records)) == 100
     assert _ids_in_index(_course_lookup(ctx))
 
 

@@ -16,7 +16,7 @@ from django.db import OperationalError, connection
 
 from integrations.core.logs import current_run_context, run_log_context
 from integrations.models import SyncError, SyncPage, SyncRun
-from integrations.services import content_sync, stats_sync
+from integrations.services import content_sync, stats_lookup, stats_sync
 from integrations.services.paging import WRITE_AHEAD, PageCommits
 from lmsbridge.catalog.models import Attempt, Course
 from tests.integrations.audience import register
@@ -225,8 +225,8 @@ def test_a_statistics_sync_looks_learners_up_while_mapping_and_writes_behind(
     assert run_sync(integration).status == SyncRun.Status.SUCCEEDED
     register(sandbox.data.learner_emails, integration.group)
     lookups, writes = [], []
-    read_all, apply = stats_sync._all_learners, stats_sync.attempts_apply
-    monkeypatch.setattr(stats_sync, "_all_learners", lambda limit: lookups.append(
+    read_all, apply = stats_lookup.all_learners, stats_sync.attempts_apply
+    monkeypatch.setattr(stats_lookup, "all_learners", lambda limit: lookups.append(
         threading.current_thread().name) or read_all(limit))  # fmt: skip
     monkeypatch.setattr(stats_sync, "attempts_apply", lambda **kw: writes.append(
         threading.current_thread().name) or apply(**kw))  # fmt: skip

@@ -18,7 +18,8 @@ from integrations.services.attempts import (
     attempts_lookup,
 )
 from integrations.services.paging import WRITE_AHEAD
-from integrations.services.stats_sync import RememberedIds, _LastPages
+from integrations.services.stats_lookup import RememberedIds
+from integrations.services.stats_sync import _LastPages
 from lmsbridge.catalog.models import Attempt, Course, Learner
 from lmsbridge.catalog.services import attempt_launch
 from tests.factories import AttemptFactory

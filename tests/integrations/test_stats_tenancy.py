@@ -176,7 +176,7 @@ def test_kept_statistics_of_an_outside_learner_are_never_applied(
                      "time_spent_ms": 60_000, "first_activity": None, "last_activity": None,
                      "completed_at": None},
         )  # fmt: skip
-    from integrations.services.stats_sync import pending_apply
+    from integrations.services.stats_pending import pending_apply
 
     assert pending_apply(run=SyncRun.objects.create(integration=integration, kind="stats")) == 1
     assert set(Attempt.objects.filter(course=course).values_list("learner__email", flat=True)) == {
