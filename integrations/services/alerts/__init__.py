@@ -1,14 +1,13 @@
 """Alerts by e-mail to a group's admins when its integration changes state: `states` decides
-(one e-mail per change of state), `outbox` renders, stores and sends."""
+(one e-mail per change of state), `messages` says what, `recipients` to whom, `outbox`
+stores and sends."""
 
-from integrations.services.alerts.outbox import (
-    SEND_TASK,
-    alert_emails_send,
+from integrations.services.alerts.messages import redact
+from integrations.services.alerts.outbox import SEND_TASK, alert_emails_send, retry_delay
+from integrations.services.alerts.recipients import (
     alert_recipients,
     alerts_enabled,
     alerts_set_enabled,
-    redact,
-    retry_delay,
 )
 from integrations.services.alerts.states import (
     alerts_check_stale,
