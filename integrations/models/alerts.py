@@ -12,6 +12,21 @@ from integrations.models.platforms import PlatformConnection
 from integrations.models.sync import Integration
 
 
+def _owner_fields(related_name: str) -> tuple[models.ForeignKey, models.ForeignKey]:
+    """The alert's owner: an integration or a platform connection (`_one_owner`: exactly one)."""
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.CASCADE, related_name=related_name
+    )
+    connection = models.ForeignKey(
+        PlatformConnection,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+    )
+    return integration, connection
+
+
 def _one_owner(name: str) -> models.CheckConstraint:
     only_integration = models.Q(integration__isnull=False, connection__isnull=True)
     only_connection = models.Q(integration__isnull=True, connection__isnull=False)
@@ -32,16 +47,7 @@ class AlertState(models.Model):
         PLATFORM_BUDGET = "platform_budget", "Learning platform API budget"
         REVIEW = "review", "Catalog changes awaiting a decision"
 
-    integration = models.ForeignKey(
-        Integration, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_states"
-    )
-    connection = models.ForeignKey(
-        PlatformConnection,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="alert_states",
-    )
+    integration, connection = _owner_fields("alert_states")
     topic = models.CharField(max_length=20, choices=Topic.choices)
     state = models.CharField(max_length=20)
     changed_at = models.DateTimeField()
@@ -61,16 +67,7 @@ class AlertEmail(models.Model):
     """One alert e-mail, rendered when its state changed and sent by a task (the outbox): a
     sync never waits on SMTP, and an e-mail that could not be sent is tried again later."""
 
-    integration = models.ForeignKey(
-        Integration, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_emails"
-    )
-    connection = models.ForeignKey(
-        PlatformConnection,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="alert_emails",
-    )
+    integration, connection = _owner_fields("alert_emails")
     topic = models.CharField(max_length=20, choices=AlertState.Topic.choices)
     state = models.CharField(max_length=20)
     recipients = models.JSONField(default=list)

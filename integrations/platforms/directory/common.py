@@ -1,4 +1,5 @@
-"""What the directory import's steps share: per-stream tallies and item mapping."""
+"""What the directory import's steps share: per-stream tallies, item mapping, the links already
+made and the territory a connection may touch."""
 
 from __future__ import annotations
 
@@ -36,6 +37,19 @@ def mapped(run: PlatformRun, items: list[dict], mapper) -> list:
             bad.append((exc, raw))
     run_record_bad_items(run=run, bad=bad)
     return records
+
+
+def links_by_remote_id(
+    connection: PlatformConnection, item_type: str, target: str
+) -> dict[str, PlatformDirectoryLink]:
+    """The connection's links of `item_type` whose local `target` ("group" or "learner") still
+    exists, by remote id, each with its target read in the same query."""
+    return {
+        link.remote_id: link
+        for link in Link.objects.filter(connection=connection, item_type=item_type)
+        .select_related(target)
+        .exclude(**{target: None})
+    }
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from lmsbridge.catalog.models import Group
 
 from ..base import DirectorySource, RemoteGroup
 from ..runs import run_set_details
-from .common import Link, Tally, mapped
+from .common import Link, Tally, links_by_remote_id, mapped
 
 
 def _parents_first(records: list[RemoteGroup]) -> list[RemoteGroup]:
@@ -46,12 +46,7 @@ def import_groups(
     for items in source.groups():
         records.extend(mapped(run, items, source.map_group))
     known = {r.remote_id for r in records}
-    links = {
-        link.remote_id: link
-        for link in Link.objects.filter(connection=connection, item_type=Link.ItemType.GROUP)
-        .select_related("group")
-        .exclude(group=None)
-    }
+    links = links_by_remote_id(connection, Link.ItemType.GROUP, "group")
     local: dict[str, int] = {}
     tally = Tally()
     tally.add("fetched", len(records))

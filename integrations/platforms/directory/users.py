@@ -16,7 +16,7 @@ from lmsbridge.catalog.models import Learner
 
 from ..base import DirectorySource, RemoteUser
 from ..runs import run_set_details
-from .common import Link, OnPage, Tally, Territory, mapped
+from .common import Link, OnPage, Tally, Territory, links_by_remote_id, mapped
 
 logger = logging.getLogger(__name__)
 
@@ -44,12 +44,7 @@ def import_users(
     """Upsert learners page by page; returns the remote ids seen (the scan was complete), each
     with the user's platform-wide role."""
     connection = territory.connection
-    links = {
-        link.remote_id: link
-        for link in Link.objects.filter(connection=connection, item_type=Link.ItemType.USER)
-        .select_related("learner")
-        .exclude(learner=None)
-    }
+    links = links_by_remote_id(connection, Link.ItemType.USER, "learner")
     seen: dict[str, str] = {}
     tally = Tally()
     for items in source.users():

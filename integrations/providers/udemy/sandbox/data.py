@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 from ....core.sandbox import iso
@@ -120,14 +121,10 @@ class SandboxData(Reports):
     def advance_progress(self, n: int) -> list[tuple[str, int]]:
         """Complete the first `n` in-progress rows; returns (canonical email, course_id) pairs."""
         now = self._tick()
-        moved: list[tuple[str, int]] = []
-        for row in self.activity:
-            if len(moved) >= n:
-                break
-            if state_of(row) == IN_PROGRESS and "@" in row["user_email"]:
-                complete(row, now, self.ratio_scale)
-                moved.append((row["user_email"].lower(), row["course_id"]))
-        return moved
+        rows = self._learners_rows(IN_PROGRESS, n)
+        for row in rows:
+            complete(row, now, self.ratio_scale)
+        return [(row["user_email"].lower(), row["course_id"]) for row in rows]
 
     def use_ratio_scale(self, scale: str) -> None:
         """Serve completion_ratio on `scale` ("0-100" or "0-1": the 0-1 report switch)."""
@@ -167,15 +164,16 @@ class SandboxData(Reports):
         `minutes` more (a relaunch after completion): more minutes, a new last access, the
         completion kept. Returns (canonical email, course_id) pairs."""
         now = self._tick()
-        relaunched: list[tuple[str, int]] = []
-        for row in self.activity:
-            if len(relaunched) >= n:
-                break
-            if state_of(row) == COMPLETED and "@" in row["user_email"]:
-                row["num_video_consumed_minutes"] += minutes
-                row["course_last_accessed_date"] = row["last_activity_date"] = iso(now)
-                relaunched.append((row["user_email"].lower(), row["course_id"]))
-        return relaunched
+        rows = self._learners_rows(COMPLETED, n)
+        for row in rows:
+            row["num_video_consumed_minutes"] += minutes
+            row["course_last_accessed_date"] = row["last_activity_date"] = iso(now)
+        return [(row["user_email"].lower(), row["course_id"]) for row in rows]
+
+    def _learners_rows(self, state: str, n: int) -> list[dict]:
+        """The first `n` activity rows in `state` that name a learner (not anonymized)."""
+        rows = (r for r in self.activity if state_of(r) == state and "@" in r["user_email"])
+        return list(islice(rows, max(0, n)))
 
     def _person_of(self, email: str) -> dict:
         """A report's person fields for a known learner (deterministic from the e-mail)."""
