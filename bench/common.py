@@ -303,9 +303,9 @@ def run_counts(run) -> dict[str, int]:
 
 
 def _batched():
-    """The boundaries between the statements of a batch (`core.bulk.BATCH_SEPARATOR` before
-    the next statement's first word)."""
-    from integrations.core.bulk import BATCH_SEPARATOR
+    """The boundaries between the statements of a batch (`core.transactions.BATCH_SEPARATOR`
+    before the next statement's first word)."""
+    from integrations.core.transactions import BATCH_SEPARATOR
 
     return re.compile(re.escape(BATCH_SEPARATOR) + r"(?=(?:INSERT|UPDATE|DELETE|SELECT) )")
 
@@ -327,8 +327,8 @@ def captured_queries() -> Iterator[Any]:
         try:
             return execute(sql, params, many, context)
         finally:
-            # A page's batched writes (`core.bulk.batched_transaction`) are one round trip
-            # and as many statements: each is counted, the first one marked as the trip.
+            # A page's batched writes (`core.transactions.batched_transaction`) are one round
+            # trip and as many statements: each is counted, the first one marked as the trip.
             parts = batched.split(sql) if isinstance(sql, str) else [sql]
             spent = (time.perf_counter() - started) / len(parts)
             ctx.captured_queries.extend(  # list.extend: safe from any thread

@@ -15,7 +15,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from integrations.core import metrics
-from integrations.core.bulk import update_one
+from integrations.core.bulk_writes import update_one
 from integrations.core.events import run_ended
 from integrations.core.models import RunBase, RunStatus
 from integrations.core.records import MappingError

@@ -13,7 +13,8 @@ import hashlib
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
-from integrations.core.bulk import bulk_update, insert_rows, instances_where
+from integrations.core.bulk_reads import instances_where
+from integrations.core.bulk_writes import bulk_update, insert_rows
 from integrations.core.records import StatRecord
 from integrations.providers.base import StatRow
 from lmsbridge.catalog.models import Attempt

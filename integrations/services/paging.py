@@ -16,14 +16,10 @@ from django.db import connection
 from django.db.models import BooleanField, Model
 from django.db.models.expressions import RawSQL
 
-from integrations.core.bulk import (
-    batched_transaction,
-    commits_relaxed,
-    insert_rows,
-    relax_commits_here,
-)
+from integrations.core.bulk_writes import insert_rows
 from integrations.core.records import MappingError
 from integrations.core.runs import BadItem, run_record_bad_items
+from integrations.core.transactions import batched_transaction, commits_relaxed, relax_commits_here
 from integrations.models import SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
 

@@ -36,10 +36,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from integrations.core import lease
-from integrations.core.bulk import relaxed_commits
 from integrations.core.errors import RetryLater
 from integrations.core.execute import RUN_MESSAGE_OPTIONS, Reschedule, task_named
 from integrations.core.runs import run_record_bad_items
+from integrations.core.transactions import relaxed_commits
 from integrations.models import SyncRange, SyncRun
 from integrations.providers.base import Stream
 

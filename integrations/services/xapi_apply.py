@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from integrations.core.bulk import bulk_update, insert_rows
+from integrations.core.bulk_writes import bulk_update, insert_rows
 from integrations.models import Integration, XapiStatement
 from integrations.providers.udemy.xapi import (
     StatementError,

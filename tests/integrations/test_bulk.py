@@ -1,4 +1,5 @@
-"""`integrations.core.bulk`: the sync's INSERT and UPDATE of a page in one statement each.
+"""`integrations.core.bulk_writes`, `bulk_reads` and `transactions`: the sync's INSERT and
+UPDATE of a page in one statement each, its lookups by one array, its batched transaction.
 
 On PostgreSQL the rows go as one JSON document typed by the table's row type; elsewhere Django's
 bulk methods do the work. Both must leave the same rows behind, so every test but the
@@ -18,19 +19,10 @@ from django.db.models.functions import Lower
 from django.test.utils import CaptureQueriesContext
 
 from integrations.core import lease
-from integrations.core.bulk import (
-    AnyOf,
-    _plain,
-    batched_transaction,
-    bulk_insert,
-    bulk_update,
-    insert_rows,
-    instances_where,
-    relaxed_commits,
-    select_by,
-    select_where,
-    update_one,
-)
+from integrations.core.bulk_fields import plain_fields
+from integrations.core.bulk_reads import AnyOf, instances_where, select_by, select_where
+from integrations.core.bulk_writes import bulk_insert, bulk_update, insert_rows, update_one
+from integrations.core.transactions import batched_transaction, relaxed_commits
 from integrations.models import Integration, SyncPage, SyncRun
 from integrations.services import content_sync
 from integrations.services.sync import SyncExecutor
@@ -162,8 +154,8 @@ def test_a_non_finite_float_is_stored_as_such() -> None:
 def test_a_model_with_a_field_it_does_not_know_goes_through_the_orm() -> None:
     """The client secret is an encrypted field: its stored value is not its Python value."""
     fields = [f for f in Integration._meta.concrete_fields if not f.primary_key]
-    assert not _plain(fields)
-    assert _plain([f for f in Course._meta.concrete_fields if not f.primary_key])
+    assert not plain_fields(fields)
+    assert plain_fields([f for f in Course._meta.concrete_fields if not f.primary_key])
 
 
 # --------------------------------------------------------------------------- lookups of a page
