@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import shared_task
@@ -16,8 +17,9 @@ from integrations.services.xapi_apply import (
 )
 
 # A POST schedules at most one apply per integration per this many seconds (debounce): the
-# statements of a burst are applied together by the task queued first.
-DEBOUNCE_SECONDS = 2
+# statements of a burst are applied together by the task queued first, and those stored after
+# it was queued by one more task at the window's end (`xapi_apply_soon`).
+DEBOUNCE_SECONDS = 1
 MAX_BATCHES = 50  # per execution; a longer backlog queues the task again
 
 
@@ -49,9 +51,25 @@ def xapi_retry_waiting() -> int:
 
 
 def xapi_apply_soon(integration_id: int) -> None:
-    """Queue `xapi_apply` for the integration unless one was queued in the last seconds."""
-    if cache.add(_debounce_key(integration_id), 1, timeout=DEBOUNCE_SECONDS):
+    """Queue `xapi_apply` for the integration: at once if none was queued in the last
+    `DEBOUNCE_SECONDS` (a window opens); else one more at the end of that window, once per
+    window. The task queued first may already have run when a statement of the same window is
+    stored (and the cache need not be shared with the worker, whose clearing of the key would
+    reopen the window): the task at the window's end applies it, instead of the periodic
+    retry minutes later."""
+    now = time.time()
+    key = _debounce_key(integration_id)
+    if cache.add(key, now, timeout=DEBOUNCE_SECONDS):
         xapi_apply.apply_async((integration_id,), countdown=0)
+        return
+    opened = cache.get(key)
+    if opened is None:  # the window closed in between
+        xapi_apply.apply_async((integration_id,), countdown=0)
+        return
+    if cache.add(f"{key}:trailing:{opened}", 1, timeout=DEBOUNCE_SECONDS * 2):
+        xapi_apply.apply_async(
+            (integration_id,), countdown=max(0.0, opened + DEBOUNCE_SECONDS - now)
+        )
 
 
 def _debounce_key(integration_id: int) -> str:

@@ -53,6 +53,14 @@ def wire(data: SandboxData):
     return group, admin, integration
 
 
+class ToQueue:
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+
+    def apply_async(self, args, countdown=0):
+        xapi_apply.apply_async(args, countdown=countdown, queue=self.queue)
+
+
 def wait_applied(expected: int, log) -> None:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -68,10 +76,8 @@ def wait_applied(expected: int, log) -> None:
 def test_the_sandbox_sender_feeds_the_statistics_through_a_live_server_and_a_worker(
     live_server, celery_worker_process, worker_queue, monkeypatch
 ):
-    monkeypatch.setattr(
-        "integrations.api.xapi_door.xapi_apply_soon",
-        lambda pk: xapi_apply.apply_async((pk,), queue=worker_queue),
-    )
+    # The door's own debounced queueing, sent to this test's queue.
+    monkeypatch.setattr("integrations.tasks.xapi.xapi_apply", ToQueue(worker_queue))
     data = SandboxData.generate(seed=5, courses=15, paths=2, learners=6, activity_per_learner=3,
                                 today=date(2026, 12, 1))  # fmt: skip
     group, admin, integration = wire(data)
