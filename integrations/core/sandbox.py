@@ -1,8 +1,9 @@
 """The loopback HTTP server under every sandbox (the fake Udemy, LearnUpon, Coursebase APIs).
 
-A `ThreadingHTTPServer` in a daemon thread on a free loopback port: a `request_log` of every API
-request (counts match the client's `request_count`); queued faults (`fail(...)`, see `Fault`) so
-retries, 429s, timeouts and error mapping are exercised over real sockets; a per-request
+A threaded HTTP server in a daemon thread on a free loopback port (`core.loopback_server`): a
+`request_log` of every API request (counts match the client's `request_count`); queued faults
+(`fail(...)`, see `core.sandbox_faults.Fault`) so retries, 429s, timeouts and error mapping are
+exercised over real sockets; a per-request
 `latency` with an optional random `jitter`; an optional token-bucket `rate_limit` (requests per
 second, bursts of `burst`) answered with 429 and `Retry-After` as rate-limited APIs do, so a
 client that ignores it fails here as it would upstream (`max_in_flight` records the most
@@ -23,7 +24,6 @@ import json
 import logging
 import math
 import random
-import socket
 import threading
 import time
 from base64 import b64decode
@@ -32,15 +32,13 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .loopback_server import LoopbackServer, SandboxHandler
 from .netutil import is_loopback_host
+from .sandbox_faults import Fault, TokenBucket
 
-logger = logging.getLogger(__name__)
-
-FAULT_BODIES = ("json", "html", "truncated", "empty", "hang")
 SCENARIO_KEYS = frozenset(
     {"latency", "jitter", "rate_limit", "burst", "fail", "reset_faults", "reset_log"}
 )
@@ -49,33 +47,6 @@ SCENARIO_KEYS = frozenset(
 def iso(moment: datetime) -> str:
     """A UTC timestamp as the fake APIs write it: 2025-06-02T07:00:00Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class Fault:
-    """One queued misbehaviour; each matching API request consumes one of `times`. `body`:
-    "json" (the vendor's error body; for a 2xx, JSON that is not the expected answer), "html",
-    "truncated" (the JSON cut in half), "empty" (no body at all), "hang" (the normal answer
-    after `hang_seconds`)."""
-
-    path_contains: str = ""  # matched against path + query
-    status: int = 503
-    times: int = 1
-    retry_after: float | None = None
-    body: str = "json"
-    hang_seconds: float = 5.0
-    method: str = ""  # "" matches any method
-    error_code: str = ""  # vendor error code for the JSON body (Coursebase's "error")
-
-    def __post_init__(self) -> None:
-        if self.body not in FAULT_BODIES:
-            raise ValueError(f"body must be one of {FAULT_BODIES}, not {self.body!r}")
-        if int(self.times) < 1:
-            raise ValueError("times must be at least 1")
-        self.status, self.times = int(self.status), int(self.times)
-
-    def matches(self, method: str, target: str) -> bool:
-        return self.path_contains in target and self.method in ("", method)
 
 
 @dataclass
@@ -131,24 +102,6 @@ def html_page(status: int) -> bytes:
     ).encode()
 
 
-class TokenBucket:
-    """`rate` requests per second on average, up to `burst` at once; `take()` is 0.0 when a
-    request may go, else the seconds until one may (what `Retry-After` announces)."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
-        self.rate, self.burst, self.clock = rate, max(1, burst), clock
-        self.tokens, self.at = float(self.burst), clock()
-
-    def take(self) -> float:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
 class SandboxServer:
     """Lifecycle, request log, faults, latency and control API; the API is `_serve`."""
 
@@ -183,7 +136,7 @@ class SandboxServer:
         self._faults: list[Fault] = []
         self._log: list[dict] = []
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -192,7 +145,7 @@ class SandboxServer:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _Server((self.host, self.port), _Handler)
+        server = LoopbackServer((self.host, self.port), SandboxHandler)
         server.sandbox = self
         self._server, self.port = server, server.server_address[1]
         self._thread = threading.Thread(
@@ -428,80 +381,3 @@ class SandboxServer:
 
     def _apply_data_changes(self, scenario: dict[str, Any], result: dict[str, Any]) -> None:
         """The subclass's scenario keys (data mutations), recorded in `result`."""
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    sandbox: SandboxServer
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, address = super().get_request()
-        with self._connections_lock:
-            self._connections.add(conn)
-        return conn, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        """Cut keep-alive connections: `shutdown()` only stops accepting new ones, and a stopped
-        sandbox must not keep answering a client's pooled connection."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out and hung up is expected here (hang faults): no traceback spam.
-        logger.debug("sandbox connection from %s ended abruptly", client_address, exc_info=True)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # Headers and body leave in one segment: with the default unbuffered writes, Nagle plus the
-    # client's delayed ACK add ~40 ms to every response, which would swamp latency figures.
-    wbufsize = 64 * 1024
-    disable_nagle_algorithm = True
-    protocol_version = "HTTP/1.1"  # keep-alive, like the real APIs behind their load balancers
-    timeout = 120  # idle keep-alive connections end; their handler threads with them
-    server: _Server
-
-    def version_string(self) -> str:
-        return self.server.sandbox.server_version
-
-    def do_GET(self) -> None:  # one handler for every method (`command` names it)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        sandbox = self.server.sandbox
-        sandbox.begin_request()
-        try:
-            reply = sandbox.respond(
-                self.command, self.path, self.headers, raw, self.client_address[0]
-            )
-            sandbox.wait(reply.delay)
-        finally:
-            sandbox.end_request()
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up (timeout): nothing to answer
-
-    do_POST = do_PUT = do_DELETE = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        level = self.server.sandbox.access_log_level
-        logger.log(level, "sandbox %s %s", self.address_string(), format % args)

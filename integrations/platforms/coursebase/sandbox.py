@@ -21,7 +21,8 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from functools import partial
 from typing import Any
 
-from ...core.sandbox import Fault, Reply, Request, SandboxServer, json_reply
+from ...core.sandbox import Reply, Request, SandboxServer, json_reply
+from ...core.sandbox_faults import Fault
 from .client import CoursebaseCredentials
 from .sandbox_reports import STORAGE_PREFIX, ReportsData, SandboxReports
 

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ...core.sandbox import (
-    Fault,
     Reply,
     Request,
     SandboxServer,
@@ -33,6 +32,7 @@ from ...core.sandbox import (
     json_reply,
     phrase,
 )
+from ...core.sandbox_faults import Fault
 from .client import LearnUponCredentials
 from .sandbox_data import LearnUponData
 from .sandbox_push import PushEndpoints

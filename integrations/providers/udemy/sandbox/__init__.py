@@ -36,7 +36,8 @@ Modules: `data` (the organization and its mutators), `catalog` (courses, learnin
 pictures), `server` (the API).
 """
 
-from ....core.sandbox import Fault, Reply, html_page, iso, json_reply
+from ....core.sandbox import Reply, html_page, iso, json_reply
+from ....core.sandbox_faults import Fault
 from .data import SandboxData
 from .reports import ANONYMIZED
 from .server import FAULT_DETAILS, UdemySandbox

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ....core import sandbox as core
+from ....core.sandbox_faults import Fault
 from ..client import UdemyCredentials
 from .data import SandboxData
 from .images import (
@@ -234,12 +235,12 @@ class UdemySandbox(core.SandboxServer):
         query = urlencode(kept)
         return f"{self.link_base_url or self.url}{path}" + (f"?{query}" if query else "")
 
-    def _fault_bytes(self, fault: core.Fault, request: core.Request) -> bytes:
+    def _fault_bytes(self, fault: Fault, request: core.Request) -> bytes:
         if fault.status < 300 and fault.body == "truncated":
             return self._serve(request).body  # the real page, cut in half by the caller
         return super()._fault_bytes(fault, request)
 
-    def _fault_body(self, fault: core.Fault) -> Any:
+    def _fault_body(self, fault: Fault) -> Any:
         if fault.status < 300:  # valid JSON that is not a page envelope
             return {"detail": "OK"}
         return {"detail": FAULT_DETAILS.get(fault.status, core.phrase(fault.status))}
