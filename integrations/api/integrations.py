@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from collections.abc import Callable
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -34,13 +37,14 @@ from integrations.services.setup import (
 from integrations.services.sync import sync_request
 from lmsbridge.api.errors import Conflict
 from lmsbridge.api.schema import ErrorSerializer
-from lmsbridge.api.views import ApiGenericView, ApiView
+from lmsbridge.api.views import ApiGenericView, ApiView, post_action_view
 from lmsbridge.catalog.api.access import administered_group
 
 PROVIDER = "udemy"
 
 
-def _integration(request: Request, slug: str) -> Integration:
+def udemy_integration(request: Request, slug: str) -> Integration:
+    """The group's Udemy integration, for an admin of the group; 404 before its settings exist."""
     group = administered_group(request, slug)
     integration = integration_for_group(group=group, provider=PROVIDER)
     if integration is None:
@@ -54,7 +58,7 @@ class UdemyIntegrationView(ApiGenericView):
     serializer_class = IntegrationSerializer
 
     def get_object(self) -> Integration:
-        return _integration(self.request, self.kwargs["slug"])
+        return udemy_integration(self.request, self.kwargs["slug"])
 
     @extend_schema(summary="The group's Udemy integration (the client secret is never returned)")
     def get(self, request: Request, slug: str) -> Response:
@@ -110,7 +114,9 @@ class UdemyActivateView(ApiView):
         },
     )
     def post(self, request: Request, slug: str) -> Response:
-        result = integration_activate(integration=_integration(request, slug), actor=request.user)
+        result = integration_activate(
+            integration=udemy_integration(request, slug), actor=request.user
+        )
         if not result.ok:
             raise ValidationError({"detail": result.message})
         return Response(IntegrationSerializer(result.integration).data)
@@ -126,7 +132,7 @@ class UdemyDeactivateView(ApiView):
     )
     def post(self, request: Request, slug: str) -> Response:
         integration = integration_deactivate(
-            integration=_integration(request, slug), actor=request.user
+            integration=udemy_integration(request, slug), actor=request.user
         )
         return Response(IntegrationSerializer(integration).data)
 
@@ -146,7 +152,7 @@ class UdemySyncView(ApiView):
         },
     )
     def post(self, request: Request, slug: str) -> Response:
-        integration = _integration(request, slug)
+        integration = udemy_integration(request, slug)
         body = SyncRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if not integration.accepts_runs:
@@ -173,18 +179,27 @@ class _ReviewDecisionView(ApiView):
     decide = staticmethod(lambda **kwargs: 0)
 
     def post(self, request: Request, slug: str) -> Response:
-        integration = _integration(request, slug)
+        integration = udemy_integration(request, slug)
         body = ReviewDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            done = self.decide(
-                integration=integration, actor=request.user, count=body.validated_data["count"]
-            )
-        except ReviewCountMismatch as exc:
-            raise ValidationError({"count": [str(exc)]}) from None
-        except ReviewWhileSyncing as exc:
-            raise Conflict(str(exc)) from None
+        done = _decided(
+            self.decide,
+            integration=integration,
+            actor=request.user,
+            count=body.validated_data["count"],
+        )
         return Response({self.result_key: done})
+
+
+def _decided(decide: Callable[..., int], **kwargs: Any) -> int:
+    """A review decision taken: a count that is not the pending number is a 400 like any
+    invalid field ({"count": [...]}), a content sync running meanwhile a 409."""
+    try:
+        return decide(**kwargs)
+    except ReviewCountMismatch as exc:
+        raise ValidationError({"count": [str(exc)]}) from None
+    except ReviewWhileSyncing as exc:
+        raise Conflict(str(exc)) from None
 
 
 # A count that is not the pending number is a 400 like any invalid field ({"count": [...]}).
@@ -195,18 +210,19 @@ _REVIEW_RESPONSES = {
 
 def _decision_view(name: str, decide, result_key: str, summary: str) -> type:
     """A review decision's view: POST {"count": N} → {result_key: N}."""
-    schema = extend_schema(
+    return post_action_view(
+        name,
+        _ReviewDecisionView,
+        result_key=result_key,
+        decide=staticmethod(decide),
         summary=summary,
+        doc=summary + ".",
         request=ReviewDecisionSerializer,
         responses={
             200: OpenApiResponse(description=f'{{"{result_key}": N}}'),
             **_REVIEW_RESPONSES,
         },
     )
-    view = type(name, (_ReviewDecisionView,), {
-        "result_key": result_key, "decide": staticmethod(decide), "__doc__": summary + ".",
-    })  # fmt: skip
-    return extend_schema_view(post=schema)(view)
 
 
 UdemyArchiveAbsentView = _decision_view(
@@ -242,12 +258,10 @@ class UdemyKeepAbsentView(ApiView):
         count = request.data.get("count") if hasattr(request.data, "get") else None
         if count is not None and (not isinstance(count, int) or isinstance(count, bool)):
             raise ValidationError({"count": ["A whole number: the pending number."]})
-        try:
-            kept = missing_keep(
-                integration=_integration(request, slug), actor=request.user, count=count
-            )
-        except ReviewCountMismatch as exc:
-            raise ValidationError({"count": [str(exc)]}) from None
-        except ReviewWhileSyncing as exc:
-            raise Conflict(str(exc)) from None
+        kept = _decided(
+            missing_keep,
+            integration=udemy_integration(request, slug),
+            actor=request.user,
+            count=count,
+        )
         return Response({"kept": kept})

@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from integrations.api.integrations import _integration
+from integrations.api.integrations import udemy_integration
 from integrations.services.xapi_credentials import (
     SCOPE,
     xapi_credentials_issue,
@@ -63,7 +63,7 @@ class UdemyXapiStatusView(ApiView):
         summary="Real-time statistics (xAPI): status", responses={200: XapiStatusSerializer}
     )
     def get(self, request: Request, slug: str) -> Response:
-        integration = _integration(request, slug)
+        integration = udemy_integration(request, slug)
         found = xapi_status(integration=integration)
         counts = found.counts
         data = {
@@ -92,7 +92,7 @@ class UdemyXapiCredentialsView(ApiView):
         responses={201: XapiCredentialsSerializer},
     )
     def post(self, request: Request, slug: str) -> Response:
-        integration = _integration(request, slug)
+        integration = udemy_integration(request, slug)
         issued = xapi_credentials_issue(integration=integration, actor=request.user)
         data = {
             "client_id": issued.client_id,
@@ -112,7 +112,7 @@ class UdemyXapiCredentialsView(ApiView):
         },
     )
     def delete(self, request: Request, slug: str) -> Response:
-        integration = _integration(request, slug)
+        integration = udemy_integration(request, slug)
         if not xapi_credentials_revoke(integration=integration, actor=request.user):
             return Response(
                 {"detail": "No xAPI credentials to revoke."}, status=status.HTTP_404_NOT_FOUND

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -22,10 +21,8 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_filters import FilterSet
 
 from integrations.connectors.providers import PROVIDER_CHOICES, PROVIDERS
-from integrations.core.reaper import run_close
 from integrations.filters import RunHistoryFilter
 from integrations.models import Integration, SyncRun
 from integrations.selectors.health import integration_health
@@ -51,35 +48,24 @@ from integrations.services.content_review import (
 )
 from integrations.services.setup import integration_deactivate, integration_save
 from integrations.services.sync import sync_request
+from integrations.web.run_pages import (
+    duration_text,
+    live_run_views,
+    run_close_view,
+    run_list_page,
+    run_page,
+)
 from integrations.web.xapi import xapi_card_context
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
 from lmsbridge.charts import run_duration_chart, run_items_chart
 
-RUNS_PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 10
 
 
 def audit_page(request: HttpRequest, entries: QuerySet) -> Page:
     """One page of an audit trail (`?audit_page=`, apart from the page's other lists)."""
     return Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("audit_page"))
-
-
-ERRORS_PAGE_SIZE = 50
-
-
-def duration_text(delta: timedelta | None) -> str:
-    """A run's duration as people read it: "—", "4.2 s", "3 min 05 s", "1 h 02 min"."""
-    if delta is None:
-        return "—"
-    seconds = delta.total_seconds()
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 @dataclass(frozen=True)
@@ -286,35 +272,6 @@ def integration_sync(request: HttpRequest, slug: str, provider: str, kind: str) 
 # --------------------------------------------------------------------------- history and runs
 
 
-def run_list_page(
-    request: HttpRequest,
-    slug: str,
-    runs_for_group: Callable[..., QuerySet],
-    filterset_class: type[FilterSet],
-) -> tuple[Group, FilterSet, Page]:
-    """A run history of the group (sync runs or platform runs): filtered by the query string,
-    a value that does not validate ignored, one page of it."""
-    group = group_get_administered(user=request.user, slug=slug)
-    filterset = filterset_class(request.GET or None, queryset=runs_for_group(group=group))
-    page = Paginator(filterset.qs, RUNS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return group, filterset, page
-
-
-def run_page(
-    request: HttpRequest,
-    slug: str,
-    run_id: int,
-    run_for_group: Callable[..., Any],
-    errors_of: Callable[[Any], QuerySet],
-) -> tuple[Group, Any, Page]:
-    """A run of the group (sync or platform run; 404 for another group's) and a page of its
-    errors."""
-    group = group_get_administered(user=request.user, slug=slug)
-    run = run_for_group(group=group, run_id=run_id)
-    errors = Paginator(errors_of(run), ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return group, run, errors
-
-
 def _run_rows(runs: list[SyncRun]) -> list[RunRow]:
     runs = list(runs)
     digests = run_error_digests(run_ids=[run.pk for run in runs])
@@ -358,35 +315,10 @@ def _run_live_context(request: HttpRequest, slug: str, run_id: int) -> dict[str,
     }
 
 
-@login_required
-@require_GET
-def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
-    """A run: counts, archival decision, unmatched learners, searchable per-item errors."""
-    return render(request, "integrations/run_detail.html", _run_live_context(request, slug, run_id))
-
-
-@login_required
-@require_GET
-def run_progress(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
-    """The live part of the run page, polled by htmx while the run is queued or running; the
-    partial of a finished run carries no `hx-trigger`, which stops the polling."""
-    return render(request, "integrations/_run_live.html", _run_live_context(request, slug, run_id))
-
-
-def run_close_view(
-    request: HttpRequest, slug: str, run_id: int, run_for_group: Callable[..., Any], to: str
-) -> HttpResponse:
-    """POST: a platform superuser closes a stuck run (`core.reaper.run_close`); 404 for anyone
-    else, as for a run they may not see."""
-    if not request.user.is_superuser:
-        raise Http404("No such run")
-    group = group_get_administered(user=request.user, slug=slug)
-    run = run_for_group(group=group, run_id=run_id)
-    if run_close(run=run, actor=request.user):
-        messages.success(request, f"Run #{run.pk} was closed as failed.")
-    else:
-        messages.info(request, f"Run #{run.pk} had already finished.")
-    return redirect(to, slug=slug, run_id=run.pk)
+# A run: counts, archival decision, unmatched learners, searchable per-item errors.
+run_detail, run_progress = live_run_views(
+    _run_live_context, "integrations/run_detail.html", "integrations/_run_live.html"
+)
 
 
 @login_required

@@ -27,13 +27,13 @@ from integrations.platforms.base import PlatformApiError
 from integrations.selectors import platforms as selectors
 from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
-from integrations.web.integrations import (
-    audit_page,
+from integrations.web.integrations import audit_page, settings_form
+from integrations.web.run_pages import (
     duration_text,
+    live_run_views,
     run_close_view,
     run_list_page,
     run_page,
-    settings_form,
 )
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
@@ -300,19 +300,10 @@ def _run_live_context(request: HttpRequest, slug: str, run_id: int) -> dict[str,
     }
 
 
-@login_required
-@require_GET
-def run_detail(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
-    """A run: counts per kind or stream, throttling, errors and (dry run) what would be sent."""
-    return _render(request, "run_detail.html", _run_live_context(request, slug, run_id))
-
-
-@login_required
-@require_GET
-def run_progress(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
-    """The live part of the run page, polled by htmx while the run is queued or running (as on
-    the Udemy run page); a finished run's partial has no `hx-trigger`, which stops the polling."""
-    return _render(request, "_run_live.html", _run_live_context(request, slug, run_id))
+# A run: counts per kind or stream, throttling, errors and (dry run) what would be sent.
+run_detail, run_progress = live_run_views(
+    _run_live_context, "platforms/run_detail.html", "platforms/_run_live.html"
+)
 
 
 @login_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -54,3 +55,14 @@ class ApiListView(ApiViewMixin, ListAPIView):
     the class-level `queryset` (an empty one) only tells the schema which model is listed."""
 
     filter_backends = [DjangoFilterBackend]
+
+
+def post_action_view(
+    name: str, base: type, *, summary: str, doc: str, request: Any, responses: dict, **attrs: Any
+) -> type:
+    """One of a family of POST actions that share their handling in `base` and differ by
+    `attrs`: the view class `name`, described in the schema by `summary`, its docstring `doc`,
+    the request body and the responses (defined in `base`'s module, as if written there)."""
+    view = type(name, (base,), {"__module__": base.__module__, "__doc__": doc, **attrs})
+    schema = extend_schema(summary=summary, request=request, responses=responses)
+    return extend_schema_view(post=schema)(view)
