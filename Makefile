@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test chromium demo lint bench bench-quick clean flower
+.PHONY: run test test-fast install install-test chromium demo lint bench bench-quick clean flower
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ chromium:
 ## test: install what the tests need and run the whole suite
 test: install chromium
 	DJANGO_ENV=$${DJANGO_ENV:-test} $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-fast: the edit loop: the suite without the browser, real-worker and slow tests (CI runs all)
+test-fast: install
+	DJANGO_ENV=$${DJANGO_ENV:-test} $(BIN)/python -m pytest -m "not browser and not celery_worker and not slow" $(PYTEST_ARGS)
 
 ## flower: Celery's Flower on http://127.0.0.1:5555/ beside `make run` (the file broker works);
 ## basic auth from FLOWER_BASIC_AUTH=user:password in .env: no default, it stops without one

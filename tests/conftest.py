@@ -11,6 +11,17 @@ from tests.celery_worker import celery_process, wait_for, worker_args
 pytest_plugins = ["tests.udemy_sandbox_plugin"]
 
 
+# A fixture that starts a browser or a worker process puts its test out of `make test-fast`.
+_MARK_OF_FIXTURE = {"browser": "browser", "celery_worker_process": "celery_worker"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, mark in _MARK_OF_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()) and not item.get_closest_marker(mark):
+                item.add_marker(mark)
+
+
 @pytest.fixture
 def worker_queue() -> str:
     """A queue name of this test only: a stray message from another run can't reach it."""
