@@ -43,14 +43,16 @@ OpenAPI 3 schema:
   <div class="card-body small">
     {% if op.description %}<p>{{ op.description|linebreaksbr }}</p>{% endif %}
     {% if op.parameters %}<h2 class="h6">Parameters</h2>
-    <div class="table-responsive"><table class="table table-sm"><tbody>
+    <div class="table-responsive" tabindex="0" role="region" aria-label="Parameters">
+    <table class="table table-sm"><tbody>
     {% for p in op.parameters %}
       <tr><td><code>{{ p.name }}</code></td><td>{{ p.location }}</td><td>{{ p.type }}</td>
       <td>{% if p.required %}required{% endif %}</td>
       <td class="text-wrap">{{ p.description }}</td></tr>
     {% endfor %}</tbody></table></div>{% endif %}
     {% if op.body %}<h2 class="h6">Body <code>{{ op.body_name }}</code></h2>
-    <div class="table-responsive"><table class="table table-sm"><tbody>{% for p in op.body %}
+    <div class="table-responsive" tabindex="0" role="region" aria-label="Body fields">
+    <table class="table table-sm"><tbody>{% for p in op.body %}
       <tr><td><code>{{ p.name }}</code></td><td class="text-wrap">{{ p.type }}</td>
       <td>{% if p.required %}required{% endif %}</td>
       <td class="text-wrap">{{ p.description }}</td></tr>
