@@ -13,7 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from integrations.core.concurrency import CREDIT, GROWTH, MARGIN, MIN_SAMPLE, Pacer
-from integrations.providers.udemy import client as client_module
+from integrations.providers.udemy import pages as pages_module
 from integrations.providers.udemy.client import UdemyClient
 
 LOOPBACK = ["127.0.0.1", "localhost"]
@@ -166,7 +166,7 @@ def test_once_the_rate_is_learnt_the_429s_stop(make_udemy_sandbox, monkeypatch):
     """At 100 ms a page, 2 pages in flight make 20 requests/s and 3 make 30: against a limit
     of 20, concurrency alone meets a 429 every fifty pages or so. Paced, only the requests in
     flight at the first 429 meet one."""
-    monkeypatch.setattr(client_module, "PAGE_SIZE", 1)  # one course a page: many pages, fast
+    monkeypatch.setattr(pages_module, "PAGE_SIZE", 1)  # one course a page: many pages, fast
     pages = 120
     sandbox = make_udemy_sandbox(
         courses=pages, paths=0, learners=1, latency=0.1, rate_limit=20, burst=20

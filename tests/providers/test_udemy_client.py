@@ -499,7 +499,7 @@ def test_errors_do_not_chain_the_request_that_carried_the_credentials():
 def test_a_page_count_must_be_a_bounded_whole_number(count, valid) -> None:
     """`count: -5` or `10**30` used to reach the database (IntegrityError, OverflowError): such a
     page is a bad response, like any other payload that is not the documented one."""
-    from integrations.providers.udemy.client import _is_envelope
+    from integrations.providers.udemy.pages import _is_envelope
 
     page = {"count": count, "next": None, "previous": None, "results": []}
     assert _is_envelope(page) is valid

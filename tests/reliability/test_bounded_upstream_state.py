@@ -286,10 +286,10 @@ def test_a_list_without_a_count_ends_at_the_page_ceiling(scan, setting, settings
 
 
 def test_the_page_ceilings_leave_room_for_the_largest_organizations():
-    from integrations.providers.udemy import client as udemy_client
+    from integrations.providers.udemy import pages
 
-    assert udemy_client.MAX_CATALOG_PAGES * 100 >= 150_000  # catalogs: ~30,000 courses
-    assert udemy_client.MAX_REPORT_PAGES * 100 >= 1_500_000  # reports: 1,000,000 rows projected
+    assert pages.MAX_CATALOG_PAGES * 100 >= 150_000  # catalogs: ~30,000 courses
+    assert pages.MAX_REPORT_PAGES * 100 >= 1_500_000  # reports: 1,000,000 rows projected
 
 
 def test_a_page_ceiling_holds_across_time_slices(settings):

@@ -8,6 +8,8 @@ name as its category ("UdemyUnavailable"...); the run executor catches the neutr
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...core import errors as core
 from ...core.errors import CredentialCheck
 
@@ -38,6 +40,12 @@ class UdemyUnavailable(core.Unavailable, UdemyError):
 
 class UdemyBadResponse(core.BadResponse, UdemyError):
     """A body that is not the documented JSON envelope (HTML, truncated, garbled)."""
+
+
+def detail_in(payload: Any) -> str:
+    """Udemy's error message: `{"detail": "..."}` (Django REST framework)."""
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    return detail if isinstance(detail, str) else ""
 
 
 # A refused read (400 "Invalid page.") has no class of its own: it is a plain `UdemyError`.
