@@ -16,7 +16,7 @@ none once the audience's learners are all remembered.
 
 from __future__ import annotations
 
-from integrations.core.bulk import select_where
+from integrations.core.bulk_reads import select_where
 from integrations.models import Integration
 from lmsbridge.catalog.models import Membership
 from lmsbridge.catalog.selectors import catalog_audience_group_ids

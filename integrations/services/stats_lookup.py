@@ -14,7 +14,7 @@ from functools import partial
 
 from django.db.models.functions import Lower
 
-from integrations.core.bulk import select_by, select_where
+from integrations.core.bulk_reads import select_by, select_where
 from integrations.core.records import StatRecord
 from integrations.models import Integration
 from integrations.providers.base import PageLike, Stream

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import datetime
 
-from integrations.core.bulk import bulk_insert
+from integrations.core.bulk_writes import bulk_insert
 from integrations.core.records import StatRecord
 from integrations.models import Integration, PendingStatistic, SyncRun
 from integrations.providers.base import StatRow
