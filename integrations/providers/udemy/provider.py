@@ -120,14 +120,14 @@ def content_streams(integration: Integration, client: UdemyClient) -> list[Strea
         "launch_origins": origins,
     }
     streams = [
-        Stream(
+        _catalog_stream(
+            client,
             name="courses",
             kind=Course.Kind.COURSE,
             pages=lambda start: client.iter_course_pages(start_page=start),
-            map_item=partial(map_course, **course_options),
-            item_id=raw_item_id,
-            revision=mapping_revision(kind="course", **course_options),
-            budget=client.budget_share,
+            mapper=map_course,
+            revision_kind="course",
+            options=course_options,
         )
     ]
     if integration.sync_learning_paths:
@@ -137,17 +137,40 @@ def content_streams(integration: Integration, client: UdemyClient) -> list[Strea
             "launch_origins": origins,
         }
         streams.append(
-            Stream(
+            _catalog_stream(
+                client,
                 name="learning_paths",
                 kind=Course.Kind.LEARNING_PATH,
                 pages=lambda start: client.iter_learning_path_pages(start_page=start),
-                map_item=partial(map_learning_path, **path_options),
-                item_id=raw_item_id,
-                revision=mapping_revision(kind="learning_path", **path_options),
-                budget=client.budget_share,
+                mapper=map_learning_path,
+                revision_kind="learning_path",
+                options=path_options,
             )
         )
     return streams
+
+
+def _catalog_stream(
+    client: UdemyClient,
+    *,
+    name: str,
+    kind: str,
+    pages: Callable[[int], Iterator],
+    mapper: Callable[..., object],
+    revision_kind: str,
+    options: dict,
+) -> Stream:
+    """One catalog list of the content sync: its items mapped with `options`, which are also
+    part of its mapping revision (`mapping_revision`: a changed option maps every item again)."""
+    return Stream(
+        name=name,
+        kind=kind,
+        pages=pages,
+        map_item=partial(mapper, **options),
+        item_id=raw_item_id,
+        revision=mapping_revision(kind=revision_kind, **options),
+        budget=client.budget_share,
+    )
 
 
 def stats_stream(client: UdemyClient, pages: Callable[[int], Iterator] | None = None) -> Stream:
