@@ -22,10 +22,12 @@ matching nothing waits, counted, and is tried again by `xapi_waiting_retry`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -40,12 +42,13 @@ from integrations.providers.udemy.xapi import (
 )
 from lmsbridge.catalog.models import Attempt, Course, Learner
 
-from .attempts import ATTEMPT_FIELDS, attempts_lookup
+from .attempts import ATTEMPT_FIELDS
 from .stats_audience import audience_of, members_of
 
 NO_LEARNER = "No learner who sees this catalog matches the actor."
 NO_ITEM = "No synced course or learning path of this integration matches the object id."
 State = XapiStatement.State
+LOOKUP_TERMS = 200  # per query of `attempts_latest`
 
 
 class ApplyCounts(NamedTuple):
@@ -181,11 +184,7 @@ def _course_of(record: XapiRecord, courses: dict[tuple[str, str], int]) -> int |
 
 def _attempts_write(by_pair: dict[tuple[int, int], list[XapiRecord]]) -> tuple[int, int]:
     """Create or update the latest attempt of each pair (a constant number of statements)."""
-    latest: dict[tuple[int, int], Attempt] = {}
-    for attempt in attempts_lookup(by_pair):
-        pair = (attempt.learner_id, attempt.course_id)
-        if pair in by_pair:
-            latest[pair] = attempt  # by number: the last one read is the latest
+    latest = attempts_latest(by_pair)
     to_create, to_update = [], []
     for pair, records in by_pair.items():
         records = sorted(records, key=lambda r: r.timestamp)
@@ -202,6 +201,32 @@ def _attempts_write(by_pair: dict[tuple[int, int], list[XapiRecord]]) -> tuple[i
     insert_rows(Attempt, [_values(a) for a in to_create], returning=False)
     bulk_update(to_update, ATTEMPT_FIELDS)
     return len(to_create), len(to_update)
+
+
+def attempts_latest(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], Attempt]:
+    """{(learner, course): its latest attempt} of these pairs that have one, reading these
+    pairs' attempts only. (The statistics sync's `attempts_lookup` reads every attempt of the
+    page's learners on the page's courses, a superset that suits a report page sorted by
+    learner; a batch of statements names learners and courses at random, so that superset grows
+    with every attempt stored.) One condition per course, or per learner when fewer, OR-ed by
+    `LOOKUP_TERMS` per query (SQLite refuses expressions deeper than 1,000)."""
+    by_course: dict[int, set[int]] = defaultdict(set)
+    by_learner: dict[int, set[int]] = defaultdict(set)
+    for learner, course in pairs:
+        by_course[course].add(learner)
+        by_learner[learner].add(course)
+    if len(by_course) <= len(by_learner):
+        terms = [Q(course_id=c, learner_id__in=sorted(ls)) for c, ls in by_course.items()]
+    else:
+        terms = [Q(learner_id=lr, course_id__in=sorted(cs)) for lr, cs in by_learner.items()]
+    latest: dict[tuple[int, int], Attempt] = {}
+    for start in range(0, len(terms), LOOKUP_TERMS):
+        condition = Q()
+        for term in terms[start : start + LOOKUP_TERMS]:
+            condition |= term
+        for attempt in Attempt.objects.filter(condition).order_by("number"):
+            latest[(attempt.learner_id, attempt.course_id)] = attempt  # the last is the latest
+    return latest
 
 
 def _new_attempt(pair: tuple[int, int], record: XapiRecord) -> Attempt:
