@@ -20,7 +20,7 @@ UDEMY_PAGE_CONCURRENCY = env.int("UDEMY_PAGE_CONCURRENCY", default=4)
 # Requests in flight per Udemy organization, shared by all its syncs on all workers (Redis when
 # REDIS_URL is set, else a database row); 0: not shared.
 UDEMY_ORG_MAX_IN_FLIGHT = env.int("UDEMY_ORG_MAX_IN_FLIGHT", default=8)
-# Bounds of one Udemy list (integrations/providers/udemy/client.py): the heaviest page read (MB,
+# Bounds of one Udemy list (integrations/providers/udemy/pages.py): the heaviest page read (MB,
 # decompressed; a page of 100 courses with every field stays far below it), and the most pages a
 # list without a count may have (pages of 100 items: room for catalogs and activity reports well
 # past the sizes in BENCHMARKS.md). A list past its bound ends its scan as an error, nothing
