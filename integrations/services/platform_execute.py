@@ -10,7 +10,6 @@ keeping a worker from the other groups' runs, and a pending export reschedules i
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
@@ -25,7 +24,6 @@ from integrations.models import PlatformRun
 from integrations.platforms.directory import directory_import
 from integrations.platforms.runs import run_record_client
 
-logger = logging.getLogger(__name__)
 PLAN_LIMIT = 1000  # dry-run entries stored on the run (the total is in details)
 RENEW_EVERY = 25  # items or pages between lease renewals
 WAIT_FOR_RUNNING = 120.0  # seconds before a sync-triggered push tries the lease again

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
@@ -32,7 +31,6 @@ from .stats_pending import pending_apply
 from .stats_split import split_helper, split_is_on
 from .stats_sync import stats_page_write, stats_sync
 
-logger = logging.getLogger(__name__)
 BUSY = SyncRun.BUSY
 RUN_SYNC_TASK = "integrations.tasks.run_sync"  # the task's stable name (tasks/sync.py)
 

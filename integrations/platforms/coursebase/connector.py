@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from integrations.core.kinds import Capability
-from integrations.models import Integration, PlatformConnection, PlatformRun
+from integrations.models import Integration
 
 from ..base import Pages
 from ..connector_common import ClientConnector
@@ -44,28 +44,10 @@ class CoursebaseConnector(ClientConnector):
         # `org.groups.list` answers in one call: a single page.
         return lambda: iter([client.list_groups()])
 
-    def import_courses(
-        self,
-        *,
-        run: PlatformRun,
-        connection: PlatformConnection,
-        client: CoursebaseClient,
-        on_page: Callable[[], None],
-    ) -> None:
-        import_courses(run=run, connection=connection, client=client, on_page=on_page)
-
-    def courses_match(self, *, connection: PlatformConnection) -> dict[str, int]:
-        return courses_match(connection=connection)
-
-    def export_reports(
-        self,
-        *,
-        run: PlatformRun,
-        connection: PlatformConnection,
-        client: CoursebaseClient,
-        on_page: Callable[[], None],
-    ) -> None:
-        export_reports(run=run, connection=connection, client=client, on_page=on_page)
+    # The engines, the kind's own functions (keyword arguments, as the contract calls them).
+    import_courses = staticmethod(import_courses)
+    courses_match = staticmethod(courses_match)
+    export_reports = staticmethod(export_reports)
 
     def stats_pages(
         self, integration: Integration, on_wait: Callable[[], None]

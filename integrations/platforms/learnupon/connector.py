@@ -93,11 +93,8 @@ class LearnUponConnector(ClientConnector):
             "waiting": decision.waiting.get("message", ""),
         }
 
-    def links_made(self, *, connection: PlatformConnection) -> list:
-        return links_made(connection=connection)
-
-    def mark_unlink(self, *, connection: PlatformConnection) -> int:
-        return mark_unlink(connection=connection)
+    links_made = staticmethod(links_made)
+    mark_unlink = staticmethod(mark_unlink)
 
     def enrollment_estimate(
         self, connection: PlatformConnection, client: LearnUponClient | None = None

@@ -1,0 +1,75 @@
+"""The connector contract: a class declaring a capability must implement its methods (refused when
+the class is defined, not in the middle of a run), what a platform runs follows from its declared
+capabilities, the registry lists the kinds the models offer, and the Coursebase report reaches
+the Udemy statistics sync as a registered statistics source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from integrations.connectors.platforms import PLATFORMS, kinds_with, platform_run_kinds
+from integrations.connectors.providers import PROVIDERS, statistics_sources
+from integrations.core.errors import CredentialCheck
+from integrations.core.kinds import PLATFORM_CHOICES, PROVIDER_CHOICES, Capability
+from integrations.platforms.base import PlatformConnector
+from integrations.providers.base import Provider
+
+
+class _Minimal(PlatformConnector):
+    key, label = "minimal", "Minimal"
+
+    def make_client(self, connection: Any, **options: Any) -> Any:
+        return None
+
+    def check_connection(self, connection: Any) -> CredentialCheck:
+        return CredentialCheck(ok=True, verdict="ok", message="")
+
+    def config_problem(self, values: Any) -> None:
+        return None
+
+
+def test_a_declared_capability_without_its_methods_is_refused_at_definition():
+    with pytest.raises(TypeError, match="directory_source"):
+
+        class _NoDirectory(_Minimal):
+            capabilities = frozenset({Capability.DIRECTORY})
+
+    with pytest.raises(TypeError, match="push_run"):
+
+        class _NoPush(_Minimal):
+            capabilities = frozenset({Capability.PUSH})
+
+    with pytest.raises(TypeError, match="stats_stream"):
+
+        class _NoStats(Provider):
+            key, label = "nostats", "No statistics"
+            capabilities = frozenset({Capability.STATISTICS})
+
+
+def test_a_connector_without_the_common_methods_cannot_be_made():
+    class _Abstract(PlatformConnector):
+        key, label = "abstract", "Abstract"
+
+    with pytest.raises(TypeError):
+        _Abstract()
+
+
+def test_run_kinds_follow_the_capabilities():
+    assert _Minimal().run_kinds == ()
+    assert platform_run_kinds("learnupon") == ("directory", "push")
+    assert platform_run_kinds("coursebase") == ("directory", "courses", "reports")
+    assert PLATFORMS["learnupon"].push and not PLATFORMS["coursebase"].push
+    assert kinds_with(Capability.PUSH) == ["learnupon"]
+    assert kinds_with(Capability.COURSES) == ["coursebase"]
+
+
+def test_the_registry_lists_the_kinds_of_the_model_choices():
+    assert {k: c.label for k, c in PLATFORMS.items()} == dict(PLATFORM_CHOICES)
+    assert {k: p.label for k, p in PROVIDERS.items()} == dict(PROVIDER_CHOICES)
+
+
+def test_the_coursebase_report_is_a_registered_statistics_source():
+    """Registered when the app is ready: the Udemy side finds it without importing it."""
+    assert statistics_sources() == [PLATFORMS["coursebase"]]
