@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from datetime import datetime
 from typing import NamedTuple
 
 from django.conf import settings
@@ -32,6 +33,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from integrations.core.bulk_writes import bulk_update, insert_rows
+from integrations.core.transactions import relaxed_commits
 from integrations.models import Integration, XapiStatement
 from integrations.providers.udemy.xapi import (
     StatementError,
@@ -66,12 +68,17 @@ def xapi_apply_pending(*, integration_id: int, limit: int | None = None) -> Appl
     integration = Integration.objects.select_related("group").filter(pk=integration_id).first()
     if integration is None:  # deleted since the task was queued: its statements went with it
         return ApplyCounts()
-    with transaction.atomic():
-        batch = list(
-            XapiStatement.objects.select_for_update(skip_locked=True)
+    # The commit need not wait for the disk: the statements were stored durably before the
+    # door answered, and a batch a database crash loses is still pending, applied again.
+    with relaxed_commits(), transaction.atomic():
+        # Plain rows, not model instances: only these three fields are read.
+        batch = [
+            Row(*values)
+            for values in XapiStatement.objects.select_for_update(skip_locked=True)
             .filter(integration_id=integration_id, state=State.PENDING)
-            .order_by("id")[:limit]
-        )
+            .order_by("id")
+            .values_list("pk", "raw", "received_at")[:limit]
+        ]
         if not batch:
             return ApplyCounts()
         return _apply_batch(integration, batch)
@@ -94,7 +101,13 @@ def xapi_integrations_with(*, state: str) -> list[int]:
     )
 
 
-def _apply_batch(integration: Integration, batch: list[XapiStatement]) -> ApplyCounts:
+class Row(NamedTuple):
+    pk: int
+    raw: dict
+    received_at: datetime
+
+
+def _apply_batch(integration: Integration, batch: list[Row]) -> ApplyCounts:
     records: dict[int, XapiRecord] = {}
     rejected = []
     for row in batch:
@@ -117,7 +130,8 @@ def _apply_batch(integration: Integration, batch: list[XapiStatement]) -> ApplyC
             continue
         by_pair[(learner, course)].append(record)
     created, updated = _attempts_write(by_pair)
-    applied = [row for row in batch if row.pk in records and all(row is not w for w, _ in waiting)]
+    held = {row.pk for row, _ in waiting}
+    applied = [row for row in batch if row.pk in records and row.pk not in held]
     _mark(applied, State.APPLIED, "")
     for state, pairs in ((State.WAITING, waiting), (State.REJECTED, rejected)):
         for reason in {r for _, r in pairs}:
@@ -125,7 +139,7 @@ def _apply_batch(integration: Integration, batch: list[XapiStatement]) -> ApplyC
     return ApplyCounts(len(applied), len(waiting), len(rejected), created, updated)
 
 
-def _mark(rows: list[XapiStatement], state: str, reason: str) -> None:
+def _mark(rows: list[Row], state: str, reason: str) -> None:
     if rows:
         XapiStatement.objects.filter(pk__in=[r.pk for r in rows]).update(
             state=state, reason=reason[:300], applied_at=timezone.now()
