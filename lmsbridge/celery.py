@@ -3,6 +3,10 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# The embedded broker's exchange tables survive a killed process (see lmsbridge.file_broker).
+TRANSPORT_ALIASES["filesystem"] = "lmsbridge.file_broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lmsbridge.settings")
 
