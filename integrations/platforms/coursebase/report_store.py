@@ -6,7 +6,7 @@ Memory is bounded by a batch, never by the report. A key seen twice is deduplica
 its batch and, across batches, by the table's unique constraint (the second row finds the
 first one written). The learner rows the report holds, needed at the end to delete the ones
 gone from it, are kept in a SQLite file next to the downloaded report (`SeenKeys`), not in a
-set of every row: 2,000,000 rows held ~1.4 GB that way.
+set of every row, which would grow with the report (BENCHMARKS.md, *Bounded state*).
 """
 
 from __future__ import annotations
