@@ -3,8 +3,9 @@
 A first sync inserts a whole catalog page by page, long before autovacuum's next ANALYZE (and
 where autovacuum is off, never). Without statistics PostgreSQL plans each page's lookup
 `integration = … AND kind = … AND external_id IN (…100 ids)` as a scan of every course of the
-integration with a filter: quadratic, a large part of a big first sync's time (BENCHMARKS.md). PostgreSQL's advice for bulk loads is to ANALYZE after them; a sync does so
-while it loads: when the rows it wrote reach 1,000, then 10,000, then 100,000 (at most a handful
+integration with a filter: quadratic, a large part of a big first sync's time
+(BENCHMARKS.md). PostgreSQL's advice for bulk loads is to ANALYZE after them; a sync does so while
+it loads: when the rows it wrote reach 1,000, then 10,000, then 100,000 (at most a handful
 of ANALYZEs per run, each a sample of at most 30,000 rows per table).
 
 The archival's anti-join of the catalog with the run's ledger (`SyncPage`) has the same trap: with
