@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install install-test chromium demo lint bench bench-quick clean flower
+.PHONY: run test test-fast install install-test messages chromium demo lint bench bench-quick clean flower
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)
+## messages: the French catalog compiled (.mo files are built, never committed); needs GNU
+## gettext's msgfmt, installed from Debian like chromium below when missing
+MO := locale/fr/LC_MESSAGES/django.mo
+$(MO): locale/fr/LC_MESSAGES/django.po | $(STAMP)
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; fi; }
+	$(BIN)/python manage.py compilemessages --ignore .venv
+
+messages: $(MO)
+
+install: $(STAMP) $(MO)
 
 .env:
 	$(BIN)/python scripts/write_env.py .env

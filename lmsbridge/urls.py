@@ -42,6 +42,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Django's set_language view: the language switch of base.html posts here.
+    path("i18n/", include("django.conf.urls.i18n")),
     # Udemy Business's xAPI door: OAuth token endpoint and statements (bearer tokens only).
     path("xapi/", include(xapi_door)),
     # Platform endpoints before the API's JSON catch-all 404.

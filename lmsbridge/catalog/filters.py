@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from django_filters import CharFilter, ChoiceFilter, FilterSet
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -132,7 +133,7 @@ class GroupCatalogFilter(ConsoleFilterSet):
     lang = CharFilter()
     kind = ChoiceFilter(choices=Course.Kind.choices)
     status = ChoiceFilter(
-        choices=[*Course.Status.choices, (SHOW_ALL_STATUSES, "Active and archived")],
+        choices=[*Course.Status.choices, (SHOW_ALL_STATUSES, _("Active and archived"))],
         method="filter_status",
     )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 
 class Group(models.Model):
@@ -77,9 +78,9 @@ class Membership(models.Model):
     false) is never changed or removed by an import."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        INSTRUCTOR = "instructor", "Instructor"
-        LEARNER = "learner", "Learner"
+        ADMIN = "admin", _("Admin")
+        INSTRUCTOR = "instructor", _("Instructor")
+        LEARNER = "learner", _("Learner")
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
     learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="memberships")
@@ -117,19 +118,19 @@ class Course(models.Model):
     """
 
     class Kind(models.TextChoices):
-        COURSE = "course", "Course"
-        LEARNING_PATH = "learning_path", "Learning path"
+        COURSE = "course", _("Course")
+        LEARNING_PATH = "learning_path", _("Learning path")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        ARCHIVED = "archived", "Archived"
+        ACTIVE = "active", _("Active")
+        ARCHIVED = "archived", _("Archived")
         # New (or restored) by a scan, not shown to learners yet: published when the scan ends,
         # unless it brought more new items at once than the catalog can plausibly gain
         # (`services.content_review`), then held until an admin decides.
-        HELD = "held", "Held for review"
+        HELD = "held", _("Held for review")
         # Held, then discarded by an admin: stays hidden while Udemy lists it (an admin may
         # still publish it); archived once Udemy no longer does.
-        DISCARDED = "discarded", "Discarded"
+        DISCARDED = "discarded", _("Discarded")
 
     integration = models.ForeignKey(
         "integrations.Integration", on_delete=models.CASCADE, related_name="courses"
@@ -221,8 +222,8 @@ class Attempt(models.Model):
     """A learner's attempt on a course: opened (in progress) or closed (completed)."""
 
     class Source(models.TextChoices):
-        PROVIDER = "provider", "Provider statistics"
-        LAUNCH = "launch", "Launched from the platform"
+        PROVIDER = "provider", _("Provider statistics")
+        LAUNCH = "launch", _("Launched from the platform")
 
     # No index of its own: the unique (learner, course, number) index starts with it, and a
     # second one would only be one more to update on every attempt a statistics sync inserts.

@@ -23,6 +23,7 @@ from django.http import (
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from lmsbridge.charts import activity_chart
@@ -266,20 +267,20 @@ def _attempt_rows(attempts, panels: list[CoursePanel]) -> list[AttemptRow]:
 @dataclass(frozen=True)
 class SortColumn:
     key: str
-    label: str
+    label: str  # lazily translated: read in the request's language
     next_sort: str  # the ?sort= value a click on the header applies
     direction: str  # "asc", "desc" or "" when not the current sort
 
 
 ATTEMPT_COLUMNS = [
-    ("email", "Learner"),
-    ("progress", "Progress"),
-    ("first_activity", "First activity"),
-    ("last_activity", "Last activity"),
-    ("completed_at", "Completed at"),
-    ("time_spent", "Time spent"),
-    ("number", "Attempt"),
-    ("state", "State"),
+    ("email", _("Learner")),
+    ("progress", _("Progress")),
+    ("first_activity", _("First activity")),
+    ("last_activity", _("Last activity")),
+    ("completed_at", _("Completed at")),
+    ("time_spent", _("Time spent")),
+    ("number", _("Attempt")),
+    ("state", _("State")),
 ]
 
 
