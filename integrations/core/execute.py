@@ -127,8 +127,7 @@ class RunExecutor:
     time_slice: ClassVar[float | None] = None
     timeout_message: ClassVar[str] = "The run hit its time limit."
     select_related: ClassVar[tuple[str, ...]] = ()
-    # The log field naming the owner's connector ("provider", "platform"): the run's log lines
-    # then carry it and the owner's group ("": neither).
+    # The log field of the owner's connector ("provider", "platform"; "": none, nor the group).
     connector_log_field: ClassVar[str] = ""
 
     def __init__(self, progress: Callable[[RunBase], None] | None = None) -> None:
@@ -168,9 +167,8 @@ class RunExecutor:
         with the owner's group and connector when `connector_log_field` names it."""
         fields = {"run_id": run.pk, f"{run.OWNER}_id": run.owner_id, "kind": run.kind}
         if self.connector_log_field:
-            owner = run.owner
-            fields["group"] = owner.group.slug
-            fields[self.connector_log_field] = owner.connector
+            fields["group"] = run.owner.group.slug
+            fields[self.connector_log_field] = run.owner.connector
         return fields
 
     # ------------------------------------------------------------------ template
