@@ -107,7 +107,8 @@ def log_in(page, base_url: str, username: str) -> None:
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", DEFAULT_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    # The login form's own button, whatever the language (the language switch has one too).
+    page.locator("main form button[type=submit]").click()
     page.wait_for_load_state()
 
 

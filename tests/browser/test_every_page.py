@@ -1,6 +1,7 @@
 """Every console page, as an admin and as a learner, at 1,280 and 390 px in Debian's chromium:
 no page scrolls sideways (wide tables scroll inside their card), no console error (a CSP
 violation is one), no failed request or image, and the settings sidebar folds away on a phone.
+In English and in French (the browser's language), French being the longer.
 
 With UPDATE_SCREENSHOTS=1 the main pages' screenshots at both widths replace those of
 docs/screenshots/ that docs/console.md shows."""
@@ -26,6 +27,8 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 WIDTHS = (1280, 390)
+# The browser's language (Accept-Language): English, the default, and French.
+LOCALES = ("en-US", "fr-FR")
 # The pages whose screenshots at both widths the documentation shows (docs/console.md).
 SHOTS = {
     "home", "udemy-form", "run-page-failed", "sync-history", "catalog", "learner-catalog",
@@ -128,9 +131,11 @@ def watch(page, seen: list[str]) -> None:
     page.on("response", on_response)
 
 
-def check_pages(browser, base: str, username: str, pages, problems: list[str]) -> None:
+def check_pages(
+    browser, base: str, username: str, pages, problems: list[str], locale: str = "en-US"
+) -> None:
     for width in WIDTHS:
-        context = browser.new_context(viewport={"width": width, "height": 900})
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale=locale)
         page = context.new_page()
         page.set_default_timeout(30_000)
         seen: list[str] = []
@@ -144,24 +149,32 @@ def check_pages(browser, base: str, username: str, pages, problems: list[str]) -
                 "[document.documentElement.scrollWidth, window.innerWidth]"
             )
             if scroll > inner:
-                problems.append(f"{name} at {width}px scrolls sideways: {scroll} > {inner}")
+                problems.append(
+                    f"{name} at {width}px ({locale}) scrolls sideways: {scroll} > {inner}"
+                )
+            if (
+                name != "api-docs"
+                and (lang := page.evaluate("document.documentElement.lang")) != locale[:2]
+            ):
+                problems.append(f"{name} at {width}px ({locale}): <html lang={lang!r}>")
             broken = page.evaluate(
                 "[...document.images].filter(i => i.complete && i.naturalWidth === 0)"
                 ".map(i => i.src)"
             )
-            problems += [f"{name} at {width}px: broken image {src}" for src in broken]
-            problems += [f"{name} at {width}px: {line}" for line in seen]
+            problems += [f"{name} at {width}px ({locale}): broken image {src}" for src in broken]
+            problems += [f"{name} at {width}px ({locale}): {line}" for line in seen]
             if width == 390 and page.locator('[data-testid="settings-nav"]').count():
                 links = page.locator("#settings-nav-links")
                 if links.is_visible():
                     problems.append(f"{name} at 390px: the settings sidebar is not folded")
-            if name in SHOTS:
+            if name in SHOTS and locale == "en-US":
                 shot(page, f"{name}-{width}")
         context.close()
 
 
 def test_every_page_fits_and_loads_cleanly_at_both_widths(live_server, browser, world):
     problems: list[str] = []
-    check_pages(browser, live_server.url, "alice", admin_pages(world), problems)
-    check_pages(browser, live_server.url, "pia", learner_pages(world), problems)
+    for locale in LOCALES:
+        check_pages(browser, live_server.url, "alice", admin_pages(world), problems, locale)
+        check_pages(browser, live_server.url, "pia", learner_pages(world), problems, locale)
     assert not problems, "\n".join(problems)

@@ -98,7 +98,7 @@ def test_the_switch_is_on_the_login_page_too(client):
     html = page(client, reverse("login"), HTTP_ACCEPT_LANGUAGE="fr")
     assert 'data-testid="language-switch"' in html
     assert "Se connecter à LMS Bridge" in html
-    assert '<label class="visually-hidden" for="language-select">Langue</label>' in html
+    assert 'for="language-select">Langue d\'affichage</label>' in html
 
 
 def test_plurals_follow_the_count(admin_client, pages):
