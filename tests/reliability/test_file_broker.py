@@ -14,6 +14,7 @@ from kombu import Connection
 
 from lmsbridge.celery import app as celery_app
 from lmsbridge.file_broker import read_bindings
+from tests.celery_worker import wait_for
 
 pytestmark = pytest.mark.skipif(
     not settings.CELERY_BROKER_URL.startswith("filesystem://"),
@@ -107,5 +108,9 @@ def test_remote_control_answers_over_a_table_damaged_before(celery_worker_proces
     crash (before, every inspect failed with 'Extra data' until the file was deleted by hand)."""
     control = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"])
     (control / "reply.celery.pidbox.exchange").write_text(DAMAGED)
-    replies = celery_app.control.inspect(timeout=10).ping() or {}
-    assert any(name.startswith(worker_queue) for name in replies), replies
+
+    def answered() -> bool:
+        replies = celery_app.control.inspect(timeout=5).ping() or {}
+        return any(name.startswith(worker_queue) for name in replies)
+
+    wait_for(answered, timeout=60, interval=0.5, message="the worker's answer to inspect ping")
