@@ -14,8 +14,8 @@ from tests.factories import AttemptFactory, CourseFactory, LearnerFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("grouped_by", ["course", "learner"])
-def test_the_latest_attempt_of_each_pair_and_nothing_else(grouped_by):
+@pytest.mark.parametrize("missing_on", ["course", "learner"])
+def test_the_latest_attempt_of_each_pair_and_nothing_else(missing_on):
     people = [LearnerFactory() for _ in range(3)]
     items = [CourseFactory() for _ in range(3)]
     stored = {}
@@ -26,11 +26,10 @@ def test_the_latest_attempt_of_each_pair_and_nothing_else(grouped_by):
                     learner=person, course=item, number=number
                 )
     asked = {(people[0].pk, items[0].pk), (people[1].pk, items[1].pk)}
-    # A pair without attempt, on a third course (fewer learners: one condition per learner)
-    # or a third learner (fewer courses: one per course).
+    # A pair without attempt: a new course of a learner, or a new learner on a course.
     missing = (
         (people[0].pk, CourseFactory().pk)
-        if grouped_by == "learner"
+        if missing_on == "course"
         else (LearnerFactory().pk, items[0].pk)
     )
     with CaptureQueriesContext(connection) as queries:
@@ -47,7 +46,7 @@ def test_no_pair_reads_nothing():
 
 
 def test_a_batch_of_distinct_pairs_beyond_one_query(monkeypatch):
-    monkeypatch.setattr("integrations.services.xapi_apply.LOOKUP_TERMS", 2)
+    monkeypatch.setattr("integrations.services.xapi_apply.LOOKUP_PAIRS", 2)
     people = [LearnerFactory() for _ in range(5)]
     items = [CourseFactory() for _ in range(5)]
     pairs = zip(people, items, strict=True)
