@@ -37,7 +37,7 @@ from integrations.api.platform_serializers import (
 from integrations.connectors.platforms import PLATFORMS, platform_run_kinds
 from integrations.filters import PlatformCourseFilter, PlatformRunFilter
 from integrations.models import PlatformConnection, PlatformCourse, PlatformRun
-from integrations.platforms.base import PlatformApiError
+from integrations.platforms.base import Capability, PlatformApiError
 from integrations.selectors.platforms import (
     connection_for_group,
     platform_course_list,
@@ -237,7 +237,7 @@ class PlatformPushView(ApiView):
         connection = _connection(request, slug)
         body = PushRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if not PLATFORMS[connection.kind].push:
+        if not PLATFORMS[connection.kind].supports(Capability.PUSH):
             raise ValidationError(
                 {"detail": f"{connection.get_kind_display()} connections can't receive a push."}
             )

@@ -196,12 +196,6 @@ class PlatformConnector(ABC):
         """The run kinds this platform has ("directory", "push", "courses", "reports")."""
         return tuple(str(c) for c in RUN_CAPABILITIES if c in self.capabilities)
 
-    @property
-    def push(self) -> bool:
-        """Whether it takes a push (`supports(Capability.PUSH)`), as the API asks it
-        (`PLATFORMS[kind].push`)."""
-        return Capability.PUSH in self.capabilities
-
     @abstractmethod
     def make_client(self, connection: Any, **options: Any) -> Any:
         """A client of the connection, usable as a context manager (raises

@@ -60,7 +60,8 @@ def test_run_kinds_follow_the_capabilities():
     assert _Minimal().run_kinds == ()
     assert platform_run_kinds("learnupon") == ("directory", "push")
     assert platform_run_kinds("coursebase") == ("directory", "courses", "reports")
-    assert PLATFORMS["learnupon"].push and not PLATFORMS["coursebase"].push
+    assert PLATFORMS["learnupon"].supports(Capability.PUSH)
+    assert not PLATFORMS["coursebase"].supports(Capability.PUSH)
     assert kinds_with(Capability.PUSH) == ["learnupon"]
     assert kinds_with(Capability.COURSES) == ["coursebase"]
 
