@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.connectors.connection_settings import fields_for_kind
-from integrations.connectors.platforms import platform_for
+from integrations.connectors.platforms import PLATFORMS, platform_for
 from integrations.core.audit import (
     SettingsSpec,
     audit_record,
@@ -29,20 +29,13 @@ from integrations.platforms.base import CredentialCheck
 from integrations.selectors.platforms import connection_for_group
 
 logger = logging.getLogger(__name__)
-SECRET_FIELDS = frozenset({"learnupon_password", "coursebase_token"})
+# What a form or an API call may change: the kind, each kind's own columns (declared by its
+# connector class), and the address (derived from them, or the sandbox's).
+SECRET_FIELDS = frozenset(c.secret_field for c in PLATFORMS.values() if c.secret_field)
 EDITABLE_FIELDS = (
     "kind",
-    "learnupon_portal",
-    "learnupon_username",
-    "learnupon_password",
-    "learnupon_owner_id",
-    "target_group_id",
-    "coursebase_domain",
-    "coursebase_token",
-    "learnupon_cataloged",
+    *dict.fromkeys(name for c in PLATFORMS.values() for name in c.settings_fields),
     "base_url",
-    "push_after_sync",
-    "udemy_stats_from_report",
 )
 # Changing one of these means the last "Test connection" no longer vouches for the settings.
 SETTINGS = SettingsSpec(PlatformAuditEntry, EDITABLE_FIELDS, SECRET_FIELDS)
