@@ -2,7 +2,7 @@
 the methods each one needs) and streams of pages, mapped item by item.
 
 A provider is a subclass of `Provider` (see `integrations/providers/udemy/provider.py` and the
-README's "Adding a provider") listed in `integrations.connectors.providers`.
+docs/architecture.md, "Adding a provider") listed in `integrations.connectors.providers`.
 """
 
 from __future__ import annotations
