@@ -64,3 +64,24 @@ def test_a_learning_path_with_statements_shows_its_figures(door):
     assert 'data-testid="summary-learners"' in html
     assert 'data-testid="statistics-real-time"' in html
     assert "statistics-not-available" not in html
+
+
+def test_a_course_dashboard_tells_real_time_figures_from_the_daily_reports(door):
+    from lmsbridge.catalog.models import Attempt
+    from tests.factories import AttemptFactory, LearnerFactory, MembershipFactory
+
+    # A learner whose attempt only the daily report wrote (it carries the report's fingerprint).
+    other = LearnerFactory(email="daily@example.com")
+    MembershipFactory(group=door.integration.group, learner=other)
+    AttemptFactory(learner=other, course=door.course, progress=40, fingerprint="f" * 64)
+    xapi_statements_store(integration=door.integration, body=statement(
+        door, door.course.external_id, progress=55))  # fmt: skip
+    xapi_apply_pending(integration_id=door.integration.pk)
+    assert Attempt.objects.get(learner=door.learner).progress == 55
+    url = reverse("integrations:course_dashboard", args=[door.integration.group.slug,
+                                                         door.course.pk])  # fmt: skip
+    html = admin_client(door).get(url).content.decode()
+    assert html.count('data-testid="attempt-real-time"') == 1  # the xAPI one only
+    row = html.split('data-testid="attempt-real-time"')[0].rsplit("<tr>", 1)[1]
+    assert door.learner.email in row and "55 %" in row
+    assert 'data-testid="statistics-sources"' in html
