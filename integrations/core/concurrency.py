@@ -46,6 +46,9 @@ every probe past the limit costs at least a second of pause for every request in
 A slot is reserved under a lock and slept out once the lock is released: a paced fetch thread
 never holds up the consumer or another thread. A `Retry-After` pause still applies on its own
 (`core.http`): a request whose slot falls within it is sent when it ends.
+
+Within `fetches_inline()` (the sync's pipeline run sequentially, `services/pipeline.py`) the
+fetches run one after another on the iterating thread, with the same limit bookkeeping.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -66,6 +70,18 @@ GROWTH = 0.01  # per second paced at the learnt rate, as a share of it
 WINDOW = 10.0  # seconds of answers a rate is learnt from, at most
 CREDIT = 1.0  # seconds: the budget a server is assumed to hold, a lull's slots caught up on
 MIN_SAMPLE = 10  # answers in a window, at least, to learn a rate from it
+
+_INLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("fetches_inline", default=False)
+
+
+@contextmanager
+def fetches_inline() -> Iterator[None]:
+    """`fetch_in_order` started in this context fetches on the calling thread, no pool."""
+    token = _INLINE.set(True)
+    try:
+        yield
+    finally:
+        _INLINE.reset(token)
 
 
 class AdaptiveLimit:
@@ -213,6 +229,10 @@ def fetch_in_order(
             limit.succeeded()
         return result
 
+    if _INLINE.get():
+        for number in todo:
+            yield one(number)
+        return
     pool = ThreadPoolExecutor(max_workers=limit.maximum, thread_name_prefix=name)
     try:
         while True:

@@ -109,7 +109,7 @@ class MappedRecords(list):
     """A page's records with what its mapping found out, for its writer: the stored rows of
     its ids (`known`, for the ids `looked_up`) and the raw fingerprints to store. Carried
     with the records, not kept by the mapper: the next page is mapped while this one is
-    written (`paging.PageCommits`)."""
+    written (`pipeline.PageCommits`)."""
 
     known: dict[str, StoredCourse]
     looked_up: Collection[str]

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import contextvars
-import queue
-import threading
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing, nullcontext, suppress
-from functools import partial
-from typing import Any, TypeVar
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, Model
@@ -19,13 +13,11 @@ from django.db.models.expressions import RawSQL
 from integrations.core.bulk_writes import insert_rows
 from integrations.core.records import MappingError
 from integrations.core.runs import BadItem, run_record_bad_items
-from integrations.core.transactions import batched_transaction, commits_relaxed, relax_commits_here
+from integrations.core.transactions import batched_transaction
 from integrations.models import SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
 
-T = TypeVar("T")
-PREFETCH_DEPTH = 2
-WRITE_AHEAD = 2  # pages in the writer's hands at most (see `PageCommits`)
+from .pipeline import pipeline_run
 
 # writer(records) -> dict of counter increments; runs inside the page's transaction.
 PageWriter = Callable[[list[Any]], dict[str, int]]
@@ -74,55 +66,6 @@ def _unidentified(stream: Stream, bad: list[BadItem]) -> int:
 def map_every_item(*, stream: Stream, page: PageLike):
     """The default `PageMapper`: every item of the page is mapped."""
     return (*map_page(stream=stream, page=page), {})
-
-
-def prefetched(items: Iterator[T], *, depth: int = PREFETCH_DEPTH) -> Iterator[T]:
-    """Produce `items` from a background thread, up to `depth` ahead of the consumer.
-
-    A sync is bound by upstream latency: while the main thread maps and writes page N, the next
-    pages are already being fetched (HTTP and the database both release the GIL). The thread
-    never touches the ORM. Errors are re-raised in the consumer, in order.
-    """
-    channel: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(message: tuple[str, Any]) -> bool:
-        while not stop.is_set():
-            try:
-                channel.put(message, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put(("item", item)):
-                    break
-            else:
-                put(("end", None))
-        except BaseException as exc:
-            put(("error", exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close:
-                close()
-
-    thread = threading.Thread(target=produce, name="sync-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, value = channel.get()
-            if kind == "item":
-                yield value
-            elif kind == "end":
-                return
-            else:
-                raise value
-    finally:
-        stop.set()
-        thread.join(timeout=30)
 
 
 def _new_entry(stream: Stream) -> dict:
@@ -181,13 +124,12 @@ def run_stream(
     # The account's budget is claimed here, in the thread that owns the database connection
     # (its database backend is a row), before the prefetch thread sends the first request.
     share = stream.budget() if stream.budget else None
-    # The thread only fetches: mapping here overlaps it instead of adding to each fetch.
-    # `closing`: a run that stops between pages (its time slice is used) ends the prefetch now.
+    # The pipeline's threads (`services/pipeline.py`): the prefetch only fetches, mapping here
+    # overlaps it instead of adding to each fetch, and the writer commits behind the mapping.
     upstream = stream.pages(start) if until is None else stream.page_range(start, until)
 
     def commit(page: PageLike, mapped: tuple) -> None:
-        """The page's writes, ledger row, checkpoint and counters: one transaction, then the
-        run's per-page hooks (lease, time slice, shared budget)."""
+        """The page's writes, ledger row, checkpoint and counters: one transaction."""
         nonlocal counted_total
         records, bad, seen, mapped_counts = mapped
         if not counted_total and page.count is not None:
@@ -216,125 +158,28 @@ def run_stream(
                 progress_done=len(page.results),
                 **counts,
             )
+
+    def after() -> None:
+        """Once a page is committed, on the task's thread: the run's per-page hooks (lease,
+        time slice, progress, planner statistics), then the shared budget's."""
         if on_page:
             on_page()
         if share:
             share.page_done()
 
-    with (
-        share or nullcontext(),
-        closing(prefetched(upstream)) as pages,
-        PageCommits(item_id=stream.item_id) as commits,
-    ):
-        for page in pages:
-            commits.before_mapping(page)
-            mapped = mapper(stream=stream, page=page)
-            commits.submit(partial(commit, page, mapped), seen=mapped[2])
+    with share or nullcontext():
+        pipeline_run(
+            upstream,
+            item_id=stream.item_id,
+            mapper=lambda page: mapper(stream=stream, page=page),
+            commit=commit,
+            after=after,
+        )
     if until is not None:
         return
     entry["complete"] = True  # the last page is read: whatever the count said, it is done
     entry["total"] = max(entry.get("total") or 0, entry.get("done", 0))
     SyncRun.objects.filter(pk=run.pk).update(stream_progress=run.stream_progress)
-
-
-class PageCommits:
-    """Where a stream's pages are committed, in page order: in this thread, or behind the
-    mapping in a writer thread of its own.
-
-    Per page, the mapping is Python work and the commit mostly waits for the database (a
-    handful of statements and the commit itself): on PostgreSQL, the writer thread commits
-    page N on its own connection while this thread maps the next ones, so the database's time
-    overlaps the mapping instead of adding to it (at latency 0 a page's wait for PostgreSQL
-    is about a third of its cost). `WRITE_AHEAD` pages at most are in the writer's hands (two:
-    one being committed, one queued, so that a page slow to map or to commit does not stall
-    the other thread): memory stays flat, and a failure surfaces at a later page (the pages
-    committed before it stay, as when they were committed here; the one queued behind it is
-    never committed).
-
-    What a page's mapping reads must not be what the pages before it are writing: a content
-    page looks up the stored rows of its ids, so a page sharing an id with a page being
-    committed (a list that shifted between two requests) waits for that commit first.
-
-    In this thread instead: on SQLite (one writer at a time anyway) and inside a transaction
-    (a test's, or any caller's: the writer's own connection would not see its rows).
-    """
-
-    def __init__(self, *, item_id: Callable[[Any], str | None] | None = None) -> None:
-        self.item_id = item_id
-        self.relaxed = commits_relaxed()
-        self.pool: ThreadPoolExecutor | None = None
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-writer")
-        # The pages in the writer's hands, oldest first: (its commit, the ids it writes).
-        self.pending: deque[tuple[Future, frozenset[str]]] = deque()
-        self.failed = False  # a page failed: the pages queued behind it are not committed
-        self.relaxed_here = False
-
-    def __enter__(self) -> PageCommits:
-        return self
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        try:
-            if exc is None:
-                self.wait()  # the last page's failure is the stream's
-            else:
-                with suppress(BaseException):  # the error under way is the one to report
-                    self.wait()
-        finally:
-            if self.pool is not None:
-                self.pool.submit(_close_connection).result()
-                self.pool.shutdown()
-
-    def before_mapping(self, page: PageLike) -> None:
-        """Wait for the pages being committed that share an id with `page` (and the ones
-        before them: pages commit in order)."""
-        if not self.pending or self.item_id is None:
-            return
-        ids = set()
-        for raw in page.results:
-            with suppress(Exception):  # an item without a usable id is the mapping's to report
-                ids.add(self.item_id(raw))
-        shared = [n for n, (_, written) in enumerate(self.pending) if not written.isdisjoint(ids)]
-        for _ in range(shared[-1] + 1 if shared else 0):
-            self._wait_oldest()
-
-    def submit(self, job: Callable[[], None], *, seen: list[str]) -> None:
-        if self.pool is None:
-            job()
-            return
-        while len(self.pending) >= WRITE_AHEAD:
-            self._wait_oldest()
-        commit = self.pool.submit(contextvars.copy_context().run, self._commit, job)
-        self.pending.append((commit, frozenset(seen)))
-
-    def wait(self) -> None:
-        while self.pending:
-            self._wait_oldest()
-
-    def _wait_oldest(self) -> None:
-        commit, _ids = self.pending.popleft()
-        commit.result()
-
-    def _commit(self, job: Callable[[], None]) -> None:
-        if self.failed:
-            raise PageNotCommitted("a page before this one failed to commit")
-        if self.relaxed and not self.relaxed_here:
-            relax_commits_here()  # this connection is the writer's own, closed at the end
-            self.relaxed_here = True
-        try:
-            job()
-        except BaseException:
-            self.failed = True
-            raise
-
-
-class PageNotCommitted(Exception):
-    """A page queued behind one that failed: never committed (the first failure is the one
-    reported)."""
-
-
-def _close_connection() -> None:
-    connection.close()
 
 
 def ledger_write(*, run: SyncRun, stream: str, number: int, seen: list[str]) -> None:

@@ -30,7 +30,7 @@ LOOKUP_MEMORY = 20_000  # e-mails, and course ids, a statistics sync remembers t
 class MatchedRows(list):
     """A page's rows with the learners and courses they name and their stored attempts, looked
     up as the page was mapped (`match_while_mapping`), while the pages before were committed
-    (`paging.PageCommits`): a statistics sync writes no learner nor course, and the attempts
+    (`pipeline.PageCommits`): a statistics sync writes no learner nor course, and the attempts
     of the pairs those pages wrote are read again by its writer (`stats_sync._LastPages`)."""
 
     learners: dict[str, int]

@@ -44,6 +44,7 @@ from integrations.models import SyncRange, SyncRun
 from integrations.providers.base import Stream
 
 from .paging import ledger_write, map_page
+from .pipeline import fetch_scope
 
 logger = logging.getLogger(__name__)
 KEY = "split"  # run.checkpoint["split"]: {"ranges": n, "scale": "...", "seen": progress_done}
@@ -194,7 +195,7 @@ def _work_range(
     share = stream.budget() if stream.budget else None
     logger.info("run %s: %s claimed from page %s", run.pk, claimed, claimed.next_page)
     upstream = stream.page_range(claimed.next_page, claimed.last) if _left(claimed) else iter(())
-    with share or nullcontext(), closing(upstream) as pages:
+    with share or nullcontext(), fetch_scope(), closing(upstream) as pages:
         for page in pages:
             _commit_page(claimed, page, run=run, stream=stream, write=write, holder=holder)
             on_page()

@@ -37,7 +37,8 @@ from integrations.providers.base import StatRow, Stream
 from lmsbridge.catalog.models import Attempt
 
 from .attempts import as_row, attempt_pairs, attempts_apply
-from .paging import WRITE_AHEAD, map_page, run_stream, streams_declare
+from .paging import map_page, run_stream, streams_declare
+from .pipeline import WRITE_AHEAD, fetch_scope
 from .planner import PlannerStatistics, refreshing
 from .stats_audience import Audience, audience_of, matched_only
 from .stats_lookup import MatchedRows, course_ids, learner_ids, match_while_mapping
@@ -144,7 +145,7 @@ def _reapply(
     """Read pages `first` to `last` (None: to the end) again and apply them on `scale`."""
     audience = audience_of(run.integration)
     pages = stream.page_range(first, last) if stream.page_range else stream.pages(first)
-    with closing(iter(pages)) as pages:
+    with fetch_scope(), closing(iter(pages)) as pages:
         for page in pages:
             rows, _bad, _seen = map_page(stream=stream, page=page)
             with transaction.atomic():
@@ -210,7 +211,7 @@ def _write_stats(
 
 class _LastPages:
     """The (learner, course) pairs whose attempts the last pages written wrote: as many pages
-    as the writer may hold while the next one is looked up (`paging.WRITE_AHEAD`)."""
+    as the writer may hold while the next one is looked up (`pipeline.WRITE_AHEAD`)."""
 
     def __init__(self) -> None:
         self.recent: deque[set[tuple[int, int]]] = deque(maxlen=WRITE_AHEAD)

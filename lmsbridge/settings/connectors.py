@@ -20,6 +20,9 @@ UDEMY_PAGE_CONCURRENCY = env.int("UDEMY_PAGE_CONCURRENCY", default=4)
 # Requests in flight per Udemy organization, shared by all its syncs on all workers (Redis when
 # REDIS_URL is set, else a database row); 0: not shared.
 UDEMY_ORG_MAX_IN_FLIGHT = env.int("UDEMY_ORG_MAX_IN_FLIGHT", default=8)
+# A sync's pages fetched, mapped and committed one after another on the task's thread, with no
+# prefetch, fetch pool nor writer thread (integrations/services/pipeline.py): for debugging.
+SYNC_PIPELINE_SEQUENTIAL = env.bool("SYNC_PIPELINE_SEQUENTIAL", default=False)
 # Bounds of one Udemy list (integrations/providers/udemy/pages.py): the heaviest page read (MB,
 # decompressed; a page of 100 courses with every field stays far below it), and the most pages a
 # list without a count may have (pages of 100 items: room for catalogs and activity reports well

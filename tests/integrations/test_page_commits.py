@@ -1,4 +1,4 @@
-"""Pages committed behind the mapping (`paging.PageCommits`): on PostgreSQL, outside a
+"""Pages committed behind the mapping (`pipeline.PageCommits`): on PostgreSQL, outside a
 transaction, a writer thread with its own connection commits pages N and N + 1 while page N + 2
 is mapped. Pages still commit in order, with relaxed commits, carrying the run's log fields; a
 page that shares an id with a page being committed waits for it; a failed commit ends the
@@ -17,7 +17,7 @@ from django.db import OperationalError, connection
 from integrations.core.logs import current_run_context, run_log_context
 from integrations.models import SyncError, SyncPage, SyncRun
 from integrations.services import content_sync, stats_lookup, stats_sync
-from integrations.services.paging import WRITE_AHEAD, PageCommits
+from integrations.services.pipeline import WRITE_AHEAD, PageCommits
 from lmsbridge.catalog.models import Attempt, Course
 from tests.integrations.audience import register
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from integrations.services.paging import prefetched
+from integrations.services.pipeline import prefetched
 
 
 def test_items_arrive_in_order():

@@ -17,7 +17,7 @@ from integrations.services.attempts import (
     attempts_apply,
     attempts_lookup,
 )
-from integrations.services.paging import WRITE_AHEAD
+from integrations.services.pipeline import WRITE_AHEAD
 from integrations.services.stats_lookup import RememberedIds
 from integrations.services.stats_sync import _LastPages
 from lmsbridge.catalog.models import Attempt, Course, Learner
