@@ -17,6 +17,7 @@ PUBLIC_ROUTES = {
     "api:docs",
     "admin:login",
     "admin:logout",
+    "set_language",  # the language switch: on the login page too; it stores a cookie, no data
 }
 
 # Machine doors authenticated by an OAuth bearer token only (Udemy Business's xAPI): no session,
