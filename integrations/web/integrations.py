@@ -50,10 +50,9 @@ from integrations.services.setup import integration_deactivate, integration_save
 from integrations.services.sync import sync_request
 from integrations.web.run_pages import (
     duration_text,
-    live_run_views,
-    run_close_view,
     run_list_page,
-    run_page,
+    run_page_context,
+    run_views,
 )
 from integrations.web.xapi import xapi_card_context
 from lmsbridge.catalog.models import Group
@@ -302,26 +301,17 @@ def _run_live_context(request: HttpRequest, slug: str, run_id: int) -> dict[str,
     """The run page's live part: status, progress per stream, counts, archival decision and a
     page of errors (searched and paged by the query string, which the polling repeats)."""
     query = request.GET.get("q", "").replace("\x00", "").strip()
-    group, run, errors = run_page(
+    context = run_page_context(
         request, slug, run_id, run_get_for_group, lambda run: run_errors(run=run, query=query)
     )
-    return {
-        "group": group,
-        "run": run,
-        "duration": duration_text(run.duration),
-        "errors": errors,
-        "q": query,
-        "query_string": request.GET.urlencode(),
-    }
+    return {**context, "q": query}
 
 
 # A run: counts, archival decision, unmatched learners, searchable per-item errors.
-run_detail, run_progress = live_run_views(
-    _run_live_context, "integrations/run_detail.html", "integrations/_run_live.html"
+run_detail, run_progress, run_close_sync = run_views(
+    _run_live_context,
+    run_get_for_group,
+    page_template="integrations/run_detail.html",
+    live_template="integrations/_run_live.html",
+    run_url="integrations:run",
 )
-
-
-@login_required
-@require_POST
-def run_close_sync(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
-    return run_close_view(request, slug, run_id, run_get_for_group, "integrations:run")

@@ -29,11 +29,9 @@ from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
 from integrations.web.integrations import audit_page, settings_form
 from integrations.web.run_pages import (
-    duration_text,
-    live_run_views,
-    run_close_view,
     run_list_page,
-    run_page,
+    run_page_context,
+    run_views,
 )
 from lmsbridge.catalog.models import Group
 from lmsbridge.catalog.selectors import group_get_administered
@@ -278,40 +276,33 @@ def _column_value(kind: str, column: tuple[str, ...], counts: dict) -> int | Non
 
 def _run_live_context(request: HttpRequest, slug: str, run_id: int) -> dict[str, Any]:
     """The run page's live part: status, times, counts, plan (dry run) and errors."""
-    group, run, errors = run_page(
+    context = run_page_context(
         request, slug, run_id, selectors.platform_run_get_for_group, lambda run: run.errors.all()
     )
+    run = context["run"]
     streams = {
         name: counts
         for name, counts in run.details.items()
         if isinstance(counts, dict) and name != "throttle"
     }
     return {
-        "group": group,
-        "run": run,
-        "duration": duration_text(run.duration),
-        "errors": errors,
+        **context,
         "streams": streams,
         "kind_counts": kind_counts(run),
         "throttle": run.details.get("throttle", {}),
         "plan": run.plan[:PLAN_PAGE_SIZE],
         "plan_total": run.details.get("plan_total", len(run.plan)),
-        "query_string": request.GET.urlencode(),
     }
 
 
 # A run: counts per kind or stream, throttling, errors and (dry run) what would be sent.
-run_detail, run_progress = live_run_views(
-    _run_live_context, "platforms/run_detail.html", "platforms/_run_live.html"
+run_detail, run_progress, run_close = run_views(
+    _run_live_context,
+    selectors.platform_run_get_for_group,
+    page_template="platforms/run_detail.html",
+    live_template="platforms/_run_live.html",
+    run_url="platforms:run",
 )
-
-
-@login_required
-@require_POST
-def run_close(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
-    return run_close_view(
-        request, slug, run_id, selectors.platform_run_get_for_group, "platforms:run"
-    )
 
 
 @login_required

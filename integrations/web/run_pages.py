@@ -14,7 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django_filters import FilterSet
 
 from integrations.core.reaper import run_close
@@ -53,29 +53,43 @@ def run_list_page(
     return group, filterset, page
 
 
-def run_page(
+def run_page_context(
     request: HttpRequest,
     slug: str,
     run_id: int,
     run_for_group: Callable[..., Any],
     errors_of: Callable[[Any], QuerySet],
-) -> tuple[Group, Any, Page]:
-    """A run of the group (sync or platform run; 404 for another group's) and a page of its
-    errors."""
+) -> dict[str, Any]:
+    """What every run page shows of a run of the group (sync or platform run; 404 for another
+    group's): the group, the run, its duration, a page of its errors and the query string (which
+    the polling repeats)."""
     group = group_get_administered(user=request.user, slug=slug)
     run = run_for_group(group=group, run_id=run_id)
     errors = Paginator(errors_of(run), ERRORS_PAGE_SIZE).get_page(request.GET.get("page"))
-    return group, run, errors
+    return {
+        "group": group,
+        "run": run,
+        "duration": duration_text(run.duration),
+        "errors": errors,
+        "query_string": request.GET.urlencode(),
+    }
 
 
-def live_run_views(
+def run_views(
     live_context: Callable[[HttpRequest, str, int], dict[str, Any]],
+    run_for_group: Callable[..., Any],
+    *,
     page_template: str,
     live_template: str,
-) -> tuple[Callable[..., HttpResponse], Callable[..., HttpResponse]]:
-    """A run's page and its live part, both from `live_context` so that the polling shows what
+    run_url: str,
+) -> tuple[Callable[..., HttpResponse], ...]:
+    """A run's page, its live part and closing it: (run_detail, run_progress, run_close).
+
+    The page and its live part both come from `live_context`, so that the polling shows what
     the page showed. The live part is polled by htmx while the run is queued or running; a
-    finished run's partial carries no `hx-trigger`, which stops the polling."""
+    finished run's partial carries no `hx-trigger`, which stops the polling. Closing is for a
+    platform superuser, who closes a stuck run (`core.reaper.run_close`) and is sent back to
+    `run_url`; anyone else gets a 404, as for a run they may not see."""
 
     @login_required
     @require_GET
@@ -87,20 +101,17 @@ def live_run_views(
     def run_progress(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
         return render(request, live_template, live_context(request, slug, run_id))
 
-    return run_detail, run_progress
+    @login_required
+    @require_POST
+    def run_close_view(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+        if not request.user.is_superuser:
+            raise Http404("No such run")
+        group = group_get_administered(user=request.user, slug=slug)
+        run = run_for_group(group=group, run_id=run_id)
+        if run_close(run=run, actor=request.user):
+            messages.success(request, f"Run #{run.pk} was closed as failed.")
+        else:
+            messages.info(request, f"Run #{run.pk} had already finished.")
+        return redirect(run_url, slug=slug, run_id=run.pk)
 
-
-def run_close_view(
-    request: HttpRequest, slug: str, run_id: int, run_for_group: Callable[..., Any], to: str
-) -> HttpResponse:
-    """POST: a platform superuser closes a stuck run (`core.reaper.run_close`); 404 for anyone
-    else, as for a run they may not see."""
-    if not request.user.is_superuser:
-        raise Http404("No such run")
-    group = group_get_administered(user=request.user, slug=slug)
-    run = run_for_group(group=group, run_id=run_id)
-    if run_close(run=run, actor=request.user):
-        messages.success(request, f"Run #{run.pk} was closed as failed.")
-    else:
-        messages.info(request, f"Run #{run.pk} had already finished.")
-    return redirect(to, slug=slug, run_id=run.pk)
+    return run_detail, run_progress, run_close_view

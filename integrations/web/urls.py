@@ -1,7 +1,10 @@
 """Pages of one group (mounted at ``groups/<slug>/``): Settings → Integrations, sync history and
 runs, and the group's catalog pages from `lmsbridge.catalog.urls.group_urlpatterns`."""
 
-from django.urls import path
+from collections.abc import Callable
+
+from django.http import HttpResponse
+from django.urls import URLResolver, include, path
 
 from integrations.web import alerts, platforms, xapi
 from integrations.web import integrations as views
@@ -9,30 +12,39 @@ from lmsbridge.catalog.urls import group_urlpatterns
 
 app_name = "integrations"
 
+View = Callable[..., HttpResponse]
+
+
+def run_urls(run_detail: View, run_progress: View, run_close: View) -> URLResolver:
+    """A run's page, its polled live part and its closing (`run_pages.run_views`), below
+    ``runs/<run_id>/``."""
+    return path(
+        "runs/<int:run_id>/",
+        include(
+            [
+                path("", run_detail, name="run"),
+                path("close/", run_close, name="run_close"),
+                path("progress/", run_progress, name="run_progress"),
+            ]
+        ),
+    )
+
+
+# Settings → Integrations: the list, the sync history and runs, one provider's pages.
+settings_urlpatterns = [
+    path("", views.integration_list, name="settings"),
+    path("history/", views.run_history, name="history"),
+    run_urls(views.run_detail, views.run_progress, views.run_close_sync),
+    path("<slug:provider>/", views.integration_detail, name="provider"),
+    path("<slug:provider>/deactivate/", views.integration_deactivate_confirm, name="deactivate"),
+    path("<slug:provider>/alerts/", alerts.alerts_toggle, name="alerts"),
+    path("<slug:provider>/xapi/", xapi.xapi_credentials, name="xapi"),
+    path("<slug:provider>/review/", views.integration_review, name="review"),
+    path("<slug:provider>/sync/<slug:kind>/", views.integration_sync, name="sync"),
+]
+
 urlpatterns = [
-    path("settings/integrations/", views.integration_list, name="settings"),
-    path("settings/integrations/history/", views.run_history, name="history"),
-    path("settings/integrations/runs/<int:run_id>/", views.run_detail, name="run"),
-    path("settings/integrations/runs/<int:run_id>/close/", views.run_close_sync, name="run_close"),
-    path(
-        "settings/integrations/runs/<int:run_id>/progress/",
-        views.run_progress,
-        name="run_progress",
-    ),
-    path("settings/integrations/<slug:provider>/", views.integration_detail, name="provider"),
-    path(
-        "settings/integrations/<slug:provider>/deactivate/",
-        views.integration_deactivate_confirm,
-        name="deactivate",
-    ),
-    path("settings/integrations/<slug:provider>/alerts/", alerts.alerts_toggle, name="alerts"),
-    path("settings/integrations/<slug:provider>/xapi/", xapi.xapi_credentials, name="xapi"),
-    path("settings/integrations/<slug:provider>/review/", views.integration_review, name="review"),
-    path(
-        "settings/integrations/<slug:provider>/sync/<slug:kind>/",
-        views.integration_sync,
-        name="sync",
-    ),
+    path("settings/integrations/", include(settings_urlpatterns)),
     *group_urlpatterns,
 ]
 
@@ -42,9 +54,7 @@ platform_urlpatterns = [
     path("", platforms.connection_detail, name="connection"),
     path("test/", platforms.connection_test_view, name="test"),
     path("runs/", platforms.run_list, name="runs"),
-    path("runs/<int:run_id>/", platforms.run_detail, name="run"),
-    path("runs/<int:run_id>/close/", platforms.run_close, name="run_close"),
-    path("runs/<int:run_id>/progress/", platforms.run_progress, name="run_progress"),
+    run_urls(platforms.run_detail, platforms.run_progress, platforms.run_close),
     path("auto-enrollment/", platforms.auto_enroll, name="auto_enroll"),
     path("courses/list/", platforms.course_list, name="courses"),
     path("<slug:kind>/", platforms.run_request, name="request"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from integrations.core.budget import shared_budget
@@ -110,65 +111,52 @@ def launch_url_allowed(integration: Integration, url: str) -> bool:
     return _on_origins(url, origins_of(integration, base_url))
 
 
+class _Catalog(NamedTuple):
+    """One catalog list of the content sync: the stream's name and kind, how its pages are read
+    and how an item is mapped, with which options."""
+
+    name: str
+    kind: str
+    read_pages: Callable[..., Iterator]
+    mapper: Callable[..., object]
+    options: dict[str, Any]
+
+
 def content_streams(integration: Integration, client: UdemyClient) -> list[Stream]:
-    site = site_url(client)
-    origins = origins_of(integration, client.base_url)
-    course_options = {
+    # The options both lists are mapped with; courses also take the owner's language.
+    shared = {
         "sync_tags": integration.sync_tags,
-        "default_lang": owner_language(integration),
-        "site_url": site,
-        "launch_origins": origins,
+        "site_url": site_url(client),
+        "launch_origins": origins_of(integration, client.base_url),
     }
-    streams = [
-        _catalog_stream(
-            client,
-            name="courses",
-            kind=Course.Kind.COURSE,
-            pages=lambda start: client.iter_course_pages(start_page=start),
-            mapper=map_course,
-            revision_kind="course",
-            options=course_options,
-        )
+    courses = {**shared, "default_lang": owner_language(integration)}
+    catalogs = [
+        _Catalog("courses", Course.Kind.COURSE, client.iter_course_pages, map_course, courses),
     ]
     if integration.sync_learning_paths:
-        path_options = {
-            "sync_tags": integration.sync_tags,
-            "site_url": site,
-            "launch_origins": origins,
-        }
-        streams.append(
-            _catalog_stream(
-                client,
-                name="learning_paths",
-                kind=Course.Kind.LEARNING_PATH,
-                pages=lambda start: client.iter_learning_path_pages(start_page=start),
-                mapper=map_learning_path,
-                revision_kind="learning_path",
-                options=path_options,
+        catalogs.append(
+            _Catalog(
+                "learning_paths",
+                Course.Kind.LEARNING_PATH,
+                client.iter_learning_path_pages,
+                map_learning_path,
+                shared,
             )
         )
-    return streams
+    return [_catalog_stream(client, catalog) for catalog in catalogs]
 
 
-def _catalog_stream(
-    client: UdemyClient,
-    *,
-    name: str,
-    kind: str,
-    pages: Callable[[int], Iterator],
-    mapper: Callable[..., object],
-    revision_kind: str,
-    options: dict,
-) -> Stream:
-    """One catalog list of the content sync: its items mapped with `options`, which are also
-    part of its mapping revision (`mapping_revision`: a changed option maps every item again)."""
+def _catalog_stream(client: UdemyClient, catalog: _Catalog) -> Stream:
+    """A catalog list's stream: its items mapped with the catalog's options, which are also part
+    of its mapping revision (`mapping_revision`: a changed option maps every item again)."""
+    read_pages = catalog.read_pages
     return Stream(
-        name=name,
-        kind=kind,
-        pages=pages,
-        map_item=partial(mapper, **options),
+        name=catalog.name,
+        kind=catalog.kind,
+        pages=lambda start: read_pages(start_page=start),
+        map_item=partial(catalog.mapper, **catalog.options),
         item_id=raw_item_id,
-        revision=mapping_revision(kind=revision_kind, **options),
+        revision=mapping_revision(kind=str(catalog.kind), **catalog.options),
         budget=client.budget_share,
     )
 
