@@ -30,6 +30,7 @@ import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,7 @@ def export_reports(
             if state.get("phase") == "done":
                 continue  # stored (or refused) before the run was rescheduled
             try:
-                _export_one(run, connection, client, report_type, state, on_page)
+                _export_one(_Report(run, connection, client, report_type, on_page), state)
             except (ReportFileError, PlatformBadResponse, PlatformNotFound) as exc:
                 _refused(run, report_type, exc)
     except Reschedule:
@@ -152,106 +153,104 @@ def _workspace_remove(run: PlatformRun) -> None:
 # --------------------------------------------------------------------------- one report
 
 
-def _export_one(
-    run: PlatformRun,
-    connection: PlatformConnection,
-    client: CoursebaseClient,
-    report_type: str,
-    state: dict[str, Any],
-    on_page: Callable[[], None],
-) -> None:
-    workspace = _workspace(run)
-    path = workspace / f"{report_type}.zip"
+@dataclass(frozen=True)
+class _Report:
+    """One report of the run being exported: where it comes from, where it goes, whom to tell
+    between pages."""
+
+    run: PlatformRun
+    connection: PlatformConnection
+    client: CoursebaseClient
+    type: str
+    on_page: Callable[[], None]
+
+    @property
+    def path(self) -> Path:
+        """The downloaded zip, in the run's workspace."""
+        return _workspace(self.run) / f"{self.type}.zip"
+
+    def save(self, state: dict[str, Any]) -> None:
+        _save_state(self.run, self.type, state)
+
+
+def _export_one(report: _Report, state: dict[str, Any]) -> None:
+    path = report.path
     if state.get("phase") == "import" and not path.exists():
         # Rescheduled onto a worker that does not hold the file: start this report again
         # (the rows already stored are rewritten as unchanged).
-        logger.info("run %s: %s report file gone, exporting it again", run.pk, report_type)
+        logger.info("run %s: %s report file gone, exporting it again", report.run.pk, report.type)
         state = {}
     if state.get("phase") != "import":
-        state = _download(run, client, report_type, state, path, on_page)
-    _import(run, connection, report_type, state, path, on_page)
+        state = _download(report, state, path)
+    _import(report, state, path)
 
 
-def _download(
-    run: PlatformRun,
-    client: CoursebaseClient,
-    report_type: str,
-    state: dict[str, Any],
-    path: Path,
-    on_page: Callable[[], None],
-) -> dict[str, Any]:
+def _download(report: _Report, state: dict[str, Any], path: Path) -> dict[str, Any]:
     """The export finished and its zip at `path`, read through once: the import's state."""
     while True:
-        finished = _await_export(run, client, report_type, state, on_page)
+        finished = _await_export(report, state)
         try:
             with open(path, "wb") as file:
-                size = client.download_export(finished["url"], file)
+                size = report.client.download_export(finished["url"], file)
         except LinkExpired:
             expired = int(state.get("expired", 0)) + 1
             if expired > EXPIRED_RETRIES:
                 raise PlatformBadResponse(
-                    f"The {report_type} report's download link kept expiring: nothing of it "
+                    f"The {report.type} report's download link kept expiring: nothing of it "
                     "was stored."
                 ) from None
             state = {"expired": expired}  # a new export is requested
             continue
-        rows = _verify(report_type, path)
+        rows = _verify(report.type, path)
         state = {
             "phase": "import", "line": 1, "bad": 0, "bytes": size, "file_rows": rows,
             "row_count": int(finished.get("row_count") or 0),
             "data_updated_at": str(finished.get("data_updated_at") or ""),
         }  # fmt: skip
-        _save_state(run, report_type, state)
+        report.save(state)
         return state
 
 
-def _await_export(
-    run: PlatformRun,
-    client: CoursebaseClient,
-    report_type: str,
-    state: dict[str, Any],
-    on_page: Callable[[], None],
-) -> dict:
+def _await_export(report: _Report, state: dict[str, Any]) -> dict:
     """The finished status of the report's export (requested now, or earlier by this run).
     Polls in the task for `REPORT_POLL_INLINE` seconds, then raises `Reschedule`."""
+    client, report_type = report.client, report.type
     max_wait = float(settings.REPORT_EXPORT_MAX_WAIT)
     interval = float(state.get("interval") or settings.REPORT_POLL_INTERVAL)
     inline_until = time.monotonic() + float(setting("REPORT_POLL_INLINE", 5.0))
     if "requested_at" not in state:
         status = request_export(client, report_type)
         state.update(requested_at=time.time(), interval=interval)
-        _save_state(run, report_type, state)
+        report.save(state)
     else:
-        status = _status_or_new_export(client, report_type, state, run)
+        status = _status_or_new_export(report, state)
     while status["status"] != "finished":
         waited = time.time() - float(state["requested_at"])
         if waited + interval > max_wait:
             raise export_timed_out(report_type, status, max_wait)
         state["interval"] = min(interval * 2, MAX_POLL_INTERVAL)
         if time.monotonic() + interval > inline_until:
-            _save_state(run, report_type, state)
+            report.save(state)
             raise Reschedule(
-                run.pk, interval, f"Coursebase's {report_type} export is {status['status']}"
+                report.run.pk, interval, f"Coursebase's {report_type} export is {status['status']}"
             )
         client.wait(f"{report_type} export {status['status']}", interval, "poll")
         interval = state["interval"]
-        on_page()  # renews the lease while Coursebase works
-        status = _status_or_new_export(client, report_type, state, run)
+        report.on_page()  # renews the lease while Coursebase works
+        status = _status_or_new_export(report, state)
     return status
 
 
-def _status_or_new_export(
-    client: CoursebaseClient, report_type: str, state: dict[str, Any], run: PlatformRun
-) -> dict:
+def _status_or_new_export(report: _Report, state: dict[str, Any]) -> dict:
     try:
-        return client.report_status(report_type)
+        return report.client.report_status(report.type)
     except PlatformNotFound:  # the export is gone (its hour passed): ask again
         expired = int(state.get("expired", 0)) + 1
         if expired > EXPIRED_RETRIES:
             raise
         state["expired"] = expired
-        _save_state(run, report_type, state)
-        return request_export(client, report_type)
+        report.save(state)
+        return request_export(report.client, report.type)
 
 
 def _verify(report_type: str, path: Path) -> int:
@@ -276,15 +275,9 @@ def _columns(report_type: str, header: list[str]) -> dict[str, int]:
         raise ReportFileError(f"The {report_type} report cannot be read: {exc.message}.") from None
 
 
-def _import(
-    run: PlatformRun,
-    connection: PlatformConnection,
-    report_type: str,
-    state: dict[str, Any],
-    path: Path,
-    on_page: Callable[[], None],
-) -> None:
+def _import(report: _Report, state: dict[str, Any], path: Path) -> None:
     """Store the report's rows after `state["line"]`, a batch per transaction."""
+    report_type, connection = report.type, report.connection
     updated_at = parse_datetime(state.get("data_updated_at") or "")
     if report_type == "courses":
         store: Store = CourseFigures(connection, updated_at)
@@ -295,35 +288,32 @@ def _import(
             rows = report_rows(file)
             columns = _columns(report_type, next(rows)[1])
             for batch, problems, line in _batches(report_type, columns, rows, state["line"]):
-                _commit_batch(run, report_type, store, state, batch, problems, line)
-                on_page()  # between two transactions: renew the lease, maybe yield the worker
+                _commit_batch(report, store, state, (batch, problems, line))
+                report.on_page()  # between two transactions: renew the lease, maybe yield
         store.finish(complete=state["bad"] == 0, batch_size=BATCH)
     finally:
         store.close()
     totals = {name: state.get(name, 0) for name in COUNTS}
     with transaction.atomic():
-        _save_state(run, report_type, {"phase": "done", "outcome": "stored"})
+        report.save({"phase": "done", "outcome": "stored"})
         run_set_details(
-            run=run, stream=f"report {report_type}", bytes=state["bytes"],
+            run=report.run, stream=f"report {report_type}", bytes=state["bytes"],
             row_count=state["row_count"], data_updated_at=state["data_updated_at"],
             bad_rows=state["bad"], **totals,
         )  # fmt: skip
 
 
 def _commit_batch(
-    run: PlatformRun,
-    report_type: str,
-    store: Store,
-    state: dict[str, Any],
-    batch: list,
-    problems: list,
-    line: int,
+    report: _Report, store: Store, state: dict[str, Any], batch: tuple[list, list, int]
 ) -> None:
-    """One batch, its refused rows, the run's counts and the checkpoint: one transaction."""
-    store.before_commit(batch)
+    """One batch (records, refused rows, last line), its refused rows, the run's counts and the
+    checkpoint: one transaction."""
+    records, problems, line = batch
+    run = report.run
+    store.before_commit(records)
     before = store.counts()
     with transaction.atomic():
-        store.write(batch)
+        store.write(records)
         bad = state["bad"]
         recorded = problems[: max(0, MAX_ERRORS_RECORDED - bad)]
         if recorded:
@@ -332,7 +322,7 @@ def _commit_batch(
         for name, value in delta.items():
             state[name] = state.get(name, 0) + value
         state.update(line=line, bad=bad + len(problems))
-        _save_state(run, report_type, state)
+        report.save(state)
         run_add_counts(run=run, fetched=delta["rows"], created=delta["created"],
                        updated=delta["updated"], unchanged=delta["unchanged"],
                        failed=len(problems) - len(recorded))  # fmt: skip
