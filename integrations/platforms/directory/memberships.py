@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from integrations.core.runs import run_add_counts, run_record_error
@@ -49,10 +51,11 @@ def import_memberships(
         remote: learner for remote, learner in learner_of.items() if learner not in foreign
     }
     linked = set(learner_of.values())
+    users = _Users(learner_of, roles)
     tally = Tally()
     for remote_group, group_id in groups.items():
         try:
-            wanted = _members(run, source, remote_group, learner_of, roles, tally)
+            wanted = _members(run, source, remote_group, users, tally)
         except PlatformNotFound as exc:  # the group was deleted since the list was read
             run_record_error(run=run, category="group_gone", message=exc.message,
                              external_id=remote_group)  # fmt: skip
@@ -69,23 +72,28 @@ def import_memberships(
     )
 
 
+@dataclass(frozen=True)
+class _Users:
+    """What the import knows of the platform's users: the learner each user id is linked to
+    (this connection's own learners only), and each user's platform-wide role."""
+
+    learner_of: dict[str, int]
+    roles: dict[str, str]
+
+
 def _members(
-    run: PlatformRun,
-    source: DirectorySource,
-    remote_group: str,
-    learner_of: dict[str, int],
-    roles: dict[str, str],
-    tally: Tally,
+    run: PlatformRun, source: DirectorySource, remote_group: str, users: _Users, tally: Tally
 ) -> dict[int, str]:
     """The group's members as {learner id: membership role}."""
     wanted: dict[int, str] = {}
     for items in source.members(remote_group):
         for member in mapped(run, items, source.map_member):
-            learner_id = learner_of.get(member.user_id)
+            learner_id = users.learner_of.get(member.user_id)
             if learner_id is None:
                 tally.add("unknown_users")  # in a group but not in the user list (or unmapped)
             else:
-                wanted[learner_id] = local_role(member.role or roles.get(member.user_id, ""))
+                role = member.role or users.roles.get(member.user_id, "")
+                wanted[learner_id] = local_role(role)
     return wanted
 
 
