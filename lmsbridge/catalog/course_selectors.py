@@ -87,6 +87,7 @@ def attempt_list_for_course(*, course: Course, sort: str = "") -> QuerySet[Attem
             "time_spent_ms",
             "is_open",
             "source",
+            "fingerprint",  # empty on an attempt xAPI changed since the last report: "real time"
             "learner__email",
             "learner__first_name",
             "learner__last_name",
