@@ -1,9 +1,12 @@
 """The sync's page pipeline: fetch, map, commit, then the run's per-page hooks.
 
-`pipeline_run` drives one stream's pages (`paging.run_stream` builds its steps). It is the one
-place that starts the sync's threads; `SYNC_PIPELINE_SEQUENTIAL` runs it with none (every step
-in order on the task's thread, for debugging: the same pages, the same commits, the same stored
-result).
+`pipeline_run` drives one stream's pages (`paging.run_stream` builds its steps). It starts the
+prefetch and writer threads and decides whether the client's fetch pool runs;
+`SYNC_PIPELINE_SEQUENTIAL` runs it with none (every step in order on the task's thread, for
+debugging: the same pages, the same commits, the same stored result). A split report's ranges
+and pages read again for the ratio scale are iterated on the task's thread, outside
+`pipeline_run` (`fetch_scope`). Beside these, `core.runs.run_note_wait` starts a short-lived
+`run-<id>-wait` thread for one UPDATE while a request waits.
 
 Thread map (threaded, the default):
 
