@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from django_filters import ChoiceFilter, FilterSet
 from rest_framework import serializers
 
@@ -62,9 +63,9 @@ class FilterBarForm(forms.Form):
 class RunHistoryFilter(FilterSet):
     """The sync history's filter bar (GET): kind, status and trigger."""
 
-    kind = ChoiceFilter(choices=SyncRun.Kind.choices, empty_label="Any kind")
-    status = ChoiceFilter(choices=SyncRun.Status.choices, empty_label="Any status")
-    trigger = ChoiceFilter(choices=SyncRun.Trigger.choices, empty_label="Any trigger")
+    kind = ChoiceFilter(choices=SyncRun.Kind.choices, empty_label=_("Any kind"))
+    status = ChoiceFilter(choices=SyncRun.Status.choices, empty_label=_("Any status"))
+    trigger = ChoiceFilter(choices=SyncRun.Trigger.choices, empty_label=_("Any trigger"))
 
     class Meta:
         form = FilterBarForm
@@ -73,6 +74,6 @@ class RunHistoryFilter(FilterSet):
 class PlatformRunHistoryFilter(RunHistoryFilter):
     """The platform runs' filter bar: the same, with the kinds and triggers of platform runs."""
 
-    kind = ChoiceFilter(choices=PlatformRun.Kind.choices, empty_label="Any kind")
-    status = ChoiceFilter(choices=PlatformRun.Status.choices, empty_label="Any status")
-    trigger = ChoiceFilter(choices=PlatformRun.Trigger.choices, empty_label="Any trigger")
+    kind = ChoiceFilter(choices=PlatformRun.Kind.choices, empty_label=_("Any kind"))
+    status = ChoiceFilter(choices=PlatformRun.Status.choices, empty_label=_("Any status"))
+    trigger = ChoiceFilter(choices=PlatformRun.Trigger.choices, empty_label=_("Any trigger"))

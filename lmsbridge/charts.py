@@ -14,7 +14,9 @@ from datetime import date
 from typing import Any
 
 import pygal
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 from pygal.style import Style
 
 _SCRIPT_RE = re.compile(r"<script\b[^>]*>.*?</script>", re.DOTALL | re.IGNORECASE)
@@ -127,14 +129,14 @@ def run_items_chart(runs: Sequence[Any]) -> SafeString | str:
     written = [run.created + run.updated for run in runs]
     chart = pygal.Bar(
         **{**RUN_CHART_CONFIG, "value_formatter": lambda value: f"{value:.0f}"},
-        title="Items per run",
+        title=gettext("Items per run"),
         include_x_axis=True,
         y_labels=_integer_labels(fetched, written, ticks=5),
     )
     chart.x_labels = _run_labels(runs)
     chart.x_labels_major = _major(chart.x_labels)
-    chart.add("Items fetched", fetched)
-    chart.add("Items written", written)
+    chart.add(gettext("Items fetched"), fetched)
+    chart.add(gettext("Items written"), written)
     return _render(chart)
 
 
@@ -148,7 +150,7 @@ def run_duration_chart(runs: Sequence[Any]) -> SafeString | str:
     ticks = duration_ticks(max(known))
     chart = pygal.Bar(
         **{**RUN_CHART_CONFIG, "value_formatter": seconds_text},
-        title="Duration per run",
+        title=gettext("Duration per run"),
         show_legend=False,  # one series, named by the title
         include_x_axis=True,
         y_labels=[{"value": value, "label": label} for value, label in ticks],
@@ -156,7 +158,7 @@ def run_duration_chart(runs: Sequence[Any]) -> SafeString | str:
     )
     chart.x_labels = _run_labels(runs)
     chart.x_labels_major = _major(chart.x_labels)
-    chart.add("Duration", durations)
+    chart.add(gettext("Duration"), durations)
     return _render(chart)
 
 
@@ -173,14 +175,14 @@ def activity_chart(
         return ""
     chart = pygal.Line(
         **BASE_CONFIG,
-        title="Completions and active learners per day",
-        y_title="Per day",
+        title=gettext("Completions and active learners per day"),
+        y_title=gettext("Per day"),
         dots_size=1.5,
         include_x_axis=True,
         y_labels=_integer_labels(completions, active_learners),
     )
-    chart.x_labels = [day.strftime("%b %d") for day in days]
+    chart.x_labels = [date_format(day, "M d") for day in days]  # "Dec 07", "Déc 07"
     chart.x_labels_major = chart.x_labels[::15]
-    chart.add("Completions", list(completions))
-    chart.add("Active learners", list(active_learners))
+    chart.add(gettext("Completions"), list(completions))
+    chart.add(gettext("Active learners"), list(active_learners))
     return _render(chart)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils.translation import gettext
 
 from integrations.connectors.providers import PROVIDER_CHOICES, PROVIDERS
 from integrations.models import AuditEntry, Integration, SyncError, SyncRun
@@ -26,7 +27,7 @@ class IntegrationState:
 
     @property
     def status(self) -> str:
-        return self.integration.get_status_display() if self.integration else "Inactive"
+        return self.integration.get_status_display() if self.integration else gettext("Inactive")
 
 
 def integration_states_for_group(*, group: Group) -> list[IntegrationState]:

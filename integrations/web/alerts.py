@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from integrations.services.alerts import alerts_set_enabled
@@ -19,8 +20,10 @@ def alerts_toggle(request: HttpRequest, slug: str, provider: str) -> HttpRespons
     group = group_get_administered(user=request.user, slug=slug)
     enabled = request.POST.get("enabled") == "1"
     alerts_set_enabled(user=request.user, group=group, enabled=enabled)
-    messages.success(
-        request,
-        f"Alert e-mails turned {'on' if enabled else 'off'} for you in {group.name}.",
+    message = (
+        gettext("Alert e-mails turned on for you in %(group)s.")
+        if enabled
+        else gettext("Alert e-mails turned off for you in %(group)s.")
     )
+    messages.success(request, message % {"group": group.name})
     return redirect("integrations:provider", slug=group.slug, provider=provider)

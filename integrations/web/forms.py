@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from integrations.connectors.connection_settings import SECRET, connection_errors, fields_for_kind
 from integrations.core.kinds import PLATFORM_CHOICES
@@ -13,10 +14,10 @@ from integrations.models import PlatformConnection
 from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 CATALOGED_CHOICES = [
-    (True, "Yes: list them in the portal catalog (every user of the portal sees them)"),
-    (False, "No: don't list them (only group links and enrollments reach learners)"),
+    (True, _("Yes: list them in the portal catalog (every user of the portal sees them)")),
+    (False, _("No: don't list them (only group links and enrollments reach learners)")),
 ]
-CATALOGED_HELP = (
+CATALOGED_HELP = _(
     "LearnUpon's cataloged: true shows each pushed course in the portal catalog to every user "
     "of the portal, who can enroll, even when the target group is private. Choose explicitly: "
     "pushes wait until you do."
@@ -24,47 +25,51 @@ CATALOGED_HELP = (
 
 
 class PlatformConnectionForm(forms.Form):
-    kind = forms.ChoiceField(label="Platform", choices=PLATFORM_CHOICES)
+    kind = forms.ChoiceField(label=_("Platform"), choices=PLATFORM_CHOICES)
     learnupon_portal = optional_text(
-        "LearnUpon portal", 63, "The subdomain: acme for https://acme.learnupon.com."
+        _("LearnUpon portal"), 63, _("The subdomain: acme for https://acme.learnupon.com.")
     )
-    learnupon_username = optional_text("API username", 200)
-    learnupon_password = secret_field("API password", max_length=1000)
+    learnupon_username = optional_text(_("API username"), 200)
+    learnupon_password = secret_field(_("API password"), max_length=1000)
     learnupon_owner_id = optional_text(
-        "Course owner id",
+        _("Course owner id"),
         20,
-        "Numeric id of the LearnUpon admin or instructor who owns pushed courses.",
+        _("Numeric id of the LearnUpon admin or instructor who owns pushed courses."),
     )
     target_group_id = optional_text(
-        "Target group id", 20, "Numeric id of the LearnUpon group the pushed courses are added to."
+        _("Target group id"),
+        20,
+        _("Numeric id of the LearnUpon group the pushed courses are added to."),
     )
     learnupon_cataloged = forms.NullBooleanField(
-        label="List the pushed courses in the LearnUpon portal catalog",
+        label=_("List the pushed courses in the LearnUpon portal catalog"),
         required=False,
         widget=forms.RadioSelect(choices=CATALOGED_CHOICES),
         help_text=CATALOGED_HELP,
     )
     coursebase_domain = optional_text(
-        "Coursebase custom domain",
+        _("Coursebase custom domain"),
         253,
-        "The host only, e.g. learn.acme.com (it must be in PLATFORM_ALLOWED_HOSTS).",
+        _("The host only, e.g. learn.acme.com (it must be in PLATFORM_ALLOWED_HOSTS)."),
     )
-    coursebase_token = secret_field("API token", max_length=1000)
+    coursebase_token = secret_field(_("API token"), max_length=1000)
     base_url = optional_text(
-        "API base URL (optional)",
+        _("API base URL (optional)"),
         300,
-        "Leave blank to use the platform's address. Only allow-listed hosts.",
+        _("Leave blank to use the platform's address. Only allow-listed hosts."),
     )
     push_after_sync = forms.BooleanField(
-        label="Push the catalog and completions after each Udemy sync (LearnUpon)",
+        label=_("Push the catalog and completions after each Udemy sync (LearnUpon)"),
         required=False,
     )
     udemy_stats_from_report = forms.BooleanField(
-        label="Read the Udemy statistics from Coursebase (udemy_user_course_activity report)",
+        label=_("Read the Udemy statistics from Coursebase (udemy_user_course_activity report)"),
         required=False,
-        help_text="Only for a Udemy Business account connected through Coursebase: the "
-        "statistics sync then reads Coursebase's export of Udemy's activity instead of the "
-        "Udemy API, with the same mapping and attempt rules.",
+        help_text=_(
+            "Only for a Udemy Business account connected through Coursebase: the statistics "
+            "sync then reads Coursebase's export of Udemy's activity instead of the Udemy API, "
+            "with the same mapping and attempt rules."
+        ),
     )
 
     def __init__(self, *args: Any, connection: PlatformConnection, **kwargs: Any) -> None:

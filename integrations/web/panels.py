@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from django.utils.translation import gettext
+
 from integrations.selectors import platforms as selectors
 from lmsbridge.catalog.models import Course
 from lmsbridge.catalog.panels import CoursePanel
@@ -20,7 +22,7 @@ def platform_course_panels(course: Course) -> list[CoursePanel]:
             CoursePanel(
                 template="platforms/_course_panel.html",
                 context={"platform": label, "platform_course": platform_course},
-                column_label=f"{label} progress",
+                column_label=gettext("%(platform)s progress") % {"platform": label},
                 column_values=partial(_progress, platform_course),
             )
         )

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from integrations.models import Integration
@@ -53,7 +54,9 @@ def xapi_credentials(request: HttpRequest, slug: str, provider: str) -> HttpResp
     action = request.POST.get("action", "")
     if action == "revoke":
         done = xapi_credentials_revoke(integration=integration, actor=request.user)
-        messages.success(request, "xAPI credentials revoked." if done else "Nothing to revoke.")
+        messages.success(
+            request, gettext("xAPI credentials revoked.") if done else gettext("Nothing to revoke.")
+        )
         return redirect("integrations:provider", slug=group.slug, provider=provider)
     if action != "generate":
         return HttpResponse("Unknown action.", status=400)

@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.utils.translation import pgettext_lazy
 
 from .course_selectors import tags_prefetch
 from .models import Attempt, Course, Tag
@@ -29,10 +30,10 @@ from .selectors import catalog_group_ids_for_user
 class LearnerState(TextChoices):
     """Where a learner stands on a course, from their latest attempt (the highest number)."""
 
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "In progress"
-    LAUNCHED = "launched", "Launched"
-    COMPLETED = "completed", "Completed"
+    NOT_STARTED = "not_started", pgettext_lazy("learner state", "Not started")
+    IN_PROGRESS = "in_progress", pgettext_lazy("learner state", "In progress")
+    LAUNCHED = "launched", pgettext_lazy("learner state", "Launched")
+    COMPLETED = "completed", pgettext_lazy("learner state", "Completed")
 
 
 def _latest_attempts(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Attempt]:

@@ -42,8 +42,16 @@ def pages(group, other_group, admin_user) -> dict[str, str]:
 FRENCH = {
     "home": ["Vos groupes", "Mon catalogue", "Se déconnecter"],
     "integrations": ["Intégrations", "Paramètres", "Historique des synchronisations"],
-    "integration": ["Synchroniser le contenu maintenant", "Formulaire de l'intégration"],
-    "history": ["Historique des synchronisations", "Statut", "Filtrer"],
+    "integration": [
+        "Synchroniser le contenu maintenant",
+        "Formulaire de l'intégration",
+        # The form's labels, help texts and guidance (Python strings, not the template's)
+        "Activer la synchronisation des tags",
+        "Pages récupérées en même temps (facultatif)",
+        "Pages d'une même liste Udemy demandées en même temps, de 1 à ",
+        "Lecture du contenu",
+    ],
+    "history": ["Historique des synchronisations", "Statut", "Filtrer", "Tous les statuts"],
     "catalog": ["Catalogue", "Rechercher par titre", "Tous les tags"],
     "course": ["Apprenants", "Progression moyenne", "Exporter en CSV", "Dernière activité"],
     "learner_catalog": ["Rechercher des cours", "Toutes les langues"],
@@ -51,8 +59,14 @@ FRENCH = {
 ENGLISH = {
     "home": ["Your groups", "My catalog"],
     "integrations": ["Integrations", "Sync history"],
-    "integration": ["Sync content now", "Integration form"],
-    "history": ["Sync history", "Status"],
+    "integration": [
+        "Sync content now",
+        "Integration form",
+        "Enable tags synchronization",
+        "Pages of one Udemy list requested at the same time, 1 to ",
+        "Playing the content",
+    ],
+    "history": ["Sync history", "Status", "Any status"],
     "catalog": ["Search by title", "Any tag"],
     "course": ["Average progress", "Export CSV", "Last activity"],
     "learner_catalog": ["Search courses", "Any language"],
@@ -105,3 +119,18 @@ def test_plurals_follow_the_count(admin_client, pages):
     html = page(admin_client, pages["catalog"], HTTP_ACCEPT_LANGUAGE="fr")
     assert "1 élément" in html
     assert "1 item" in page(admin_client, pages["catalog"])
+
+
+def test_flash_messages_follow_the_language(admin_client, group):
+    IntegrationFactory(group=group)
+    toggle = reverse("integrations:alerts", kwargs={"slug": group.slug, "provider": "udemy"})
+    response = admin_client.post(
+        toggle, {"enabled": "1"}, follow=True, HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9"
+    )
+    assert f"E-mails d'alerte activés pour vous dans {group.name}." in unescape(
+        response.content.decode()
+    )
+    response = admin_client.post(toggle, {"enabled": "0"}, follow=True)
+    assert f"Alert e-mails turned off for you in {group.name}." in unescape(
+        response.content.decode()
+    )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.models import Integration
@@ -13,42 +15,55 @@ from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 from .settings import CONFIG_FIELDS, settings_errors
 
-SECRET_HELP_FIRST = "Required: no secret is stored yet. Write-only: never shown again once saved."  # noqa: S105
+SECRET_HELP_FIRST = _(
+    "Required: no secret is stored yet. Write-only: never shown again once saved."
+)
 
 # Guidance of 360Learning's "Synchronize Udemy content with 360Learning", next to the fields.
-CREDENTIALS_HELP = (
+CREDENTIALS_HELP = _(
     "From Udemy Business: enable the API in your Udemy Business platform (Manage → Settings → "
     "API), then copy client_id, client_secret, organization_name and organization_id from "
     "there (Udemy help: “How to enable and find your API credentials in Udemy Business”)."
 )
-TAGS_HELP = (
+TAGS_HELP = _(
     "Adds Udemy course categories as tags to the synchronized courses. Clearing the box stops "
     "adding tags: tags that were previously created won't be deleted or removed from courses."
 )
-PATHS_HELP = (
+PATHS_HELP = _(
     "You can only synchronize public Udemy learning paths through the Udemy API. Each becomes "
     "a course prefixed [Learning Path], its content listed as links in the description. "
     "Statistics for Udemy learning paths are not available. Turning it off archives every "
     "synced learning path at the next content sync (learners no longer see them; they come back "
     "with their history if you turn it on again)."
 )
-PAGES_HELP = (
-    f"Pages of one Udemy list requested at the same time, 1 to {MAX_CONCURRENCY}. Leave blank "
-    "for the default of this server. Lowered at once when Udemy answers 429 (too many "
-    "requests); all syncs of one Udemy organization share its limit of requests in flight."
-)
+# Formatted when rendered (in the reader's language), not at import.
+PAGES_HELP = lazy(
+    lambda: (
+        _(
+            "Pages of one Udemy list requested at the same time, 1 to %(max)s. Leave blank for the "
+            "default of this server. Lowered at once when Udemy answers 429 (too many requests); "
+            "all syncs of one Udemy organization share its limit of requests in flight."
+        )
+        % {"max": MAX_CONCURRENCY}
+    ),
+    str,
+)()
 GUIDANCE = (
     (
-        "Learners' statistics",
-        "For Udemy statistics to be synchronized, users must use the same email address on "
-        "both Udemy and this platform. Progress, completion date and minutes of video are "
-        "synchronized every day (at 07:45 and 19:45 Central European Time by default); "
-        "statistics for Udemy learning paths are not available.",
+        _("Learners' statistics"),
+        _(
+            "For Udemy statistics to be synchronized, users must use the same email address on "
+            "both Udemy and this platform. Progress, completion date and minutes of video are "
+            "synchronized every day (at 07:45 and 19:45 Central European Time by default); "
+            "statistics for Udemy learning paths are not available."
+        ),
     ),
     (
-        "Playing the content",
-        "Udemy content is played directly on Udemy: START sends the learner there, and Udemy "
-        "grants or refuses access to the content.",
+        _("Playing the content"),
+        _(
+            "Udemy content is played directly on Udemy: START sends the learner there, and Udemy "
+            "grants or refuses access to the content."
+        ),
     ),
 )
 
@@ -61,27 +76,29 @@ class UdemyIntegrationForm(forms.Form):
     organization_name = forms.CharField(
         label="organization_name",
         max_length=100,
-        help_text="Your Udemy Business portal name: acme for https://acme.udemy.com.",
+        help_text=_("Your Udemy Business portal name: acme for https://acme.udemy.com."),
     )
     organization_id = forms.CharField(
         label="organization_id",
         max_length=50,
-        help_text="Shown with the API credentials in Udemy Business.",
+        help_text=_("Shown with the API credentials in Udemy Business."),
     )
     api_base_url = optional_text(
-        "API base URL (optional)",
+        _("API base URL (optional)"),
         300,
-        "Leave blank to use https://ORGANIZATION_NAME.udemy.com. "
-        "Only allow-listed hosts are accepted.",
+        _(
+            "Leave blank to use https://ORGANIZATION_NAME.udemy.com. "
+            "Only allow-listed hosts are accepted."
+        ),
     )
     sync_tags = forms.BooleanField(
-        label="Enable tags synchronization", required=False, help_text=TAGS_HELP
+        label=_("Enable tags synchronization"), required=False, help_text=TAGS_HELP
     )
     sync_learning_paths = forms.BooleanField(
-        label="Enable learning paths synchronization", required=False, help_text=PATHS_HELP
+        label=_("Enable learning paths synchronization"), required=False, help_text=PATHS_HELP
     )
     page_concurrency = forms.IntegerField(
-        label="Pages fetched at once (optional)",
+        label=_("Pages fetched at once (optional)"),
         required=False,
         min_value=1,
         max_value=MAX_CONCURRENCY,
@@ -96,7 +113,7 @@ class UdemyIntegrationForm(forms.Form):
             self.fields["client_secret"].help_text = SECRET_HELP_STORED
         else:
             self.fields["client_secret"].required = True
-            self.fields["client_secret"].error_messages["required"] = (
+            self.fields["client_secret"].error_messages["required"] = _(
                 "Enter the client secret: none is stored yet."
             )
 
