@@ -1,5 +1,5 @@
 """Responses that must not be stored by a browser or a proxy; error pages that are the same for
-everyone but a superuser, in development too."""
+everyone but a superuser, in development too; the API in English whatever the browser says."""
 
 from __future__ import annotations
 
@@ -10,10 +10,31 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import Resolver404
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
 
 request_logger = logging.getLogger("django.request")
+
+
+class EnglishApiMiddleware:
+    """The REST API and the xAPI door answer in English (their messages, the choice labels of
+    the OpenAPI document) whatever Accept-Language or the console's language switch says: a
+    script's parsing must not depend on its admin's browser. After LocaleMiddleware."""
+
+    PREFIXES = ("/api/", "/xapi/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith(self.PREFIXES):
+            return self.get_response(request)
+        with translation.override(settings.LANGUAGE_CODE):
+            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+            response = self.get_response(request)
+        response.headers["Content-Language"] = settings.LANGUAGE_CODE
+        return response
 
 
 class NoStoreMiddleware:

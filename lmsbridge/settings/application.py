@@ -36,6 +36,7 @@ MIDDLEWARE = [
     # After the session (it reads the language chosen with the switch), before CommonMiddleware
     # (Django's translation guide: it may redirect), from the session or Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
+    "lmsbridge.middleware.EnglishApiMiddleware",  # the API stays English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
