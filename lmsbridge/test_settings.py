@@ -3,7 +3,10 @@ plain `pytest` runs the suite as `make test` does: `DJANGO_ENV=test` unless the 
 profile. Worker and server processes started by the tests inherit both variables."""
 
 import os
+import uuid
 
 os.environ.setdefault("DJANGO_ENV", "test")
+# The suite's cache keys apart from any other run's on a shared Redis (its processes share them).
+os.environ.setdefault("CACHE_KEY_PREFIX", f"test-{uuid.uuid4().hex[:12]}")
 
 from lmsbridge.settings import *  # noqa: F403

@@ -1,4 +1,5 @@
-"""Celery (broker, results, time limits) and the daily sync schedules created on first migrate."""
+"""Celery (broker, results, time limits), the cache the processes share, and the daily sync
+schedules created on first migrate."""
 
 from pathlib import Path
 
@@ -10,6 +11,24 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesyste
 CELERY_RESULT_BACKEND = env.str(
     "CELERY_RESULT_BACKEND", default=REDIS_URL or f"file://{VAR_DIR / 'celery-results'}"
 )
+# The cache every process shares: what must hold across the web processes and the workers (the
+# xAPI door's per-client rate, the debounce of its apply task) would be per process in Django's
+# default, a memory of each process. Redis when REDIS_URL is set, else files in the var dir (the
+# embedded web, worker and beat share them). Nothing here clears it: on Redis it shares the
+# broker's database, so its keys carry a prefix.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="lmsbridge"),
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="lmsbridge"),
+    }
+}
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=2 * 60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int(
     "CELERY_TASK_SOFT_TIME_LIMIT", default=CELERY_TASK_TIME_LIMIT - 5 * 60

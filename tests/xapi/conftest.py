@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 from django.urls import reverse
 
@@ -94,10 +94,11 @@ def make_door(tag: str) -> Door:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _fresh_cache(monkeypatch):
+    """Cache keys of this test's own: what an earlier test counted (a rate, a debounce) can't
+    reach it. Never `cache.clear()`: on Redis the cache shares the broker's database."""
+    backend = caches["default"]  # this thread's
+    monkeypatch.setattr(backend, "key_prefix", f"{backend.key_prefix}-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture

@@ -4,9 +4,19 @@ one at once per window of DEBOUNCE_SECONDS, and one at the window's end for what
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 import time_machine
+from django.core.cache.backends.locmem import LocMemCache
 
 from integrations.tasks import xapi as xapi_tasks
+
+
+@pytest.fixture(autouse=True)
+def _cache_on_the_fake_clock(monkeypatch):
+    """A cache whose expiry follows the test's clock (Redis keeps its own time)."""
+    monkeypatch.setattr(xapi_tasks, "cache", LocMemCache(f"debounce-{uuid.uuid4().hex}", {}))
 
 
 class Queued:
