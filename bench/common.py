@@ -276,9 +276,16 @@ def make_owner():
 
 def make_integration(sandbox: Sandbox, label: str, *, tags: bool = True, paths: bool = True):
     from integrations.models import Integration
-    from lmsbridge.catalog.models import Group
+    from lmsbridge.catalog.models import Group, Learner, Membership
 
     group = Group.objects.create(name=f"Bench {label}", slug=f"bench-{label}")
+    # A statistics sync matches only the learners who see the group's catalog: every learner
+    # the bench created is a member.
+    Membership.objects.bulk_create(
+        (Membership(group=group, learner_id=pk)
+         for pk in Learner.objects.values_list("pk", flat=True).iterator()),
+        batch_size=5000,
+    )  # fmt: skip
     return Integration.objects.create(
         group=group,
         client_id=CLIENT_ID,
