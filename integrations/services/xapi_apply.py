@@ -24,10 +24,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from datetime import datetime
+from functools import reduce
+from operator import or_
 from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connections, router
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -228,8 +231,8 @@ def _attempts_write(by_pair: dict[tuple[int, int], list[XapiRecord]]) -> tuple[i
 
 def attempts_latest(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], Attempt]:
     """{(learner, course): its latest attempt} of these pairs that have one, reading these
-    pairs' attempts only: `(learner_id, course_id) IN (VALUES ...)`, `LOOKUP_PAIRS` pairs per
-    query (row values: PostgreSQL, SQLite 3.15+). The statistics sync's `attempts_lookup` reads
+    pairs' attempts only: one `(learner = … AND course = …) OR …` per `LOOKUP_PAIRS` pairs, each
+    an index probe of `attempt_number_unique`. The statistics sync's `attempts_lookup` reads
     every attempt of the page's learners on the page's courses, a superset that suits a report
     page sorted by learner; a batch of statements names learners and courses at random, so
     that superset grows with every attempt stored."""
@@ -237,11 +240,8 @@ def attempts_latest(pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int],
     latest: dict[tuple[int, int], Attempt] = {}
     for start in range(0, len(ordered), LOOKUP_PAIRS):
         chunk = ordered[start : start + LOOKUP_PAIRS]
-        rows = ", ".join(["(%s, %s)"] * len(chunk))
-        found = Attempt.objects.extra(  # noqa: S610 - placeholders only, the values are params
-            where=[f"(learner_id, course_id) IN (VALUES {rows})"],
-            params=[value for pair in chunk for value in pair],
-        )
+        these = reduce(or_, (Q(learner_id=learner, course_id=course) for learner, course in chunk))
+        found = Attempt.objects.filter(these)
         for attempt in found.order_by("number"):
             latest[(attempt.learner_id, attempt.course_id)] = attempt  # the last is the latest
     return latest
