@@ -18,6 +18,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,16 +89,17 @@ def statement_read(statement: Any, *, received: datetime) -> XapiRecord:
     )
 
 
-def object_keys(object_id: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)  # a batch names a few items many times: each id is read once
+def object_keys(object_id: str) -> tuple[tuple[str, str], ...]:
     """What an object id may be matched with: ("url", normalized URL) for a URL,
     ("course", id) for a number, ("learning_path", id) for "path-<id>"."""
     value = object_id.strip()
     if value.isdigit():
-        return [("course", value)]
+        return (("course", value),)
     if value.startswith(PATH_PREFIX) and value.removeprefix(PATH_PREFIX).isdigit():
-        return [("learning_path", value.removeprefix(PATH_PREFIX))]
+        return (("learning_path", value.removeprefix(PATH_PREFIX)),)
     url = url_key(value)
-    return [("url", url)] if url else []
+    return (("url", url),) if url else ()
 
 
 def url_key(url: str) -> str:
