@@ -15,6 +15,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 def unique(*fields: str, name: str) -> models.UniqueConstraint:
@@ -33,9 +35,9 @@ class ErrorKind(models.TextChoices):
     """Why an owner is in Error: what the admin has to do differs."""
 
     NONE = "", "—"
-    CREDENTIALS = "credentials", "Credentials refused"
-    UNAVAILABLE = "unavailable", "Service unavailable"
-    BAD_RESPONSE = "bad_response", "Bad responses"
+    CREDENTIALS = "credentials", _("Credentials refused")
+    UNAVAILABLE = "unavailable", _("Service unavailable")
+    BAD_RESPONSE = "bad_response", _("Bad responses")
 
 
 class OwnerBase(models.Model):
@@ -88,13 +90,13 @@ class OwnerBase(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    PARTIAL = "partial", "Partial"
-    FAILED = "failed", "Failed"
-    TIMED_OUT = "timed_out", "Timed out"
-    SKIPPED = "skipped", "Skipped"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIAL = "partial", _("Partial")
+    FAILED = "failed", _("Failed")
+    TIMED_OUT = "timed_out", _("Timed out")
+    SKIPPED = "skipped", _("Skipped")
 
 
 class RunBase(models.Model):
@@ -158,7 +160,7 @@ class RunBase(models.Model):
     def status_label(self) -> str:
         """The status in words, with the warning a succeeded run may carry."""
         if self.warnings and self.status == RunStatus.SUCCEEDED:
-            return "Succeeded with warning"
+            return gettext("Succeeded with warning")
         return self.get_status_display()
 
     @property

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from integrations.core.models import unique
 from integrations.models.platforms import PlatformConnection
@@ -39,13 +40,13 @@ class AlertState(models.Model):
     change of state, never one per failed run or retry)."""
 
     class Topic(models.TextChoices):
-        STATUS = "status", "Integration status"
-        CONTENT = "content", "Content syncs"
-        STATS = "stats", "Statistics syncs"
-        STALE_CONTENT = "stale_content", "Content freshness"
-        STALE_STATS = "stale_stats", "Statistics freshness"
-        PLATFORM_BUDGET = "platform_budget", "Learning platform API budget"
-        REVIEW = "review", "Catalog changes awaiting a decision"
+        STATUS = "status", _("Integration status")
+        CONTENT = "content", _("Content syncs")
+        STATS = "stats", _("Statistics syncs")
+        STALE_CONTENT = "stale_content", _("Content freshness")
+        STALE_STATS = "stale_stats", _("Statistics freshness")
+        PLATFORM_BUDGET = "platform_budget", _("Learning platform API budget")
+        REVIEW = "review", _("Catalog changes awaiting a decision")
 
     integration, connection = _owner_fields("alert_states")
     topic = models.CharField(max_length=20, choices=Topic.choices)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from integrations.core.fields import EncryptedTextField
 from integrations.core.kinds import PLATFORM_CHOICES
@@ -39,9 +40,9 @@ class PlatformConnection(OwnerBase):
     CONNECTOR_FIELD = "kind"
 
     class Status(models.TextChoices):
-        INACTIVE = "inactive", "Not tested"
-        ACTIVE = "active", "Connected"
-        ERROR = "error", "Error"
+        INACTIVE = "inactive", _("Not tested")
+        ACTIVE = "active", _("Connected")
+        ERROR = "error", _("Error")
 
     group = models.OneToOneField(
         "catalog.Group", on_delete=models.CASCADE, related_name="platform_connection"
@@ -146,16 +147,16 @@ class PlatformRun(RunBase):
     COUNTERS = (*RunBase.COUNTERS, "removed", "deactivated", "pending", "write_requests")
 
     class Kind(models.TextChoices):
-        DIRECTORY = "directory", "Directory import"
-        PUSH = "push", "Catalog and completion push"
-        COURSES = "courses", "Course list import"
-        REPORTS = "reports", "Report export"
+        DIRECTORY = "directory", _("Directory import")
+        PUSH = "push", _("Catalog and completion push")
+        COURSES = "courses", _("Course list import")
+        REPORTS = "reports", _("Report export")
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Schedule"
-        MANUAL = "manual", "Manual"
-        API = "api", "API"
-        SYNC = "sync", "After a Udemy sync"
+        SCHEDULE = "schedule", _("Schedule")
+        MANUAL = "manual", _("Manual")
+        API = "api", _("API")
+        SYNC = "sync", _("After a Udemy sync")
 
     connection = models.ForeignKey(
         PlatformConnection, on_delete=models.CASCADE, related_name="runs"
@@ -195,8 +196,8 @@ class PlatformLedgerItem(models.Model):
     """
 
     class ItemType(models.TextChoices):
-        COURSE = "course", "Course"
-        COMPLETION = "completion", "Completion"
+        COURSE = "course", _("Course")
+        COMPLETION = "completion", _("Completion")
 
     connection = models.ForeignKey(
         PlatformConnection, on_delete=models.CASCADE, related_name="ledger"
@@ -232,8 +233,8 @@ class PlatformDirectoryLink(models.Model):
     """
 
     class ItemType(models.TextChoices):
-        GROUP = "group", "Group"
-        USER = "user", "User"
+        GROUP = "group", _("Group")
+        USER = "user", _("User")
 
     connection = models.ForeignKey(
         PlatformConnection, on_delete=models.CASCADE, related_name="links"
@@ -281,9 +282,9 @@ class PlatformCourse(models.Model):
     `learners` / `completed` / `completion_rate` come from the platform's `courses` report."""
 
     class Match(models.TextChoices):
-        MATCHED = "matched", "Matched"
-        AMBIGUOUS = "ambiguous", "Several courses have this title"
-        NONE = "none", "No synced course has this title"
+        MATCHED = "matched", _("Matched")
+        AMBIGUOUS = "ambiguous", _("Several courses have this title")
+        NONE = "none", _("No synced course has this title")
 
     connection = models.ForeignKey(
         PlatformConnection, on_delete=models.CASCADE, related_name="platform_courses"

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.core.fields import EncryptedTextField
@@ -36,9 +37,9 @@ class Integration(OwnerBase):
     CONNECTOR_FIELD = "provider"
 
     class Status(models.TextChoices):
-        INACTIVE = "inactive", "Inactive"
-        ACTIVE = "active", "Active"
-        ERROR = "error", "Error"
+        INACTIVE = "inactive", _("Inactive")
+        ACTIVE = "active", _("Active")
+        ERROR = "error", _("Error")
 
     group = models.ForeignKey(
         "catalog.Group", on_delete=models.CASCADE, related_name="integrations"
@@ -154,14 +155,14 @@ class SyncRun(RunBase):
     )
 
     class Kind(models.TextChoices):
-        CONTENT = "content", "Content"
-        STATS = "stats", "Statistics"
+        CONTENT = "content", _("Content")
+        STATS = "stats", _("Statistics")
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "Schedule"
-        MANUAL = "manual", "Manual"
-        API = "api", "API"
-        COMMAND = "command", "Command"
+        SCHEDULE = "schedule", _("Schedule")
+        MANUAL = "manual", _("Manual")
+        API = "api", _("API")
+        COMMAND = "command", _("Command")
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
     kind = models.CharField(max_length=20, choices=Kind.choices)

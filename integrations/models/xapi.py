@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from integrations.core.models import unique
 
@@ -44,12 +45,12 @@ class XapiStatement(models.Model):
     """One xAPI statement as received (xAPI 1.0.3), and what became of it."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        APPLIED = "applied", "Applied"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        APPLIED = "applied", _("Applied")
+        REJECTED = "rejected", _("Rejected")
         # No learner or no synced item matches it yet: applied after the next directory
         # import, content sync or statistics sync.
-        WAITING = "waiting", "Waiting for a learner or course"
+        WAITING = "waiting", _("Waiting for a learner or course")
 
     integration = models.ForeignKey(
         "integrations.Integration", on_delete=models.CASCADE, related_name="xapi_statements"

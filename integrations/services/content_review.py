@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext_lazy
 
 from integrations.core.audit import audit_record
 from integrations.models import AlertState, AuditEntry, Integration, SyncRun
@@ -254,11 +255,40 @@ def held_discard(*, integration: Integration, actor, count: int) -> int:
     return discarded
 
 
-# The review page's decisions: action -> (service, confirmed by a count?, message done).
+# The review page's decisions: action -> (service, confirmed by a count?, message done: a
+# plural in the reader's language, formatted with `% {"n": count}`).
 REVIEW_ACTIONS = {
-    "archive_missing": (missing_archive, True, "{n} course(s) archived."),
-    "keep_missing": (missing_keep, True, "{n} course(s) kept until the next sync."),
-    "publish_held": (held_publish, True, "{n} new item(s) published to learners."),
-    "discard_held": (held_discard, True, "{n} new item(s) discarded."),
-    "publish_discarded": (discarded_publish, True, "{n} discarded item(s) published to learners."),
+    "archive_missing": (
+        missing_archive,
+        True,
+        ngettext_lazy("%(n)s course archived.", "%(n)s courses archived.", "n"),
+    ),
+    "keep_missing": (
+        missing_keep,
+        True,
+        ngettext_lazy(
+            "%(n)s course kept until the next sync.", "%(n)s courses kept until the next sync.", "n"
+        ),
+    ),
+    "publish_held": (
+        held_publish,
+        True,
+        ngettext_lazy(
+            "%(n)s new item published to learners.", "%(n)s new items published to learners.", "n"
+        ),
+    ),
+    "discard_held": (
+        held_discard,
+        True,
+        ngettext_lazy("%(n)s new item discarded.", "%(n)s new items discarded.", "n"),
+    ),
+    "publish_discarded": (
+        discarded_publish,
+        True,
+        ngettext_lazy(
+            "%(n)s discarded item published to learners.",
+            "%(n)s discarded items published to learners.",
+            "n",
+        ),
+    ),
 }

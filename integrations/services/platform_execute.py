@@ -15,6 +15,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
+from django.utils import translation
 
 from integrations.connectors.platforms import platform_for
 from integrations.core.execute import Reschedule, RunExecutor, RunFailed
@@ -59,7 +60,8 @@ class PlatformExecutor(RunExecutor):
         super().when_busy(run)
 
     def busy_reason(self, run: PlatformRun) -> str:
-        return f"Skipped: a {run.get_kind_display().lower()} is already running."
+        with translation.override("en"):  # stored with the run: the kind's label in English
+            return f"Skipped: a {run.get_kind_display().lower()} is already running."
 
     def work(self, run: PlatformRun, renew: Callable[[], None]) -> None:
         connection = run.connection
@@ -72,7 +74,8 @@ class PlatformExecutor(RunExecutor):
             if problem:
                 raise RunFailed("config", problem)
         if run.kind not in connector.run_kinds:
-            label = run.get_kind_display().lower()
+            with translation.override("en"):  # stored as the run's error (a dry run: in a request)
+                label = run.get_kind_display().lower()
             raise RunFailed("config", f"{connection.get_kind_display()} has no {label}.")
         self.client = None if run.dry_run else connector.make_client(connection)
         with self.client or nullcontext():

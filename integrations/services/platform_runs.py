@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 from datetime import date
 
+from django.utils import translation
+
 from integrations.connectors.platforms import kinds_with, platform_for, platform_run_kinds
 from integrations.core.execute import run_enqueue
 from integrations.core.kinds import Capability
@@ -65,7 +67,8 @@ def _busy(run: PlatformRun) -> bool:
 
 
 def _busy_reason(run: PlatformRun) -> str:
-    return f"Skipped: a {run.get_kind_display().lower()} is already queued or running."
+    with translation.override("en"):  # stored with the run: the kind's label in English
+        return f"Skipped: a {run.get_kind_display().lower()} is already queued or running."
 
 
 def _enqueue(run: PlatformRun, countdown: float | None = None) -> None:

@@ -20,6 +20,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.connectors.providers import PROVIDER_CHOICES, PROVIDERS
@@ -101,7 +102,7 @@ def settings_form(
         return render_form(form_for())
     form = form_for(data=request.POST)
     if not form.is_valid():
-        messages.error(request, "Please correct the errors below.")
+        messages.error(request, gettext("Please correct the errors below."))
         return render_form(form, status=400)
     return form
 
@@ -158,7 +159,10 @@ def _render_detail(
         health = integration_health(integration=integration)
         context.update(
             health=health,
-            health_kinds=[("Content", health.content), ("Statistics", health.stats)],
+            health_kinds=[
+                (SyncRun.Kind.CONTENT.label, health.content),
+                (SyncRun.Kind.STATS.label, health.stats),
+            ],
             stale_hours=f"{settings.SYNC_STALE_AFTER_HOURS:g}",
             xapi=xapi_card_context(request, integration),
         )
@@ -197,12 +201,12 @@ def integration_review(request: HttpRequest, slug: str, provider: str) -> HttpRe
             message = (
                 str(exc)
                 if isinstance(exc, ReviewCountMismatch | ReviewWhileSyncing)
-                else "Type the number of items to confirm."
+                else gettext("Type the number of items to confirm.")
             )
             messages.error(request, message)
             status = 409 if isinstance(exc, ReviewWhileSyncing) else 400
         else:
-            messages.success(request, done.format(n=changed))
+            messages.success(request, done % {"n": changed})
             return redirect("integrations:review", slug=group.slug, provider=provider)
     missing = courses_missing(integration=integration).order_by("title", "id")
     held = courses_held(integration=integration).order_by("title", "id")
@@ -240,7 +244,7 @@ def integration_deactivate_confirm(request: HttpRequest, slug: str, provider: st
         return render(request, "integrations/integration_deactivate.html", context)
     integration_deactivate(integration=integration, actor=request.user)
     messages.success(
-        request, "The integration is inactive. Synced courses and statistics are kept."
+        request, gettext("The integration is inactive. Synced courses and statistics are kept.")
     )
     return redirect("integrations:provider", slug=group.slug, provider=provider)
 
@@ -254,14 +258,17 @@ def integration_sync(request: HttpRequest, slug: str, provider: str, kind: str) 
     if kind not in SyncRun.Kind.values:
         raise Http404("No such sync")
     if not integration.accepts_runs:
-        messages.error(request, "Set the integration up before synchronizing.")
+        messages.error(request, gettext("Set the integration up before synchronizing."))
         return redirect("integrations:provider", slug=group.slug, provider=provider)
     run = sync_request(
         integration=integration, kind=kind, trigger=SyncRun.Trigger.MANUAL, user=request.user
     )
-    label = SyncRun.Kind(kind).label.lower()
     if run.status == SyncRun.Status.SKIPPED:
-        messages.warning(request, f"A {label} sync is already running.")
+        already = {
+            SyncRun.Kind.CONTENT: gettext("A content sync is already running."),
+            SyncRun.Kind.STATS: gettext("A statistics sync is already running."),
+        }
+        messages.warning(request, already[kind])
         run = run_active_for_integration(integration=integration, kind=kind) or run
     # A queued run needs no flash message: the run page's live status says "Queued", then
     # "Running", then how it ended (a message would still read "queued" after the end).

@@ -17,6 +17,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from integrations.connectors.platforms import PLATFORMS, platform_for, platform_run_kinds
@@ -146,30 +148,51 @@ def auto_enroll(request: HttpRequest, slug: str) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"Auto-enrollment is on, confirmed for {estimate.message}: the next push links "
-                "the courses within that number, and asks again beyond it.",
+                gettext(
+                    "Auto-enrollment is on, confirmed for %(estimate)s: the next push links the "
+                    "courses within that number, and asks again beyond it."
+                )
+                % {"estimate": estimate.message},
             )
         elif action == "disable":
             services.auto_enroll_set(connection=connection, actor=request.user, enabled=False)
-            messages.success(request, "Auto-enrollment is off: the next push unlinks the courses.")
+            messages.success(
+                request, gettext("Auto-enrollment is off: the next push unlinks the courses.")
+            )
         elif action == "unlink_earlier":
             marked = services.auto_enroll_unlink_earlier(connection=connection, actor=request.user)
-            messages.success(request, f"The next push unlinks {marked} course(s).")
+            messages.success(
+                request,
+                ngettext(
+                    "The next push unlinks %(count)s course.",
+                    "The next push unlinks %(count)s courses.",
+                    marked,
+                )
+                % {"count": marked},
+            )
         else:
-            messages.error(request, "Choose what to do with auto-enrollment.")
+            messages.error(request, gettext("Choose what to do with auto-enrollment."))
     except services.AutoEnrollNotConfirmed as exc:
         messages.error(request, exc.message)
     except PlatformApiError as exc:
-        messages.error(request, f"LearnUpon could not be read: {exc.message}")
+        messages.error(
+            request, gettext("LearnUpon could not be read: %(error)s") % {"error": exc.message}
+        )
     return back
 
 
 def _test_and_report(request: HttpRequest, connection: PlatformConnection) -> None:
     check = services.connection_test(connection=connection, actor=request.user)
     if check.ok:
-        messages.success(request, f"Connection OK. {check.message}")
+        messages.success(
+            request, gettext("Connection OK. %(details)s") % {"details": check.message}
+        )
     else:
-        messages.error(request, f"Connection failed ({check.verdict}): {check.message}")
+        messages.error(
+            request,
+            gettext("Connection failed (%(verdict)s): %(details)s")
+            % {"verdict": check.verdict, "details": check.message},
+        )
 
 
 @login_required
@@ -192,15 +215,23 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     dry_run = kind == PlatformRun.Kind.PUSH and request.POST.get("dry_run") == "1"
     if kind == PlatformRun.Kind.PUSH and not _takes_push(connection):
         messages.error(
-            request, f"{connection.get_kind_display()} connections can't receive a push."
+            request,
+            gettext("%(platform)s connections can't receive a push.")
+            % {"platform": connection.get_kind_display()},
         )
         return redirect("platforms:connection", slug=group.slug)
     if kind not in platform_run_kinds(connection.kind):
-        label = PlatformRun.Kind(kind).label.lower()
-        messages.error(request, f"{connection.get_kind_display()} connections have no {label}.")
+        messages.error(
+            request,
+            gettext("%(platform)s connections have no %(kind)s.")
+            % {
+                "platform": connection.get_kind_display(),
+                "kind": PlatformRun.Kind(kind).label.lower(),
+            },
+        )
         return redirect("platforms:connection", slug=group.slug)
     if not dry_run and not connection.accepts_runs:
-        messages.error(request, "Test the connection successfully before running it.")
+        messages.error(request, gettext("Test the connection successfully before running it."))
         return redirect("platforms:connection", slug=group.slug)
     run = services.platform_run_request(
         connection=connection,
@@ -212,9 +243,13 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     if run.status == PlatformRun.Status.SKIPPED:
         messages.warning(request, run.error_summary)
     elif dry_run:
-        messages.info(request, "Dry run: nothing was sent. Here is what a push would send.")
+        messages.info(
+            request, gettext("Dry run: nothing was sent. Here is what a push would send.")
+        )
     else:
-        messages.success(request, f"The {run.get_kind_display().lower()} is queued.")
+        messages.success(
+            request, gettext("The %(kind)s is queued.") % {"kind": run.get_kind_display().lower()}
+        )
     return redirect("platforms:run", slug=group.slug, run_id=run.pk)
 
 
@@ -230,7 +265,11 @@ def run_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 # A directory import's streams, one row each; its totals would add groups to users.
-DIRECTORY_KINDS = (("groups", "Groups"), ("users", "Users"), ("memberships", "Memberships"))
+DIRECTORY_KINDS = (
+    ("groups", _("Groups")),
+    ("users", _("Users")),
+    ("memberships", _("Memberships")),
+)
 # Column → the stream keys that fill it (memberships are "added", groups go "missing").
 KIND_COLUMNS = (
     ("fetched",),

@@ -14,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_filters import FilterSet
 
@@ -109,9 +110,13 @@ def run_views(
         group = group_get_administered(user=request.user, slug=slug)
         run = run_for_group(group=group, run_id=run_id)
         if run_close(run=run, actor=request.user):
-            messages.success(request, f"Run #{run.pk} was closed as failed.")
+            messages.success(
+                request, gettext("Run #%(number)s was closed as failed.") % {"number": run.pk}
+            )
         else:
-            messages.info(request, f"Run #{run.pk} had already finished.")
+            messages.info(
+                request, gettext("Run #%(number)s had already finished.") % {"number": run.pk}
+            )
         return redirect(run_url, slug=slug, run_id=run.pk)
 
     return run_detail, run_progress, run_close_view

@@ -77,7 +77,7 @@ def test_a_held_clean_up_is_reviewed_and_archived_by_number(live_server, browser
     assert not Course.objects.filter(status=Course.Status.ARCHIVED).exists()
     page.get_by_label("Type 30 to confirm").fill("30")
     page.get_by_role("button", name="Archive these 30").click()
-    expect(page.get_by_text("30 course(s) archived.")).to_be_visible()
+    expect(page.get_by_text("30 courses archived.")).to_be_visible()
     assert Course.objects.filter(status=Course.Status.ARCHIVED).count() == 30
     page.goto(live_server.url + reverse("integrations:provider", args=[slug, "udemy"]))
     expect(page.get_by_test_id("review-banner")).to_have_count(0)
