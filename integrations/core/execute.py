@@ -64,8 +64,7 @@ logger = logging.getLogger(__name__)
 # Every run message: no time limits in it, so the worker's own CELERY_TASK_(SOFT_)TIME_LIMIT apply
 # (the limits of the process that enqueued would otherwise travel in the header and win).
 RUN_MESSAGE_OPTIONS: dict[str, Any] = {"time_limit": None, "soft_time_limit": None}
-
-
+RUN_LEASE_LOST = "the lease expired and another run holds it"  # this worker stalled past it
 RUN_EXECUTING = "run already executing"  # the reason a second delivery of a run is rescheduled
 
 
@@ -218,7 +217,8 @@ class RunExecutor:
             if may_yield and slice_ends is not None and now > slice_ends:
                 raise Reschedule(run.pk, 1, "time slice used: other runs go first", time_slice=True)
             if calls % self.renew_every == 0 and now - renewed_at >= self.renew_seconds:
-                lease.renew(lease_model, holder=holder, **scope)
+                if not lease.renew(lease_model, holder=holder, **scope):  # stop writing at once
+                    raise Reschedule(run.pk, 5, RUN_LEASE_LOST)
                 renewed_at = now
             if self.progress:
                 self.progress(run)

@@ -72,6 +72,11 @@ def xapi_apply_pending(*, integration_id: int, limit: int | None = None) -> Appl
     # Its writes (attempts created and updated, statements marked) go as one round trip on
     # PostgreSQL (`batched_transaction`).
     with relaxed_commits(), batched_transaction():
+        # One batch of an integration at a time: two tasks reading the same attempt would each
+        # write it back whole, and the later would undo the other's completion (SQLite's
+        # transactions are serialized by their IMMEDIATE start already).
+        if not Integration.objects.select_for_update().filter(pk=integration_id).values("pk"):
+            return ApplyCounts()
         # Plain rows, not model instances: only these three fields are read.
         batch = [
             Row(*values)

@@ -22,6 +22,7 @@ from integrations.core import lease
 from integrations.core.bulk_fields import plain_fields
 from integrations.core.bulk_reads import AnyOf, instances_where, select_by, select_where
 from integrations.core.bulk_writes import bulk_insert, bulk_update, insert_rows, update_one
+from integrations.core.execute import Reschedule
 from integrations.core.transactions import batched_transaction, relaxed_commits
 from integrations.models import Integration, SyncPage, SyncRun
 from integrations.services import content_sync
@@ -410,3 +411,22 @@ def test_a_batched_write_that_fails_fails_its_transaction() -> None:
         page_with_a_bad_row()
     run.refresh_from_db()
     assert run.fetched == 0 and not Attempt.objects.exists()
+
+
+def test_a_sync_whose_lease_was_taken_stops_writing(
+    make_udemy_sandbox, make_integration, run_sync, monkeypatch
+) -> None:
+    """A worker that stalled past its lease while another run took it stops at its next renewal
+    instead of writing beside the new holder (its run comes back later)."""
+    integration = make_integration(make_udemy_sandbox(courses=500, paths=0, learners=1))
+    monkeypatch.setattr(SyncExecutor, "renew_seconds", 0)
+    renew = lease.renew
+
+    def taken(model, **scope):
+        model.objects.filter(kind=scope["kind"]).update(holder="run:other")
+        return renew(model, **scope)
+
+    monkeypatch.setattr(lease, "renew", taken)
+    with pytest.raises(Reschedule, match="another run holds it"):
+        run_sync(integration)
+    assert Course.objects.filter(integration=integration).count() < 500
