@@ -65,11 +65,12 @@ class Channel(filesystem.Channel):
         with open(f"{file}.lock", "a") as guard:
             fcntl.flock(guard, fcntl.LOCK_EX)
             try:
-                before = self.get_table(exchange)
+                text = file.read_text() if file.exists() else None
+                before = read_bindings(text or "", source=file.name)
                 bindings = list(before)
                 yield bindings
-                if bindings != before or not file.exists():
-                    _replace(file, json.dumps(bindings))
+                if bindings != before or text is None or text != json.dumps(before):
+                    _replace(file, json.dumps(bindings))  # a damaged table is written clean
             finally:
                 fcntl.flock(guard, fcntl.LOCK_UN)
 
@@ -97,6 +98,9 @@ def _replace(file: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w") as out:
             out.write(text)
+            out.flush()
+            os.fsync(out.fileno())  # the rename never lands before the content
+        os.chmod(temporary, 0o644)  # as kombu's own files: readable by every process's user
         os.replace(temporary, file)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

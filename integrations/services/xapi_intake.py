@@ -8,6 +8,7 @@ conflict (409). A batch is all or nothing: one invalid statement refuses the who
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +24,8 @@ from integrations.providers.udemy.xapi import (
     statement_read,
 )
 
+logger = logging.getLogger(__name__)
+
 
 class StatementConflict(Exception):
     """A statement id already stored with other content (xAPI 1.0.3: 409 Conflict)."""
@@ -36,13 +39,17 @@ def xapi_rate_allows(*, client_key: str) -> bool:
     now = timezone.now().timestamp()
     window, elapsed = divmod(now, 60)
     key = f"xapi-rate:{client_key}:{int(window)}"
-    cache.add(key, 0, timeout=180)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=180)
-        count = 1
-    previous = cache.get(f"xapi-rate:{client_key}:{int(window) - 1}") or 0
+        cache.add(key, 0, timeout=180)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=180)
+            count = 1
+        previous = cache.get(f"xapi-rate:{client_key}:{int(window) - 1}") or 0
+    except Exception:  # the cache is down: statements are still taken (stored, bounded in size)
+        logger.warning("xAPI rate not checked: the cache did not answer", exc_info=True)
+        return True
     return count + previous * (1 - elapsed / 60) <= settings.XAPI_RATE_PER_MINUTE
 
 

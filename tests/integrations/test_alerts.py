@@ -394,3 +394,15 @@ def test_the_error_email_shows_the_run_as_it_ended(udemy_sandbox, make_integrati
     email = AlertEmail.objects.get(integration=integration, topic="status")
     assert "Running" not in email.text_body
     assert "Failed" in email.text_body
+
+
+def test_an_alert_raised_in_a_french_request_is_written_in_the_sites_language(integration):
+    """The admin whose action raised it may read French; its recipients are many: the e-mail
+    is in the site's language (LANGUAGE_CODE), labels included."""
+    from django.utils import translation
+
+    with translation.override("fr"):
+        alerts_on_run_ended(run=_run(integration, "failed", error_summary="Udemy is down"))
+        assert translation.get_language() == "fr"  # the request's language is left as it was
+    body = AlertEmail.objects.get(integration=integration).text_body
+    assert "Run #" in body and "Exécution" not in body, body

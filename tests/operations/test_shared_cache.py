@@ -28,3 +28,16 @@ def test_the_xapi_rate_is_one_count_across_two_processes(settings, monkeypatch):
         monkeypatch.setattr(xapi_intake, "cache", process)
         answers.append(xapi_intake.xapi_rate_allows(client_key=client))
     assert answers == [True, True, True, True, False, False]
+
+
+def test_a_cache_that_does_not_answer_lets_statements_in(monkeypatch, caplog):
+    """The door stores statements before it answers; a broken cache must not turn every request
+    into a 500: the rate goes unchecked (bodies stay bounded) and the log says so."""
+
+    class Down:
+        def add(self, *args, **kwargs):
+            raise ConnectionError("cache unreachable")
+
+    monkeypatch.setattr(xapi_intake, "cache", Down())
+    assert xapi_intake.xapi_rate_allows(client_key="any") is True
+    assert "rate not checked" in caplog.text

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from integrations.models import AlertEmail, Integration, PlatformConnection, PlatformRun, SyncRun
 from lmsbridge.catalog.models import Group
@@ -42,17 +42,19 @@ CLAIM_SECONDS = 600  # a sender's hold on an e-mail it is sending (a crashed sen
 def alert_email_write(
     integration: Integration, topic: str, state: str, now: datetime, run: SyncRun | None = None
 ) -> AlertEmail | None:
-    """Render and store one alert e-mail and queue its sending; None when nobody receives it."""
-    return _email_write(
-        {"integration": integration},
-        integration.group,
-        topic,
-        state,
-        now,
-        message=integration_message(integration, topic, state, run),
-        context=lambda: integration_context(integration, topic, state, run),
-        secrets=secrets_of(integration),
-    )
+    """Render and store one alert e-mail and queue its sending; None when nobody receives it.
+    In the site's language, whoever's request or task raised it (recipients are many)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _email_write(
+            {"integration": integration},
+            integration.group,
+            topic,
+            state,
+            now,
+            message=integration_message(integration, topic, state, run),
+            context=lambda: integration_context(integration, topic, state, run),
+            secrets=secrets_of(integration),
+        )
 
 
 def platform_alert_email_write(
@@ -60,12 +62,13 @@ def platform_alert_email_write(
 ) -> AlertEmail | None:
     """The alert of a learning-platform connection (its weekly API budget): the same outbox,
     recipients and redaction as the integrations' alerts."""
-    message = platform_message(connection, state, run)
-    return _email_write(
-        {"connection": connection}, connection.group, topic, state, now,
-        message=message, context=lambda: platform_context(connection, state, run, message),
-        secrets=platform_secrets(connection),
-    )  # fmt: skip
+    with translation.override(settings.LANGUAGE_CODE):
+        message = platform_message(connection, state, run)
+        return _email_write(
+            {"connection": connection}, connection.group, topic, state, now,
+            message=message, context=lambda: platform_context(connection, state, run, message),
+            secrets=platform_secrets(connection),
+        )  # fmt: skip
 
 
 def _email_write(
