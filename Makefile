@@ -31,7 +31,7 @@ install: $(STAMP) $(MO)
 .env:
 	$(BIN)/python scripts/write_env.py .env
 
-## run: install, migrate, seed the demo, then start web + worker + beat + the Udemy sandbox
+## run: install, migrate, seed the demo, then start web + worker + beat + the three sandboxes (Udemy :8001, LearnUpon :8002, Coursebase :8003)
 run: install .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
