@@ -104,7 +104,10 @@ def integration_save(
     with transaction.atomic():
         row = _locked_or_new(integration)
         fields = [n for n in EDITABLE_FIELDS if n in written or n in changed]
-        updated = [n for n in fields if row.pk is None or getattr(row, n) != getattr(candidate, n)]
+        # A first save names what was set, not every field of the form (a blank address, a
+        # toggle left at its default): it is compared with a blank integration.
+        before = Integration() if row.pk is None else row
+        updated = [n for n in fields if getattr(before, n) != getattr(candidate, n)]
         for name in fields:
             setattr(row, name, getattr(candidate, name))
         if row.owner_id is None and actor is not None and actor.is_authenticated:
