@@ -7,6 +7,8 @@ client did: a page of more items than the 100 asked, or heavier than `UDEMY_MAX_
 refused before it is mapped.
 
     LMSBRIDGE_VAR_DIR=/tmp/x .venv/bin/python bench/udemy_page_memory.py --items 200000
+    ... --items 200000 --dense          # {"id": N}: 2.6 MB, under UDEMY_MAX_PAGE_MB
+    ... --items 1600000 --empty         # {}: 4.6 MB, under it too
 """
 
 from __future__ import annotations
@@ -27,9 +29,15 @@ SERVER = """
 import json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-count, dense = int(sys.argv[1]), sys.argv[2] == "dense"
-items = [{"id": i} if dense else {"id": i, "title": "t"} for i in range(count)]
-body = json.dumps({"count": count, "next": None, "previous": None, "results": items}).encode()
+count, shape = int(sys.argv[1]), sys.argv[2]
+ITEM = {
+    "title": lambda i: {"id": i, "title": "t"},
+    "dense": lambda i: {"id": i},
+    "empty": lambda i: {},
+}
+items = [ITEM[shape](i) for i in range(count)]
+page = {"count": count, "next": None, "previous": None, "results": items}
+body = json.dumps(page, separators=(",", ":") if shape == "empty" else None).encode()
 
 
 class Page(BaseHTTPRequestHandler):
@@ -55,7 +63,7 @@ server.serve_forever()
 """
 
 
-def measure(items: int, *, dense: bool, map_items: bool) -> dict:
+def measure(items: int, *, shape: str, map_items: bool) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lmsbridge.settings")
     os.environ.setdefault("DJANGO_ENV", "test")
     import django
@@ -65,7 +73,7 @@ def measure(items: int, *, dense: bool, map_items: bool) -> dict:
     from integrations.providers.udemy.client import UdemyClient, UdemyCredentials
     from integrations.providers.udemy.mapping import map_course
 
-    kind = "dense" if dense else "title"
+    kind = shape
     server = subprocess.Popen(  # noqa: S603 (this interpreter, a literal script)
         [sys.executable, "-c", SERVER, str(items), kind], stdout=subprocess.PIPE, text=True
     )
@@ -108,9 +116,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=200_000)
     parser.add_argument("--dense", action="store_true", help='items of {"id"} only')
+    parser.add_argument("--empty", action="store_true", help="items of {} (compact JSON)")
     parser.add_argument("--map", action="store_true", help="map every item, as a sync would")
     args = parser.parse_args()
-    print(json.dumps(measure(args.items, dense=args.dense, map_items=args.map)))
+    shape = "empty" if args.empty else "dense" if args.dense else "title"
+    print(json.dumps(measure(args.items, shape=shape, map_items=args.map)))
 
 
 if __name__ == "__main__":

@@ -198,15 +198,18 @@ class JsonHttpClient(SharedPause, FailureMessages):
         idempotent: bool | None = None,
         budget: RetryBudget | None = None,
         max_body: int | None = None,
+        check_body: Callable[[bytes], None] | None = None,
     ) -> Result:
         """Send one request to an absolute URL, retrying what is safe to retry. `max_body`:
         the largest body (bytes, decompressed) this call reads, below `UPSTREAM_MAX_BODY_MB`
-        (a page of a list weighs far less than the largest answer an upstream may send)."""
-        self._body_limit.bytes = max_body
+        (a page of a list weighs far less than the largest answer an upstream may send).
+        `check_body`: called with a 2xx body before it is decoded; what it raises is final
+        (never retried): a body refused before its JSON is built in memory."""
+        self._body_limit.bytes, self._body_limit.check = max_body, check_body
         try:
             return self._request(method, url, body=body, idempotent=idempotent, budget=budget)
         finally:
-            self._body_limit.bytes = None
+            self._body_limit.bytes = self._body_limit.check = None
 
     def _request(
         self, method: str, url: str, *, body: Any, idempotent: bool | None,
@@ -236,6 +239,8 @@ class JsonHttpClient(SharedPause, FailureMessages):
                 error = self._unavailable(response, budget)
                 self._retry_or_raise(label, budget, error, str(status), retry_after)
             elif 200 <= status < 300:
+                if check := getattr(self._body_limit, "check", None):
+                    check(response.content)
                 try:
                     payload = decode_json(
                         response, method, vendor=self.vendor, errors=self.errors,

@@ -13,6 +13,7 @@ only: no retry policy here, the client decides what a refused body means.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from collections.abc import Callable
@@ -39,7 +40,9 @@ def read_body(
     limit = min(limit, own_limit) if own_limit else limit
     deadline_s = float(setting_or(None, "UPSTREAM_RESPONSE_DEADLINE", 120.0))
     deadline = time.monotonic() + deadline_s
-    chunks, size = [], 0
+    # One growing buffer, handed over without a copy (`getvalue`): a list of chunks joined at
+    # the end would hold the body twice at its peak.
+    buffer, size = io.BytesIO(), 0
     try:
         while chunk := response.raw.read1(BODY_CHUNK, decode_content=True):
             size += len(chunk)
@@ -52,12 +55,12 @@ def read_body(
                 raise errors.unavailable(
                     f"{vendor} took more than {deadline_s:g} s to send one answer: refused."
                 )
-            chunks.append(chunk)
+            buffer.write(chunk)
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         raise requests.ConnectionError(f"body: {type(exc).__name__}") from None
     finally:
         response.close()
-    response._content = b"".join(chunks)  # what `.content` and `.text` read from now on
+    response._content = buffer.getvalue()  # what `.content` and `.text` read from now on
 
 
 def decode_json(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+import tracemalloc
 from collections.abc import Callable
 from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
@@ -341,7 +342,7 @@ def test_a_sync_of_a_list_that_never_ends_fails_in_bounded_time(
 def test_a_page_with_more_items_than_asked_for_is_refused():
     made: list[str] = []
     answer = list_server(lambda page: (101, _items(page, 101), None), made)
-    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="101 items"):
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="more than the 100"):
         list(client_for(url).iter_course_pages())
 
 
@@ -355,12 +356,87 @@ def test_a_200000_item_page_is_refused(scan):
         list(SCANS[scan](client_for(url)))
 
 
-def test_a_dense_page_under_the_size_limit_is_refused_by_its_item_count():
-    """200,000 `{"id": N}` weigh 2.6 MB, under the list-page limit: refused by its count."""
-    results = [{"id": n} for n in range(200_000)]
-    answer = list_server(lambda page: (200_000, results, None), [])
-    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="200000 items"):
-        list(client_for(url).iter_course_pages())
+def _peak_while_refused(body: bytes, match: str) -> int:
+    """The traced peak (bytes) of fetching one page whose body is `body` (built before tracing
+    starts, served as it is), which must be refused with `match`."""
+
+    def answer(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    with hostile_server(answer) as url:
+        client = client_for(url)
+        tracemalloc.start()
+        try:
+            with pytest.raises(UdemyBadResponse, match=match):
+                list(client.iter_course_pages())
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+
+def _page_body(results: list, count: int | None = None) -> bytes:
+    page = {"count": count, "next": None, "previous": None, "results": results}
+    return json.dumps(page, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    "results",
+    [[{"id": n} for n in range(200_000)], [{}] * 1_600_000],
+    ids=["200,000 ids", "1.6 million empty objects"],
+)
+def test_a_dense_page_under_the_size_limit_is_refused_as_it_is_parsed(results):
+    """200,000 `{"id": N}` (2.6 MB) or 1.6 million `{}` (4.6 MB), under the list-page limit:
+    48 MB and 110 MB traced before, the whole page decoded before its count refused it; now
+    the count stops the parse at the 101st item, and the peak is the body read (and a little)."""
+    body = _page_body(results, count=len(results))
+    assert len(body) < 5 * 2**20
+    peak = _peak_while_refused(body, "more than the 100 items asked for on page 1")
+    assert peak < len(body) * 1.3 + 2 * 2**20, peak
+    assert peak < 10 * 2**20, peak
+
+
+def test_a_page_dense_outside_its_items_is_refused_as_it_is_parsed():
+    """100 items, and 1.6 million `[]` beside them or inside one item: refused by the values a
+    page of 100 items may hold, without decoding it."""
+    beside = {"count": 1, "next": None, "previous": None, "junk": [[]] * 1_600_000,
+              "results": [{"id": 1}]}  # fmt: skip
+    inside = _page_body([{"id": 1, "junk": [[]] * 1_600_000}], count=1)
+    for body in (json.dumps(beside, separators=(",", ":")).encode(), inside):
+        assert len(body) < 5 * 2**20
+        peak = _peak_while_refused(body, "more than 200000 values")
+        assert peak < 10 * 2**20, peak
+
+
+def test_a_normal_page_is_not_walked_and_a_rich_one_is_accepted(monkeypatch):
+    """100 items with every field (as the sandbox serves them) are not walked by the streaming
+    parser (their separators show few values); a page of 100 items of 1,500 values each is
+    walked and accepted."""
+    from integrations.providers.udemy import page_body
+    from integrations.providers.udemy.sandbox.data import SandboxData
+    from integrations.providers.udemy.sandbox.server import SERVED_AS
+
+    data = SandboxData.generate(courses=100, paths=100, learners=1)
+    walked: list[int] = []
+    real_parse = page_body.ijson.basic_parse
+    monkeypatch.setattr(
+        page_body.ijson, "basic_parse", lambda *a, **k: walked.append(1) or real_parse(*a, **k)
+    )
+    site = "https://demo.udemy.com"
+    for kind in ("courses", "learning_paths"):
+        items = [SERVED_AS[kind](item, site) for item in getattr(data, kind)]
+        assert len(items) == 100
+        page_body.refuse_dense_page(_page_body(items, 100), 100, 1)
+    assert walked == []
+    rich = [{"id": n, "values": list(range(1_500))} for n in range(100)]
+    answer = list_server(lambda page: (100, rich, None), [])
+    with hostile_server(answer) as url:
+        pages = list(client_for(url).iter_course_pages())
+    assert walked == [1]
+    assert len(pages[0].results) == 100
 
 
 def test_a_list_page_heavier_than_its_limit_is_refused_below_the_general_limit(settings):

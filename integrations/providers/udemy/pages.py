@@ -7,9 +7,10 @@ the credentials); pages are yielded one at a time (a generator), so memory stays
 the first page's `count` is known the next ones are fetched several at a time by number.
 
 Every list is bounded: a page weighs at most `UDEMY_MAX_PAGE_MB` and holds at most the page
-size asked for; a list ends within the pages its count makes (and a small slack), or, without a
-count, within `UDEMY_MAX_CATALOG_PAGES` / `UDEMY_MAX_REPORT_PAGES`; an empty page whose `next`
-points on ends it too. Whatever breaks a bound is a `UdemyBadResponse`: the scan is incomplete,
+size asked for (a body dense enough to matter is counted as it is parsed: `page_body`); a list
+ends within the pages its count makes (and a small slack), or, without a count, within
+`UDEMY_MAX_CATALOG_PAGES` / `UDEMY_MAX_REPORT_PAGES`; an empty page whose `next` points on ends
+it too. Whatever breaks a bound is a `UdemyBadResponse`: the scan is incomplete,
 so nothing is archived.
 """
 
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from ...core.concurrency import AdaptiveLimit, fetch_in_order
 from ...core.netutil import setting, setting_or
 from .errors import UdemyBadResponse, UdemyError, detail_in
+from .page_body import refuse_dense_page, too_many_items
 
 PAGE_SIZE = 100  # the documented maximum: fewer requests per sync
 INVALID_PAGE = "Invalid page."
@@ -177,7 +179,11 @@ class PagedLists:
     def _get_page(self, url: str, page_size: int) -> Page:
         """One page of a list, its body at most `UDEMY_MAX_PAGE_MB` (`MAX_PAGE_MB`)."""
         limit = float(setting("UDEMY_MAX_PAGE_MB", MAX_PAGE_MB))
-        payload = self.request("GET", url, max_body=int(limit * 2**20)).payload
+        number = _page_number(url)
+        payload = self.request(
+            "GET", url, max_body=int(limit * 2**20),
+            check_body=lambda body: refuse_dense_page(body, page_size, number),
+        ).payload  # fmt: skip
         return self._page(url, payload, page_size)
 
     def _page(self, url: str, payload: Any, page_size: int | None = None) -> Page:
@@ -192,11 +198,7 @@ class PagedLists:
                 excerpt=self._excerpt(json.dumps(payload)[:1000]),
             )
         if page_size is not None and len(payload["results"]) > page_size:
-            raise UdemyBadResponse(
-                f"Udemy sent {len(payload['results'])} items on page {_page_number(url)}, more "
-                f"than the {page_size} asked for: the page is refused.",
-                status=200,
-            )
+            raise too_many_items(page_size, _page_number(url))
         return Page(
             number=_page_number(url),
             count=payload["count"],
