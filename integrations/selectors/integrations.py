@@ -90,22 +90,23 @@ class ErrorDigest:
     first_message: str
 
 
-def run_error_digests(*, run_ids: list[int]) -> dict[int, ErrorDigest]:
-    """Per run of a history page: how many errors, and the first one (two queries per page)."""
+def run_error_digests(*, run_ids: list[int], errors: type = SyncError) -> dict[int, ErrorDigest]:
+    """Per run of a history page: how many errors, and the first one (two queries per page).
+    `errors`: the run's error model (`SyncError`, or `PlatformError` for platform runs)."""
     if not run_ids:
         return {}
     per_run = (
-        SyncError.objects.filter(run_id__in=run_ids)
+        errors.objects.filter(run_id__in=run_ids)
         .values("run_id")
         .annotate(n=Count("id"), first=Min("id"))
         .order_by()
     )
     firsts = {row["run_id"]: (row["n"], row["first"]) for row in per_run}
-    errors = SyncError.objects.in_bulk([first for _, first in firsts.values()])
+    rows = errors.objects.in_bulk([first for _, first in firsts.values()])
     return {
-        run_id: ErrorDigest(n, errors[first].category, errors[first].message)
+        run_id: ErrorDigest(n, rows[first].category, rows[first].message)
         for run_id, (n, first) in firsts.items()
-        if first in errors
+        if first in rows
     }
 
 

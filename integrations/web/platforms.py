@@ -24,13 +24,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from integrations.connectors.platforms import PLATFORMS, platform_for, platform_run_kinds
 from integrations.core.kinds import Capability
 from integrations.filters import PlatformRunHistoryFilter
-from integrations.models import PlatformConnection, PlatformCourse, PlatformRun
+from integrations.models import PlatformConnection, PlatformCourse, PlatformError, PlatformRun
 from integrations.platforms.base import PlatformApiError
 from integrations.selectors import platforms as selectors
+from integrations.selectors.integrations import run_error_digests
 from integrations.services import platforms as services
 from integrations.web.forms import PlatformConnectionForm
-from integrations.web.integrations import audit_page, settings_form
+from integrations.web.integrations import RunRow, audit_page, settings_form
 from integrations.web.run_pages import (
+    duration_text,
     run_list_page,
     run_page_context,
     run_views,
@@ -256,11 +258,15 @@ def run_request(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 @login_required
 @require_GET
 def run_list(request: HttpRequest, slug: str) -> HttpResponse:
-    """History of the group's imports and pushes."""
+    """History of the group's imports and pushes, read like the sync history: how each run
+    ended, when, what, its first error; the counts after."""
     group, filterset, page = run_list_page(
         request, slug, selectors.platform_run_list_for_group, PlatformRunHistoryFilter
     )
-    context = {"group": group, "filter_form": filterset.form, "page": page}
+    runs = list(page.object_list)
+    digests = run_error_digests(run_ids=[run.pk for run in runs], errors=PlatformError)
+    rows = [RunRow(run, duration_text(run.duration), digests.get(run.pk)) for run in runs]
+    context = {"group": group, "filter_form": filterset.form, "page": page, "rows": rows}
     return _render(request, "run_list.html", context)
 
 

@@ -1,6 +1,6 @@
 """Console pages in Debian's chromium where layout or refresh is the promise: a platform run page
-follows its run to the end without a reload; the sync history and the course dashboard show
-every column at 1,280 px, and the history turns into cards at 390 px."""
+follows its run to the end without a reload; the sync history, the platform runs list and the
+course dashboard show every column at 1,280 px, and both run lists turn into cards at 390 px."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import PlatformConnection, PlatformRun, SyncError, SyncRun
+from integrations.models import (
+    PlatformConnection,
+    PlatformError,
+    PlatformRun,
+    SyncError,
+    SyncRun,
+)
 from lmsbridge.catalog.models import Attempt, Learner, Membership
 from tests.browser.test_console_flow import CHROMIUM, log_in
 from tests.factories import CourseFactory, GroupFactory, IntegrationFactory, group_admin
@@ -132,30 +138,80 @@ def test_no_column_is_cut_at_1280_in_the_history_and_the_course_dashboard(
     assert clipped_headers(page, "attempts") == []
 
 
-def test_the_history_is_a_list_of_cards_at_390(live_server, browser, busy_group):
-    slug = busy_group["group"].slug
-    page = open_page(browser, live_server.url, 390)
-    page.goto(live_server.url + reverse("integrations:history", args=[slug]))
-    rows = page.locator('[data-testid="run-table"] tbody tr')
-    assert rows.count() == 12
+def assert_one_card_per_run(page, table_testid: str, runs: int) -> None:
+    """At 390 px: every run a card no wider than the screen, its status on screen, and the
+    list does not scroll sideways."""
+    rows = page.locator(f'[data-testid="{table_testid}"] tbody tr')
+    assert rows.count() == runs
     for index in range(rows.count()):
         row = rows.nth(index)
         status = row.get_by_test_id("run-status")
         box, row_box = status.bounding_box(), row.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, "status off screen"
         assert row_box["width"] <= 390, "a row wider than the screen"
-    scroll = page.evaluate(
-        "document.querySelector('[data-testid=\"run-table\"]').closest('.table-responsive')"
-        "?.scrollWidth ?? 0"
+        assert row_box["height"] > 2 * box["height"], "a row, not a card (its cells side by side)"
+    widths = page.evaluate(
+        """(id) => {
+            const table = document.querySelector(`[data-testid="${id}"]`);
+            const box = table.closest('.table-responsive');
+            return box ? [box.scrollWidth, box.clientWidth] : [0, 0];
+        }""",
+        table_testid,
     )
-    client = page.evaluate(
-        "document.querySelector('[data-testid=\"run-table\"]').closest('.table-responsive')"
-        "?.clientWidth ?? 0"
-    )
-    assert scroll <= client, "the history still scrolls sideways"
+    assert widths[0] <= widths[1], "the list still scrolls sideways"
+
+
+def test_the_history_is_a_list_of_cards_at_390(live_server, browser, busy_group):
+    slug = busy_group["group"].slug
+    page = open_page(browser, live_server.url, 390)
+    page.goto(live_server.url + reverse("integrations:history", args=[slug]))
+    assert_one_card_per_run(page, "run-table", 12)
     # Items and durations: two charts, each the width of the screen (one above the other).
     charts = page.locator('[data-testid="history-charts"] svg')
     assert charts.count() == 2
     for index in range(2):
         box = charts.nth(index).bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["width"] > 300
+
+
+@pytest.fixture
+def busy_platform(group):
+    """A group whose LearnUpon connection has a realistic run list: every kind (the longest
+    label, "Catalog and completion push", included), long error messages, big counts."""
+    connection = PlatformConnection.objects.create(
+        group=group, kind="learnupon", status=PlatformConnection.Status.ACTIVE
+    )
+    now = timezone.now()
+    kinds = ("directory", "push", "courses", "reports")
+    for n in range(12):
+        run = PlatformRun.objects.create(
+            connection=connection, kind=kinds[n % 4], trigger=("schedule", "sync")[n % 2],
+            status=("succeeded", "partial", "failed")[n % 3],
+            started_at=now - timedelta(hours=n, minutes=3), finished_at=now - timedelta(hours=n),
+            fetched=12_345 + n, created=1_234, updated=2_345, unchanged=8_765, removed=123,
+            deactivated=45, failed=n * 3,
+            # the longest status label: "Succeeded with warning"
+            warnings=[{"code": "held", "message": "held", "count": 1}] if n == 3 else [],
+        )  # fmt: skip
+        if n % 3:
+            PlatformError.objects.create(
+                run=run, category="LearnUponUnavailable", external_id=str(4_000_000 + n),
+                message="LearnUpon answered 503 (Service temporarily unavailable) " * 3,
+            )  # fmt: skip
+    return group
+
+
+def test_no_column_is_cut_at_1280_in_the_platform_runs(live_server, browser, busy_platform):
+    page = open_page(browser, live_server.url, 1280)
+    page.goto(live_server.url + reverse("platforms:runs", args=[busy_platform.slug]))
+    headers = page.locator('[data-testid="platform-run-table"] thead th').all_inner_texts()
+    assert [h.strip() for h in headers[:4]] == ["Status", "When", "Kind", "Errors"]
+    assert clipped_headers(page, "platform-run-table") == []
+    first_error = page.get_by_test_id("run-errors-cell").nth(1)  # the second run (n = 1)
+    expect(first_error).to_contain_text("LearnUpon answered 503")
+
+
+def test_the_platform_runs_are_a_list_of_cards_at_390(live_server, browser, busy_platform):
+    page = open_page(browser, live_server.url, 390)
+    page.goto(live_server.url + reverse("platforms:runs", args=[busy_platform.slug]))
+    assert_one_card_per_run(page, "platform-run-table", 12)
