@@ -13,6 +13,7 @@ from integrations.api import xapi_door
 from integrations.web import urls as integrations_web
 from lmsbridge.api.docs import api_docs
 from lmsbridge.api.errors import api_not_found
+from lmsbridge.catalog import preferences
 from lmsbridge.catalog.api import urls as catalog_api
 
 from . import metrics, views
@@ -42,8 +43,10 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    # Django's set_language view: the language switch of base.html posts here.
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch of base.html posts here: Django's set_language, and a signed-in
+    # person's choice is stored with the account.
+    path("i18n/setlang/", preferences.language_set, name="set_language"),
+    path("accounts/preferences/", preferences.preferences, name="preferences"),
     # Udemy Business's xAPI door: OAuth token endpoint and statements (bearer tokens only).
     path("xapi/", include(xapi_door)),
     # Platform endpoints before the API's JSON catch-all 404.

@@ -286,3 +286,23 @@ class Attempt(models.Model):
         ):
             return "udemy"
         return "launch"
+
+
+class Preference(models.Model):
+    """A signed-in person's display choices, kept with the account so that they follow them to
+    another browser and reach their e-mails: the console's language and the time zone in which
+    times are shown. Empty: the browser's language (Accept-Language) and the site's zone."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    language = models.CharField(_("display language"), max_length=10, blank=True, default="")
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("display preference")
+        verbose_name_plural = _("display preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.language or '-'} {self.time_zone or '-'}"

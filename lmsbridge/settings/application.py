@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in person's stored language and time zone (after the session's user is known).
+    "lmsbridge.catalog.preferences.PreferenceMiddleware",
     "lmsbridge.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -66,6 +68,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "lmsbridge.catalog.context_processors.navigation",
             ],
+            # Every time shown names its zone: `{{ when|moment }}` on pages and in e-mails.
+            "builtins": ["lmsbridge.catalog.templatetags.moments"],
         },
     },
 ]

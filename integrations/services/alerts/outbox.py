@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -30,7 +31,7 @@ from .messages import (
     secrets_of,
     subject_line,
 )
-from .recipients import alert_recipients
+from .recipients import alert_audiences
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +43,20 @@ CLAIM_SECONDS = 600  # a sender's hold on an e-mail it is sending (a crashed sen
 def alert_email_write(
     integration: Integration, topic: str, state: str, now: datetime, run: SyncRun | None = None
 ) -> AlertEmail | None:
-    """Render and store one alert e-mail and queue its sending; None when nobody receives it.
-    In the site's language, whoever's request or task raised it (recipients are many)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return _email_write(
-            {"integration": integration},
-            integration.group,
-            topic,
-            state,
-            now,
-            message=integration_message(integration, topic, state, run),
-            context=lambda: integration_context(integration, topic, state, run),
-            secrets=secrets_of(integration),
-        )
+    """Render and store one alert e-mail per language and time zone of its recipients and queue
+    their sending; None when nobody receives it, else the first one written. Each recipient
+    reads it in their own language and zone (`recipients.alert_audiences`), whoever's request
+    or task raised it."""
+    return _emails_write(
+        {"integration": integration},
+        integration.group,
+        topic,
+        state,
+        now,
+        message=lambda: integration_message(integration, topic, state, run),
+        context=lambda message: integration_context(integration, topic, state, run),
+        secrets=secrets_of(integration),
+    )
 
 
 def platform_alert_email_write(
@@ -62,46 +64,55 @@ def platform_alert_email_write(
 ) -> AlertEmail | None:
     """The alert of a learning-platform connection (its weekly API budget): the same outbox,
     recipients and redaction as the integrations' alerts."""
-    with translation.override(settings.LANGUAGE_CODE):
-        message = platform_message(connection, state, run)
-        return _email_write(
-            {"connection": connection}, connection.group, topic, state, now,
-            message=message, context=lambda: platform_context(connection, state, run, message),
-            secrets=platform_secrets(connection),
-        )  # fmt: skip
+    return _emails_write(
+        {"connection": connection}, connection.group, topic, state, now,
+        message=lambda: platform_message(connection, state, run),
+        context=lambda message: platform_context(connection, state, run, message),
+        secrets=platform_secrets(connection),
+    )  # fmt: skip
 
 
-def _email_write(
+def _emails_write(
     owner: dict[str, Any],
     group: Group,
     topic: str,
     state: str,
     now: datetime,
     *,
-    message: Message,
-    context: Callable[[], dict[str, Any]],
+    message: Callable[[], Message],
+    context: Callable[[Message], dict[str, Any]],
     secrets: tuple[str, ...],
 ) -> AlertEmail | None:
-    recipients = alert_recipients(group=group)
-    if not recipients:
+    audiences = alert_audiences(group=group)
+    if not audiences:
         ((name, obj),) = owner.items()
         logger.info("alert %s/%s of %s %s: no recipient", topic, state, name, obj.pk)
         return None
-    values = quote_upstream_text(context())
-    email = AlertEmail.objects.create(
-        **owner,
-        topic=topic,
-        state=state,
-        recipients=recipients,
-        subject=subject_line(redact(f"[LMS Bridge] {message.subject}", secrets=secrets)),
-        text_body=redact(render_to_string("integrations/email/alert.txt", values), secrets=secrets),
-        html_body=redact(
-            render_to_string("integrations/email/alert.html", values), secrets=secrets
-        ),
-        next_attempt_at=now,
-    )
+    emails = []
+    for locale, recipients in audiences:
+        with translation.override(locale.language), timezone.override(ZoneInfo(locale.time_zone)):
+            rendered = message()
+            values = quote_upstream_text(context(rendered))
+            emails.append(
+                AlertEmail.objects.create(
+                    **owner,
+                    topic=topic,
+                    state=state,
+                    recipients=recipients,
+                    subject=subject_line(
+                        redact(f"[LMS Bridge] {rendered.subject}", secrets=secrets)
+                    ),
+                    text_body=redact(
+                        render_to_string("integrations/email/alert.txt", values), secrets=secrets
+                    ),
+                    html_body=redact(
+                        render_to_string("integrations/email/alert.html", values), secrets=secrets
+                    ),
+                    next_attempt_at=now,
+                )
+            )
     transaction.on_commit(_queue_sending)
-    return email
+    return emails[0]
 
 
 # ------------------------------------------------------------------ sending

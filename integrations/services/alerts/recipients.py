@@ -7,7 +7,8 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from integrations.models import AlertOptOut
-from lmsbridge.catalog.models import Group, Membership
+from lmsbridge.catalog.models import Group, Membership, Preference
+from lmsbridge.catalog.preferences import Locale, locale_of, site_locale
 
 
 def alerts_enabled(*, user: AbstractBaseUser, group: Group) -> bool:
@@ -25,11 +26,37 @@ def alerts_set_enabled(*, user: AbstractBaseUser, group: Group, enabled: bool) -
 
 def alert_recipients(*, group: Group) -> list[str]:
     """The group's admins who did not turn alerts off, and the site's `ADMINS`."""
+    return sorted(
+        address for _locale, addresses in alert_audiences(group=group) for address in addresses
+    )
+
+
+def alert_audiences(*, group: Group) -> list[tuple[Locale, list[str]]]:
+    """The recipients of `alert_recipients` by what they read: each admin's stored language and
+    time zone (`Preference`, the site's where none), the site's for `ADMINS`. One e-mail is
+    written per language and zone, so that each recipient reads theirs."""
     opted_out = AlertOptOut.objects.filter(group=group).values("user_id")
     admins = (
         Membership.objects.filter(group=group, role=Membership.Role.ADMIN, learner__is_active=True)
         .exclude(learner__user__in=opted_out)
-        .values_list("learner__email", flat=True)
+        .values_list("learner__email", "learner__user_id")
     )
-    addresses = [a for a in admins if a] + [address for _, address in settings.ADMINS]
-    return sorted({a.strip().lower(): a.strip() for a in addresses if a.strip()}.values())
+    admins = [(email.strip(), user_id) for email, user_id in admins if email and email.strip()]
+    preferences = {
+        p.user_id: p
+        for p in Preference.objects.filter(user_id__in={u for _e, u in admins if u is not None})
+    }
+    by_address: dict[str, tuple[Locale, str]] = {}
+    for email, user_id in admins:
+        by_address.setdefault(email.lower(), (locale_of(preferences.get(user_id)), email))
+    for _name, address in settings.ADMINS:
+        if address.strip():
+            by_address.setdefault(address.strip().lower(), (site_locale(), address.strip()))
+    audiences: dict[Locale, list[str]] = {}
+    for locale, address in by_address.values():
+        audiences.setdefault(locale, []).append(address)
+    ordered = sorted(
+        audiences.items(),
+        key=lambda item: (item[0] != site_locale(), item[0].language, item[0].time_zone),
+    )
+    return [(locale, sorted(addresses)) for locale, addresses in ordered]
