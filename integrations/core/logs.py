@@ -16,8 +16,10 @@
   password) verbatim or escaped, and anything after `Bearer ` or `Basic `.
 - A plain line is one line: `PlainFormatter` writes the control characters of the message
   (its arguments included: an upstream `detail` with "\n2026-01-01 ... CRITICAL forged") as
-  escapes (`\n`, `\x1b`, `\u2028`); the traceback that follows keeps its lines. A JSON line
-  holds by construction (the encoder escapes them) and keeps the text as it was.
+  escapes (`\n`, `\x1b`, `\u2028`); the traceback that follows keeps its own lines, the text
+  of each exception in it (its message, on the last line, and notes) escaped the same way: an
+  exception quoting an upstream's words cannot forge a line either. A JSON line holds by
+  construction (the encoder escapes them) and keeps the text as it was.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import json
 import logging
 import re
 import threading
+import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -169,7 +172,42 @@ class PlainFormatter(_Redacting, logging.Formatter):
         # A copy: the other handlers (the JSON one, Sentry's) get the record as it was.
         escaped = copy.copy(record)
         escaped.msg, escaped.args = escape_controls(record.getMessage()), None
+        if escaped.exc_info:  # formatted here, not as another handler's formatter cached it
+            escaped.exc_text = None
         return super().format(escaped)
+
+    def formatException(self, ei) -> str:
+        """The traceback with its own lines, the text of each exception in it (its message
+        and notes: an upstream's words, maybe) on one line, control characters escaped."""
+        exc = ei[1]
+        if exc is None:
+            return super().formatException(ei)
+        # As logging's own (traceback.print_exception), the texts escaped before the lines
+        # are made.
+        trace = traceback.TracebackException(type(exc), exc, ei[2], compact=True)
+        _escape_exception_texts(trace, seen=set())
+        text = "".join(trace.format())
+        return text[:-1] if text.endswith("\n") else text
+
+
+def _escape_exception_texts(trace: traceback.TracebackException, *, seen: set[int]) -> None:
+    """Escape the control characters of the message and notes of `trace`, of the exceptions it
+    was caused by or raised while handling, and of those of a group (the lines the traceback
+    itself makes stay as they are)."""
+    if id(trace) in seen:
+        return
+    seen.add(id(trace))
+    if isinstance(getattr(trace, "_str", None), str):
+        trace._str = escape_controls(trace._str)
+    if isinstance(getattr(trace, "msg", None), str):  # a SyntaxError's
+        trace.msg = escape_controls(trace.msg)
+    notes = getattr(trace, "__notes__", None)
+    if isinstance(notes, list | tuple):
+        trace.__notes__ = [escape_controls(n) if isinstance(n, str) else n for n in notes]
+    linked = [trace.__cause__, trace.__context__, *(getattr(trace, "exceptions", None) or ())]
+    for other in linked:
+        if other is not None:
+            _escape_exception_texts(other, seen=seen)
 
 
 class JsonFormatter(_Redacting, _BaseJsonFormatter):

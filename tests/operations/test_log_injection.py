@@ -71,3 +71,60 @@ def test_a_run_secret_echoed_cut_or_encoded_is_hidden():
             for formatter in (PlainFormatter(FMT), JsonFormatter(FMT)):
                 line = formatter.format(record("upstream said %s", echo))
                 assert echo not in line and echo[:8] not in line, line
+
+
+def _raised(exc: BaseException):
+    try:
+        raise exc
+    except BaseException:
+        return sys.exc_info()
+
+
+def _forged_lines(text: str) -> list[str]:
+    """The lines of `text` that pass for a log line of their own (a group's traceback lines
+    are drawn with "| " and "+-" in front)."""
+    return [line for line in text.splitlines() if line.lstrip(" |+-").startswith("2026-01-01")]
+
+
+def _caused() -> tuple:
+    try:
+        try:
+            raise KeyError("cause")
+        except KeyError as exc:
+            raise ValueError(f"first {FORGED}") from exc
+    except ValueError as exc:
+        try:
+            raise RuntimeError(f"second\r\n{FORGED}") from exc
+        except RuntimeError as last:
+            last.add_note(f"note {FORGED}")
+            return sys.exc_info()
+
+
+@pytest.mark.parametrize(
+    "exc_info",
+    [
+        pytest.param(_raised(ValueError(FORGED)), id="message"),
+        pytest.param(_caused(), id="chained-with-a-note"),
+        pytest.param(_raised(ExceptionGroup("several", [ValueError(FORGED)])), id="group"),
+        pytest.param(_raised(SyntaxError(FORGED, ("x.py", 1, 1, "x = 1\n"))), id="syntax"),
+    ],
+)
+def test_an_exception_message_cannot_forge_a_line(exc_info):
+    line = PlainFormatter(FMT).format(record("failed", exc_info=exc_info))
+    assert not _forged_lines(line), line
+    assert "\\n2026-01-01 00:00:00 CRITICAL forged log line" in line
+    first, *rest = line.splitlines()
+    assert first.endswith("failed") and "Traceback" in rest[0]
+    assert any(r.lstrip(" |+-").startswith('File "') for r in rest)  # the traceback's lines
+
+
+def test_the_exception_message_stays_the_last_line_of_its_traceback():
+    line = PlainFormatter(FMT).format(record("failed", exc_info=_raised(ValueError(FORGED))))
+    assert line.splitlines()[-1] == "ValueError: " + FORGED.replace("\n", "\\n")
+
+
+def test_a_traceback_another_formatter_wrote_first_is_escaped_too():
+    rec = record("failed", exc_info=_raised(ValueError(FORGED)))
+    raw = logging.Formatter(FMT).format(rec)  # another handler's: caches it on the record
+    assert _forged_lines(raw)
+    assert not _forged_lines(PlainFormatter(FMT).format(rec))
