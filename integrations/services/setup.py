@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integrations.connectors.providers import provider_for
 from integrations.core.audit import (
@@ -112,28 +113,14 @@ def integration_save(
             setattr(row, name, getattr(candidate, name))
         if row.owner_id is None and actor is not None and actor.is_authenticated:
             row.owner = actor
-        cleared = (
-            must_check
-            and not activate
-            and row.status == Integration.Status.ERROR
-            and row.error_kind in CLEARED_BY_A_CHECK
-        )
-        if activate or cleared:
-            # A check Udemy just passed answers an Error about credentials or reachability:
-            # the banner would contradict the success message above it.
-            row.status, row.status_message, row.error_kind = Integration.Status.ACTIVE, "", ""
+        cleared = must_check and not activate and _answered_by_a_check(row)
         if activate:
+            row.status, row.status_message, row.error_kind = Integration.Status.ACTIVE, "", ""
             row.activated_at = timezone.now()
-        if updated or activate or cleared or row.pk is None:
-            row.save()
         if cleared:
-            send_after_commit(
-                owner_status_changed,
-                sender=Integration,
-                owner=row,
-                old=Integration.Status.ERROR,
-                new=Integration.Status.ACTIVE,
-            )
+            _clear_error(row)  # saves the row
+        elif updated or activate or row.pk is None:
+            row.save()
         if updated or not integration.pk:
             audit_settings_changed(AuditEntry, row, actor=actor, fields=updated)
         if activate:
@@ -151,6 +138,57 @@ def integration_save(
 # Error kinds a passed credential check answers (a run's bad responses are not: only a run
 # tells they stopped).
 CLEARED_BY_A_CHECK = (Integration.ErrorKind.CREDENTIALS, Integration.ErrorKind.UNAVAILABLE)
+
+
+def _answered_by_a_check(row: Integration) -> bool:
+    return row.status == Integration.Status.ERROR and row.error_kind in CLEARED_BY_A_CHECK
+
+
+def _clear_error(row: Integration) -> None:
+    """A check Udemy just passed answers an Error about credentials or reachability: back to
+    Active (saved), and the status change is told once the transaction commits (the banner
+    would otherwise contradict the success message above it)."""
+    row.status, row.status_message, row.error_kind = Integration.Status.ACTIVE, "", ""
+    row.save()
+    send_after_commit(
+        owner_status_changed,
+        sender=Integration,
+        owner=row,
+        old=Integration.Status.ERROR,
+        new=Integration.Status.ACTIVE,
+    )
+
+
+def integration_check_again(*, integration: Integration, actor) -> SaveResult:
+    """Check again: an Error about the credentials or reaching Udemy may be over without any
+    change on the admin's side (an outage ended, a key restored in Udemy Business). The stored
+    credentials go through the same check a save runs; a pass clears the Error as a passed
+    check on save does, a refusal changes nothing and says why. Audited either way."""
+    if not _answered_by_a_check(integration):
+        return SaveResult(
+            False,
+            gettext("Only an error about the credentials or reaching Udemy can be checked again."),
+            integration,
+        )
+    check = provider_for(integration.provider).check_credentials(integration)
+    if not check.ok:
+        audit_record(
+            AuditEntry,
+            integration=integration,
+            actor=actor,
+            action="check_refused",
+            detail=check.verdict,
+        )
+        message = gettext("Checked again: %(reason)s Nothing was changed.")
+        return SaveResult(False, message % {"reason": check.message}, integration)
+    with transaction.atomic():
+        row = Integration.objects.select_for_update().get(pk=integration.pk)
+        if _answered_by_a_check(row):  # a run may have cleared it meanwhile
+            _clear_error(row)
+        audit_record(AuditEntry, integration=row, actor=actor, action="check_passed")
+    _copy_state(row, integration)
+    message = gettext("Udemy accepted the stored credentials: the integration is Active again.")
+    return SaveResult(True, message, integration, verified=True)
 
 
 def _locked_or_new(integration: Integration) -> Integration:

@@ -39,6 +39,7 @@ from integrations.selectors.integrations import (
     run_get_for_group,
     run_list_for_group,
 )
+from integrations.selectors.recent_change import change_advice
 from integrations.services.content_review import (
     REVIEW_ACTIONS,
     ReviewCountMismatch,
@@ -47,7 +48,11 @@ from integrations.services.content_review import (
     courses_held,
     courses_missing,
 )
-from integrations.services.setup import integration_deactivate, integration_save
+from integrations.services.setup import (
+    integration_check_again,
+    integration_deactivate,
+    integration_save,
+)
 from integrations.services.sync import sync_request
 from integrations.web.run_pages import (
     duration_text,
@@ -166,6 +171,9 @@ def _render_detail(
             stale_hours=f"{settings.SYNC_STALE_AFTER_HOURS:g}",
             xapi=xapi_card_context(request, integration),
         )
+    if integration.status == Integration.Status.ERROR:
+        # The admin's own change the failures followed, named before any other advice.
+        context["change_advice"] = change_advice(integration=integration)
     return render(request, "integrations/integration_detail.html", context, status=status)
 
 
@@ -246,6 +254,19 @@ def integration_deactivate_confirm(request: HttpRequest, slug: str, provider: st
     messages.success(
         request, gettext("The integration is inactive. Synced courses and statistics are kept.")
     )
+    return redirect("integrations:provider", slug=group.slug, provider=provider)
+
+
+@login_required
+@require_POST
+def integration_check(request: HttpRequest, slug: str, provider: str) -> HttpResponse:
+    """Check again: the stored credentials go through the check a save runs, for an Error about
+    the credentials or reaching Udemy that may be over without any change (`integration_check_
+    again`); a pass clears the Error, a refusal changes nothing and says why."""
+    group = group_get_administered(user=request.user, slug=slug)
+    integration = _saved_integration(group, provider)
+    result = integration_check_again(integration=integration, actor=request.user)
+    (messages.success if result.ok else messages.error)(request, result.message)
     return redirect("integrations:provider", slug=group.slug, provider=provider)
 
 

@@ -40,6 +40,7 @@ settings_urlpatterns = [
     path("<slug:provider>/alerts/", alerts.alerts_toggle, name="alerts"),
     path("<slug:provider>/xapi/", xapi.xapi_credentials, name="xapi"),
     path("<slug:provider>/review/", views.integration_review, name="review"),
+    path("<slug:provider>/check/", views.integration_check, name="check"),
     path("<slug:provider>/sync/<slug:kind>/", views.integration_sync, name="sync"),
 ]
 

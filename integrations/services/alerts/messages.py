@@ -14,6 +14,7 @@ from django.urls import reverse
 from integrations.core.logs import redact as redact_text
 from integrations.core.scrub import single_line, upstream_excerpt
 from integrations.models import AlertState, Integration, PlatformConnection, PlatformRun, SyncRun
+from integrations.selectors.recent_change import change_advice
 
 Topic = AlertState.Topic
 FIRST_ERRORS = 5
@@ -36,6 +37,15 @@ ADVICE = {
     Integration.ErrorKind.BAD_RESPONSE: (
         "Udemy's answers could not be read (truncated, empty or not JSON). The daily syncs go "
         "on; if it lasts, send the run's errors to Udemy support."
+    ),
+}
+# The advice of an Error that followed the admin's own settings change: Udemy is not blamed
+# alone ("nothing needs to change on your side" would send the admin away from the cause).
+ADVICE_AFTER_A_CHANGE = {
+    **ADVICE,
+    Integration.ErrorKind.UNAVAILABLE: (
+        "Udemy could not be reached or answered with server errors. The daily syncs go on and "
+        "the first one that succeeds brings the integration back to Active."
     ),
 }
 DEFAULT_ADVICE = (
@@ -118,12 +128,16 @@ def integration_message(
     }.get(topic, "")
     hours = f"{settings.SYNC_STALE_AFTER_HOURS:g}"
     if topic == Topic.STATUS and state == "error":
+        change = change_advice(integration=integration)
+        advice = (ADVICE_AFTER_A_CHANGE if change else ADVICE).get(
+            integration.error_kind, DEFAULT_ADVICE
+        )
         return Message(
             f"Udemy integration of {group} is in Error",
             f"The Udemy integration of {group} is in Error: "
             f"{integration.get_error_kind_display()}.",
             integration.status_message,
-            ADVICE.get(integration.error_kind, DEFAULT_ADVICE),
+            _after(change, advice),
         )
     if state == "failed" and run is not None:
         outcome = run.get_status_display().lower()
@@ -131,7 +145,11 @@ def integration_message(
             f"Udemy {kind_label} sync of {group}: {outcome}",
             f"The {kind_label} sync #{run.pk} of {group} ended {outcome}.",
             run.error_summary,
-            "The next syncs are not affected: they run as scheduled. Open the run for its errors.",
+            _after(
+                change_advice(integration=integration),
+                "The next syncs are not affected: they run as scheduled. Open the run for its "
+                "errors.",
+            ),
         )
     if state == "review" and run is not None:
         return Message(
@@ -155,6 +173,11 @@ def integration_message(
         Topic.STATS: "Statistics syncs succeed again",
     }.get(topic, f"The {kind_label} data is up to date again")
     return Message(f"Udemy integration of {group}: recovered", f"{what} ({group}).")
+
+
+def _after(change: str, advice: str) -> str:
+    """The advice, after the sentence naming the admin's change the failures followed."""
+    return f"{change} {advice}" if change else advice
 
 
 def _latest_run(integration: Integration, topic: str) -> SyncRun | None:
