@@ -326,7 +326,9 @@ class SyncLease(LeaseBase):
 
 
 class PendingStatistic(models.Model):
-    """A statistics row for a course not (yet) in the catalog: applied by a later run."""
+    """A statistics row for a course not (yet) in the catalog: applied by a later run. Kept
+    `STATS_PENDING_MAX_AGE_DAYS` after `last_seen` (the last report that named it), at most
+    `STATS_PENDING_MAX_ROWS` per integration (`services.stats_pending`)."""
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="pending_stats"
@@ -335,11 +337,13 @@ class PendingStatistic(models.Model):
     email = models.CharField(max_length=254)
     payload = models.JSONField()
     first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             unique("integration", "external_course_id", "email", name="pending_stat_unique")
         ]
+        indexes = [models.Index(fields=["integration", "last_seen"], name="pending_stat_seen")]
 
     def __str__(self) -> str:
         return f"pending {self.email} on {self.external_course_id}"

@@ -42,7 +42,7 @@ from .pipeline import WRITE_AHEAD, fetch_scope
 from .planner import PlannerStatistics, refreshing
 from .stats_audience import Audience, audience_of, matched_only
 from .stats_lookup import MatchedRows, course_ids, learner_ids, match_while_mapping
-from .stats_pending import keep_pending
+from .stats_pending import keep_pending, pending_not_kept
 from .stats_scale import (
     scale_current,
     scale_decided,
@@ -190,21 +190,22 @@ def _write_stats(
     unmatched = sorted({r.record.email_key for r in named if r.record.email_key not in learners})
     applicable = [r for r in named if r.record.email_key in learners]
     pending = [r for r in applicable if r.record.external_course_id not in courses]
-    if pending:
-        keep_pending(integration, pending)
+    kept, not_kept = keep_pending(integration, pending) if pending else (0, 0)
     ready = [r for r in applicable if r.record.external_course_id in courses]
     counts = attempts_apply(
         records=ready, learner_ids=learners, course_ids=courses,
         stored=found.attempts if found is not None else None, stale=last.pairs(),
     )  # fmt: skip
     last.written(set(attempt_pairs(ready, learners, courses)))
+    if not_kept and not again:  # last, like the next: a row lock held to the page's commit
+        pending_not_kept(run, not_kept)
     if unmatched:  # last: its row lock is held to the page's commit
         rows_outside = sum(1 for r in named if r.record.email_key in outside)
         _remember_unmatched(run, unmatched, outside=0 if again else rows_outside)
     return {
         "anonymized": len(rows) - len(named),
         "unmatched_learners": len(named) - len(applicable),
-        "pending": len(pending),
+        "pending": kept,
         **counts._asdict(),
     }
 

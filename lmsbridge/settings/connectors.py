@@ -36,6 +36,11 @@ UDEMY_MAX_REPORT_PAGES = env.int("UDEMY_MAX_REPORT_PAGES", default=20_000)
 # helper tasks on whichever workers are free (0: never split).
 STATS_SPLIT_PAGES = env.int("STATS_SPLIT_PAGES", default=0)
 STATS_SPLIT_WORKERS = env.int("STATS_SPLIT_WORKERS", default=3)
+# Statistics rows of courses not in the catalog yet (integrations/services/stats_pending.py): kept
+# this many days after the last report that named them, and at most this many per integration
+# (rows beyond it are not kept and are counted in the run's warning).
+STATS_PENDING_MAX_AGE_DAYS = env.int("STATS_PENDING_MAX_AGE_DAYS", default=30)
+STATS_PENDING_MAX_ROWS = env.int("STATS_PENDING_MAX_ROWS", default=100_000)
 SYNC_ARCHIVE_MAX_SHARE = env.float("SYNC_ARCHIVE_MAX_SHARE", default=0.2)
 # New (or restored) items a content scan publishes on its own: up to this share of the published
 # catalog, or SYNC_PUBLISH_MIN_HELD items, whichever is larger; more at once are held until an
