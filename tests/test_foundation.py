@@ -173,6 +173,8 @@ def test_docker_compose_describes_the_production_stack():
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://redis:6379")
         assert set(svc["depends_on"]) >= {"postgres", "redis"}
+    # gunicorn on the host's loopback only: its reverse proxy is the way in (docs/operations.md).
+    assert services["web"]["ports"] == ["127.0.0.1:8000:8000"]
     beat = services["beat"]
     assert beat.get("deploy", {}).get("replicas", 1) == 1  # one beat, or daily runs double
     # Metrics: web and worker write into one directory the scrape reads, emptied with the stack.
