@@ -11,12 +11,14 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import PendingStatistic, SyncRun
 from integrations.services import stats_pending
 from integrations.services.stats_pending import NOT_KEPT_WARNING
 from lmsbridge.catalog.models import Attempt
+from tests.factories import group_admin
 from tests.integrations.audience import register
 
 pytestmark = pytest.mark.django_db
@@ -55,9 +57,7 @@ def test_kept_statistics_no_report_named_for_the_age_limit_are_dropped(kept, run
     settings.STATS_PENDING_MAX_AGE_DAYS = 30
     old = list(rows.order_by("pk")[: rows.count() // 2])
     fresh = list(rows.exclude(pk__in=[p.pk for p in old]))
-    rows.filter(pk__in=[p.pk for p in old]).update(
-        last_seen=timezone.now() - timedelta(days=31)
-    )
+    rows.filter(pk__in=[p.pk for p in old]).update(last_seen=timezone.now() - timedelta(days=31))
     assert run_sync(integration, "content").status == SyncRun.Status.SUCCEEDED
     assert rows.count() == 0  # the fresh ones applied, the old ones dropped
     assert _attempted(integration) == _started(fresh)
@@ -77,7 +77,7 @@ def test_a_row_a_later_report_names_again_counts_its_age_anew(kept, run_sync, se
     assert _attempted(integration) == _started(everything)
 
 
-def test_the_cap_keeps_exactly_that_many_and_counts_the_rest(kept, run_sync, settings):
+def test_the_cap_keeps_exactly_that_many_and_counts_the_rest(kept, run_sync, settings, client):
     integration, rows = kept
     total = rows.count()
     rows.delete()
@@ -89,6 +89,10 @@ def test_the_cap_keeps_exactly_that_many_and_counts_the_rest(kept, run_sync, set
     (warning,) = [w for w in run.warnings if w["code"] == NOT_KEPT_WARNING]
     assert warning["count"] == total - 10
     assert f"{total - 10} statistics rows" in warning["message"]
+    client.force_login(group_admin(integration.group))
+    page = client.get(reverse("integrations:run", args=[integration.group.slug, run.pk]))
+    shown = page.content.decode()
+    assert f"{total - 10} statistics rows of courses not in the catalog yet" in shown
     # The same report again: the ten kept are renewed, the others are still not kept.
     before = dict(rows.values_list("pk", "last_seen"))
     again = run_sync(integration, "stats")
