@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, QuerySet, Sum
@@ -138,10 +138,13 @@ class ActivitySeries:
     days: list[date]
     completions: list[int]
     active_learners: list[int]
+    # Closed by a launch alone (360Learning's rule), counted apart from Udemy's completions.
+    launched: list[int] = field(default_factory=list)
 
 
 def activity_series_for_group(*, group: Group, days: int = 90) -> ActivitySeries:
-    """Completions and distinct active learners per local day over the last `days` days.
+    """Completions on Udemy, launches counted as completed (apart), and distinct active learners
+    per local day over the last `days` days.
 
     A learner is active on a day when one of their attempts on the group's courses started,
     was last accessed or completed that day (the dates Udemy reports). Two queries, grouped in
@@ -151,14 +154,19 @@ def activity_series_for_group(*, group: Group, days: int = 90) -> ActivitySeries
     start = today - timedelta(days=days - 1)
     since = timezone.make_aware(datetime.combine(start, time.min))
     attempts = Attempt.objects.filter(course__group=group)
-    completions = dict(
-        attempts.filter(Attempt.completed_on_udemy_q(), completed_at__gte=since)
+    closed = list(
+        attempts.filter(completed_at__gte=since)
         .annotate(day=TruncDate("completed_at"))
         .values("day")
-        .annotate(n=Count("id"))
-        .values_list("day", "n")
+        .annotate(
+            udemy=Count("id", filter=Attempt.completed_on_udemy_q()),
+            launched=Count("id", filter=Attempt.launched_only_q()),
+        )
+        .values_list("day", "udemy", "launched")
         .order_by()
     )
+    completions = {day: udemy for day, udemy, _ in closed}
+    launched = {day: n for day, _, n in closed}
     active: dict[date, set[int]] = {}
     for learner_id, day in _activity_pairs(attempts, since):
         active.setdefault(day, set()).add(learner_id)
@@ -167,6 +175,7 @@ def activity_series_for_group(*, group: Group, days: int = 90) -> ActivitySeries
         days=all_days,
         completions=[completions.get(day, 0) for day in all_days],
         active_learners=[len(active.get(day, ())) for day in all_days],
+        launched=[launched.get(day, 0) for day in all_days],
     )
 
 

@@ -350,6 +350,7 @@ def group_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "group": group,
         "chart": chart,
         "total_completions": sum(series.completions),
+        "total_launched": sum(series.launched),
         "peak_active": max(series.active_learners, default=0),
         "time_spent_ms": time_spent_for_group(group=group),
     }
