@@ -304,6 +304,60 @@ def test_a_page_ceiling_holds_across_time_slices(settings):
     assert len(made) == 6
 
 
+@pytest.mark.parametrize("scan", SCANS)
+def test_a_list_that_only_repeats_itself_ends_after_ten_pages(scan, settings):
+    """`count: null` and the same 100 items on every page: 2,000 catalog pages (20,000 report
+    pages) before; now the 10th page in a row that lists nothing new ends the scan."""
+    settings.UDEMY_MAX_CATALOG_PAGES = settings.UDEMY_MAX_REPORT_PAGES = 2_000
+    made: list[str] = []
+    answer = list_server(lambda page: (None, _items(1), page + 1), made)
+    repeat = r"\(pages 2 to 11\) listing only items already"
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match=repeat):
+        list(SCANS[scan](client_for(url)))
+    assert len(made) == 11
+
+
+def test_a_counted_list_that_only_repeats_itself_ends_after_ten_pages():
+    """A count of 100 million (a million pages allowed) and two pages' items sent in turn,
+    fetched four at a time by number: ends at the 10th page without a new item."""
+    made: list[str] = []
+    answer = list_server(lambda page: (100_000_000, _items(page % 2), page + 1), made)
+    with hostile_server(answer) as url:
+        client = client_for(url)
+        client.page_concurrency = 4
+        with pytest.raises(UdemyBadResponse, match=r"\(pages 3 to 12\) listing only"):
+            list(client.iter_course_pages())
+    assert len(made) <= 12 + 4 * 2
+
+
+def test_a_list_that_shifts_while_it_is_read_is_not_ended_by_repeats(settings):
+    """Half of every page already listed (items moving onto the next page as the list grows):
+    every page brings new items, so only the page ceiling ends this endless list."""
+    settings.UDEMY_MAX_CATALOG_PAGES = 30
+    made: list[str] = []
+    answer = list_server(
+        lambda page: (None, _items(page - 1, 50)[50:] + _items(page - 1)[50:] + _items(page, 50),
+                      page + 1), made,
+    )  # fmt: skip
+    with hostile_server(answer) as url, pytest.raises(UdemyBadResponse, match="more than 30 pages"):
+        list(client_for(url).iter_course_pages())
+    assert len(made) == 30
+
+
+def test_the_memory_of_a_scan_s_items_does_not_grow_with_them():
+    """2 million report rows noted (the report ceiling x 100): the filter stays its 2 MiB,
+    and none of 1,000 rows after them reads as seen."""
+    from integrations.providers.udemy.page_progress import FILTER_BITS, ScanProgress, item_id
+
+    progress = ScanProgress(item_id)
+    for number in range(1, 20_001):
+        progress.saw(number, [{"id": number * 100 + i} for i in range(100)])
+    assert len(progress.bits) == FILTER_BITS // 8 == 2 * 2**20
+    assert progress.stale == 0
+    progress.saw(20_001, [{"id": -n} for n in range(1, 1_001)])
+    assert progress.stale == 0
+
+
 def _hostile_integration(make_integration, url: str):
     upstream = SimpleNamespace(
         client_id="hostile-client",

@@ -10,7 +10,8 @@ Every list is bounded: a page weighs at most `UDEMY_MAX_PAGE_MB` and holds at mo
 size asked for (a body dense enough to matter is counted as it is parsed: `page_body`); a list
 ends within the pages its count makes (and a small slack), or, without a count, within
 `UDEMY_MAX_CATALOG_PAGES` / `UDEMY_MAX_REPORT_PAGES`; an empty page whose `next` points on ends
-it too. Whatever breaks a bound is a `UdemyBadResponse`: the scan is incomplete,
+it too, and so do `MAX_PAGES_WITHOUT_NEW` pages in a row that list only items the scan has listed
+already (`page_progress`). Whatever breaks a bound is a `UdemyBadResponse`: the scan is incomplete,
 so nothing is archived.
 """
 
@@ -27,6 +28,7 @@ from ...core.concurrency import AdaptiveLimit, fetch_in_order
 from ...core.netutil import setting, setting_or
 from .errors import UdemyBadResponse, UdemyError, detail_in
 from .page_body import refuse_dense_page, too_many_items
+from .page_progress import Identity, ScanProgress, activity_row, item_id
 
 PAGE_SIZE = 100  # the documented maximum: fewer requests per sync
 INVALID_PAGE = "Invalid page."
@@ -71,12 +73,16 @@ class PagedLists:
     def iter_course_pages(self, start_page: int = 1) -> Iterator[Page]:
         """The organization's course catalog, one page of up to 100 courses at a time."""
         params = {"fields[courses]": "@all", "page_size": PAGE_SIZE}
-        return self._iter_pages("courses/list/", params, start_page, ceiling=_CATALOG)
+        return self._iter_pages(
+            "courses/list/", params, start_page, ceiling=_CATALOG, identity=item_id
+        )
 
     def iter_learning_path_pages(self, start_page: int = 1) -> Iterator[Page]:
         """The organization's learning paths."""
         params = {"page_size": PAGE_SIZE}
-        return self._iter_pages("learning-paths/list/", params, start_page, ceiling=_CATALOG)
+        return self._iter_pages(
+            "learning-paths/list/", params, start_page, ceiling=_CATALOG, identity=item_id
+        )
 
     def iter_user_course_activity_pages(
         self, start_page: int = 1, last_page: int | None = None
@@ -85,7 +91,9 @@ class PagedLists:
         `start_page` to `last_page`, or to the end)."""
         params = {"page_size": PAGE_SIZE}
         path = "analytics/user-course-activity/"
-        return self._iter_pages(path, params, start_page, last_page, ceiling=_REPORT)
+        return self._iter_pages(
+            path, params, start_page, last_page, ceiling=_REPORT, identity=activity_row
+        )
 
     # ------------------------------------------------------------------ scanning
 
@@ -97,13 +105,15 @@ class PagedLists:
         last_page: int | None = None,
         *,
         ceiling: tuple[str, int],
+        identity: Identity = item_id,
     ) -> Iterator[Page]:
         """The pages of a list from `start_page` on, in order. The first page's `count` says how
         many there are: the next ones are fetched `UDEMY_PAGE_CONCURRENCY` at a time by number
         (pages by number are independent), each checked as if its `next` had been followed;
         a list that grew past its count goes on by `next`, one page at a time, up to a slack
         (`_Bounds`). `last_page`: stop there (a range of a split report). `ceiling`: the
-        setting and default of the most pages a list without a count may have."""
+        setting and default of the most pages a list without a count may have. `identity`: what
+        tells an item from another, for a list that only repeats itself (`ScanProgress`)."""
         start_page = max(1, int(start_page))
         page_size = int(params.get("page_size", PAGE_SIZE))
         url = self.url_for(path, {**params, "page": start_page})
@@ -115,6 +125,8 @@ class PagedLists:
                 return
             raise
         yield first
+        progress = ScanProgress(identity)
+        progress.saw(first.number, first.results)
         items, page = len(first.results), first
         next_url = self._checked_next(first.next_url)
         last = _last_page(first.count, page_size)
@@ -129,14 +141,18 @@ class PagedLists:
             for page in self._pages_by_number(path, params, range(first.number + 1, last + 1),
                                               concurrency):  # fmt: skip
                 items += len(page.results)
+                progress.saw(page.number, page.results)
                 yield page
                 next_url = self._checked_next(page.next_url)
                 if next_url:
                     bounds.check(page, next_url, items)
+                    progress.check(page.number)
         while next_url and (last_page is None or page.number < last_page):
             bounds.check(page, next_url, items)
+            progress.check(page.number)
             page = self._get_page(next_url, page_size)
             items += len(page.results)
+            progress.saw(page.number, page.results)
             yield page
             next_url = self._checked_next(page.next_url)
 
