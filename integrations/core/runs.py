@@ -150,10 +150,16 @@ BadItem = tuple[MappingError, Any]  # what the mapping refused, and the raw item
 
 
 def run_record_bad_items(
-    *, run: Run, bad: list[BadItem], fields: Mapping[str, Any] | None = None, **counts: int
+    *,
+    run: Run,
+    bad: list[BadItem],
+    fields: Mapping[str, Any] | None = None,
+    not_recorded: int = 0,
+    **counts: int,
 ) -> None:
     """Record the items a mapping refused: one error row each (a single INSERT), then `failed`,
-    with the page's other `counts` and `fields`, in one UPDATE. The other items go on."""
+    with the page's other `counts` and `fields`, in one UPDATE. The other items go on.
+    `not_recorded`: more refused items, counted in `failed` without a row each (a cap)."""
     if bad:
         model = run.errors.model
         model.objects.bulk_create(
@@ -168,7 +174,7 @@ def run_record_bad_items(
                 for exc, raw in bad
             ]
         )
-    run_add_counts(run=run, fields=fields, failed=len(bad), **counts)
+    run_add_counts(run=run, fields=fields, failed=len(bad) + not_recorded, **counts)
 
 
 def outcome_status(*, run: Run, complete: bool) -> str:

@@ -12,12 +12,13 @@ from django.db.models.expressions import RawSQL
 
 from integrations.core.bulk_writes import insert_rows
 from integrations.core.records import MappingError
-from integrations.core.runs import BadItem, run_record_bad_items
+from integrations.core.runs import BadItem
 from integrations.core.transactions import batched_transaction
 from integrations.models import SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
 
 from .pipeline import pipeline_run
+from .sync_errors import record_bad_items
 
 # writer(records) -> dict of counter increments; runs inside the page's transaction.
 PageWriter = Callable[[list[Any]], dict[str, int]]
@@ -150,7 +151,7 @@ def run_stream(
             # Failed items whose id can't be read: the archival can't tell what is gone.
             if unread := _unidentified(stream, bad):
                 entry["unidentified"] = entry.get("unidentified", 0) + unread
-            run_record_bad_items(  # counters, checkpoint and progress: one UPDATE
+            record_bad_items(  # counters, checkpoint and progress: one UPDATE
                 run=run,
                 bad=bad,
                 fields={"checkpoint": run.checkpoint, "stream_progress": run.stream_progress},

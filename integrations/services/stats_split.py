@@ -38,13 +38,13 @@ from django.utils import timezone
 from integrations.core import lease
 from integrations.core.errors import RetryLater
 from integrations.core.execute import RUN_MESSAGE_OPTIONS, Reschedule, task_named
-from integrations.core.runs import run_record_bad_items
 from integrations.core.transactions import relaxed_commits
 from integrations.models import SyncRange, SyncRun
 from integrations.providers.base import Stream
 
 from .paging import ledger_write, map_page
 from .pipeline import fetch_scope
+from .sync_errors import record_bad_items
 
 logger = logging.getLogger(__name__)
 KEY = "split"  # run.checkpoint["split"]: {"ranges": n, "scale": "...", "seen": progress_done}
@@ -238,8 +238,8 @@ def _commit_page(
             raise ClaimLost(str(claimed))
         counts = write(rows, scale=claimed.scale)
         ledger_write(run=run, stream=stream.name, number=page.number, seen=seen)
-        run_record_bad_items(run=run, bad=bad, fetched=len(page.results),
-                             progress_done=len(page.results), **counts)  # fmt: skip
+        record_bad_items(run=run, bad=bad, fetched=len(page.results),
+                         progress_done=len(page.results), **counts)  # fmt: skip
     claimed.evidence, claimed.unstable = evidence, unstable
     claimed.next_page = page.number + 1
 
