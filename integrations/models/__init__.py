@@ -14,6 +14,7 @@ from integrations.models.platforms import (
     PlatformLedgerItem,
     PlatformRun,
 )
+from integrations.models.schedules import SyncTime
 from integrations.models.sync import (
     AuditEntry,
     Integration,
@@ -48,6 +49,7 @@ __all__ = [
     "SyncPage",
     "SyncRange",
     "SyncRun",
+    "SyncTime",
     "UpstreamBudget",
     "XapiClient",
     "XapiStatement",

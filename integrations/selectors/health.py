@@ -4,7 +4,7 @@ in a row, and what awaits an admin's review."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -48,19 +48,37 @@ class IntegrationHealth:
         return self.content.stale or self.stats.stale
 
 
-def next_scheduled_run(*, kind: str, now: datetime | None = None) -> datetime | None:
-    """When the beat schedule next runs the daily `kind` sync, in the schedule's time zone
-    (the earliest of its enabled entries; None when none is enabled)."""
+def next_scheduled_run(
+    *, kind: str, now: datetime | None = None, integration: Integration | None = None
+) -> datetime | None:
+    """When the beat schedule next runs the daily `kind` sync (the earliest of its enabled
+    entries; None when none is enabled). For an `integration` with times of its own
+    (`services.sync_times`), those replace the shared entries of their slots."""
+    import json
+
     from django_celery_beat.models import PeriodicTask
 
+    from integrations.selectors.sync_times import next_own_run, slot_of
+
     now = now or timezone.now()
+    own_slots = set()
+    if integration is not None:
+        own_slots = set(integration.sync_times.values_list("slot", flat=True))
     times = []
     tasks = PeriodicTask.objects.filter(task=DAILY_TASKS[kind], enabled=True, crontab__isnull=False)
     for task in tasks.select_related("crontab"):
+        beat_slot = json.loads(task.kwargs or "{}").get("slot", "")
+        if slot_of(kind, beat_slot) in own_slots:
+            continue
         zone = ZoneInfo(str(task.crontab.timezone))
         local = now.astimezone(zone)
-        moment = local + task.crontab.schedule.remaining_estimate(local)
+        schedule = task.crontab.schedule
+        schedule.nowfun = lambda local=local: local  # from `now`, not the clock
+        # A duration: added in UTC (wall-clock arithmetic would be an hour off across DST).
+        moment = now.astimezone(UTC) + schedule.remaining_estimate(local)
         times.append((moment + timedelta(milliseconds=500)).replace(microsecond=0))
+    if integration is not None and (own := next_own_run(integration, kind, now)) is not None:
+        times.append(own)
     return min(times, default=None)
 
 
@@ -104,7 +122,7 @@ def integration_health(
         return KindHealth(
             last_run=last,
             last_success_at=getattr(integration, Integration.LAST_RUN_FIELDS[kind]),
-            next_run_at=next_scheduled_run(kind=kind, now=now)
+            next_run_at=next_scheduled_run(kind=kind, now=now, integration=integration)
             if integration.accepts_runs
             else None,
             stale=integration.is_stale(kind, now),

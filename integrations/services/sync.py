@@ -25,6 +25,7 @@ from integrations.core.run_requests import other_run_busy, run_request, runs_req
 from integrations.core.runs import run_note_wait, run_skip, wait_words
 from integrations.core.transactions import relaxed_commits
 from integrations.models import AuditEntry, Integration, SyncLease, SyncRange, SyncRun
+from integrations.selectors.sync_times import own_time_integrations
 
 from .content_sync import content_sync
 from .stats_pending import pending_apply
@@ -80,13 +81,21 @@ def sync_request_foreground(*, integration: Integration, kind: str) -> SyncRun:
     return run
 
 
-def sync_request_scheduled(*, kind: str, today: date, slot: str = "") -> list[SyncRun]:
+def sync_request_scheduled(
+    *, kind: str, today: date, slot: str = "", integration_id: int | None = None
+) -> list[SyncRun]:
     """Beat entry point: one run per local day for every integration that accepts runs (Active,
     or in Error: a failing integration keeps trying, only DEACTIVATE stops it); a unique guard
     keeps it to one per day and schedule `slot` (statistics run twice a day: "" and
-    "evening")."""
+    "evening"). The shared entry leaves out integrations with a time of their own for the slot
+    (`services.sync_times`); their own entry passes `integration_id`."""
+    owners = Integration.objects.filter(status__in=Integration.running_statuses())
+    if integration_id is None:
+        owners = owners.exclude(pk__in=own_time_integrations(kind, slot))
+    else:
+        owners = owners.filter(pk=integration_id)
     return runs_request_daily(
-        Integration.objects.filter(status__in=Integration.running_statuses()),
+        owners,
         lambda _integration: (kind,),
         lambda integration, kind: sync_request(
             integration=integration,

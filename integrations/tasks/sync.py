@@ -48,3 +48,13 @@ def sync_all_stats(slot: str = "") -> int:
     return len(
         sync_request_scheduled(kind=SyncRun.Kind.STATS, today=timezone.localdate(), slot=slot)
     )
+
+
+@shared_task(name="integrations.tasks.sync_integration_daily")
+def sync_integration_daily(integration_id: int, kind: str, slot: str = "") -> int:
+    """An integration's daily run at a time of its own (`services.sync_times`)."""
+    return len(
+        sync_request_scheduled(
+            kind=kind, today=timezone.localdate(), slot=slot, integration_id=integration_id
+        )
+    )

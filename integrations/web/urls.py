@@ -6,7 +6,7 @@ from collections.abc import Callable
 from django.http import HttpResponse
 from django.urls import URLResolver, include, path
 
-from integrations.web import alerts, platforms, xapi
+from integrations.web import alerts, platforms, sync_times, xapi
 from integrations.web import integrations as views
 from lmsbridge.catalog.urls import group_urlpatterns
 
@@ -40,6 +40,7 @@ settings_urlpatterns = [
     path("<slug:provider>/alerts/", alerts.alerts_toggle, name="alerts"),
     path("<slug:provider>/xapi/", xapi.xapi_credentials, name="xapi"),
     path("<slug:provider>/review/", views.integration_review, name="review"),
+    path("<slug:provider>/times/", sync_times.sync_times_edit, name="sync_times"),
     path("<slug:provider>/check/", views.integration_check, name="check"),
     path("<slug:provider>/sync/<slug:kind>/", views.integration_sync, name="sync"),
 ]

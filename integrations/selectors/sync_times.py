@@ -1,0 +1,84 @@
+"""Reading an integration's daily times (`models.SyncTime`): each slot's time, its own or the
+site's, and when it next starts. Written by `services.sync_times`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+from integrations.models import Integration, SyncRun, SyncTime
+from integrations.schedules import EVENING_SLOT, SCHEDULE_DEFAULTS
+
+# slot -> (run kind, beat slot, setting holding the site's "HH:MM")
+SLOTS: dict[str, tuple[str, str, str]] = {
+    SyncTime.Slot.CONTENT: (SyncRun.Kind.CONTENT, "", "SYNC_CONTENT_AT"),
+    SyncTime.Slot.STATS: (SyncRun.Kind.STATS, "", "SYNC_STATS_AT"),
+    SyncTime.Slot.STATS_EVENING: (SyncRun.Kind.STATS, EVENING_SLOT, "SYNC_STATS_EVENING_AT"),
+}
+
+
+def slot_of(kind: str, beat_slot: str = "") -> str:
+    return next(slot for slot, (k, s, _name) in SLOTS.items() if (k, s) == (kind, beat_slot))
+
+
+def site_time(slot: str) -> time:
+    """The site's time of a slot (its setting, "HH:MM")."""
+    setting = SLOTS[slot][2]
+    text = getattr(settings, setting, SCHEDULE_DEFAULTS.get(setting, "00:00"))
+    hour, minute = text.split(":")
+    return time(int(hour), int(minute))
+
+
+def zone_name() -> str:
+    return settings.SYNC_SCHEDULE_TIMEZONE
+
+
+@dataclass(frozen=True)
+class SlotTime:
+    slot: str
+    label: str
+    at: time
+    own: bool  # False: the site's time
+
+
+def sync_times_of(integration: Integration) -> list[SlotTime]:
+    own = {t.slot: t.at for t in SyncTime.objects.filter(integration=integration)}
+    return [
+        SlotTime(slot, SyncTime.Slot(slot).label, own.get(slot, site_time(slot)), slot in own)
+        for slot in SLOTS
+    ]
+
+
+def own_time_integrations(kind: str, beat_slot: str) -> Any:
+    """Ids of the integrations with a time of their own for this slot (the shared entry skips
+    them)."""
+    return SyncTime.objects.filter(slot=slot_of(kind, beat_slot)).values("integration_id")
+
+
+def next_own_run(
+    integration: Integration, kind: str, now: datetime | None = None
+) -> datetime | None:
+    """The next start of the integration's own times of `kind`; None without any."""
+    now = now or timezone.now()
+    zone = ZoneInfo(zone_name())
+    moments = []
+    for row in SyncTime.objects.filter(integration=integration):
+        if SLOTS[row.slot][0] != kind:
+            continue
+        moments.append(next_local(row.at, zone, now))
+    return min(moments, default=None)
+
+
+def next_local(at: time, zone: ZoneInfo, now: datetime) -> datetime:
+    """The next moment after `now` at local time `at` in `zone` (a wall-clock time: the same
+    local time on both sides of a daylight saving change)."""
+    local = now.astimezone(zone)
+    candidate = datetime.combine(local.date(), at, tzinfo=zone)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=zone)
+    return candidate

@@ -1,0 +1,95 @@
+"""An integration's daily times, set from its settings page: each slot (content, statistics,
+evening statistics) at the site's time, or at a time of its own.
+
+A time of its own is a beat entry of its own (django-celery-beat's `PeriodicTask` with a crontab in
+`SYNC_SCHEDULE_TIMEZONE`, so 07:30 stays 07:30 local across daylight saving time), written in the
+same transaction as the time: the database scheduler sees the change at its next tick, without a
+restart. The shared daily entries (`integrations.schedules`) then leave that integration out of the
+slot, so it still runs once a day per slot.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import time
+from typing import Any
+
+from django.db import transaction
+
+from integrations.core.audit import audit_record
+from integrations.models import AuditEntry, Integration, SyncTime
+from integrations.selectors.sync_times import SLOTS, site_time, zone_name
+
+OWN_TASK = "integrations.tasks.sync_integration_daily"
+
+
+def task_name(integration: Integration, slot: str) -> str:
+    return f"{SyncTime.Slot(slot).label} of integration {integration.pk} (own time)"
+
+
+def sync_times_set(
+    integration: Integration, times: dict[str, time | None], *, actor: Any
+) -> list[str]:
+    """Store the integration's times (None: back to the site's), its beat entries with them,
+    and audit what changed; returns the slots that changed."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    changed = []
+    with transaction.atomic():
+        current = {t.slot: t for t in SyncTime.objects.select_for_update().filter(
+            integration=integration
+        )}  # fmt: skip
+        for slot, at in times.items():
+            row = current.get(slot)
+            own = at is not None and at != site_time(slot)
+            at = at.replace(second=0, microsecond=0) if at is not None else None
+            if (row.at if row else None) == (at if own else None):
+                continue
+            changed.append(slot)
+            name = task_name(integration, slot)
+            if not own:
+                SyncTime.objects.filter(integration=integration, slot=slot).delete()
+                PeriodicTask.objects.filter(name=name).delete()
+                continue
+            SyncTime.objects.update_or_create(
+                integration=integration, slot=slot, defaults={"at": at}
+            )
+            crontab, _created = CrontabSchedule.objects.get_or_create(
+                minute=str(at.minute),
+                hour=str(at.hour),
+                day_of_week="*",
+                day_of_month="*",
+                month_of_year="*",
+                timezone=zone_name(),
+            )
+            kind, beat_slot, _setting = SLOTS[slot]
+            PeriodicTask.objects.update_or_create(
+                name=name,
+                defaults={
+                    "task": OWN_TASK,
+                    "crontab": crontab,
+                    "interval": None,
+                    "enabled": True,
+                    "kwargs": json.dumps(
+                        {"integration_id": integration.pk, "kind": kind, "slot": beat_slot}
+                    ),
+                },
+            )
+        if changed:
+            words = ", ".join(
+                f"{SyncTime.Slot(slot).label}: {_hhmm(times[slot], slot)}" for slot in changed
+            )
+            audit_record(
+                AuditEntry,
+                integration=integration,
+                actor=actor,
+                action="schedule",
+                detail=f"daily times ({zone_name()}): {words}",
+            )
+    return changed
+
+
+def _hhmm(at: time | None, slot: str) -> str:
+    if at is None or at == site_time(slot):
+        return f"{site_time(slot):%H:%M} (the site's time)"
+    return f"{at:%H:%M}"
