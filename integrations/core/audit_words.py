@@ -28,6 +28,7 @@ SENTENCES = {
     "auto_enroll_off": _("turned auto-enrollment off"),
     "auto_enroll_confirm": _("confirmed a new number of enrollments for auto-enrollment"),
     "unlink_courses": _("unlinked the courses from the group"),
+    "schedule": _("changed the daily sync times"),
 }
 # How a setting reads in a sentence, in the reader's language (the integration's and the
 # platform connection's settings). A field not listed reads as its model's verbose name.
