@@ -83,7 +83,7 @@ def test_a_time_of_its_own_is_a_beat_entry_in_the_schedules_zone_and_audited(
     entry = AuditEntry.objects.get(integration=integration, action="schedule")
     assert entry.actor == admin and "06:15" in entry.detail
     page = client.get(reverse("integrations:provider", args=["sales", "udemy"])).content.decode()
-    assert "changed the daily sync times" in page
+    assert "Changed the daily sync times" in page
 
 
 def test_the_same_local_time_on_both_sides_of_daylight_saving_time(integration, admin):
