@@ -81,6 +81,12 @@ def decode_json(
         return {}  # a write's empty answer
     try:
         return json.loads(response.content)
+    except RecursionError:  # `[[[[…` a few thousand deep: valid JSON the decoder cannot build
+        raise errors.bad_response(
+            f"{vendor} answered with JSON nested too deeply to be read.",
+            status=response.status_code,
+            excerpt=excerpt(response.text[:200]),
+        ) from None
     except (ValueError, UnicodeDecodeError):
         ctype = response.headers.get("Content-Type", "no content type").split(";")[0]
         raise errors.bad_response(

@@ -465,6 +465,16 @@ def test_a_page_dense_outside_its_items_is_refused_as_it_is_parsed():
         assert peak < 10 * 2**20, peak
 
 
+@pytest.mark.parametrize("depth", [5_000, 1_000_000])
+def test_a_page_nested_too_deeply_is_refused_as_a_bad_response(depth):
+    """`[[[[…` 5,000 deep (10 KB) ended the run as an unexpected RecursionError of the
+    decoder; a million deep (2 MB) is refused by the values a page may hold."""
+    nested = b"[" * depth + b"]" * depth
+    body = b'{"count":1,"next":null,"previous":null,"results":[' + nested + b"]}"
+    match = "nested too deeply" if depth < 100_000 else "more than 200000 values"
+    _peak_while_refused(body, match)
+
+
 def test_a_normal_page_is_not_walked_and_a_rich_one_is_accepted(monkeypatch):
     """100 items with every field (as the sandbox serves them) are not walked by the streaming
     parser (their separators show few values); a page of 100 items of 1,500 values each is
