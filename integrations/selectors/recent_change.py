@@ -4,11 +4,11 @@ before the failures began."""
 
 from __future__ import annotations
 
-from django.utils import dateformat, timezone
 from django.utils.translation import gettext
 
 from integrations.core.audit_words import audit_sentence
 from integrations.models import AuditEntry, Integration, SyncRun
+from lmsbridge.catalog.templatetags.moments import moment
 
 SUCCEEDED = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
 FAILED = (SyncRun.Status.FAILED, SyncRun.Status.TIMED_OUT)
@@ -50,10 +50,10 @@ def change_before_failure(*, integration: Integration) -> AuditEntry | None:
 
 
 def change_words(entry: AuditEntry) -> str:
-    """ "This started after alice changed the pages fetched at once on 2026-12-07 10:12: check
-    that change first." (in the reader's language and time zone)."""
+    """ "This started after alice changed the pages fetched at once on 2026-12-07 10:12 CET:
+    check that change first." (in the reader's language and time zone)."""
     who = entry.actor.get_username() if entry.actor else gettext("someone")
-    when = dateformat.format(timezone.localtime(entry.created_at), "Y-m-d H:i")
+    when = moment(entry.created_at)  # in the reader's zone, the zone named
     return gettext("This started after %(who)s %(what)s on %(when)s: check that change first.") % {
         "who": who,
         "what": audit_sentence(entry),

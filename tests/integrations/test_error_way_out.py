@@ -96,18 +96,21 @@ def banner(html: str) -> str:
     return html[start : html.index('data-testid="error-actions"', start)]
 
 
+@pytest.mark.parametrize("language", ["en", "fr"])
 @pytest.mark.parametrize("kind", ["credentials", "unavailable", "bad_response"])
 def test_every_advice_names_a_button_that_is_on_the_page(
-    client: Client, admin, group, working, kind
+    client: Client, admin, group, working, kind, language
 ):
     in_error(working, kind)
     client.force_login(admin)
-    html = client.get(page_url(group)).content.decode()
+    html = client.get(page_url(group), HTTP_ACCEPT_LANGUAGE=language).content.decode()
     named = re.findall(r'<strong class="button-name">([^<]+)</strong>', banner(html))
     assert named, "the advice names no button"
     for name in named:
         assert re.search(rf"<button[^>]*>\s*{re.escape(name)}\s*</button>", html), name
     assert "SETUP INTEGRATION" not in banner(html)
+    if language == "fr":
+        assert "Udemy" in banner(html) and "cliquez sur" in banner(html)
 
 
 @pytest.mark.parametrize("kind", ["credentials", "unavailable"])
