@@ -82,6 +82,8 @@ class AlertEmail(models.Model):
     last_error = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
+        verbose_name = _("alert e-mail")
+        verbose_name_plural = _("alert e-mails")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["sent_at", "next_attempt_at"])]
         constraints = [_one_owner("alert_email_has_one_owner")]

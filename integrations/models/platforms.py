@@ -274,6 +274,10 @@ class PlatformAuditEntry(AuditEntryBase):
         PlatformConnection, on_delete=models.CASCADE, related_name="audit"
     )
 
+    class Meta(AuditEntryBase.Meta):
+        verbose_name = _("platform audit entry")
+        verbose_name_plural = _("platform audit entries")
+
 
 class PlatformCourse(models.Model):
     """A course of the platform (Coursebase API, org.courses.list), and the synced Udemy course

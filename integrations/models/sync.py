@@ -81,6 +81,8 @@ class Integration(OwnerBase):
     last_stats_sync = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
         constraints = [unique("group", "provider", name="integration_per_group")]
 
     def __str__(self) -> str:
@@ -201,6 +203,8 @@ class SyncRun(RunBase):
     scheduled_slot = models.CharField(max_length=20, blank=True, default="")
 
     class Meta(RunBase.Meta):
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
         # The core's index; its once-a-day guard is replaced by one per day *and* schedule slot.
         indexes = run_indexes_and_constraints("integration", daily_name="unused")[0]
         constraints = [
@@ -354,6 +358,10 @@ class AuditEntry(AuditEntryBase):
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="audit")
 
+    class Meta(AuditEntryBase.Meta):
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
 
 class UpstreamBudget(models.Model):
     """The request budget of one upstream account (a Udemy organization), shared by every sync
@@ -365,6 +373,10 @@ class UpstreamBudget(models.Model):
     pause_until = models.FloatField(default=0.0)
     slots = models.JSONField(default=dict)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Udemy request budget")
+        verbose_name_plural = _("Udemy request budgets")
 
     def __str__(self) -> str:
         return f"budget {self.key}"

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.models import Group as PermissionGroup
 
 from lmsbridge.validators import refuse_control_characters
 
@@ -58,3 +59,9 @@ class AttemptAdmin(admin.ModelAdmin):
 
 
 admin.site.register(Tag)
+
+
+# Who may do what here is a membership of a platform group (`Membership.role`); Django's own
+# permission groups are not used, and two "Groups" side by side in the admin read as one thing
+# twice. (django.contrib.auth registers its admin before this app: INSTALLED_APPS order.)
+admin.site.unregister(PermissionGroup)

@@ -29,6 +29,8 @@ class Group(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -62,6 +64,8 @@ class Learner(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("learner")
+        verbose_name_plural = _("learners")
         ordering = ["email"]
         constraints = [models.UniqueConstraint(Lower("email"), name="learner_email_ci_unique")]
 
@@ -88,6 +92,8 @@ class Membership(models.Model):
     imported = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["group", "learner"], name="membership_unique")
         ]
@@ -100,6 +106,8 @@ class Tag(models.Model):
     name = models.CharField(max_length=200, unique=True)
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -166,6 +174,8 @@ class Course(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("course")
+        verbose_name_plural = _("courses")
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(
@@ -244,6 +254,8 @@ class Attempt(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
         ordering = ["course", "learner", "number"]
         constraints = [
             models.UniqueConstraint(
