@@ -62,15 +62,22 @@ _RETRY = re.compile(r": (?P<what>[^:]*), retry (?P<n>\d+)/(?P<of>\d+)$")
 
 def wait_words(vendor: str, why: str, seconds: float, reason: str) -> str:
     """A client's wait in an admin's words ("Udemy unreachable (connection refused) — retry
-    3 of 6, next in 8 s")."""
+    3 of 6, next in 8 s"; "LearnUpon allows few more requests this minute — next in 4 s")."""
     match = _RETRY.search(why)
-    if match and reason == "retry":
-        what = f"{vendor} unreachable or failing ({match['what']})"
-    elif match and reason == "rate_limit":
-        what = f"{vendor} asks to slow down"
+    if reason == "throttle":  # LearnUpon's requests-per-minute header ran low
+        text = f"{vendor} allows few more requests this minute — next in {seconds:.0f} s"
+    elif reason == "poll":  # an export the platform is still preparing
+        text = f"{vendor} is still preparing a report ({why}) — checking again in {seconds:.0f} s"
+    elif match and reason in ("retry", "rate_limit"):
+        what = (
+            f"{vendor} unreachable or failing ({match['what']})"
+            if reason == "retry"
+            else f"{vendor} asks to slow down"
+        )
+        text = f"{what} — retry {match['n']} of {match['of']}, next in {seconds:.0f} s"
     else:
-        return f"{vendor}: {why} — waiting {seconds:.0f} s"[:300]
-    return f"{what} — retry {match['n']} of {match['of']}, next in {seconds:.0f} s"[:300]
+        text = f"{vendor}: {why} — waiting {seconds:.0f} s"
+    return text[:300]
 
 
 def run_note_wait(*, run: Run, message: str, seconds: float) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from django.utils import translation
 from integrations.connectors.platforms import platform_for
 from integrations.core.execute import Reschedule, RunExecutor, RunFailed
 from integrations.core.kinds import Capability
-from integrations.core.runs import run_add_counts, run_record_error
+from integrations.core.runs import run_add_counts, run_note_wait, run_record_error, wait_words
 from integrations.models import PlatformRun
 from integrations.platforms.directory import directory_import
 from integrations.platforms.runs import run_record_client
@@ -78,6 +79,8 @@ class PlatformExecutor(RunExecutor):
                 label = run.get_kind_display().lower()
             raise RunFailed("config", f"{connection.get_kind_display()} has no {label}.")
         self.client = None if run.dry_run else connector.make_client(connection)
+        if self.client is not None:  # its retries and waits show on the run page as they happen
+            self.client.on_wait = partial(_note_wait, run, self.client.vendor)
         with self.client or nullcontext():
             if run.kind == PlatformRun.Kind.DIRECTORY:
                 source = connector.directory_source(connection, self.client)
@@ -102,6 +105,13 @@ class PlatformExecutor(RunExecutor):
 def platform_run_execute(*, run_id: int) -> PlatformRun:
     """Run (or resume) a platform run; upstream problems end up on the run, not raised."""
     return PlatformExecutor().execute(run_id=run_id)
+
+
+def _note_wait(run: PlatformRun, vendor: str, why: str, seconds: float, reason: str) -> None:
+    """The client waits (a retry, a 429, a throttle, an export not ready yet): the run page says
+    so while it lasts (`run_note_wait`, as a Udemy sync does)."""
+    if seconds >= 1:
+        run_note_wait(run=run, message=wait_words(vendor, why, seconds, reason), seconds=seconds)
 
 
 def _record_push(run: PlatformRun, result: dict[str, Any]) -> None:

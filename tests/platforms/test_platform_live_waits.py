@@ -1,0 +1,61 @@
+"""A platform outage is never "Running · No error so far" in silence: the LearnUpon and
+Coursebase clients' retries show on the platform run page while they last, as a Udemy sync's do
+(real loopback sandboxes answering 503s)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.urls import reverse
+
+from integrations.core.runs import wait_words
+from integrations.models import PlatformRun
+from integrations.services.platforms import platform_run_execute
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_platform_wait_reads_as_an_admin_reads():
+    """No header name or report status code alone: what the platform does, and for how long."""
+    throttle = wait_words("LearnUpon", "X-LU-Rate-Limit-Remaining-Minute is 2", 4.2, "throttle")
+    assert throttle == "LearnUpon allows few more requests this minute — next in 4 s"
+    poll = wait_words("Coursebase", "learners export pending", 8, "poll")
+    assert poll == (
+        "Coursebase is still preparing a report (learners export pending) — checking again in 8 s"
+    )
+    retry = wait_words("LearnUpon", "GET /api/v1/users: 503, retry 2/5", 4, "retry")
+    assert retry == "LearnUpon unreachable or failing (503) — retry 2 of 5, next in 4 s"
+
+
+@pytest.mark.parametrize("kind", ["learnupon", "coursebase"])
+def test_the_platform_run_page_shows_the_retries_while_they_happen(
+    kind, request, make_connection, page_client_for, admin_a, group_a, settings
+):
+    settings.PLATFORM_MAX_RETRIES = 5
+    sandbox = request.getfixturevalue(f"{kind}_sandbox")
+    connection = make_connection(sandbox, group=group_a)
+    client = page_client_for(admin_a)
+    sandbox.fail(status=503, retry_after=2, times=2)
+    run = PlatformRun.objects.create(
+        connection=connection, kind="directory", trigger=PlatformRun.Trigger.MANUAL
+    )
+    worker = threading.Thread(target=platform_run_execute, kwargs={"run_id": run.pk})
+    worker.start()
+    url = reverse("platforms:run_progress", kwargs={"slug": group_a.slug, "run_id": run.pk})
+    seen = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and worker.is_alive():
+        html = client.get(url).content.decode()
+        if 'data-testid="run-waiting-reason"' in html:
+            seen = html
+            break
+        time.sleep(0.2)
+    worker.join(timeout=60)
+    vendor = connection.get_kind_display()
+    assert f"{vendor} unreachable or failing (503) — retry 1 of 5, next in 2 s" in seen
+    run.refresh_from_db()
+    assert run.status == PlatformRun.Status.SUCCEEDED
+    final = client.get(url).content.decode()
+    assert 'data-testid="run-waiting-reason"' not in final  # over: no stale "waiting"
