@@ -242,3 +242,21 @@ def test_a_change_after_the_failures_began_is_not_blamed(group, working):
     _history(working, None, change=False)
     AuditEntry.objects.create(integration=working, action="update", fields=["sync_tags"])
     assert change_advice(integration=working) == ""
+
+
+@pytest.mark.parametrize("change", [True, False])
+@pytest.mark.parametrize("kind", ["credentials", "unavailable", "bad_response"])
+def test_the_alert_email_names_buttons_the_page_shows(
+    client: Client, admin, group, working, kind, change
+):
+    from integrations.services.alerts.messages import integration_message
+
+    _history(working, admin, change=change)
+    in_error(working, kind)
+    advice = integration_message(working, "status", "error", None).advice
+    named = re.findall(r"“([^”]+)”", advice)
+    assert named, advice
+    client.force_login(admin)
+    html = client.get(page_url(group)).content.decode()
+    for name in named:
+        assert re.search(rf"<button[^>]*>\s*{re.escape(name)}\s*</button>", html), name

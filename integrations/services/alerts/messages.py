@@ -22,21 +22,26 @@ SUBJECT_CHARS = 200
 REASON_CHARS = 500  # of a reason quoted in an e-mail (it may quote an upstream's message)
 ERROR_CHARS = 300  # of each run error quoted
 
+# Each advice names buttons of the integration page (“Save”, “Check again”, “Sync now to
+# clear”): the page in Error shows them.
 ADVICE = {
     Integration.ErrorKind.CREDENTIALS: (
         "Udemy refused the credentials. Check the client ID, the client secret and the "
         "organization ID on the integration page (an API key may have been rotated or revoked "
-        "in Udemy Business), save them, then press “Sync content now”. The daily syncs go on "
-        "meanwhile; the first one that succeeds brings the integration back to Active."
+        "in Udemy Business) and press “Save”: Udemy checks them first, and once it accepts them "
+        "the integration is Active again. If they did not change, press “Check again” once "
+        "Udemy accepts them again. The daily syncs go on meanwhile."
     ),
     Integration.ErrorKind.UNAVAILABLE: (
         "Udemy could not be reached or answered with server errors. Nothing needs to change on "
         "your side: the daily syncs go on and the first one that succeeds brings the "
-        "integration back to Active. If it lasts, check Udemy's status and sync by hand later."
+        "integration back to Active. Once Udemy answers again, “Check again” on the "
+        "integration page brings it back without waiting."
     ),
     Integration.ErrorKind.BAD_RESPONSE: (
         "Udemy's answers could not be read (truncated, empty or not JSON). The daily syncs go "
-        "on; if it lasts, send the run's errors to Udemy support."
+        "on, and “Sync now to clear” on the integration page tries at once; if it lasts, send "
+        "the run's errors to Udemy support."
     ),
 }
 # The advice of an Error that followed the admin's own settings change: Udemy is not blamed
@@ -45,7 +50,8 @@ ADVICE_AFTER_A_CHANGE = {
     **ADVICE,
     Integration.ErrorKind.UNAVAILABLE: (
         "Udemy could not be reached or answered with server errors. The daily syncs go on and "
-        "the first one that succeeds brings the integration back to Active."
+        "the first one that succeeds brings the integration back to Active. Once Udemy answers "
+        "again, “Check again” on the integration page brings it back without waiting."
     ),
 }
 DEFAULT_ADVICE = (
