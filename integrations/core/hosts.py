@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext, gettext_noop
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -26,7 +27,7 @@ DNS_LABEL_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
-NOT_ALLOWED = "The host {host} is not allowed: add it to {setting} to connect to it."
+NOT_ALLOWED = gettext_noop("The host {host} is not allowed: add it to {setting} to connect to it.")
 
 
 def allowed_host_patterns(vendor_patterns: Sequence[str], setting_name: str) -> tuple[str, ...]:
@@ -51,26 +52,28 @@ def validated_base_url(
     """
     url = url.strip()
     if not url.isascii():
-        raise error("The API base URL must be plain ASCII (use the punycode host name).")
+        raise error(gettext("The API base URL must be plain ASCII (use the punycode host name)."))
     if any(ch.isspace() or ch == "\\" or ord(ch) < 32 for ch in url):
-        raise error("The API base URL contains characters that are not allowed.")
+        raise error(gettext("The API base URL contains characters that are not allowed."))
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme not in ("http", "https") or not host:
-        raise error("The API base URL must be an absolute http(s) URL.")
+        raise error(gettext("The API base URL must be an absolute http(s) URL."))
     if "@" in parts.netloc or parts.query or parts.fragment:
-        raise error("The API base URL must not contain user info, a query or a fragment.")
+        raise error(gettext("The API base URL must not contain user info, a query or a fragment."))
     # Two parsers must agree on the host: a disagreement is how URL-parser SSRF tricks work.
     try:
         other_host = parse_url(url).host or ""
     except LocationParseError:  # e.g. full-width or IDNA-invalid host names
-        raise error("The API base URL has an invalid host name.") from None
+        raise error(gettext("The API base URL has an invalid host name.")) from None
     if other_host.strip("[]").lower() != host:
-        raise error("The API base URL is ambiguous.")
+        raise error(gettext("The API base URL is ambiguous."))
     if not any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns):
-        raise error(not_allowed.format(host=host, setting=setting_name))
+        raise error(gettext(not_allowed).format(host=host, setting=setting_name))
     if parts.scheme == "http" and not is_loopback_host(host):
-        raise error(f"Plain http is only allowed for loopback hosts, not {host}.")
+        raise error(
+            gettext("Plain http is only allowed for loopback hosts, not %(host)s.") % {"host": host}
+        )
     return url if url.endswith("/") else url + "/"
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from integrations.connectors.connection_settings import SECRET, connection_errors, fields_for_kind
 from integrations.core.kinds import PLATFORM_CHOICES
 from integrations.models import PlatformConnection
+from lmsbridge.catalog.templatetags.admin_words import words_only
 from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 CATALOGED_CHOICES = [
@@ -50,7 +51,7 @@ class PlatformConnectionForm(forms.Form):
     coursebase_domain = optional_text(
         _("Coursebase custom domain"),
         253,
-        _("The host only, e.g. learn.acme.com (it must be in PLATFORM_ALLOWED_HOSTS)."),
+        _("The host only, e.g. learn.acme.com (your IT team allows it for this site)."),
     )
     coursebase_token = secret_field(_("API token"), max_length=1000)
     base_url = optional_text(
@@ -110,6 +111,6 @@ class PlatformConnectionForm(forms.Form):
         chosen = self.connection.pk is not None and self.connection.learnupon_cataloged is not None
         errors = connection_errors(data, stored_secret=stored, stored_cataloged=chosen)
         for name, messages in errors.items():
-            for message in messages:
-                self.add_error(name, message)
+            for message in messages:  # in words: a setting's name reads as what it allows
+                self.add_error(name, words_only(message))
         return data

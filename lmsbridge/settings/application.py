@@ -69,7 +69,10 @@ TEMPLATES = [
                 "lmsbridge.catalog.context_processors.navigation",
             ],
             # Every time shown names its zone: `{{ when|moment }}` on pages and in e-mails.
-            "builtins": ["lmsbridge.catalog.templatetags.moments"],
+            "builtins": [
+                "lmsbridge.catalog.templatetags.moments",
+                "lmsbridge.catalog.templatetags.admin_words",
+            ],
         },
     },
 ]

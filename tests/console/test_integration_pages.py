@@ -249,6 +249,20 @@ def test_invalid_input_re_renders_with_messages_and_saves_nothing(
     assert not Integration.objects.filter(group=group).exists()
 
 
+def test_a_refused_setting_reads_in_the_admins_words_and_language(
+    admin_client, group, udemy_sandbox
+):
+    """The host refusal names what the server allows, not its setting's name, and follows the
+    console's language (the API keeps English: tests/security/test_ssrf.py)."""
+    data = form_data(udemy_sandbox, api_base_url="https://evil.example.com/api/")
+    english = admin_client.post(provider_url(group), data).content.decode()
+    assert "not in the allowed list" in english and "UDEMY_ALLOWED_API_HOSTS" not in english
+    assert "the Udemy addresses this site may call" in english
+    french = admin_client.post(provider_url(group), data, HTTP_ACCEPT_LANGUAGE="fr")
+    page = unescape(french.content.decode())
+    assert "n’est pas dans la liste autorisée" in page and "UDEMY_ALLOWED_API_HOSTS" not in page
+
+
 def test_allowed_udemy_host_override_is_accepted(admin_client, group, udemy_sandbox):
     data = form_data(udemy_sandbox, api_base_url="https://demo.udemy.com/api-2.0/x/", action="save")
     assert admin_client.post(provider_url(group), data).status_code == 302

@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from django.utils.translation import gettext, gettext_noop
 
 from ...core.budget import BudgetShare, SharedBudget
 from ...core.concurrency import AdaptiveLimit, Pacer
@@ -91,20 +92,26 @@ def build_base_url(
     """The API root of the organization, validated against the allow-list (no SSRF)."""
     org_id = str(credentials.organization_id).strip()
     if not _ORG_ID_RE.match(org_id):
-        raise UdemyConfigError(f"The organization id {org_id!r} is not valid: use the numeric id.")
+        raise UdemyConfigError(
+            gettext("The organization id %(id)s is not valid: use the numeric id.")
+            % {"id": repr(org_id)}
+        )
     if credentials.api_base_url:
         return validated_base_url(
             credentials.api_base_url,
             patterns=allowed_hosts or (),
             setting_name=ALLOWED_HOSTS_SETTING,
             error=UdemyConfigError,
-            not_allowed="The API host {host} is not in the allowed list ({setting}).",
+            not_allowed=gettext_noop("The API host {host} is not in the allowed list ({setting})."),
         )
     name = credentials.organization_name.strip()
     if not DNS_LABEL_RE.match(name):
         raise UdemyConfigError(
-            f"The organization name {name!r} is not valid: use the portal name, e.g. 'acme' "
-            "for https://acme.udemy.com."
+            gettext(
+                "The organization name %(name)s is not valid: use the portal name, e.g. 'acme' "
+                "for https://acme.udemy.com."
+            )
+            % {"name": repr(name)}
         )
     return f"https://{name.lower()}.udemy.com/api-2.0/organizations/{org_id}/"
 

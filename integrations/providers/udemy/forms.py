@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.models import Integration
+from lmsbridge.catalog.templatetags.admin_words import words_only
 from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 from .settings import CONFIG_FIELDS, settings_errors
@@ -132,6 +133,6 @@ class UdemyIntegrationForm(forms.Form):
         cleaned = super().clean()
         present = {f: cleaned[f] for f in CONFIG_FIELDS if f in cleaned}  # valid so far
         for field, messages in settings_errors(present).items():
-            if field in present:
-                self.add_error(field, messages)
+            if field in present:  # in words: a setting's name reads as what it allows
+                self.add_error(field, [words_only(message) for message in messages])
         return cleaned
