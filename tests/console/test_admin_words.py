@@ -54,3 +54,13 @@ def test_the_run_page_shows_no_setting_name_outside_the_disclosure(client, group
     assert "RUN_MAX_WAIT" not in outside and "(503)" not in outside
     assert "the longest a run may wait" in outside
     assert "Details for your IT team" in page
+
+
+def test_course_languages_read_as_names_in_the_readers_language():
+    from lmsbridge.catalog.templatetags.admin_words import language_name
+
+    assert language_name("de") == "German"
+    assert language_name("pt-BR") == "Brazilian Portuguese"
+    with translation.override("fr"):
+        assert language_name("de") == "Allemand"
+    assert language_name("xx-unknown") == "xx-unknown"

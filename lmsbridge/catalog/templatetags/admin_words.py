@@ -77,3 +77,18 @@ def in_words(text: object) -> SafeString | str:
         gettext("Details for your IT team"),
         text,
     )
+
+
+@register.filter
+def language_name(code: object) -> str:
+    """A course language's name in the reader's language ("pt-BR" → "Brazilian Portuguese",
+    "portugais brésilien"); the code itself when Django does not know it."""
+    from django.utils.translation import get_language_info
+
+    text = str(code or "")
+    for candidate in (text.lower(), text.lower().split("-")[0]):
+        try:
+            return str(get_language_info(candidate)["name_translated"])
+        except KeyError:
+            continue
+    return text
