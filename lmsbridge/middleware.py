@@ -1,5 +1,5 @@
 """Responses that must not be stored by a browser or a proxy; error pages that are the same for
-everyone but a superuser, in development too; the API in English whatever the browser says."""
+everyone but a superuser, in development too; the API in the language its client asks for."""
 
 from __future__ import annotations
 
@@ -18,23 +18,43 @@ request_logger = logging.getLogger("django.request")
 
 
 class EnglishApiMiddleware:
-    """The REST API and the xAPI door answer in English (their messages, the choice labels of
-    the OpenAPI document) whatever Accept-Language or the console's language switch says: a
-    script's parsing must not depend on its admin's browser. After LocaleMiddleware."""
+    """The REST API's human-readable messages (`detail`, validation errors) follow the client's
+    Accept-Language header alone, English without one: not the console's cookie, session or the
+    person's stored preference, so a script's answers do not change with its admin's browser.
+    Field names and codes are English whatever the language. The OpenAPI document, its page and
+    the xAPI door (an LRS protocol) are always English. After LocaleMiddleware."""
 
+    ENGLISH_ONLY = ("/xapi/", "/api/v1/schema/", "/api/v1/docs/")
     PREFIXES = ("/api/", "/xapi/")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path_info.startswith(self.PREFIXES):
+        path = request.path_info
+        if not path.startswith(self.PREFIXES):
             return self.get_response(request)
-        with translation.override(settings.LANGUAGE_CODE):
-            request.LANGUAGE_CODE = settings.LANGUAGE_CODE
+        language = settings.LANGUAGE_CODE
+        if not path.startswith(self.ENGLISH_ONLY):
+            language = self._from_header(request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
+        with translation.override(language):
+            request.LANGUAGE_CODE = language
             response = self.get_response(request)
-        response.headers["Content-Language"] = settings.LANGUAGE_CODE
+        response.headers["Content-Language"] = language
         return response
+
+    @staticmethod
+    def _from_header(header: str) -> str:
+        from django.utils.translation.trans_real import parse_accept_lang_header
+
+        for code, _quality in parse_accept_lang_header(header[:500]):
+            if code == "*":
+                break
+            try:
+                return translation.get_supported_language_variant(code)
+            except LookupError:
+                continue
+        return settings.LANGUAGE_CODE
 
 
 class NoStoreMiddleware:

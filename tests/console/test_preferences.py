@@ -106,7 +106,7 @@ def test_a_summer_time_reads_with_its_summer_zone():
     assert moment(None) == ""
 
 
-def test_the_api_stays_english_for_a_french_account(admin, group):
+def test_the_api_ignores_a_french_accounts_preference(admin, group):
     Preference.objects.create(user=admin, language="fr", time_zone="Asia/Tokyo")
     client = signed_in(admin)
     response = client.get("/api/v1/groups/no-such-group/")
