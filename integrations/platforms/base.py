@@ -217,9 +217,13 @@ class PlatformConnector(ABC):
     def push_run(
         self, *, run: Any, connection: Any, client: Any, dry_run: bool,
         on_item: Callable[[], None] | None = None,
+        counts: dict[str, dict[str, int]] | None = None, resumed_since: Any = None,
     ) -> dict[str, Any]:  # fmt: skip
         """The catalog and the completions; a dict of `courses`, `completions`, `plan` and
-        `waiting` counts and messages (`services.platform_execute` records them)."""
+        `waiting` counts and messages (`services.platform_execute` records them). `on_item` may
+        stop the push between two items (`Reschedule`): `counts` then holds each stream's counts
+        so far, and the run goes on later from the ledger (`resumed_since`: the run's start),
+        leaving what it already sent or saw refused."""
         raise NotImplementedError
 
     def push_problem(self, connection: Any) -> str:

@@ -6,12 +6,18 @@ retried by the next push.
 
 A push is a `PushJob` (where it goes, how it reports); each kind's stream plans steps and has a
 pusher (a `LedgerPusher`) that executes them, and `push_plan` drives one over the other.
+
+A push may stop between two items (its time slice is used, a long rate limit) and go on later
+from the ledger: what it counted so far is kept in `PushJob.counts`, and the resumed push leaves
+the items this run already sent or saw refused (`done_in_this_run`: neither sent again, nor
+counted twice, nor retried before the next run).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -61,6 +67,17 @@ def ledger_sent(
     item.save()
 
 
+DONE_EARLIER = "done_in_this_run"  # a planned "step" that a resumed push skips, uncounted
+
+
+def done_in_this_run(item: PlatformLedgerItem | None, since: datetime | None) -> bool:
+    """Sent or refused by an earlier part of this very run (`since`: when the run started, for
+    a resumed push; None otherwise)."""
+    if since is None or item is None:
+        return False
+    return any(moment is not None and moment >= since for moment in (item.sent_at, item.errored_at))
+
+
 def ledger_errored(item: PlatformLedgerItem, exc: PlatformApiError) -> None:
     """Record a refusal: the next push retries the item."""
     item.last_status_code = exc.status
@@ -72,7 +89,9 @@ def ledger_errored(item: PlatformLedgerItem, exc: PlatformApiError) -> None:
 @dataclass
 class PushJob:
     """One push of a connection: its run, its client (None: a dry run, nothing is sent) and
-    where it reports (`plan`: the steps a dry run describes; `on_item` after each pushed step)."""
+    where it reports (`plan`: the steps a dry run describes; `on_item` after each pushed step,
+    which may stop the push; `counts`: each stream's counts so far, kept when it stops).
+    `resumed_since`: when the run started, if this execution goes on from an earlier one."""
 
     run: PlatformRun
     connection: PlatformConnection
@@ -80,6 +99,8 @@ class PushJob:
     dry_run: bool
     on_item: Callable[[], None] | None = None
     plan: list[dict] = field(default_factory=list)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    resumed_since: datetime | None = None
 
 
 @dataclass
@@ -124,17 +145,21 @@ def push_plan(
     counts under that name; the others are pushed or, in a dry run (or without a client),
     described in `job.plan`."""
     pusher = make_pusher(job.client) if job.client is not None else None
-    for step in steps:
-        if isinstance(step, str):
-            counts[step] += 1
-            continue
-        counts["planned"] += 1
-        if job.dry_run or pusher is None:
-            job.plan.append(step.describe())
-            continue
-        pusher.push(step)
-        if job.on_item:
-            job.on_item()
-    if pusher is not None:
-        counts.update(pusher.counts)
+    try:
+        for step in steps:
+            if step == DONE_EARLIER:
+                continue
+            if isinstance(step, str):
+                counts[step] += 1
+                continue
+            counts["planned"] += 1
+            if job.dry_run or pusher is None:
+                job.plan.append(step.describe())
+                continue
+            pusher.push(step)
+            if job.on_item:
+                job.on_item()  # each step is in the ledger already: the push may stop here
+    finally:  # stopped or done: what was counted so far stays with the job
+        if pusher is not None:
+            counts.update(pusher.counts)
     return counts

@@ -3,9 +3,11 @@ outcome. Never raises for platform problems.
 
 A long rate limit (`PlatformRetryLater`) raises `Reschedule`: the Celery task retries later and
 the run resumes (a directory import is idempotent; a push resumes from its ledger). A report
-export run, which resumes from its checkpoint, is also time-sliced like a Udemy sync
-(`RUN_TIME_SLICE`): a large report goes back to the queue between two batches instead of
-keeping a worker from the other groups' runs, and a pending export reschedules its task.
+export run, which resumes from its checkpoint, and a push, which resumes from its ledger, are
+also time-sliced like a Udemy sync (`RUN_TIME_SLICE`): a large report goes back to the queue
+between two batches, a long push between two items, instead of keeping a worker from the other
+groups' runs; a pending export reschedules its task. A push that stops keeps what it counted
+(`details["push_so_far"]`), so the run's counts are those of the whole run.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.conf import settings
 from django.utils import translation
 
 from integrations.connectors.platforms import platform_for
+from integrations.core.errors import RetryLater
 from integrations.core.execute import Reschedule, RunExecutor, RunFailed
 from integrations.core.kinds import Capability
 from integrations.core.runs import run_add_counts, run_note_wait, run_record_error, wait_words
@@ -44,9 +47,12 @@ class PlatformExecutor(RunExecutor):
     def prepare(self, run: PlatformRun) -> None:
         self.client = None
         # Only a run that resumes mid-way may yield its worker (a directory import would
-        # start over).
-        resumable = run.kind == PlatformRun.Kind.REPORTS
+        # start over): a report from its checkpoint, a push from its ledger.
+        resumable = run.kind == PlatformRun.Kind.REPORTS or (
+            run.kind == PlatformRun.Kind.PUSH and not run.dry_run
+        )
         self.time_slice = (settings.RUN_TIME_SLICE or None) if resumable else None
+        self.resumed_since = run.started_at  # None: this execution starts the run
 
     def last_run_field(self, run: PlatformRun) -> str | None:
         # A dry run reads the database only: the connection keeps its dates.
@@ -80,7 +86,8 @@ class PlatformExecutor(RunExecutor):
             raise RunFailed("config", f"{connection.get_kind_display()} has no {label}.")
         self.client = None if run.dry_run else connector.make_client(connection)
         if self.client is not None:  # its retries and waits show on the run page as they happen
-            self.client.on_wait = partial(_note_wait, run, self.client.vendor)
+            vendor = getattr(self.client, "vendor", "") or connection.get_kind_display()
+            self.client.on_wait = partial(_note_wait, run, vendor)
         with self.client or nullcontext():
             if run.kind == PlatformRun.Kind.DIRECTORY:
                 source = connector.directory_source(connection, self.client)
@@ -91,10 +98,15 @@ class PlatformExecutor(RunExecutor):
                 )
                 engine(run=run, connection=connection, client=self.client, on_page=renew)
             else:
-                result = connector.push_run(
-                    run=run, connection=connection, client=self.client, dry_run=run.dry_run,
-                    on_item=renew,
-                )  # fmt: skip
+                counts: dict[str, dict[str, int]] = {}
+                try:
+                    result = connector.push_run(
+                        run=run, connection=connection, client=self.client, dry_run=run.dry_run,
+                        on_item=renew, counts=counts, resumed_since=self.resumed_since,
+                    )  # fmt: skip
+                except (Reschedule, RetryLater):  # goes on later: keep what this part counted
+                    _keep_push_counts(run, counts)
+                    raise
                 _record_push(run, result)
 
     def after_work(self, run: PlatformRun) -> None:
@@ -114,7 +126,36 @@ def _note_wait(run: PlatformRun, vendor: str, why: str, seconds: float, reason: 
         run_note_wait(run=run, message=wait_words(vendor, why, seconds, reason), seconds=seconds)
 
 
+# Counts a stopped push keeps; the others ("unchanged", "pending"...) are what the last part
+# of the run saw of the whole catalog.
+NOT_CARRIED = frozenset({"unchanged", "pending", "link_waiting"})
+
+
+def _keep_push_counts(run: PlatformRun, counts: dict[str, dict[str, int]]) -> None:
+    """A push stops half-way: add what it did to what earlier parts of the run did."""
+    so_far = _with_earlier(run, counts)
+    PlatformRun.objects.filter(pk=run.pk).update(details={**run.details, "push_so_far": so_far})
+    run.details["push_so_far"] = so_far
+
+
+def _with_earlier(run: PlatformRun, counts: dict[str, dict[str, int]]) -> dict[str, dict]:
+    """`counts` plus the actions of the earlier parts of this run (`details["push_so_far"]`)."""
+    earlier = run.details.get("push_so_far") or {}
+    merged = {}
+    for stream in {*earlier, *counts}:
+        now, before = dict(counts.get(stream, {})), earlier.get(stream, {})
+        for name, value in before.items():
+            if name not in NOT_CARRIED:
+                now[name] = now.get(name, 0) + value
+        merged[stream] = now
+    return merged
+
+
 def _record_push(run: PlatformRun, result: dict[str, Any]) -> None:
+    if run.details.get("push_so_far"):  # a push that went on from where it stopped
+        whole = _with_earlier(run, {k: result[k] for k in ("courses", "completions")})
+        result = {**result, **whole}
+        run.details.pop("push_so_far")
     courses, completions, plan = result["courses"], result["completions"], result["plan"]
     run.details.update({"courses": courses, "completions": completions, "plan_total": len(plan)})
     run.plan = plan[:PLAN_LIMIT]

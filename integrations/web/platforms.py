@@ -328,7 +328,8 @@ def _run_live_context(request: HttpRequest, slug: str, run_id: int) -> dict[str,
     streams = {
         name: counts
         for name, counts in run.details.items()
-        if isinstance(counts, dict) and name != "throttle"
+        # not the throttle (its own line), nor a stopped push's counts so far (kept for its end)
+        if isinstance(counts, dict) and name not in ("throttle", "push_so_far")
     }
     return {
         **context,

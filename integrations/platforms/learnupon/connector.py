@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from integrations.core.kinds import Capability
@@ -73,15 +74,20 @@ class LearnUponConnector(ClientConnector):
         client: LearnUponClient | None,
         dry_run: bool,
         on_item: Callable[[], None] | None = None,
+        counts: dict[str, dict[str, int]] | None = None,
+        resumed_since: datetime | None = None,
     ) -> dict[str, Any]:
         """Catalog first (completions need their course), then completions; dry: no request.
+        `counts` holds each stream's counts so far, also when the push stops half-way (its
+        slice used); `resumed_since`: the run's start, when this goes on from there.
 
         Links beyond the confirmed number of enrollments wait (`consent`): the result's
         `waiting` says so, and a real push keeps it on the connection for the page and the
         API."""
         job = PushJob(
-            run=run, connection=connection, client=client, dry_run=dry_run, on_item=on_item
-        )
+            run=run, connection=connection, client=client, dry_run=dry_run, on_item=on_item,
+            counts=counts if counts is not None else {}, resumed_since=resumed_since,
+        )  # fmt: skip
         courses, decision = push_courses(job)
         if not dry_run:
             waiting_record(connection=connection, decision=decision)

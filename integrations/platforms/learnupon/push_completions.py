@@ -25,7 +25,16 @@ from integrations.models import PlatformConnection, PlatformLedgerItem
 from lmsbridge.catalog.models import Attempt, Group
 
 from ..base import PlatformNotFound, PlatformRejected
-from ..ledger import LedgerPusher, PushJob, ledger_item, ledger_items, ledger_sent, push_plan
+from ..ledger import (
+    DONE_EARLIER,
+    LedgerPusher,
+    PushJob,
+    done_in_this_run,
+    ledger_item,
+    ledger_items,
+    ledger_sent,
+    push_plan,
+)
 from .client import LearnUponClient
 from .mapping import completion_fields, enrollment_is_complete, fingerprint
 
@@ -85,8 +94,11 @@ class CompletionStep:
         }
 
 
-def plan_completions(*, connection: PlatformConnection) -> Iterator[CompletionStep | str]:
-    """A step per completion to send; "unchanged" or "pending" (course not pushed) otherwise."""
+def plan_completions(
+    *, connection: PlatformConnection, since=None
+) -> Iterator[CompletionStep | str]:
+    """A step per completion to send; "unchanged" or "pending" (course not pushed) otherwise;
+    `DONE_EARLIER` for one a resumed push (`since`: its start) already sent or saw refused."""
     pushed = {
         local_id: item.remote_id
         for local_id, item in ledger_items(connection=connection, item_type=COURSE).items()
@@ -104,6 +116,9 @@ def plan_completions(*, connection: PlatformConnection) -> Iterator[CompletionSt
         )
         fp = fingerprint(fields)
         item = items.get(local_id)
+        if done_in_this_run(item, since) and (item.fingerprint == fp or item.is_errored):
+            yield DONE_EARLIER  # counted by the part of the run that did it
+            continue
         if item is not None and item.fingerprint == fp and not item.is_errored:
             yield "unchanged"
             continue
@@ -167,7 +182,7 @@ def push_completions(job: PushJob) -> dict[str, int]:
     """Push (or, dry, list) the completions; returns the counts by outcome."""
     return push_plan(
         job,
-        plan_completions(connection=job.connection),
+        plan_completions(connection=job.connection, since=job.resumed_since),
         lambda client: CompletionPusher(job.run, client),
-        counts={"unchanged": 0, "pending": 0, "planned": 0},
+        counts=job.counts.setdefault("completions", {"unchanged": 0, "pending": 0, "planned": 0}),
     )

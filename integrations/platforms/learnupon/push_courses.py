@@ -26,7 +26,16 @@ from integrations.models import PlatformConnection, PlatformLedgerItem
 from lmsbridge.catalog.models import Course
 
 from ..base import PlatformNotFound, PlatformRejected
-from ..ledger import LedgerPusher, PushJob, ledger_item, ledger_items, ledger_sent, push_plan
+from ..ledger import (
+    DONE_EARLIER,
+    LedgerPusher,
+    PushJob,
+    done_in_this_run,
+    ledger_item,
+    ledger_items,
+    ledger_sent,
+    push_plan,
+)
 from .client import LearnUponClient
 from .consent import LinkDecision, courses_to_link, link_decision
 from .mapping import CourseSnapshot, course_fields, fingerprint, reference_code
@@ -96,12 +105,13 @@ def _actions(item: PlatformLedgerItem | None, fp: str, target: str) -> list[str]
 
 
 def plan_courses(
-    *, connection: PlatformConnection, target: str | None = None
-) -> Iterator[CourseStep | None]:
+    *, connection: PlatformConnection, target: str | None = None, since=None
+) -> Iterator[CourseStep | str | None]:
     """One `CourseStep` per course that needs something, `None` per unchanged course.
 
     `target`: the group courses may be linked to ('' → none; None → the connection's choice
-    as it stands, without the consent check of `consent.link_decision`)."""
+    as it stands, without the consent check of `consent.link_decision`). `since`: a resumed
+    push's start; a course it already sent in full, or saw refused, is `DONE_EARLIER`."""
     items = ledger_items(connection=connection, item_type=COURSE)
     owner = connection.learnupon_owner_id
     cataloged = bool(connection.learnupon_cataloged)  # a push without the choice is refused
@@ -118,6 +128,9 @@ def plan_courses(
         else:  # archived: detach from the group, keep the LearnUpon course
             fields, fp = {}, ""
             actions = ["detach"] if item and item.state.get("group_course_id") else []
+        if done_in_this_run(item, since) and (not actions or item.is_errored):
+            yield DONE_EARLIER  # counted by the part of the run that did it
+            continue
         if not actions:
             yield None
             continue
@@ -246,12 +259,12 @@ def push_courses(job: PushJob) -> tuple[dict[str, int], LinkDecision]:
         run_id=job.run.pk,
     )
     waiting = courses_to_link(connection=connection) if decision.blocked else 0
-    steps = plan_courses(connection=connection, target=decision.target)
+    steps = plan_courses(connection=connection, target=decision.target, since=job.resumed_since)
     counts = push_plan(
         job,
         ("unchanged" if step is None else step for step in steps),
         lambda client: CoursePusher(job.run, connection, client),
-        counts={"unchanged": 0, "planned": 0},
+        counts=job.counts.setdefault("courses", {"unchanged": 0, "planned": 0}),
     )
     if waiting:
         counts["link_waiting"] = waiting
