@@ -98,6 +98,9 @@ def admin_pages(world) -> list[tuple[str, str]]:
         ("platform", reverse("platforms:connection", args=[slug])),
         ("platform-runs", reverse("platforms:runs", args=[slug])),
         ("api-docs", reverse("api:docs")),
+        ("daily-times", reverse("integrations:sync_times", args=[slug, "udemy"])),
+        ("review", reverse("integrations:review", args=[slug, "udemy"])),
+        ("preferences", reverse("preferences")),
     ]
 
 
@@ -105,6 +108,7 @@ def learner_pages(world) -> list[tuple[str, str]]:
     return [
         ("learner-catalog", reverse("catalog:learner_catalog")),
         ("course-page", reverse("catalog:course_page", args=[world["course"].pk])),
+        ("preferences", reverse("preferences")),
     ]
 
 
