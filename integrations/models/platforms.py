@@ -268,10 +268,15 @@ class PlatformLease(LeaseBase):
 
 
 class PlatformAuditEntry(AuditEntryBase):
-    """Who changed or ran what on a connection, and when."""
+    """Who changed or ran what on a connection, and when. A refused first save has no
+    connection to hang on (nothing was stored): it names the group instead, and shows in the
+    trail of the connection the group saves later."""
 
     connection = models.ForeignKey(
-        PlatformConnection, on_delete=models.CASCADE, related_name="audit"
+        PlatformConnection, null=True, blank=True, on_delete=models.CASCADE, related_name="audit"
+    )
+    group = models.ForeignKey(
+        "catalog.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
 
     class Meta(AuditEntryBase.Meta):

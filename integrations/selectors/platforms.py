@@ -3,7 +3,7 @@ learners' progress on them, its audit trail."""
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from integrations.models import (
@@ -83,9 +83,13 @@ def platform_progress_for(*, platform_course: PlatformCourse, emails: list[str])
 
 
 def audit_entries_for_connection(*, connection: PlatformConnection) -> QuerySet:
-    """The connection's audit entries, newest first."""
+    """The connection's audit entries, and the group's refused first saves (stored with no
+    connection), newest first; only those for a connection not saved yet."""
+    before_a_save = Q(connection__isnull=True, group_id=connection.group_id)
     return (
-        PlatformAuditEntry.objects.filter(connection=connection)
+        PlatformAuditEntry.objects.filter(
+            before_a_save | Q(connection=connection) if connection.pk else before_a_save
+        )
         .select_related("actor")
         .order_by("-created_at", "-id")
     )

@@ -141,12 +141,11 @@ def _verdict_message(connection: PlatformConnection, check: CredentialCheck) -> 
 def _refused(
     connection: PlatformConnection, actor, fields: list[str], check: CredentialCheck
 ) -> None:
-    if connection.pk is None:  # nothing stored yet: no connection to hang the entry on
-        logger.info("platform settings refused before a first save: %s", check.verdict)
-        return
+    # A refused first save stores no connection: the entry names the group instead.
+    owner = {"connection": connection} if connection.pk else {"group": connection.group}
     audit_record(
         PlatformAuditEntry,
-        connection=connection,
+        **owner,
         actor=actor,
         action="credentials_refused",
         fields=fields,

@@ -99,9 +99,8 @@ def _render_connection(request, group, connection, form, status: int = 200) -> H
         "form": form,
         "platforms": PLATFORMS,
         "can_push": bool(connection.pk and _takes_push(connection)),
-        "audit": audit_page(request, selectors.audit_entries_for_connection(connection=connection))
-        if connection.pk
-        else [],
+        # a new connection's page lists its refused first saves, if any
+        "audit": audit_page(request, selectors.audit_entries_for_connection(connection=connection)),
         "course_links": _course_links(connection),
         "run_kinds": platform_run_kinds(connection.kind) if connection.pk else (),
         "course_matches": selectors.platform_course_counts(connection=connection)
