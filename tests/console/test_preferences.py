@@ -149,3 +149,11 @@ def test_each_recipient_reads_the_alert_in_their_language_and_zone(settings):
     assert "02:30 EST" in in_french.text_body, in_french.text_body
     in_english = emails[tuple(sorted([english.learner.email, "ops@example.com"]))]
     assert "Run #" in in_english.text_body and "08:30 CET" in in_english.text_body
+
+
+def test_a_stored_choice_no_longer_offered_reads_as_the_sites(admin):
+    from lmsbridge.catalog.preferences import locale_of
+
+    stale = Preference.objects.create(user=admin, language="de", time_zone="Atlantis/Capital")
+    assert locale_of(stale) == locale_of(None)
+    assert locale_of(None).time_zone == settings.TIME_ZONE
