@@ -28,6 +28,7 @@ from integrations.models import Integration, PendingStatistic, SyncRun
 from integrations.providers.base import StatRow
 
 from .attempts import attempts_apply
+from .run_warnings import add_to_warning
 from .stats_audience import Audience, audience_of, matched_only
 from .stats_lookup import course_ids, learner_ids
 
@@ -81,23 +82,19 @@ def _within_cap(
 
 
 def pending_not_kept(run: SyncRun, rows: int) -> None:
-    """Add `rows` to the run's "not kept" warning. Read again under a row lock (held to the
-    page's commit: take it last): the workers of a split report add to it at once."""
-    warnings = (
-        SyncRun.objects.select_for_update().filter(pk=run.pk).values_list("warnings", flat=True)
-    ).first() or []
-    before = next((w for w in warnings if w.get("code") == NOT_KEPT_WARNING), {})
-    count = int(before.get("count", 0)) + rows
-    warning = {
-        "code": NOT_KEPT_WARNING,
-        "count": count,
-        "message": f"{count} statistics rows of courses not in the catalog yet were not kept "
-        f"for later: this integration already keeps the most it may "
-        f"({settings.STATS_PENDING_MAX_ROWS}). A later report naming them again, once their "
-        "course has arrived, applies them.",
-    }
-    run.warnings = [w for w in warnings if w.get("code") != NOT_KEPT_WARNING] + [warning]
-    SyncRun.objects.filter(pk=run.pk).update(warnings=run.warnings)
+    """Add `rows` to the run's "not kept" warning (under a row lock held to the page's commit:
+    take it last)."""
+    add_to_warning(
+        run,
+        code=NOT_KEPT_WARNING,
+        rows=rows,
+        message=lambda count: (
+            f"{count} statistics rows of courses not in the catalog yet were "
+            f"not kept for later: this integration already keeps the most it may "
+            f"({settings.STATS_PENDING_MAX_ROWS}). A later report naming them again, once their "
+            "course has arrived, applies them."
+        ),
+    )
 
 
 def _row_json(row: StatRow) -> dict:

@@ -40,6 +40,7 @@ from .attempts import as_row, attempt_pairs, attempts_apply
 from .paging import map_page, run_stream, streams_declare
 from .pipeline import WRITE_AHEAD, fetch_scope
 from .planner import PlannerStatistics, refreshing
+from .run_warnings import add_to_warning
 from .stats_audience import Audience, audience_of, matched_only
 from .stats_lookup import MatchedRows, course_ids, learner_ids, match_while_mapping
 from .stats_pending import keep_pending, pending_not_kept
@@ -276,18 +277,13 @@ OUTSIDE_WARNING = "outside_group"
 def _count_outside(run: SyncRun, rows: int) -> None:
     """Add `rows` to the run's "outside this group" warning: rows naming a learner of the site
     who does not see this group's catalog (counted in `unmatched_learners` too, and listed with
-    the unknown ones: the list does not tell which e-mails exist elsewhere). Read again under a
-    row lock: the workers of a split report add to it at once."""
-    warnings = (
-        SyncRun.objects.select_for_update().filter(pk=run.pk).values_list("warnings", flat=True)
-    ).first() or []
-    before = next((w for w in warnings if w.get("code") == OUTSIDE_WARNING), {})
-    count = int(before.get("count", 0)) + rows
-    warning = {
-        "code": OUTSIDE_WARNING,
-        "count": count,
-        "message": f"{count} statistics rows name learners outside this group (who do not see "
-        "its catalog): counted as unmatched, not applied.",
-    }
-    run.warnings = [w for w in warnings if w.get("code") != OUTSIDE_WARNING] + [warning]
-    SyncRun.objects.filter(pk=run.pk).update(warnings=run.warnings)
+    the unknown ones: the list does not tell which e-mails exist elsewhere)."""
+    add_to_warning(
+        run,
+        code=OUTSIDE_WARNING,
+        rows=rows,
+        message=lambda count: (
+            f"{count} statistics rows name learners outside this group (who "
+            "do not see its catalog): counted as unmatched, not applied."
+        ),
+    )

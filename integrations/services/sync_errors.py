@@ -14,6 +14,8 @@ from typing import Any
 from integrations.core.runs import BadItem, run_record_bad_items
 from integrations.models import SyncRun
 
+from .run_warnings import add_to_warning, warning_count
+
 MAX_ERRORS_RECORDED = 1_000
 NOT_RECORDED_WARNING = "errors_not_recorded"
 
@@ -38,20 +40,17 @@ def record_bad_items(*, run: SyncRun, bad: list[BadItem], **kwargs: Any) -> None
 
 def not_recorded_count(run: SyncRun) -> int:
     """How many refused items of `run` were counted without an error row."""
-    return next(
-        (int(w.get("count", 0)) for w in run.warnings if w.get("code") == NOT_RECORDED_WARNING),
-        0,
-    )
+    return warning_count(run.warnings, NOT_RECORDED_WARNING)
 
 
 def _not_recorded(run: SyncRun, warnings: list[dict], rows: int) -> None:
-    before = next((w for w in warnings if w.get("code") == NOT_RECORDED_WARNING), {})
-    count = int(before.get("count", 0)) + rows
-    warning = {
-        "code": NOT_RECORDED_WARNING,
-        "count": count,
-        "message": f"{count} more items failed than the {MAX_ERRORS_RECORDED} listed: they are "
-        "counted, not listed one by one.",
-    }
-    run.warnings = [w for w in warnings if w.get("code") != NOT_RECORDED_WARNING] + [warning]
-    SyncRun.objects.filter(pk=run.pk).update(warnings=run.warnings)
+    add_to_warning(
+        run,
+        code=NOT_RECORDED_WARNING,
+        rows=rows,
+        message=lambda count: (
+            f"{count} more items failed than the {MAX_ERRORS_RECORDED} "
+            "listed: they are counted, not listed one by one."
+        ),
+        warnings=warnings,
+    )
