@@ -29,6 +29,7 @@ import json
 import logging
 import re
 import threading
+import time
 import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -151,7 +152,13 @@ def site_secrets() -> tuple[str, ...]:
 
 
 class _Redacting:
-    """Mixin of the formatters: the formatted line, whole, goes through `redact`."""
+    """Mixin of the formatters: the formatted line, whole, goes through `redact`. Times are UTC
+    and say so ("2026-12-07 16:33:04.411Z"), whatever the site's zone: beside a process
+    manager's or a proxy's lines (UTC), one clock reads."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%d %H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)  # type: ignore[misc]

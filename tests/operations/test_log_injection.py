@@ -128,3 +128,16 @@ def test_a_traceback_another_formatter_wrote_first_is_escaped_too():
     raw = logging.Formatter(FMT).format(rec)  # another handler's: caches it on the record
     assert _forged_lines(raw)
     assert not _forged_lines(PlainFormatter(FMT).format(rec))
+
+
+def test_a_line_gives_its_time_in_utc_and_says_so():
+    import logging
+    import re
+
+    from integrations.core.logs import PlainFormatter
+
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", None, None)
+    record.created = 1_796_000_000.25  # 2026-11-30 00:53:20.250 UTC
+    record.msecs = 250.0
+    line = PlainFormatter(FMT).format(record)
+    assert re.match(r"2026-11-30 00:53:20\.250Z INFO x hello$", line), line
