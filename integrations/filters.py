@@ -63,9 +63,13 @@ class FilterBarForm(forms.Form):
 class RunHistoryFilter(FilterSet):
     """The sync history's filter bar (GET): kind, status and trigger."""
 
-    kind = ChoiceFilter(choices=SyncRun.Kind.choices, empty_label=_("Any kind"))
-    status = ChoiceFilter(choices=SyncRun.Status.choices, empty_label=_("Any status"))
-    trigger = ChoiceFilter(choices=SyncRun.Trigger.choices, empty_label=_("Any trigger"))
+    kind = ChoiceFilter(label=_("Kind"), choices=SyncRun.Kind.choices, empty_label=_("Any kind"))
+    status = ChoiceFilter(
+        label=_("Status"), choices=SyncRun.Status.choices, empty_label=_("Any status")
+    )
+    trigger = ChoiceFilter(
+        label=_("Trigger"), choices=SyncRun.Trigger.choices, empty_label=_("Any trigger")
+    )
 
     class Meta:
         form = FilterBarForm
@@ -74,6 +78,12 @@ class RunHistoryFilter(FilterSet):
 class PlatformRunHistoryFilter(RunHistoryFilter):
     """The platform runs' filter bar: the same, with the kinds and triggers of platform runs."""
 
-    kind = ChoiceFilter(choices=PlatformRun.Kind.choices, empty_label=_("Any kind"))
-    status = ChoiceFilter(choices=PlatformRun.Status.choices, empty_label=_("Any status"))
-    trigger = ChoiceFilter(choices=PlatformRun.Trigger.choices, empty_label=_("Any trigger"))
+    kind = ChoiceFilter(
+        label=_("Kind"), choices=PlatformRun.Kind.choices, empty_label=_("Any kind")
+    )
+    status = ChoiceFilter(
+        label=_("Status"), choices=PlatformRun.Status.choices, empty_label=_("Any status")
+    )
+    trigger = ChoiceFilter(
+        label=_("Trigger"), choices=PlatformRun.Trigger.choices, empty_label=_("Any trigger")
+    )

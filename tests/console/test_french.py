@@ -60,6 +60,9 @@ FRENCH = {
         "Mise en file",
         "Contenu",
         "· manuel",
+        # The filters' labels (read by screen readers)
+        '<label class="visually-hidden" for="id_kind">Type</label>',
+        '<label class="visually-hidden" for="id_trigger">Déclencheur</label>',
     ],
     "catalog": ["Catalogue", "Rechercher par titre", "Tous les tags"],
     "course": ["Apprenants", "Progression moyenne", "Exporter en CSV", "Dernière activité"],
