@@ -16,6 +16,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
 )
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -203,6 +204,9 @@ PlatformReportsExportView = post_action_view(
 )
 
 
+@extend_schema_view(
+    get=extend_schema(summary="The platform's courses and their match to the synced ones")
+)
 class PlatformCourseListView(ApiListView):
     """The platform's courses (present in its last list), by title, with their match."""
 
@@ -214,10 +218,6 @@ class PlatformCourseListView(ApiListView):
     def get_queryset(self):
         connection = _connection(self.request, self.kwargs["slug"])
         return platform_course_list(connection=connection)
-
-    @extend_schema(summary="The platform's courses and their match to the synced ones")
-    def get(self, request: Request, slug: str) -> Response:
-        return self.list(request)
 
 
 class PlatformPushView(ApiView):
@@ -297,6 +297,7 @@ class PlatformAutoEnrollView(ApiView):
         return Response(PlatformConnectionSerializer(connection).data)
 
 
+@extend_schema_view(get=extend_schema(summary="Platform runs of the group, newest first"))
 class PlatformRunListView(ApiListView):
     """The group's imports and pushes, newest first."""
 
@@ -308,13 +309,6 @@ class PlatformRunListView(ApiListView):
     def get_queryset(self):
         group = administered_group(self.request, self.kwargs["slug"])
         return platform_run_list_for_group(group=group)
-
-    @extend_schema(
-        summary="Platform runs of the group, newest first",
-        responses=PlatformRunSerializer(many=True),
-    )
-    def get(self, request: Request, slug: str) -> Response:
-        return self.list(request)
 
 
 class PlatformRunDetailView(ApiView):
