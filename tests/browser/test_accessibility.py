@@ -152,6 +152,17 @@ def test_after_a_form_error_focus_is_on_the_first_wrong_field(live_server, brows
     expect(page.locator("#id_page_concurrency")).to_be_in_viewport()
 
 
+def test_every_top_bar_link_reads_on_the_dark_bar(live_server, browser, group):
+    """The top bar's links (the person's name opening their preferences included) are light on
+    the dark bar: 4.5:1 at least."""
+    page = open_page(browser, live_server.url, 1280, udemy_url(group))
+    items = page.evaluate(CONTRAST_JS, ".navbar a.nav-link")
+    names = [item["text"] for item in items]
+    assert "alice" in names, names
+    low = [(item["text"], round(item["ratio"], 2)) for item in items if item["ratio"] < 4.5]
+    assert not low, f"under 4.5:1: {low}"
+
+
 def test_the_focus_ring_shows_on_the_dark_top_bar(live_server, browser, group):
     page = open_page(browser, live_server.url, 1280, udemy_url(group))
     page.keyboard.press("Tab")  # the skip link
