@@ -30,19 +30,24 @@ def run_urls(run_detail: View, run_progress: View, run_close: View) -> URLResolv
     )
 
 
+# One provider's pages, below ``<provider>/``.
+provider_urlpatterns = [
+    path("", views.integration_detail, name="provider"),
+    path("deactivate/", views.integration_deactivate_confirm, name="deactivate"),
+    path("alerts/", alerts.alerts_toggle, name="alerts"),
+    path("xapi/", xapi.xapi_credentials, name="xapi"),
+    path("review/", views.integration_review, name="review"),
+    path("times/", sync_times.sync_times_edit, name="sync_times"),
+    path("check/", views.integration_check, name="check"),
+    path("sync/<slug:kind>/", views.integration_sync, name="sync"),
+]
+
 # Settings → Integrations: the list, the sync history and runs, one provider's pages.
 settings_urlpatterns = [
     path("", views.integration_list, name="settings"),
     path("history/", views.run_history, name="history"),
     run_urls(views.run_detail, views.run_progress, views.run_close_sync),
-    path("<slug:provider>/", views.integration_detail, name="provider"),
-    path("<slug:provider>/deactivate/", views.integration_deactivate_confirm, name="deactivate"),
-    path("<slug:provider>/alerts/", alerts.alerts_toggle, name="alerts"),
-    path("<slug:provider>/xapi/", xapi.xapi_credentials, name="xapi"),
-    path("<slug:provider>/review/", views.integration_review, name="review"),
-    path("<slug:provider>/times/", sync_times.sync_times_edit, name="sync_times"),
-    path("<slug:provider>/check/", views.integration_check, name="check"),
-    path("<slug:provider>/sync/<slug:kind>/", views.integration_sync, name="sync"),
+    path("<slug:provider>/", include(provider_urlpatterns)),
 ]
 
 urlpatterns = [
