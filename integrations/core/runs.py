@@ -69,8 +69,11 @@ def wait_words(vendor: str, why: str, seconds: float, reason: str) -> str:
     elif reason == "poll":  # an export the platform is still preparing
         text = f"{vendor} is still preparing a report ({why}) — checking again in {seconds:.0f} s"
     elif match and reason in ("retry", "rate_limit"):
+        # A network reason reads as such ("connection refused"); an HTTP status code alone is
+        # for the IT team (the logs have it), not the run page.
+        cause = "" if match["what"].strip().isdigit() else f" ({match['what']})"
         what = (
-            f"{vendor} unreachable or failing ({match['what']})"
+            f"{vendor} unreachable or failing{cause}"
             if reason == "retry"
             else f"{vendor} asks to slow down"
         )
