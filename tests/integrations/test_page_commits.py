@@ -8,7 +8,6 @@ pages are committed in place."""
 from __future__ import annotations
 
 import threading
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -116,19 +115,25 @@ def _page(*ids: str) -> SimpleNamespace:
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_a_page_sharing_an_id_with_a_page_being_committed_waits_for_it() -> None:
+    """Each commit is held by a gate of its own: a commit ends only once its gate opens. A
+    mapping that must wait opens it (a timer) while it waits; one that must not wait returns
+    with the gates still closed."""
     done: list[str] = []
+    gates = {"a": threading.Event(), "b": threading.Event()}
 
-    def slow_commit(name: str):
-        return lambda: (time.sleep(0.3), done.append(name))
+    def gated_commit(name: str):
+        return lambda: (gates[name].wait(30), done.append(name))
 
     with PageCommits(item_id=lambda raw: str(raw["id"])) as commits:
         assert commits.pool is not None
-        commits.submit(slow_commit("a"), seen=["1", "2"])
-        commits.submit(slow_commit("b"), seen=["5", "6"])
+        commits.submit(gated_commit("a"), seen=["1", "2"])
+        commits.submit(gated_commit("b"), seen=["5", "6"])
         commits.before_mapping(_page("3", "4"))
         assert done == []  # no shared id: mapped while both commit
+        threading.Timer(0.3, gates["a"].set).start()
         commits.before_mapping(_page("4", "2"))
         assert done == ["a"]  # "2" is being written: its lookup must see it, not "b"'s ids
+        threading.Timer(0.3, gates["b"].set).start()
         commits.before_mapping(_page("6"))
         assert done == ["a", "b"]
 
@@ -153,9 +158,12 @@ def test_the_writer_holds_two_pages_at_most() -> None:
 
 
 def _commit_behind_a_failure(ran: list[str]) -> None:
+    queued = threading.Event()  # page 1 fails only once page 2 is queued behind it
     with PageCommits() as commits:
-        commits.submit(lambda: (time.sleep(0.2), _failing()), seen=[])
+        commits.submit(lambda: (queued.wait(30), _failing()), seen=[])
         commits.submit(lambda: ran.append("page 2"), seen=[])  # queued behind the failure
+        assert len(commits.pending) == 2
+        queued.set()
 
 
 @postgresql_only
