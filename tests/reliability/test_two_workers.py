@@ -7,12 +7,17 @@ timeout. They get two runs of one integration, the same run twice, and a run tha
 to the second worker while the first still syncs it. Upstream is the sandbox: its request log
 tells whether a page was fetched twice, i.e. whether one sync ran twice at once.
 
+Orderings are events, not sleeps: a delivery is over when a worker's log says how it ended
+(succeeded, retried or raised), and the visibility timeout is passed by moving the sweep's
+clock (time-machine), not by waiting for it.
+
 Isolation: the broker is a Redis database of its own (REDIS_URL's server, database 14) so the
 short visibility timeout never redelivers another suite's tasks; results stay where they are.
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections import Counter
@@ -22,6 +27,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from django.conf import settings
 from kombu import Connection
 
@@ -77,8 +83,30 @@ def two_workers(tmp_path: Path, broker: Connection) -> Iterator[tuple[str, list[
         broker.default_channel.queue_purge(queue)
 
 
-def enqueue(broker: Connection, queue: str, run: SyncRun, task_id: str | None = None) -> None:
-    run_sync.apply_async(args=[run.pk], queue=queue, connection=broker, task_id=task_id)
+def enqueue(broker: Connection, queue: str, run: SyncRun, task_id: str | None = None) -> str:
+    """Send `run` to `queue`; returns the message's task id."""
+    result = run_sync.apply_async(args=[run.pk], queue=queue, connection=broker, task_id=task_id)
+    return result.id
+
+
+def deliveries_ended(logs: list[Path], task_id: str) -> int:
+    """How many deliveries of `task_id` the workers have ended (succeeded, retried or raised),
+    from their logs: Celery writes that line once an execution is over."""
+    ended = re.compile(
+        rf"{re.escape(run_sync.name)}\[{re.escape(task_id)}\] (succeeded|retry|raised)"
+    )
+    return sum(len(ended.findall(log.read_text())) for log in logs)
+
+
+def wait_deliveries_ended(logs: list[Path], counts: Counter) -> None:
+    """Wait until each task id has had at least its count of deliveries ended: whatever a
+    duplicate delivery would have fetched upstream has been fetched by then."""
+    for task_id, count in counts.items():
+        wait_for(
+            lambda task_id=task_id, count=count: deliveries_ended(logs, task_id) >= count,
+            timeout=120,
+            message=f"{count} deliveries of {task_id} ended",
+        )
 
 
 def fetches_per_page(sandbox) -> Counter:
@@ -136,15 +164,15 @@ def test_the_same_run_delivered_twice_syncs_once(
     two_workers, broker, make_udemy_sandbox, make_integration
 ):
     """The same run enqueued twice (a double click racing, a replayed message)."""
-    queue, _ = two_workers
+    queue, logs = two_workers
     sandbox = make_udemy_sandbox(courses=400, paths=0, learners=1, latency=0.3)
     run = SyncRun.objects.create(
         integration=make_integration(sandbox), kind="content", trigger="api"
     )
-    enqueue(broker, queue, run)
-    enqueue(broker, queue, run)
+    sent = Counter([enqueue(broker, queue, run), enqueue(broker, queue, run)])
+    assert len(sent) == 2  # two messages, as a double click sends
     wait_finished([run])
-    time.sleep(1)  # let a second execution, if any, reach upstream
+    wait_deliveries_ended(logs, sent)  # the second one too: it skipped, retried or fetched
     assert_synced_once(run, sandbox, 400)
 
 
@@ -152,17 +180,19 @@ def test_a_redelivery_past_the_visibility_timeout_does_not_run_the_sync_twice(
     two_workers, broker, make_udemy_sandbox, make_integration
 ):
     """Redis hands the unacknowledged task to the second worker while the first still syncs."""
-    queue, _ = two_workers
+    queue, logs = two_workers
     sandbox = make_udemy_sandbox(courses=800, paths=0, learners=1, latency=1.0)
     run = SyncRun.objects.create(
         integration=make_integration(sandbox), kind="content", trigger="api"
     )
-    enqueue(broker, queue, run)
+    task_id = enqueue(broker, queue, run)
     wait_for(lambda: SyncPage.objects.filter(run=run).exists(), timeout=60, message="page 1")
-    time.sleep(VISIBILITY_TIMEOUT + 0.5)
     # Redis itself redelivers nothing: a consumer's sweep does, every ~100 s with kombu's
-    # defaults (unacked_restore_interval x unacked_restore_throttle). Run that sweep now.
-    broker.default_channel.qos.restore_visible(num=100, interval=1)
+    # defaults (unacked_restore_interval x unacked_restore_throttle), restoring the messages
+    # unacknowledged for longer than the visibility timeout by its own clock. Run that sweep
+    # now, its clock past the timeout, while the first worker still syncs (page 1 of 8).
+    with time_machine.travel(time.time() + VISIBILITY_TIMEOUT + 1, tick=False):
+        broker.default_channel.qos.restore_visible(num=100, interval=1)
     wait_finished([run])
-    time.sleep(1)
+    wait_deliveries_ended(logs, Counter({task_id: 2}))  # the first one and the redelivered one
     assert_synced_once(run, sandbox, 800)
