@@ -29,6 +29,14 @@ SENTENCES = {
     "auto_enroll_confirm": _("confirmed a new number of enrollments for auto-enrollment"),
     "unlink_courses": _("unlinked the courses from the group"),
     "schedule": _("changed the daily sync times"),
+    "archive_missing": _("archived the courses no longer on Udemy"),
+    "keep_missing": _("kept the courses no longer on Udemy until the next sync"),
+    "publish_held": _("published the new items held for review"),
+    "publish_discarded": _("published items discarded earlier"),
+    "discard_held": _("discarded the new items held for review"),
+    "xapi_issue": _("generated xAPI credentials for Udemy Business's real-time statistics"),
+    "xapi_rotate": _("replaced the xAPI credentials (the old ones stopped working)"),
+    "xapi_revoke": _("revoked the xAPI credentials"),
 }
 # How a setting reads in a sentence, in the reader's language (the integration's and the
 # platform connection's settings). A field not listed reads as its model's verbose name.
