@@ -64,11 +64,8 @@ def bulk_insert(
             update_fields=update_fields or None,
         )
         return
-    returned = _insert_json(
-        db, model, fields, _rows(objs, fields, adding=True),
-        ignore_conflicts=ignore_conflicts, unique_fields=unique_fields,
-        update_fields=update_fields,
-    )  # fmt: skip
+    conflict = _on_conflict(db, model, ignore_conflicts, unique_fields, update_fields)
+    returned = _insert_json(db, model, fields, _rows(objs, fields, adding=True), conflict)
     if len(returned) == len(objs):  # a skipped conflict returns nothing for its row
         for obj, value in zip(objs, returned, strict=True):
             obj.pk = value
@@ -122,10 +119,8 @@ def insert_rows(
         for column in floats:
             out[column] = _json_float(out[column])
         json_ready.append(out)
-    return _insert_json(
-        db, model, fields, json_ready, ignore_conflicts=ignore_conflicts,
-        unique_fields=unique_fields, update_fields=update_fields, returning=returning,
-    )  # fmt: skip
+    conflict = _on_conflict(db, model, ignore_conflicts, unique_fields, update_fields)
+    return _insert_json(db, model, fields, json_ready, conflict, returning=returning)
 
 
 def _insert_fields(model: type[Model]) -> list[Field]:
@@ -136,32 +131,42 @@ def _computes_on_save(field: Field) -> bool:
     return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
 
 
+def _on_conflict(
+    db: Any,
+    model: type[Model],
+    ignore_conflicts: bool,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str],
+) -> str:
+    """The INSERT's ON CONFLICT clause: a row breaking a unique constraint is skipped
+    (`ignore_conflicts`), or updates `update_fields` of the row it meets on `unique_fields`;
+    none (an error) otherwise."""
+    if ignore_conflicts:
+        return " ON CONFLICT DO NOTHING"
+    if not update_fields:
+        return ""
+    keys = ", ".join(quoted_column(db.alias, model, n) for n in unique_fields)
+    sets = ", ".join(
+        f"{c} = EXCLUDED.{c}" for c in (quoted_column(db.alias, model, n) for n in update_fields)
+    )
+    return f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+
+
 def _insert_json(
     db: Any,
     model: type[Model],
     fields: Sequence[Field],
     rows: list[dict[str, Any]],
+    conflict: str,
     *,
-    ignore_conflicts: bool = False,
-    unique_fields: Sequence[str] = (),
-    update_fields: Sequence[str] = (),
     returning: bool = True,
 ) -> list[Any]:
-    """PostgreSQL: INSERT `rows` ({column: value}) as one JSON document; the pks returned
-    (`returning`), else sent with the transaction's other writes (`execute_write`)."""
+    """PostgreSQL: INSERT `rows` ({column: value}) as one JSON document, with the `conflict`
+    clause (`_on_conflict`); the pks returned (`returning`), else sent with the transaction's
+    other writes (`execute_write`)."""
     quote = db.ops.quote_name
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     columns = ", ".join(quote(f.column) for f in fields)
-    conflict = ""
-    if ignore_conflicts:
-        conflict = " ON CONFLICT DO NOTHING"
-    elif update_fields:
-        keys = ", ".join(quoted_column(db.alias, model, n) for n in unique_fields)
-        sets = ", ".join(
-            f"{c} = EXCLUDED.{c}"
-            for c in (quoted_column(db.alias, model, n) for n in update_fields)
-        )
-        conflict = f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
     source = f"jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
     if not returning:
         sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {source}{conflict}"  # noqa: S608 # nosec B608
