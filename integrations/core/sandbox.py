@@ -7,8 +7,9 @@ exercised over real sockets; a per-request
 `latency` with an optional random `jitter`; an optional token-bucket `rate_limit` (requests per
 second, bursts of `burst`) answered with 429 and `Retry-After` as rate-limited APIs do, so a
 client that ignores it fails here as it would upstream (`max_in_flight` records the most
-requests answered at once); control endpoints for other processes (the demo, browser tests)
-outside the API paths: ``GET /_sandbox/state``, ``POST /_sandbox/scenario`` with JSON
+requests answered at once, `state()["in_flight"]` those being answered now); control
+endpoints for other processes (the demo, browser tests) outside the API paths:
+``GET /_sandbox/state``, ``POST /_sandbox/scenario`` with JSON
 ``{"latency": 0.05, "jitter": 0.02, "rate_limit": 20, "burst": 20, "fail": [{...fail
 kwargs...}], "reset_faults": true, "reset_log": true}`` plus a subclass's keys
 (`scenario_keys`, `_apply_data_changes`). They are **not authenticated**: a sandbox listens
@@ -241,6 +242,7 @@ class SandboxServer:
                 "burst": self._bucket.burst if self._bucket else 0,
                 "throttled": self.throttled,
                 "max_in_flight": self.max_in_flight,
+                "in_flight": self._in_flight,  # e.g. a hung answer its client gave up on
             }
             return {
                 **self._data_state(), **counts, **limit,

@@ -4,7 +4,6 @@ sandbox on a real socket (timeouts and retries are only real on a real socket)."
 
 from __future__ import annotations
 
-import time
 from functools import partial
 from urllib.parse import parse_qs
 
@@ -49,10 +48,10 @@ def test_a_hung_upstream_hits_the_read_timeout_and_frees_the_worker(
     settings.UDEMY_READ_TIMEOUT = 0.5
     settings.UDEMY_MAX_RETRIES = 1
     sandbox.fail(path_contains="page=2", status=200, body="hang", hang_seconds=30, times=5)
-    started = time.monotonic()
     run = run_sync(make_integration(sandbox))
-    elapsed = time.monotonic() - started
-    assert elapsed < 10, f"the sync waited {elapsed:.1f}s on a server that hangs for 30s"
+    # Both hung requests (the first and its retry) are still hanging upstream: the sync did not
+    # wait them out (counted, not timed).
+    assert sandbox.state()["in_flight"] == 2
     assert run.status == SyncRun.Status.PARTIAL  # page 1 was committed
     error = SyncError.objects.get(run=run)
     assert error.category == "UdemyUnavailable"
