@@ -38,6 +38,8 @@ from integrations.core.audit import audit_record
 from integrations.models import AlertState, AuditEntry, Integration, SyncRun
 from lmsbridge.catalog.models import Course
 
+from .run_warnings import put_warning
+
 
 class ReviewCountMismatch(ValueError):
     """The admin confirmed another number than the one pending: nothing is changed."""
@@ -55,8 +57,7 @@ def run_warn(*, run: SyncRun, code: str, message: str, count: int | None = None)
     warning = {"code": code, "message": message[:500]}
     if count is not None:
         warning["count"] = int(count)
-    run.warnings = [w for w in run.warnings if w.get("code") != code] + [warning]
-    SyncRun.objects.filter(pk=run.pk).update(warnings=run.warnings)
+    put_warning(run, warning, run.warnings)
 
 
 def held_publish_or_keep(*, run: SyncRun) -> int:

@@ -1,6 +1,7 @@
-"""A sync run's counted warnings: one per code, whose count grows page after page.
+"""A sync run's warnings: one per code (a new one replaces the one before), and the counted
+ones, whose count grows page after page.
 
-Several pages (and the workers of a split report) add to the same warning at once, so the
+Several pages (and the workers of a split report) add to a counted warning at once, so the
 warnings are read again under a row lock before the count is added; the lock is held to the
 page's commit, which is why a caller takes it last.
 """
@@ -37,6 +38,12 @@ def add_to_warning(
     if warnings is None:
         warnings = locked_warnings(run)
     count = warning_count(warnings, code) + rows
-    warning = {"code": code, "count": count, "message": message(count)}
+    put_warning(run, {"code": code, "count": count, "message": message(count)}, warnings)
+
+
+def put_warning(run: SyncRun, warning: dict, warnings: list[dict]) -> None:
+    """Save the run's warnings: `warnings` with `warning` in place of the one of its code (one
+    per code, the latest wins)."""
+    code = warning["code"]
     run.warnings = [w for w in warnings if w.get("code") != code] + [warning]
     SyncRun.objects.filter(pk=run.pk).update(warnings=run.warnings)
