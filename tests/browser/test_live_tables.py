@@ -208,7 +208,7 @@ def test_no_column_is_cut_at_1280_in_the_platform_runs(live_server, browser, bus
     assert [h.strip() for h in headers[:4]] == ["Status", "When", "Kind", "Errors"]
     assert clipped_headers(page, "platform-run-table") == []
     first_error = page.get_by_test_id("run-errors-cell").nth(1)  # the second run (n = 1)
-    expect(first_error).to_contain_text("LearnUpon answered 503")
+    expect(first_error).to_contain_text("LearnUpon failed on its side")
 
 
 def test_the_platform_runs_are_a_list_of_cards_at_390(live_server, browser, busy_platform):

@@ -64,3 +64,14 @@ def test_course_languages_read_as_names_in_the_readers_language():
     with translation.override("fr"):
         assert language_name("de") == "Allemand"
     assert language_name("xx-unknown") == "xx-unknown"
+
+
+def test_an_answer_code_reads_as_what_it_means():
+    assert words_only("Udemy answered 503 (Service Unavailable).") == (
+        "Udemy failed on its side (Service Unavailable)."
+    )
+    assert words_only("Udemy answered 401.") == "Udemy refused the credentials."
+    assert words_only("LearnUpon answered 422 (name too long).") == (
+        "LearnUpon refused the request (name too long)."
+    )
+    assert "Details for your IT team" in str(in_words("Udemy answered 429."))

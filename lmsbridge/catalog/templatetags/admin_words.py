@@ -48,6 +48,23 @@ SETTING_WORDS = {
 }
 
 
+# "Udemy answered 503": what the status means for the admin.
+ANSWERED = re.compile(r"\banswered ([1-5]\d\d)\b")
+ANSWER_WORDS = {
+    "401": _("refused the credentials"),
+    "403": _("refused access"),
+    "404": _("found nothing at that address"),
+    "429": _("asked to slow down"),
+}
+
+
+def _answer(match: re.Match) -> str:
+    code = match.group(1)
+    if code in ANSWER_WORDS:
+        return str(ANSWER_WORDS[code])
+    return gettext("failed on its side") if code.startswith("5") else gettext("refused the request")
+
+
 def _reworded(text: str) -> str:
     def setting(match: re.Match) -> str:
         token = match.group(0)
@@ -57,7 +74,7 @@ def _reworded(text: str) -> str:
         words = str(SETTING_WORDS.get(name, gettext("a setting of this site")))
         return f"({words})" if token.startswith("(") and token.endswith(")") else words
 
-    return SETTING.sub(setting, STATUS.sub("", text))
+    return SETTING.sub(setting, STATUS.sub("", ANSWERED.sub(_answer, text)))
 
 
 @register.filter
