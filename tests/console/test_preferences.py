@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import AlertEmail, Integration, SyncRun
-from integrations.services.alerts import alerts_on_run_ended, outbox
+from integrations.services.alerts import alerts_on_run_ended
 from lmsbridge.catalog.models import Preference
 from lmsbridge.catalog.templatetags.moments import moment
 from tests.factories import GroupFactory, IntegrationFactory, SyncRunFactory, group_admin
+from tests.run_messages import catch_sent_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +117,7 @@ def test_the_api_ignores_a_french_accounts_preference(admin, group):
 
 @pytest.fixture
 def _no_queueing(monkeypatch):
-    monkeypatch.setattr(outbox, "_queue_sending", lambda: None)
+    catch_sent_tasks(monkeypatch)
 
 
 @pytest.mark.usefixtures("_no_queueing")

@@ -19,10 +19,10 @@ from integrations.services.alerts import (
     alerts_on_owner_status_changed,
     alerts_on_run_ended,
     alerts_set_enabled,
-    outbox,
     redact,
 )
 from tests.factories import GroupFactory, IntegrationFactory, group_admin, group_learner
+from tests.run_messages import catch_sent_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ SECRET = "s3cr3t/Val+ue=never-mailed"
 @pytest.fixture(autouse=True)
 def _no_queueing(monkeypatch):
     """These tests send the outbox themselves: nothing goes to the broker."""
-    monkeypatch.setattr(outbox, "_queue_sending", lambda: None)
+    catch_sent_tasks(monkeypatch)
 
 
 @pytest.fixture

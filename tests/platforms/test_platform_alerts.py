@@ -6,18 +6,19 @@ from __future__ import annotations
 import pytest
 
 from integrations.models import AlertEmail, PlatformRun
-from integrations.services.alerts import alert_emails_send, outbox
+from integrations.services.alerts import alert_emails_send
 from integrations.services.alerts.states import alerts_on_platform_run_ended
 from tests.factories import group_admin
 from tests.platforms.test_learnupon_enrollment import Clock
 from tests.platforms.test_learnupon_push import make_courses
+from tests.run_messages import catch_sent_tasks
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def _no_queueing(monkeypatch):
-    monkeypatch.setattr(outbox, "_queue_sending", lambda: None)
+    catch_sent_tasks(monkeypatch)
 
 
 def test_a_spent_week_is_alerted_once_then_its_renewal(

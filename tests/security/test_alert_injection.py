@@ -22,10 +22,10 @@ from integrations.services.alerts import (
     alert_emails_send,
     alerts_on_owner_status_changed,
     alerts_on_run_ended,
-    outbox,
 )
 from lmsbridge.catalog.models import Group, Learner
 from tests.factories import GroupFactory, IntegrationFactory, group_admin
+from tests.run_messages import catch_sent_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ PHISHING = (
 
 @pytest.fixture(autouse=True)
 def _no_queueing(monkeypatch):
-    monkeypatch.setattr(outbox, "_queue_sending", lambda: None)
+    catch_sent_tasks(monkeypatch)
 
 
 @pytest.fixture
