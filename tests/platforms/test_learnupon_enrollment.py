@@ -202,18 +202,22 @@ def test_a_spent_week_stops_the_push_with_its_reason(
     assert len(lu.data.courses) == 10 and final.status == PlatformRun.Status.SUCCEEDED
 
 
-def test_every_learnupon_request_says_json(lu, monkeypatch):
-    client = LearnUponClient(lu.credentials())
-    seen: list[dict] = []
-    original = client._session.request
+class HeaderSpy(requests.Session):
+    """A session (the client's `session` parameter) recording the headers of each request."""
 
-    def spy(method, url, **kwargs):
-        seen.append(dict(kwargs["headers"]))
-        return original(method, url, **kwargs)
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[dict] = []
 
-    monkeypatch.setattr(client._session, "request", spy)
-    client.call("GET", "groups")
-    assert seen[0]["Content-Type"] == "application/json"
+    def request(self, method, url, **kwargs):
+        self.seen.append(dict(kwargs["headers"]))
+        return super().request(method, url, **kwargs)
+
+
+def test_every_learnupon_request_says_json(lu):
+    with HeaderSpy() as session:
+        LearnUponClient(lu.credentials(), session=session).call("GET", "groups")
+    assert session.seen[0]["Content-Type"] == "application/json"
 
 
 def test_budget_spent_is_not_retried(lu):
