@@ -320,19 +320,34 @@ def test_a_soft_time_limit_while_mapping_an_item_times_the_run_out(
 ):
     """The worker's soft time limit is raised wherever the run is: mapping one item must not
     swallow it as a bad item (the run would go on and end partial instead of timed out)."""
+    from collections.abc import Mapping
+
     from celery.exceptions import SoftTimeLimitExceeded
 
-    from integrations.providers.udemy import mapping
+    from integrations.providers.udemy import provider
 
-    real, calls = mapping._map_course, []
+    class TimeUp(Mapping):
+        """An item whose reading the soft time limit interrupts (inside the mapping's guard)."""
 
-    def slow_map(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 5:
+        def __init__(self, raw):
+            self.raw = raw
+
+        def __getitem__(self, key):
+            return self.raw[key]
+
+        def __len__(self):
+            return len(self.raw)
+
+        def __iter__(self):
             raise SoftTimeLimitExceeded()
-        return real(*args, **kwargs)
 
-    monkeypatch.setattr(mapping, "_map_course", slow_map)
+    real, calls = provider.map_course, []
+
+    def fifth_item_times_out(raw, **options):
+        calls.append(1)
+        return real(TimeUp(raw) if len(calls) == 5 else raw, **options)
+
+    monkeypatch.setattr(provider, "map_course", fifth_item_times_out)
     run = run_sync(make_integration(sandbox))
     assert run.status == SyncRun.Status.TIMED_OUT
     assert run.failed == 0
