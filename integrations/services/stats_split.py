@@ -302,9 +302,11 @@ def split_helper(
     run_id: int,
     make_stream: Callable[[SyncRun], Any],
     write_for: Callable[[SyncRun, Stream], PageWrite],
+    on_page: Callable[[], None] = lambda: None,
 ) -> str:
     """A helper task's work: claim free ranges of the run's report until none is left or its
-    time slice is used. Returns "done", "more" (send the helper again) or "idle"."""
+    time slice is used. Returns "done", "more" (send the helper again) or "idle". `on_page` is
+    called after each page committed (the tests stop a helper there)."""
     run = SyncRun.objects.select_related("integration__group").get(pk=run_id)
     if run.status != SyncRun.Status.RUNNING or KEY not in run.checkpoint:
         return "idle"
@@ -313,7 +315,7 @@ def split_helper(
     deadline = time.monotonic() + slice_seconds if slice_seconds else None
     with relaxed_commits(), make_stream(run) as stream:
         finished = ranges_work(run=run, stream=stream, write=write_for(run, stream), holder=holder,
-                               on_page=lambda: None, helper=True, deadline=deadline)  # fmt: skip
+                               on_page=on_page, helper=True, deadline=deadline)  # fmt: skip
     return "done" if finished else "more"
 
 

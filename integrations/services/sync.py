@@ -172,10 +172,13 @@ def _stats_pages(integration: Integration, renew: Callable[[], None]) -> Iterato
         yield None
 
 
-def sync_range_execute(*, run_id: int) -> str:
-    """A helper of a split statistics report (`stats_split`): work its free page ranges. The
-    helper that finds them all done closes the run (`_close_when_ranges_done`)."""
-    outcome = split_helper(run_id=run_id, make_stream=_api_stats_stream, write_for=stats_page_write)
+def sync_range_execute(*, run_id: int, on_page: Callable[[], None] = lambda: None) -> str:
+    """A helper of a split statistics report (`stats_split`): work its free page ranges
+    (`on_page` after each page committed). The helper that finds them all done closes the run
+    (`_close_when_ranges_done`)."""
+    outcome = split_helper(
+        run_id=run_id, make_stream=_api_stats_stream, write_for=stats_page_write, on_page=on_page
+    )
     if outcome == "done":
         _close_when_ranges_done(run_id)
     return outcome

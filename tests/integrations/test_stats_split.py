@@ -142,22 +142,18 @@ def test_a_dead_helpers_range_is_taken_over_where_it_stopped(left_to_helpers, mo
     reads only the pages it lacks."""
     sandbox, integration, run = left_to_helpers
     dead = f"run:{run.pk}:{lease._host()}:999999:deadbeef"
-    work_range, pages = stats_split._work_range, []
+    pages = []
 
     def killed_after_three_pages():
         pages.append(1)
         if len(pages) == 3:
             raise KeyboardInterrupt  # stands for SIGKILL: nothing after it runs
 
-    def work(claimed, **kwargs):
-        return work_range(claimed, **{**kwargs, "on_page": killed_after_three_pages})
-
     with monkeypatch.context() as patch:
         patch.setattr(lease, "execution_holder", lambda run_id: dead)
         patch.setattr(lease, "release", lambda *args, **kwargs: None)
-        patch.setattr(stats_split, "_work_range", work)
         with pytest.raises(KeyboardInterrupt):
-            sync_range_execute(run_id=run.pk)
+            sync_range_execute(run_id=run.pk, on_page=killed_after_three_pages)
     first = SyncRange.objects.get(run=run, first=2)
     assert (first.holder, first.next_page, first.done) == (dead, 5, False)
     sandbox.reset_log()
@@ -226,20 +222,16 @@ def test_two_real_workers_share_one_report(
 
 
 @pytest.mark.django_db
-def test_a_helper_stops_at_its_next_page_once_the_run_is_closed(left_to_helpers, monkeypatch):
+def test_a_helper_stops_at_its_next_page_once_the_run_is_closed(left_to_helpers):
     *_, run = left_to_helpers
-    work_range, pages = stats_split._work_range, []
+    pages = []
 
     def closed_after_two_pages():
         pages.append(1)
         if len(pages) == 2:  # a superuser closes the run (or the reaper does)
             SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.FAILED)
 
-    def work(claimed, **kwargs):
-        return work_range(claimed, **{**kwargs, "on_page": closed_after_two_pages})
-
-    monkeypatch.setattr(stats_split, "_work_range", work)
-    assert sync_range_execute(run_id=run.pk) == "done"
+    assert sync_range_execute(run_id=run.pk, on_page=closed_after_two_pages) == "done"
     first = SyncRange.objects.get(run=run, first=2)
     assert (first.next_page, first.done, first.holder) == (4, False, "")  # pages 2 and 3 only
     assert SyncPage.objects.filter(run=run).count() == 3  # page 1 and those two
