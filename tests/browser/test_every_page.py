@@ -14,7 +14,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import AuditEntry, Integration, SyncError, SyncRun
+from integrations.models import (
+    AuditEntry,
+    Integration,
+    PlatformConnection,
+    PlatformError,
+    PlatformRun,
+    SyncError,
+    SyncRun,
+)
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.models import Attempt, Course, Learner, Membership
 from tests.browser.test_console_flow import CHROMIUM, log_in, shot
@@ -79,7 +87,24 @@ def world(make_udemy_sandbox):
         learner=learner.learner, course=course, number=1, progress=40, is_open=True,
         first_activity=timezone.now() - timedelta(days=3), last_activity=timezone.now(),
     )  # fmt: skip
-    return {"target": target, "runs": runs, "failed": failed, "course": course}
+    # A LearnUpon connection with a finished push, for the learning platform's own pages.
+    connection = PlatformConnection.objects.create(
+        group=target, kind="learnupon", learnupon_portal="sales", learnupon_username="api",
+        learnupon_password="a-platform-password", learnupon_owner_id="1", target_group_id="5001",
+        learnupon_cataloged=False, status=PlatformConnection.Status.ACTIVE,
+    )  # fmt: skip
+    push = PlatformRun.objects.create(
+        connection=connection, kind="push", trigger="manual", status="partial",
+        started_at=timezone.now() - timedelta(seconds=40), finished_at=timezone.now(),
+        error_summary="1 course was refused.",
+    )  # fmt: skip
+    PlatformError.objects.create(
+        run=push,
+        category="api",
+        external_id="42",
+        message="LearnUpon answered 422 (name too long).",
+    )
+    return {"target": target, "runs": runs, "failed": failed, "course": course, "push": push}
 
 
 def admin_pages(world) -> list[tuple[str, str]]:
@@ -97,8 +122,11 @@ def admin_pages(world) -> list[tuple[str, str]]:
         ("group-dashboard", reverse("integrations:group_dashboard", args=[slug])),
         ("platform", reverse("platforms:connection", args=[slug])),
         ("platform-runs", reverse("platforms:runs", args=[slug])),
+        ("platform-run", reverse("platforms:run", args=[slug, world["push"].pk])),
+        ("platform-courses", reverse("platforms:courses", args=[slug])),
         ("api-docs", reverse("api:docs")),
         ("daily-times", reverse("integrations:sync_times", args=[slug, "udemy"])),
+        ("deactivate", reverse("integrations:deactivate", args=[slug, "udemy"])),
         ("review", reverse("integrations:review", args=[slug, "udemy"])),
         ("preferences", reverse("preferences")),
     ]
