@@ -11,8 +11,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from integrations.models import Integration
+from integrations.services.sync import RUN_SYNC_TASK
 from lmsbridge.catalog.models import Group
 from tests.factories import GroupFactory, IntegrationFactory, group_admin, group_learner
+from tests.run_messages import catch_run_messages
 
 SECRET = "s3cr3t-Value-Never-Shown"  # a test value every response is scanned for
 # Every secret a test sends or stores: none may come back in any response body.
@@ -128,10 +130,8 @@ def active_integration_a(integration_a) -> Integration:
 
 @pytest.fixture
 def record_enqueue(monkeypatch) -> list[int]:
-    """Replace the Celery enqueue of sync_request with a recorder: no broker, no eager mode."""
+    """Record the sync runs sent to the broker instead of sending them: no broker, no eager
+    mode."""
     enqueued: list[int] = []
-    monkeypatch.setattr(
-        "integrations.services.sync._enqueue",
-        lambda run, countdown=None: enqueued.append(run.pk),
-    )
+    catch_run_messages(monkeypatch, RUN_SYNC_TASK, enqueued.append)
     return enqueued

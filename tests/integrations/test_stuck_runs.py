@@ -93,10 +93,11 @@ def test_the_reaper_closes_runs_whose_worker_is_gone_and_leaves_live_ones():
 def test_the_next_trigger_closes_a_stuck_run_and_runs(
     django_capture_on_commit_callbacks, monkeypatch
 ):
-    from integrations.services import sync as sync_service
+    from integrations.services.sync import RUN_SYNC_TASK
+    from tests.run_messages import catch_run_messages
 
     queued: list[int] = []
-    monkeypatch.setattr(sync_service, "_enqueue", lambda run, countdown=None: queued.append(run.pk))
+    catch_run_messages(monkeypatch, RUN_SYNC_TASK, queued.append)
     stuck = running(IntegrationFactory(), holder=None, expires_in=-timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
         new = sync_request(integration=stuck.integration, kind="content", trigger="manual")

@@ -20,6 +20,7 @@ from integrations.services.sync import sync_execute, sync_request_scheduled
 from integrations.tasks.sync import sync_all_stats
 from lmsbridge.catalog.models import Course
 from tests.factories import IntegrationFactory, SyncRunFactory
+from tests.run_messages import catch_run_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def no_enqueue(monkeypatch):
     sent = []
-    monkeypatch.setattr(sync_service, "_enqueue", lambda run, countdown=None: sent.append(run.pk))
+    catch_run_messages(monkeypatch, sync_service.RUN_SYNC_TASK, sent.append)
     return sent
 
 

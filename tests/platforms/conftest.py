@@ -11,8 +11,10 @@ import pytest
 from integrations.models import PlatformConnection, PlatformRun
 from integrations.platforms.coursebase.sandbox import CoursebaseData, CoursebaseSandbox
 from integrations.platforms.learnupon.sandbox import LearnUponData, LearnUponSandbox
+from integrations.services.platform_runs import RUN_PLATFORM_TASK
 from integrations.services.platforms import platform_run_execute
 from tests.factories import GroupFactory
+from tests.run_messages import catch_run_messages
 
 LU_SECRET = "lu-Pa55word-Never-Shown"
 CB_SECRET = "cb-T0ken-Never-Shown"
@@ -126,12 +128,9 @@ def run_platform() -> Callable[..., PlatformRun]:
 
 @pytest.fixture
 def record_platform_enqueue(monkeypatch) -> list[int]:
-    """Replace the Celery enqueue of platform runs with a recorder (no broker)."""
+    """Record the platform runs sent to the broker instead of sending them (no broker)."""
     enqueued: list[int] = []
-    monkeypatch.setattr(
-        "integrations.services.platform_runs._enqueue",
-        lambda run, countdown=None: enqueued.append(run.pk),
-    )
+    catch_run_messages(monkeypatch, RUN_PLATFORM_TASK, enqueued.append)
     return enqueued
 
 

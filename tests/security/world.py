@@ -20,7 +20,8 @@ from integrations.models import Integration, PlatformConnection, PlatformRun, Sy
 from integrations.platforms.coursebase.sandbox import CoursebaseSandbox
 from integrations.platforms.learnupon.sandbox_data import LearnUponData
 from integrations.services.platform_execute import platform_run_execute
-from integrations.services.sync import sync_execute
+from integrations.services.platform_runs import RUN_PLATFORM_TASK
+from integrations.services.sync import RUN_SYNC_TASK, sync_execute
 from lmsbridge.catalog.models import Group, Learner
 from tests.factories import (
     AttemptFactory,
@@ -31,6 +32,7 @@ from tests.factories import (
     group_admin,
     group_learner,
 )
+from tests.run_messages import catch_run_messages
 
 from .routes import Route
 
@@ -158,14 +160,8 @@ def queued_runs_in_process(request: pytest.FixtureRequest):
     """Runs that a request queues execute in this process when its transaction commits;
     returns the context manager that commits (`with commit(execute=True): ...`)."""
     monkeypatch = request.getfixturevalue("monkeypatch")
-    monkeypatch.setattr(
-        "integrations.services.platform_runs._enqueue",
-        lambda run, countdown=None: platform_run_execute(run_id=run.pk),
-    )
-    monkeypatch.setattr(
-        "integrations.services.sync._enqueue",
-        lambda run, countdown=None: sync_execute(run_id=run.pk),
-    )
+    catch_run_messages(monkeypatch, RUN_PLATFORM_TASK, lambda pk: platform_run_execute(run_id=pk))
+    catch_run_messages(monkeypatch, RUN_SYNC_TASK, lambda pk: sync_execute(run_id=pk))
     return request.getfixturevalue("django_capture_on_commit_callbacks")
 
 
