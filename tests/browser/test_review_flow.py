@@ -110,9 +110,7 @@ def test_the_run_page_shows_retries_while_they_happen(live_server, browser, inte
     worker.start()
     try:
         waiting = page.get_by_test_id("run-waiting-reason")
-        expect(waiting).to_contain_text(
-            "Udemy unreachable or failing — retry", timeout=20_000
-        )
+        expect(waiting).to_contain_text("Udemy unreachable or failing — retry", timeout=20_000)
         shot(page, "run-page-retrying")
         expect(page.get_by_test_id("run-status")).to_have_text("Succeeded", timeout=60_000)
         expect(waiting).to_have_count(0)
