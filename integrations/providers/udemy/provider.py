@@ -47,8 +47,9 @@ def credentials_for(integration: Integration, *, client_secret: str | None = Non
     )
 
 
-def make_client(integration: Integration) -> UdemyClient:
-    client = UdemyClient(credentials_for(integration))
+def make_client(integration: Integration, **options: Any) -> UdemyClient:
+    """The integration's client; `options` go to `UdemyClient` (e.g. a test's `sleep`)."""
+    client = UdemyClient(credentials_for(integration), **options)
     client.page_concurrency = integration.page_concurrency  # None: UDEMY_PAGE_CONCURRENCY
     # Udemy rate-limits per organization: its syncs on every worker share one budget.
     client.budget = shared_budget(
