@@ -330,7 +330,8 @@ class SandboxServer:
         return Reply(fault.status, body, "application/json", headers)
 
     def _fault_bytes(self, fault: Fault, request: Request) -> bytes:
-        return json.dumps(self._fault_body(fault)).encode()
+        body = self._fault_body(fault) if fault.payload is None else fault.payload
+        return json.dumps(body).encode()
 
     def _fault_body(self, fault: Fault) -> Any:
         return {"message": phrase(fault.status)}

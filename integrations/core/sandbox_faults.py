@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 FAULT_BODIES = ("json", "html", "truncated", "empty", "hang")
 
@@ -17,7 +18,8 @@ class Fault:
     """One queued misbehaviour; each matching API request consumes one of `times`. `body`:
     "json" (the vendor's error body; for a 2xx, JSON that is not the expected answer), "html",
     "truncated" (the JSON cut in half), "empty" (no body at all), "hang" (the normal answer
-    after `hang_seconds`)."""
+    after `hang_seconds`). `payload`, when given, is the JSON answered instead of the vendor's
+    error body (e.g. an upstream echoing the credentials back)."""
 
     path_contains: str = ""  # matched against path + query
     status: int = 503
@@ -27,6 +29,7 @@ class Fault:
     hang_seconds: float = 5.0
     method: str = ""  # "" matches any method
     error_code: str = ""  # vendor error code for the JSON body (Coursebase's "error")
+    payload: Any = None  # the JSON body instead of the vendor's error body
 
     def __post_init__(self) -> None:
         if self.body not in FAULT_BODIES:

@@ -20,20 +20,19 @@ pytestmark = pytest.mark.django_db
 
 def test_secrets_never_reach_logs_or_records(
     make_learnupon_sandbox, make_coursebase_sandbox, make_connection, run_platform, caplog,
-    monkeypatch, settings,
+    settings,
 ):  # fmt: skip
     settings.PLATFORM_MAX_RETRIES = 1
     lu, cb = make_learnupon_sandbox(users=5), make_coursebase_sandbox(users=5)
     # A server that echoes the credentials back in its error bodies.
-    monkeypatch.setattr(type(lu), "_fault_body", lambda self, fault: {"message": LU_SECRET})
-    monkeypatch.setattr(type(cb), "_fault_body", lambda self, fault: {"error": CB_SECRET})
+    lu_echo, cb_echo = {"payload": {"message": LU_SECRET}}, {"payload": {"error": CB_SECRET}}
     lu_connection, cb_connection = make_connection(lu), make_connection(cb)
     CourseFactory.create_batch(2, integration=IntegrationFactory(group=lu_connection.group))
-    lu.fail(status=429, retry_after=0.1, path_contains="groups")
-    lu.fail(status=400, path_contains="courses", method="POST")
-    lu.fail(status=500, path_contains="group_memberships", times=5)
-    cb.fail(status=503, times=1)
-    cb.fail(status=400, path_contains="org.users.list", times=3)
+    lu.fail(status=429, retry_after=0.1, path_contains="groups", **lu_echo)
+    lu.fail(status=400, path_contains="courses", method="POST", **lu_echo)
+    lu.fail(status=500, path_contains="group_memberships", times=5, **lu_echo)
+    cb.fail(status=503, times=1, **cb_echo)
+    cb.fail(status=400, path_contains="org.users.list", times=3, **cb_echo)
     with caplog.at_level(logging.DEBUG):
         runs = [
             run_platform(lu_connection),
