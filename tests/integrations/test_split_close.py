@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.core import lease
 from integrations.core.reaper import runs_reap
-from integrations.models import SyncRange, SyncRun
+from integrations.models import SyncLease, SyncRange, SyncRun
 from integrations.services.sync import sync_range_execute
 from lmsbridge.catalog.models import Attempt
 from tests.integrations.test_stats_split import _synced, left_to_helpers  # noqa: F401
@@ -34,16 +35,21 @@ def test_the_helper_that_finishes_the_last_range_closes_the_run(left_to_helpers)
 @pytest.mark.parametrize("failed", [0, 2])
 def test_the_reaper_closes_a_run_whose_ranges_are_all_done_per_its_counts(
     left_to_helpers,  # noqa: F811
-    monkeypatch,
     failed,
 ):
     """Every range done and the closer lost (the helper died before closing, the run's own task
     with its worker): the reaper closes the run succeeded (or partial when items failed)."""
     _, integration, run = left_to_helpers
-    monkeypatch.setattr(
-        "integrations.services.sync._close_when_ranges_done", lambda run_id: None, raising=False
-    )
+    # The run's own task is executing (it holds the run's lease): the helper that finishes the
+    # last range leaves the closing to it...
+    own_task = {
+        "holder": lease.execution_holder(run.pk),
+        "integration": integration,
+        "kind": run.kind,
+    }
+    assert lease.acquire(SyncLease, **own_task)
     assert sync_range_execute(run_id=run.pk) == "done"
+    lease.release(SyncLease, **own_task)  # ...and that task is lost with its worker
     SyncRun.objects.filter(pk=run.pk).update(waiting_until=None, failed=failed)
     assert SyncRun.objects.get(pk=run.pk).status == SyncRun.Status.RUNNING
     assert [r.pk for r in runs_reap(SyncRun, integration=integration)] == [run.pk]
