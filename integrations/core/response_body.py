@@ -63,6 +63,10 @@ def read_body(
     response._content = buffer.getvalue()  # what `.content` and `.text` read from now on
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def decode_json(
     response: requests.Response,
     method: str,
@@ -80,7 +84,9 @@ def decode_json(
             )
         return {}  # a write's empty answer
     try:
-        return json.loads(response.content)
+        # Strict JSON, as the APIs document: UTF-8 without a byte-order mark, no NaN or
+        # Infinity (json.loads accepts all of these by default).
+        return json.loads(response.content.decode("utf-8"), parse_constant=_refuse_constant)
     except RecursionError:  # `[[[[…` a few thousand deep: valid JSON the decoder cannot build
         raise errors.bad_response(
             f"{vendor} answered with JSON nested too deeply to be read.",

@@ -67,7 +67,13 @@ def refuse_dense_page(content: bytes, page_size: int, page_number: int) -> None:
                     in_results = True
                 depth += 1
     except ijson.JSONError:
-        return  # not JSON: the decoder says so, as for any body
+        # A large, dense body strict JSON does not accept (NaN, a byte-order mark, another
+        # encoding): the decoder would build it whole before saying so. Refused here.
+        raise UdemyBadResponse(
+            f"Udemy sent page {page_number} as a large body that is not strict JSON: the page "
+            "is refused.",
+            status=200,
+        ) from None
 
 
 def too_many_items(page_size: int, page_number: int) -> UdemyBadResponse:
