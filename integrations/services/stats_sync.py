@@ -64,6 +64,7 @@ from .stats_split import (
     split_wait_or_go_on,
     split_wanted,
 )
+from .sync_errors import corrected_rows_to_record
 
 UNMATCHED_LIST_LIMIT = 1000
 
@@ -237,7 +238,11 @@ def _on_scale(
 
 
 def _record_problems(run: SyncRun, problems: list[tuple[MappingError, object]]) -> None:
-    """Rows applied with a corrected value: one SyncError each, the rows are not failed."""
+    """Rows applied with a corrected value: one SyncError each, the rows are not failed; the
+    run's error rows stay within their cap (`sync_errors.corrected_rows_to_record`)."""
+    problems = problems[: corrected_rows_to_record(run, len(problems))]
+    if not problems:
+        return
     model = run.errors.model
     model.objects.bulk_create(
         [

@@ -54,3 +54,27 @@ def _not_recorded(run: SyncRun, warnings: list[dict], rows: int) -> None:
         ),
         warnings=warnings,
     )
+
+
+CORRECTED_NOT_RECORDED_WARNING = "corrections_not_recorded"
+
+
+def corrected_rows_to_record(run: SyncRun, count: int) -> int:
+    """How many of `count` rows applied with a corrected value (a progress above 100 %
+    clamped) get an error row: the run's rows stay within `MAX_ERRORS_RECORDED`; the rest are
+    counted in the warning `corrections_not_recorded`. Called with the page's writes."""
+    if not count:
+        return 0
+    room = max(0, MAX_ERRORS_RECORDED - run.errors.count())
+    rest = max(0, count - room)
+    if rest:
+        add_to_warning(
+            run,
+            code=CORRECTED_NOT_RECORDED_WARNING,
+            rows=rest,
+            message=lambda total: (
+                f"{total} more rows were applied with a corrected value than the "
+                f"{MAX_ERRORS_RECORDED} errors listed: they are counted, not listed one by one."
+            ),
+        )
+    return count - rest

@@ -65,3 +65,29 @@ def test_a_catalog_under_the_cap_lists_every_bad_item(
     assert run.failed == 7
     assert SyncError.objects.filter(run=run).count() == 7
     assert not [w for w in run.warnings if w["code"] == "errors_not_recorded"]
+
+
+def test_rows_applied_with_a_corrected_value_stay_within_the_cap(db):
+    """A report whose every row is clamped (progress above 100 %) writes one error row each:
+    within the run's cap too, the rest counted in a warning."""
+    from integrations.core.records import MappingError
+    from integrations.services import stats_sync
+    from integrations.services.sync_errors import MAX_ERRORS_RECORDED
+    from tests.factories import SyncRunFactory
+
+    run = SyncRunFactory(kind=SyncRun.Kind.STATS)
+    for page in range(3):
+        problems = [
+            (
+                MappingError(
+                    f"row-{page}-{i}", "invalid_value", "progress above 100 % clamped", "{}"
+                ),
+                "{}",
+            )
+            for i in range(600)
+        ]
+        stats_sync._record_problems(run, problems)
+    run.refresh_from_db()
+    assert run.errors.count() == MAX_ERRORS_RECORDED
+    (warning,) = [w for w in run.warnings if w["code"] == "corrections_not_recorded"]
+    assert warning["count"] == 3 * 600 - MAX_ERRORS_RECORDED
