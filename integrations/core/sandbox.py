@@ -136,6 +136,9 @@ class SandboxServer:
         self._lock = threading.RLock()
         self._faults: list[Fault] = []
         self._log: list[dict] = []
+        # Called with each API request's log entry once its reply is built (a test changes the
+        # data between two pages with it).
+        self.after_reply: Callable[[dict[str, Any]], None] | None = None
         self._stopping = threading.Event()
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
@@ -307,6 +310,8 @@ class SandboxServer:
         entry = {"method": method, "path": parts.path, "query": parts.query}
         with self._lock:
             self._log.append({**entry, "status": reply.status, "body": body})
+        if self.after_reply is not None:
+            self.after_reply(entry)
         return reply
 
     def _take_fault(self, method: str, target: str) -> Fault | None:

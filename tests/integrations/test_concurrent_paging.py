@@ -69,23 +69,20 @@ def test_a_429_storm_halves_the_concurrency_and_the_run_succeeds(
 
 
 def test_a_list_that_changes_while_read_archives_nothing(
-    make_udemy_sandbox, make_integration, run_sync, monkeypatch
+    make_udemy_sandbox, make_integration, run_sync
 ):
     sandbox = make_udemy_sandbox(courses=400, paths=0, learners=1)
     integration = make_integration(sandbox)
     run_sync(integration)
     sandbox.data.retire_courses([c["id"] for c in sandbox.data.courses[:10]])
-    original = sandbox._serve
     served = {"n": 0}
 
-    def grow_after_first_page(request):
-        reply = original(request)
+    def grow_after_first_page(entry):
         served["n"] += 1
         if served["n"] == 1:
             sandbox.data.add_courses(30)  # the catalog grows between page 1 and the others
-        return reply
 
-    monkeypatch.setattr(sandbox, "_serve", grow_after_first_page)
+    sandbox.after_reply = grow_after_first_page
     run = run_sync(integration)
     assert run.archival_decision == "skipped"
     assert "unstable" in run.archival_reason and "390 → 420" in run.archival_reason
