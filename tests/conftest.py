@@ -56,3 +56,17 @@ def _no_session_left_on_the_test_database(django_db_setup, django_db_blocker) ->
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture(autouse=True)
+def _site_language_and_zone() -> Iterator[None]:
+    """Each test starts in the site's language and time zone. Django's LocaleMiddleware leaves
+    the language a request asked for active on its thread, and pytest-django runs the database
+    tests first: a French request would otherwise decide the language of the tests after it."""
+    from django.utils import timezone, translation
+
+    translation.deactivate()
+    timezone.deactivate()
+    yield
+    translation.deactivate()
+    timezone.deactivate()

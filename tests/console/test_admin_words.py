@@ -75,3 +75,14 @@ def test_an_answer_code_reads_as_what_it_means():
         "LearnUpon refused the request (name too long)."
     )
     assert "Details for your IT team" in str(in_words("Udemy answered 429."))
+
+
+def test_ordinary_text_and_other_names_are_left_as_they_are():
+    for text in (
+        "Udemy answered 200 with a body that is not JSON.",
+        "Imported (250) courses.",
+        "Course TIME_ZONE_101 refused.",
+        "Django's TIME_ZONE is named as it is.",
+    ):
+        assert words_only(text) == text
+

@@ -24,8 +24,19 @@ from django.utils.translation import gettext_lazy as _
 register = template.Library()
 
 SETTING = re.compile(r"\(?\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b\)?")
-# "(503)", "(HTTP 429)", "HTTP 401", "status 500": a status code read as a word is dropped.
-STATUS = re.compile(r"\s*\((?:HTTP |status )?[1-5]\d\d\)|\s*\b(?:HTTP|status) [1-5]\d\d\b")
+# "(503)", "(HTTP 429)", "HTTP 401", "status 500": an error status read as a word is dropped
+# (4xx and 5xx only: "(250) courses" is a number). The spaces before it go with it; the
+# look-behind keeps the match linear on long runs of spaces.
+STATUS = re.compile(
+    r"(?<!\s)\s*\((?:HTTP |status )?[45]\d\d\)|(?<!\s)\s*\b(?:HTTP|status) [45]\d\d\b"
+    r"|^\s*\((?:HTTP |status )?[45]\d\d\)|^\s*\b(?:HTTP|status) [45]\d\d\b"
+)
+# The settings a stored message may name: this site's own (an upstream's code such as
+# "INVALID_TOKEN", or Django's own names, are quoted as they came).
+OWN_SETTING_PREFIXES = (
+    "SYNC_", "UDEMY_", "PLATFORM_", "RUN_", "UPSTREAM_", "REPORT_", "STATS_", "XAPI_",
+    "LEARNUPON_", "COURSEBASE_", "TRUSTED_PROXY_",
+)  # fmt: skip
 
 # What a setting limits, as it reads in a sentence ("past <words>").
 SETTING_WORDS = {
@@ -49,7 +60,7 @@ SETTING_WORDS = {
 
 
 # "Udemy answered 503": what the status means for the admin.
-ANSWERED = re.compile(r"\banswered ([1-5]\d\d)\b")
+ANSWERED = re.compile(r"\banswered ([45]\d\d)\b")
 ANSWER_WORDS = {
     "401": _("refused the credentials"),
     "403": _("refused access"),
@@ -69,7 +80,8 @@ def _reworded(text: str) -> str:
     def setting(match: re.Match) -> str:
         token = match.group(0)
         name = token.strip("()")
-        if name not in SETTING_WORDS and not hasattr(settings, name):
+        own = name.startswith(OWN_SETTING_PREFIXES) and hasattr(settings, name)
+        if name not in SETTING_WORDS and not own:
             return token  # an upstream's code ("INVALID_TOKEN") is quoted as it came
         words = str(SETTING_WORDS.get(name, gettext("a setting of this site")))
         return f"({words})" if token.startswith("(") and token.endswith(")") else words
