@@ -23,6 +23,12 @@ class IntegrationsConfig(AppConfig):
         from .schedules import ensure_default_schedules
 
         post_migrate.connect(ensure_default_schedules, sender=self)
+        # An integration's own daily beat entries are deleted with it.
+        from django.db.models.signals import pre_delete
+
+        from integrations.services.sync_times import sync_times_forget
+
+        pre_delete.connect(sync_times_forget, sender=Integration, dispatch_uid="sync_times")
         # The connectors' hooks: the models' launch URL checks, the platforms that export a
         # provider's statistics (neither the models nor the Udemy side import them).
         providers.hooks_connect()

@@ -4,8 +4,7 @@ site's, and when it next starts. Written by `services.sync_times`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -54,10 +53,26 @@ def sync_times_of(integration: Integration) -> list[SlotTime]:
     ]
 
 
-def own_time_integrations(kind: str, beat_slot: str) -> Any:
-    """Ids of the integrations with a time of their own for this slot (the shared entry skips
-    them)."""
-    return SyncTime.objects.filter(slot=slot_of(kind, beat_slot)).values("integration_id")
+OWN_TASK = "integrations.tasks.sync_integration_daily"
+
+
+def task_name(integration: Integration | int, slot: str) -> str:
+    """The name of an integration's own beat entry for a slot."""
+    pk = integration if isinstance(integration, int) else integration.pk
+    return f"{SyncTime.Slot(slot).label} of integration {pk} (own time)"
+
+
+def own_time_integrations(kind: str, beat_slot: str) -> list[int]:
+    """Ids of the integrations with a time of their own for this slot whose own beat entry is
+    there and enabled: the shared entry skips them (one whose entry was removed or disabled in
+    the admin keeps the shared time rather than never running)."""
+    from django_celery_beat.models import PeriodicTask
+
+    slot = slot_of(kind, beat_slot)
+    ids = list(SyncTime.objects.filter(slot=slot).values_list("integration_id", flat=True))
+    names = {task_name(pk, slot): pk for pk in ids}
+    enabled = PeriodicTask.objects.filter(name__in=names, task=OWN_TASK, enabled=True)
+    return [names[name] for name in enabled.values_list("name", flat=True)]
 
 
 def next_own_run(
@@ -79,6 +94,8 @@ def next_local(at: time, zone: ZoneInfo, now: datetime) -> datetime:
     local time on both sides of a daylight saving change)."""
     local = now.astimezone(zone)
     candidate = datetime.combine(local.date(), at, tzinfo=zone)
-    if candidate <= local:
+    # Compared in UTC: two aware times of one zone compare by their wall clock, which in the
+    # hour repeated when clocks go back puts a moment already passed in the future.
+    if candidate.astimezone(UTC) <= now.astimezone(UTC):
         candidate = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=zone)
     return candidate

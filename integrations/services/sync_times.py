@@ -18,13 +18,7 @@ from django.db import transaction
 
 from integrations.core.audit import audit_record
 from integrations.models import AuditEntry, Integration, SyncTime
-from integrations.selectors.sync_times import SLOTS, site_time, zone_name
-
-OWN_TASK = "integrations.tasks.sync_integration_daily"
-
-
-def task_name(integration: Integration, slot: str) -> str:
-    return f"{SyncTime.Slot(slot).label} of integration {integration.pk} (own time)"
+from integrations.selectors.sync_times import OWN_TASK, SLOTS, site_time, task_name, zone_name
 
 
 def sync_times_set(
@@ -41,16 +35,17 @@ def sync_times_set(
         )}  # fmt: skip
         for slot, at in times.items():
             row = current.get(slot)
-            own = at is not None and at != site_time(slot)
             at = at.replace(second=0, microsecond=0) if at is not None else None
-            if (row.at if row else None) == (at if own else None):
-                continue
-            changed.append(slot)
+            own = at is not None and at != site_time(slot)
             name = task_name(integration, slot)
+            if (row.at if row else None) != (at if own else None):
+                changed.append(slot)
             if not own:
                 SyncTime.objects.filter(integration=integration, slot=slot).delete()
                 PeriodicTask.objects.filter(name=name).delete()
                 continue
+            # The entry is written again even when the time is the same: one removed or
+            # disabled in the admin comes back with the admin's next save.
             SyncTime.objects.update_or_create(
                 integration=integration, slot=slot, defaults={"at": at}
             )
@@ -93,3 +88,12 @@ def _hhmm(at: time | None, slot: str) -> str:
     if at is None or at == site_time(slot):
         return f"{site_time(slot):%H:%M} (the site's time)"
     return f"{at:%H:%M}"
+
+
+def sync_times_forget(sender: Any, instance: Integration, **kwargs: Any) -> None:
+    """pre_delete of an integration: its own beat entries go with it (their rows cascade)."""
+    from django_celery_beat.models import PeriodicTask
+
+    PeriodicTask.objects.filter(
+        name__in=[task_name(instance, slot) for slot in SLOTS], task=OWN_TASK
+    ).delete()

@@ -38,7 +38,10 @@ API_PREFIXES = ("/api/", "/xapi/")  # they keep English (lmsbridge.middleware.En
 @cache
 def zone_names() -> tuple[str, ...]:
     """The IANA zones a person may choose (the system's tz database or the tzdata package)."""
-    return tuple(sorted(zoneinfo.available_timezones()))
+    # Region/City names and UTC: not the tz database's aliases for the machine's own zone
+    # ("localtime") or its placeholder ("Factory").
+    names = zoneinfo.available_timezones()
+    return (*sorted(n for n in names if "/" in n and not n.startswith("posix/")), "UTC")
 
 
 def language_codes() -> set[str]:

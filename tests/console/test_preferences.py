@@ -158,3 +158,10 @@ def test_a_stored_choice_no_longer_offered_reads_as_the_sites(admin):
     stale = Preference.objects.create(user=admin, language="de", time_zone="Atlantis/Capital")
     assert locale_of(stale) == locale_of(None)
     assert locale_of(None).time_zone == settings.TIME_ZONE
+
+
+def test_the_tz_databases_aliases_are_not_offered(admin):
+    from lmsbridge.catalog.preferences import zone_names
+
+    assert "Europe/Paris" in zone_names() and "UTC" in zone_names()
+    assert "localtime" not in zone_names() and "Factory" not in zone_names()

@@ -185,3 +185,47 @@ def test_every_audited_action_reads_in_words():
     actions -= {"update"}  # read field by field
     assert actions, "no audited action found"
     assert not actions - set(SENTENCES), sorted(actions - set(SENTENCES))
+
+
+def test_an_integration_deleted_takes_its_own_entries_with_it(integration, admin):
+    sync_times_set(integration, {"content": time(6, 0), "stats": time(8, 0)}, actor=admin)
+    assert (
+        PeriodicTask.objects.filter(task="integrations.tasks.sync_integration_daily").count() == 2
+    )
+    integration.delete()
+    assert not PeriodicTask.objects.filter(
+        task="integrations.tasks.sync_integration_daily"
+    ).exists()
+
+
+def test_an_own_entry_removed_in_the_admin_falls_back_to_the_shared_one_until_saved_again(
+    client, admin, integration
+):
+    sync_times_set(integration, {"content": time(6, 0)}, actor=admin)
+    PeriodicTask.objects.filter(name=task_name(integration, "content")).update(enabled=False)
+    today = date(2026, 12, 7)
+    assert [r.integration_id for r in sync_request_scheduled(kind="content", today=today)] == [
+        integration.pk
+    ]  # the shared time rather than never
+    client.force_login(admin)
+    post_times(client, integration, content="06:00")  # the same time, saved again
+    assert PeriodicTask.objects.get(name=task_name(integration, "content")).enabled
+
+
+def test_seconds_are_dropped_before_a_time_is_compared_with_the_sites(integration, admin):
+    assert sync_times_set(integration, {"content": time(7, 30, 15)}, actor=admin) == []
+    assert (
+        not SyncTime.objects.exists()
+        and not PeriodicTask.objects.filter(
+            task="integrations.tasks.sync_integration_daily"
+        ).exists()
+    )
+
+
+def test_in_the_hour_repeated_in_autumn_a_passed_time_is_tomorrow():
+    from integrations.selectors.sync_times import next_local
+
+    # 25 October 2026, 02:40 CET (the second 02:40 of the night, 01:40 UTC): 02:30 has passed.
+    now = datetime(2026, 10, 25, 1, 40, tzinfo=UTC)
+    assert next_local(time(2, 30), PARIS, now) > now
+    assert next_local(time(2, 30), PARIS, now).date() == date(2026, 10, 26)
