@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 from datetime import time
+from functools import partial
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.utils import timezone
 
 from integrations.core.audit import audit_record
 from integrations.models import AuditEntry, Integration, SyncTime
@@ -40,6 +43,9 @@ def sync_times_set(
             name = task_name(integration, slot)
             if (row.at if row else None) != (at if own else None):
                 changed.append(slot)
+                before = row.at if row else site_time(slot)
+                if _moved_past(before, at or site_time(slot)):
+                    transaction.on_commit(partial(_run_today, integration.pk, slot))
             if not own:
                 SyncTime.objects.filter(integration=integration, slot=slot).delete()
                 PeriodicTask.objects.filter(name=name).delete()
@@ -97,3 +103,24 @@ def sync_times_forget(sender: Any, instance: Integration, **kwargs: Any) -> None
     PeriodicTask.objects.filter(
         name__in=[task_name(instance, slot) for slot in SLOTS], task=OWN_TASK
     ).delete()
+
+
+def _moved_past(before: time, after: time) -> bool:
+    """Today's run of a slot would be lost: its time moves from still ahead today to already
+    passed (the old entry no longer fires, the new one fired before it existed)."""
+    now = timezone.now().astimezone(ZoneInfo(zone_name())).time()
+    return after <= now < before
+
+
+def _run_today(integration_id: int, slot: str) -> None:
+    """Today's run of a slot whose time was moved to one already passed: requested now (the
+    once-a-day guard drops it if it already ran)."""
+    from integrations.services.sync import sync_request_scheduled
+
+    kind, beat_slot, _setting = SLOTS[slot]
+    sync_request_scheduled(
+        kind=kind,
+        today=timezone.localdate(),  # as the daily tasks date their runs
+        slot=beat_slot,
+        integration_id=integration_id,
+    )

@@ -229,3 +229,24 @@ def test_in_the_hour_repeated_in_autumn_a_passed_time_is_tomorrow():
     now = datetime(2026, 10, 25, 1, 40, tzinfo=UTC)
     assert next_local(time(2, 30), PARIS, now) > now
     assert next_local(time(2, 30), PARIS, now).date() == date(2026, 10, 26)
+
+
+def test_a_time_moved_to_one_already_passed_runs_todays_sync_now(
+    integration, admin, django_capture_on_commit_callbacks
+):
+    """At 07:00 (the site's 07:30 still ahead), a time of 06:45 would lose today's run: the old
+    entry no longer fires and the new one fired before it existed. Today's run starts now;
+    moving it again the same day starts nothing more (once a day)."""
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 12, 7, 6, 0, tzinfo=UTC), tick=False):  # 07:00 CET
+        with django_capture_on_commit_callbacks(execute=True):
+            sync_times_set(integration, {"content": time(6, 45)}, actor=admin)
+        assert SyncRun.objects.filter(integration=integration, kind="content").count() == 1
+        with django_capture_on_commit_callbacks(execute=True):
+            sync_times_set(integration, {"content": time(6, 50)}, actor=admin)
+        assert SyncRun.objects.filter(integration=integration, kind="content").count() == 1
+    with time_machine.travel(datetime(2026, 12, 8, 6, 0, tzinfo=UTC), tick=False):
+        with django_capture_on_commit_callbacks(execute=True):  # later, still ahead: nothing now
+            sync_times_set(integration, {"content": time(9, 0)}, actor=admin)
+        assert SyncRun.objects.filter(integration=integration, kind="content").count() == 1
