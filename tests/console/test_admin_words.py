@@ -85,4 +85,3 @@ def test_ordinary_text_and_other_names_are_left_as_they_are():
         "Django's TIME_ZONE is named as it is.",
     ):
         assert words_only(text) == text
-
