@@ -61,9 +61,8 @@ def next_scheduled_run(
     from integrations.selectors.sync_times import next_own_run, slot_of
 
     now = now or timezone.now()
-    own_slots = set()
-    if integration is not None:
-        own_slots = set(integration.sync_times.values_list("slot", flat=True))
+    own = list(integration.sync_times.all()) if integration is not None else []
+    own_slots = {row.slot for row in own}
     times = []
     tasks = PeriodicTask.objects.filter(task=DAILY_TASKS[kind], enabled=True, crontab__isnull=False)
     for task in tasks.select_related("crontab"):
@@ -77,8 +76,8 @@ def next_scheduled_run(
         # A duration: added in UTC (wall-clock arithmetic would be an hour off across DST).
         moment = now.astimezone(UTC) + schedule.remaining_estimate(local)
         times.append((moment + timedelta(milliseconds=500)).replace(microsecond=0))
-    if integration is not None and (own := next_own_run(integration, kind, now)) is not None:
-        times.append(own)
+    if (own_next := next_own_run(own, kind, now)) is not None:
+        times.append(own_next)
     return min(times, default=None)
 
 

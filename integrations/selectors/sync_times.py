@@ -75,17 +75,12 @@ def own_time_integrations(kind: str, beat_slot: str) -> list[int]:
     return [names[name] for name in enabled.values_list("name", flat=True)]
 
 
-def next_own_run(
-    integration: Integration, kind: str, now: datetime | None = None
-) -> datetime | None:
-    """The next start of the integration's own times of `kind`; None without any."""
+def next_own_run(rows: list[SyncTime], kind: str, now: datetime | None = None) -> datetime | None:
+    """The next start of an integration's own times (`rows`, read once by the caller) of
+    `kind`; None without any."""
     now = now or timezone.now()
     zone = ZoneInfo(zone_name())
-    moments = []
-    for row in SyncTime.objects.filter(integration=integration):
-        if SLOTS[row.slot][0] != kind:
-            continue
-        moments.append(next_local(row.at, zone, now))
+    moments = [next_local(row.at, zone, now) for row in rows if SLOTS[row.slot][0] == kind]
     return min(moments, default=None)
 
 

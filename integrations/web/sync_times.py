@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods
 from integrations.connectors.providers import PROVIDERS
 from integrations.selectors.sync_times import (
     SLOTS,
-    next_local,
     site_time,
     sync_times_of,
     zone_name,
@@ -89,14 +88,11 @@ def schedule_card(integration) -> dict:
 
     from django.utils import timezone
 
-    zone = ZoneInfo(zone_name())
-    now = timezone.now()
     return {
         "zone": zone_name(),
-        "zone_now": now.astimezone(zone).tzname(),
+        "zone_now": timezone.now().astimezone(ZoneInfo(zone_name())).tzname(),
         "times": [
-            {"label": SLOT_LABELS[t.slot], "at": t.at, "own": t.own,
-             "next": next_local(t.at, zone, now)}
+            {"label": SLOT_LABELS[t.slot], "at": t.at, "own": t.own}
             for t in sync_times_of(integration)
         ],
-    }  # fmt: skip
+    }
