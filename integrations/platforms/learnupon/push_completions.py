@@ -24,23 +24,10 @@ from django.db.models import Max
 from integrations.models import PlatformConnection, PlatformLedgerItem
 from lmsbridge.catalog.models import Attempt, Group
 
-from ..base import PlatformNotFound, PlatformRejected
-from ..ledger import (
-    DONE_EARLIER,
-    LedgerPusher,
-    PushJob,
-    done_in_this_run,
-    ledger_item,
-    ledger_items,
-    ledger_sent,
-    push_plan,
-)
+from ..ledger import DONE_EARLIER, LedgerPusher, PushJob, ledger_items, ledger_sent
 from .client import LearnUponClient
 from .mapping import completion_fields, enrollment_is_complete, fingerprint
-
-COMPLETION = PlatformLedgerItem.ItemType.COMPLETION
-COURSE = PlatformLedgerItem.ItemType.COURSE
-ITEM_ERRORS = (PlatformRejected, PlatformNotFound)
+from .push_steps import COMPLETION, COURSE, ITEM_ERRORS, StepPlanner, push_stream
 
 
 def group_subtree_ids(group: Group) -> set[int]:
@@ -104,7 +91,7 @@ def plan_completions(
         for local_id, item in ledger_items(connection=connection, item_type=COURSE).items()
         if item.remote_id and item.state.get("published")
     }
-    items = ledger_items(connection=connection, item_type=COMPLETION)
+    planner = StepPlanner(connection, COMPLETION, since)
     for row in completion_rows(connection=connection):
         remote_course = pushed.get(str(row["course_id"]))
         if remote_course is None:
@@ -115,15 +102,14 @@ def plan_completions(
             email=row["learner__email"], course_id=remote_course, completed_at=row["completed"]
         )
         fp = fingerprint(fields)
-        item = items.get(local_id)
-        if done_in_this_run(item, since) and (item.fingerprint == fp or item.is_errored):
-            yield DONE_EARLIER  # counted by the part of the run that did it
+        item = planner.items.get(local_id)
+        same = item is not None and item.fingerprint == fp
+        needed = not same or item.is_errored
+        verdict = planner.verdict(local_id, needed=needed, settled=same)
+        if verdict is None or verdict == DONE_EARLIER:
+            yield verdict or "unchanged"
             continue
-        if item is not None and item.fingerprint == fp and not item.is_errored:
-            yield "unchanged"
-            continue
-        item = item or ledger_item(connection=connection, item_type=COMPLETION, local_id=local_id)
-        yield CompletionStep(item, fields, fp, row["course__title"])
+        yield CompletionStep(verdict, fields, fp, row["course__title"])
 
 
 @dataclass
@@ -180,9 +166,11 @@ class CompletionPusher(LedgerPusher):
 
 def push_completions(job: PushJob) -> dict[str, int]:
     """Push (or, dry, list) the completions; returns the counts by outcome."""
-    return push_plan(
+    return push_stream(
         job,
+        "completions",
         plan_completions(connection=job.connection, since=job.resumed_since),
         lambda client: CompletionPusher(job.run, client),
-        counts=job.counts.setdefault("completions", {"unchanged": 0, "pending": 0, "planned": 0}),
+        "unchanged",
+        "pending",
     )

@@ -26,22 +26,12 @@ from integrations.models import PlatformConnection, PlatformLedgerItem
 from lmsbridge.catalog.models import Course
 
 from ..base import PlatformNotFound, PlatformRejected
-from ..ledger import (
-    DONE_EARLIER,
-    LedgerPusher,
-    PushJob,
-    done_in_this_run,
-    ledger_item,
-    ledger_items,
-    ledger_sent,
-    push_plan,
-)
+from ..ledger import DONE_EARLIER, LedgerPusher, PushJob, ledger_items, ledger_sent
 from .client import LearnUponClient
 from .consent import LinkDecision, courses_to_link, link_decision
 from .mapping import CourseSnapshot, course_fields, fingerprint, reference_code
+from .push_steps import COURSE, ITEM_ERRORS, StepPlanner, push_stream
 
-COURSE = PlatformLedgerItem.ItemType.COURSE
-ITEM_ERRORS = (PlatformRejected, PlatformNotFound)
 DONE = {
     "create": "created",
     "update": "updated",
@@ -112,14 +102,14 @@ def plan_courses(
     `target`: the group courses may be linked to ('' → none; None → the connection's choice
     as it stands, without the consent check of `consent.link_decision`). `since`: a resumed
     push's start; a course it already sent in full, or saw refused, is `DONE_EARLIER`."""
-    items = ledger_items(connection=connection, item_type=COURSE)
+    planner = StepPlanner(connection, COURSE, since)
     owner = connection.learnupon_owner_id
     cataloged = bool(connection.learnupon_cataloged)  # a push without the choice is refused
     if target is None:
         target = connection.target_group_id if connection.auto_enroll else ""
     courses = Course.objects.filter(group=connection.group).prefetch_related("tags").order_by("pk")
     for course in courses.iterator(chunk_size=500):
-        item = items.get(str(course.pk))
+        item = planner.items.get(str(course.pk))
         shot = snapshot(course)
         if course.status == Course.Status.ACTIVE:
             fields = course_fields(shot, owner_id=owner, cataloged=cataloged)
@@ -128,14 +118,11 @@ def plan_courses(
         else:  # archived: detach from the group, keep the LearnUpon course
             fields, fp = {}, ""
             actions = ["detach"] if item and item.state.get("group_course_id") else []
-        if done_in_this_run(item, since) and (not actions or item.is_errored):
-            yield DONE_EARLIER  # counted by the part of the run that did it
+        verdict = planner.verdict(shot.local_id, needed=bool(actions), settled=not actions)
+        if verdict is None or verdict == DONE_EARLIER:
+            yield verdict
             continue
-        if not actions:
-            yield None
-            continue
-        item = item or ledger_item(connection=connection, item_type=COURSE, local_id=shot.local_id)
-        yield CourseStep(shot, course.status, item, actions, fields, fp)
+        yield CourseStep(shot, course.status, verdict, actions, fields, fp)
 
 
 @dataclass
@@ -260,11 +247,12 @@ def push_courses(job: PushJob) -> tuple[dict[str, int], LinkDecision]:
     )
     waiting = courses_to_link(connection=connection) if decision.blocked else 0
     steps = plan_courses(connection=connection, target=decision.target, since=job.resumed_since)
-    counts = push_plan(
+    counts = push_stream(
         job,
+        "courses",
         ("unchanged" if step is None else step for step in steps),
         lambda client: CoursePusher(job.run, connection, client),
-        counts=job.counts.setdefault("courses", {"unchanged": 0, "planned": 0}),
+        "unchanged",
     )
     if waiting:
         counts["link_waiting"] = waiting
