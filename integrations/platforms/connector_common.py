@@ -6,6 +6,7 @@ specifics: which columns make its credentials, its client, its mapping and its c
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any, ClassVar
@@ -25,15 +26,32 @@ from .base import (
 class ClientConnector(PlatformConnector):
     """A kind whose client takes credentials read from the connection's columns.
 
-    `credential_columns` maps each field of `credentials_class` to its column; `host_field` is
-    the column naming the platform's host (portal, domain), checked with `base_url` by
-    `build_base_url` (the client's own rule) before anything is saved."""
+    `credentials_class` (a dataclass) names the columns: its field `x` is the column `<key>_x`,
+    but for `base_url`, every kind's override column. Its field declared `repr=False` is the
+    kind's `secret_field`; its other fields but `base_url` are the `required_fields` (a secret
+    may stay stored). `host_field` is the column naming the platform's host (portal, domain),
+    checked with `base_url` by `build_base_url` (the client's own rule) before anything is
+    saved."""
 
     client_class: ClassVar[type]
     credentials_class: ClassVar[type]
-    credential_columns: ClassVar[dict[str, str]]
+    credential_columns: ClassVar[dict[str, str]]  # credentials field -> column
     host_field: ClassVar[str]
     mapping: ClassVar[ModuleType]  # `map_group`, `map_user`, `map_member`
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = dataclasses.fields(cls.credentials_class)
+        columns = {
+            f.name: f.name if f.name == "base_url" else f"{cls.key}_{f.name}" for f in fields
+        }
+        cls.credential_columns = columns
+        cls.secret_field = next((columns[f.name] for f in fields if not f.repr), "")
+        cls.required_fields = tuple(
+            column
+            for name, column in columns.items()
+            if name != "base_url" and column != cls.secret_field
+        )
 
     @staticmethod
     def build_base_url(credentials: Any) -> str:

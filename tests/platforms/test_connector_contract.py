@@ -13,6 +13,7 @@ from integrations.connectors.platforms import PLATFORMS, kinds_with, platform_ru
 from integrations.connectors.providers import PROVIDERS, statistics_sources
 from integrations.core.errors import CredentialCheck
 from integrations.core.kinds import PLATFORM_CHOICES, PROVIDER_CHOICES, Capability
+from integrations.models import PlatformConnection
 from integrations.platforms.base import PlatformConnector
 from integrations.providers.base import Provider
 
@@ -74,3 +75,28 @@ def test_the_registry_lists_the_kinds_of_the_model_choices():
 def test_the_coursebase_report_is_a_registered_statistics_source():
     """Registered when the app is ready: the Udemy side finds it without importing it."""
     assert statistics_sources() == [PLATFORMS["coursebase"]]
+
+
+def test_a_client_kind_reads_its_columns_from_its_credentials():
+    """Field `x` of the credentials is the column `<key>_x` (`base_url` is every kind's); the
+    field kept out of repr is the write-only secret; the others but `base_url` are required."""
+    learnupon, coursebase = PLATFORMS["learnupon"], PLATFORMS["coursebase"]
+    assert learnupon.credential_columns == {
+        "portal": "learnupon_portal",
+        "username": "learnupon_username",
+        "password": "learnupon_password",
+        "base_url": "base_url",
+    }
+    assert learnupon.secret_field == "learnupon_password"
+    assert learnupon.required_fields == ("learnupon_portal", "learnupon_username")
+    assert coursebase.credential_columns == {
+        "domain": "coursebase_domain",
+        "token": "coursebase_token",
+        "base_url": "base_url",
+    }
+    assert coursebase.secret_field == "coursebase_token"
+    assert coursebase.required_fields == ("coursebase_domain",)
+    model_columns = {field.name for field in PlatformConnection._meta.get_fields()}
+    for connector in (learnupon, coursebase):
+        assert set(connector.credential_columns.values()) <= model_columns
+        assert connector.host_field in connector.credential_columns.values()

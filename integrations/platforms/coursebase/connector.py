@@ -26,16 +26,9 @@ class CoursebaseConnector(ClientConnector):
         {Capability.DIRECTORY, Capability.COURSES, Capability.REPORTS, Capability.STATISTICS}
     )
     settings_fields = ("coursebase_domain", "coursebase_token", "udemy_stats_from_report")
-    required_fields = ("coursebase_domain",)
-    secret_field = "coursebase_token"  # noqa: S105 - the column's name, not a secret
 
     client_class = CoursebaseClient
-    credentials_class = CoursebaseCredentials
-    credential_columns = {
-        "domain": "coursebase_domain",
-        "token": "coursebase_token",
-        "base_url": "base_url",
-    }
+    credentials_class = CoursebaseCredentials  # columns coursebase_domain and _token
     host_field = "coursebase_domain"
     mapping = mapping
     build_base_url = staticmethod(build_base_url)

@@ -33,17 +33,9 @@ class LearnUponConnector(ClientConnector):
         "learnupon_cataloged",
         "push_after_sync",
     )
-    required_fields = ("learnupon_portal", "learnupon_username")
-    secret_field = "learnupon_password"  # noqa: S105 - the column's name, not a secret
 
     client_class = LearnUponClient
-    credentials_class = LearnUponCredentials
-    credential_columns = {
-        "portal": "learnupon_portal",
-        "username": "learnupon_username",
-        "password": "learnupon_password",
-        "base_url": "base_url",
-    }
+    credentials_class = LearnUponCredentials  # columns learnupon_portal, _username, _password
     host_field = "learnupon_portal"
     mapping = mapping
     build_base_url = staticmethod(build_base_url)
