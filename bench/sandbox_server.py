@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import CLIENT_ID, CLIENT_SECRET, ORG_ID, ORG_NAME  # noqa: E402
-from integrations.providers.udemy.sandbox import SandboxData, UdemySandbox  # noqa: E402
+from integrations.sandboxes.udemy import SandboxData, UdemySandbox  # noqa: E402
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ task, and the time from send to applied at a steady rate (docs/xapi.md).
 Three phases on one fresh database (PostgreSQL when --database-url names one, whose name must
 contain "bench"; else a SQLite file in the var dir), against the product served by gunicorn in
 its own processes, statements sent over HTTP by the Udemy sandbox's sender
-(`providers.udemy.sandbox.xapi_sender`) with a token of the client credentials grant:
+(`sandboxes.udemy.xapi_sender`) with a token of the client credentials grant:
 
 1. intake: `--statements` statements POSTed in batches of `--batch` by `--senders` threads, no
    worker running: stored statements per second (the door stores before it answers);
@@ -141,7 +141,7 @@ def wait_port(port: int, timeout: float = 60) -> None:
 
 
 def sender_for(world: dict, base: str):
-    from integrations.providers.udemy.sandbox.xapi_sender import XapiSender, XapiTarget
+    from integrations.sandboxes.udemy.xapi_sender import XapiSender, XapiTarget
 
     return XapiSender(XapiTarget(f"{base}/xapi/oauth/token/",
                                  f"{base}/xapi/integrations/{world['integration_id']}/statements",

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from integrations.providers.udemy.sandbox import SandboxData, UdemySandbox
+from integrations.sandboxes.udemy import SandboxData, UdemySandbox
 
 # Small by default: fast to generate and to sync; tests ask for more when they need it.
 SMALL = {"seed": 1, "courses": 25, "paths": 4, "learners": 10, "activity_per_learner": 5}

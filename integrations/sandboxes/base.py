@@ -1,8 +1,8 @@
 """The loopback HTTP server under every sandbox (the fake Udemy, LearnUpon, Coursebase APIs).
 
-A threaded HTTP server in a daemon thread on a free loopback port (`core.loopback_server`): a
+A threaded HTTP server in a daemon thread on a free loopback port (`sandboxes.loopback`): a
 `request_log` of every API request (counts match the client's `request_count`); queued faults
-(`fail(...)`, see `core.sandbox_faults.Fault`) so retries, 429s, timeouts and error mapping are
+(`fail(...)`, see `sandboxes.faults.Fault`) so retries, 429s, timeouts and error mapping are
 exercised over real sockets; a per-request
 `latency` with an optional random `jitter`; an optional token-bucket `rate_limit` (requests per
 second, bursts of `burst`) answered with 429 and `Retry-After` as rate-limited APIs do, so a
@@ -14,8 +14,13 @@ endpoints for other processes (the demo, browser tests) outside the API paths:
 kwargs...}], "reset_faults": true, "reset_log": true}`` plus a subclass's keys
 (`scenario_keys`, `_apply_data_changes`). They are **not authenticated**: a sandbox listens
 on loopback and refuses control requests from other clients (403). Never expose a sandbox on a
-public interface. Subclasses implement `_serve(request)` (the API) and may override
-`_fault_body(fault)` (the vendor's error envelope) and `_data_state()` (their part of `state`).
+public interface.
+
+Every kind (`sandboxes.udemy`, `.learnupon`, `.coursebase`) has the same shape: its seed data in
+`data.py` (`generate(seed=..., ...)`, deterministic, `counts()` for `state`) and its server in
+`server.py`, `Kind(data=None, *, host=..., port=..., latency=..., jitter=..., rate_limit=...,
+burst=..., **vendor_options)` (no data: the kind's default data), which implements
+`_serve(request)` (the API) and may override `_fault_body(fault)` (the vendor's error envelope).
 """
 
 from __future__ import annotations
@@ -36,9 +41,9 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .loopback_server import LoopbackServer, SandboxHandler
-from .netutil import is_loopback_host
-from .sandbox_faults import Fault, TokenBucket
+from ..core.netutil import is_loopback_host
+from .faults import Fault, TokenBucket
+from .loopback import LoopbackServer, SandboxHandler
 
 SCENARIO_KEYS = frozenset(
     {"latency", "jitter", "rate_limit", "burst", "fail", "reset_faults", "reset_log"}
@@ -114,6 +119,7 @@ class SandboxServer:
 
     def __init__(
         self,
+        data: Any,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -124,6 +130,7 @@ class SandboxServer:
         clock: Callable[[], float] = time.monotonic,
         seed: int = 0,
     ) -> None:
+        self.data = data  # the kind's seed data; its `counts()` are part of `state()`
         self.host, self.port = host, port
         self.latency, self.jitter = latency, jitter
         self._clock = clock
@@ -345,8 +352,8 @@ class SandboxServer:
         raise NotImplementedError
 
     def _data_state(self) -> dict[str, Any]:
-        """The subclass's part of `state()` (counts of its data)."""
-        return {}
+        """The data's part of `state()`: what the kind's data counts (`counts()`)."""
+        return self.data.counts()
 
     def _control(self, method: str, path: str, raw: bytes, client: str) -> Reply:
         if not is_loopback_host(client):

@@ -1,4 +1,4 @@
-"""What a sandbox can be told to get wrong (`core.sandbox.SandboxServer`): queued `Fault`s, each
+"""What a sandbox can be told to get wrong (`sandboxes.base.SandboxServer`): queued `Fault`s, each
 a misbehaviour for the next matching requests, and the `TokenBucket` that models an API's rate
 limit (requests per second, bursts), so retries, 429s, timeouts and error mapping are exercised
 over real sockets as they would be upstream.

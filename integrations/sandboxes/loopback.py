@@ -1,4 +1,4 @@
-"""The threaded loopback HTTP server under every sandbox (`core.sandbox.SandboxServer`): one
+"""The threaded loopback HTTP server under every sandbox (`sandboxes.base.SandboxServer`): one
 thread per connection, keep-alive like the real APIs, connections cut when the sandbox stops,
 and a handler that hands each request to the sandbox and sends back its reply.
 """
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class Responder(Protocol):
-    """What the server asks of the sandbox behind it (`core.sandbox.SandboxServer`)."""
+    """What the server asks of the sandbox behind it (`sandboxes.base.SandboxServer`)."""
 
     server_version: str
     access_log_level: int

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.core.execute import Reschedule
 from integrations.models import SyncError, SyncRun
-from integrations.providers.udemy.sandbox.reports import COMPLETED, IN_PROGRESS, state_of
+from integrations.sandboxes.udemy.reports import COMPLETED, IN_PROGRESS, state_of
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.course_selectors import activity_series_for_group
 from lmsbridge.catalog.models import Attempt, Course, Learner

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from integrations.models import PlatformConnection
-from integrations.providers.udemy.sandbox import SandboxData, UdemySandbox
+from integrations.sandboxes.udemy import SandboxData, UdemySandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,6 +52,6 @@ def test_the_sandbox_serves_a_course_player_for_the_urls_it_hands_out():
 
 def test_procfile_starts_the_three_sandboxes():
     procfile = (ROOT / "Procfile.dev").read_text()
-    assert "udemy_sandbox --port 8001" in procfile
-    assert "platform_sandbox learnupon --port 8002" in procfile
-    assert "platform_sandbox coursebase --port 8003" in procfile
+    assert "sandbox udemy --port 8001" in procfile
+    assert "sandbox learnupon --port 8002" in procfile
+    assert "sandbox coursebase --port 8003" in procfile

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from integrations.models import PlatformConnection, PlatformRun
-from integrations.platforms.coursebase.sandbox import CoursebaseData, CoursebaseSandbox
-from integrations.platforms.learnupon.sandbox import LearnUponData, LearnUponSandbox
+from integrations.sandboxes.coursebase import CoursebaseData, CoursebaseSandbox
+from integrations.sandboxes.learnupon import LearnUponData, LearnUponSandbox
 from integrations.services.platform_runs import RUN_PLATFORM_TASK
 from integrations.services.platforms import platform_run_execute
 from tests.factories import GroupFactory

@@ -10,7 +10,7 @@ import pytest
 
 from integrations.models import PlatformCourse, PlatformLearnerProgress, PlatformRun
 from integrations.platforms.coursebase.client import CoursebaseClient
-from integrations.platforms.coursebase.sandbox_reports import ReportsData
+from integrations.sandboxes.coursebase.reports import ReportsData
 from tests.factories import CourseFactory, IntegrationFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ import threading
 
 import requests
 
-from integrations.providers.udemy.sandbox import SandboxData, UdemySandbox
+from integrations.sandboxes.udemy import SandboxData, UdemySandbox
 
 
 class Clock:

@@ -22,7 +22,7 @@ from integrations.providers.udemy.client import (
     UdemyRetryLater,
     UdemyUnavailable,
 )
-from integrations.providers.udemy.sandbox import UdemySandbox
+from integrations.sandboxes.udemy import UdemySandbox
 
 LOOPBACK = ["127.0.0.1", "localhost"]
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from integrations.providers.udemy.sandbox import ANONYMIZED, SandboxData, UdemySandbox
+from integrations.sandboxes.udemy import ANONYMIZED, SandboxData, UdemySandbox
 from tests.celery_worker import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -404,7 +404,7 @@ def test_the_management_command_serves_until_sigterm():
     args = ["--port", str(port), "--courses", "40", "--paths", "3", "--learners", "5"]
     env = {**os.environ, "DJANGO_ENV": "test", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "udemy_sandbox", *args, "--org-id", "77"],
+        [sys.executable, "manage.py", "sandbox", "udemy", *args, "--org-id", "77"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -23,8 +23,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from integrations.models import Integration, SyncRun
-from integrations.providers.udemy.sandbox import SandboxData, anchor_for
-from integrations.providers.udemy.sandbox.vocabulary import IMAGE_SIZES
+from integrations.sandboxes.udemy import SandboxData, anchor_for
+from integrations.sandboxes.udemy.vocabulary import IMAGE_SIZES
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.course_selectors import activity_series_for_group
 from lmsbridge.catalog.models import Course

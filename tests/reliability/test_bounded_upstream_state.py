@@ -132,14 +132,14 @@ def test_a_pause_stored_too_far_ahead_is_read_as_clamped(backend, settings):
 def test_the_client_honours_and_shares_no_pause_longer_than_the_cap(udemy_sandbox, settings):
     settings.UPSTREAM_MAX_SHARED_PAUSE = 120
     client = UdemyClient(udemy_sandbox.credentials(), allowed_hosts=["127.0.0.1"])
-    client.pause_until_epoch(time.time() + FAR)  # read from a budget stored long ago
-    assert client.pause_epoch() <= time.time() + 121
+    client.throttle.pause_until_epoch(time.time() + FAR)  # read from a budget stored long ago
+    assert client.throttle.pause_epoch() <= time.time() + 121
     other = UdemyClient(udemy_sandbox.credentials(), allowed_hosts=["127.0.0.1"], max_retries=0)
     udemy_sandbox.fail(path_contains="courses/list", status=429, retry_after=FAR)
     with pytest.raises(UdemyRetryLater, match="more than 6 hours") as excinfo:
         next(iter(other.iter_course_pages()))
     assert "e+09" not in excinfo.value.message
-    assert other.pause_epoch() <= time.time() + 121  # what its release would publish
+    assert other.throttle.pause_epoch() <= time.time() + 121  # what its release would publish
 
 
 @pytest.mark.parametrize(
@@ -481,8 +481,8 @@ def test_a_normal_page_is_not_walked_and_a_rich_one_is_accepted(monkeypatch):
     parser (their separators show few values); a page of 100 items of 1,500 values each is
     walked and accepted."""
     from integrations.providers.udemy import page_body
-    from integrations.providers.udemy.sandbox.data import SandboxData
-    from integrations.providers.udemy.sandbox.server import SERVED_AS
+    from integrations.sandboxes.udemy.data import SandboxData
+    from integrations.sandboxes.udemy.server import SERVED_AS
 
     data = SandboxData.generate(courses=100, paths=100, learners=1)
     walked: list[int] = []

@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from integrations.connectors.providers import PROVIDERS
 from integrations.models import Integration, PlatformConnection, PlatformRun, SyncError, SyncRun
-from integrations.platforms.coursebase.sandbox import CoursebaseSandbox
-from integrations.platforms.learnupon.sandbox_data import LearnUponData
+from integrations.sandboxes.coursebase import CoursebaseSandbox
+from integrations.sandboxes.learnupon.data import LearnUponData
 from integrations.services.platform_execute import platform_run_execute
 from integrations.services.platform_runs import RUN_PLATFORM_TASK
 from integrations.services.sync import RUN_SYNC_TASK, sync_execute

@@ -15,8 +15,8 @@ import requests
 from django.core.management import call_command
 
 from integrations.models import XapiClient
-from integrations.providers.udemy.sandbox import SandboxData
-from integrations.providers.udemy.sandbox.xapi_sender import XapiTarget, XapiUdemySandbox
+from integrations.sandboxes.udemy import SandboxData
+from integrations.sandboxes.udemy.xapi_sender import XapiTarget, XapiUdemySandbox
 
 
 @pytest.mark.django_db

@@ -13,20 +13,20 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from integrations.providers.udemy.sandbox import SandboxData
-from integrations.providers.udemy.sandbox.xapi_feed import LearnerFeed
-from integrations.providers.udemy.sandbox.xapi_sender import (
-    XapiPump,
-    XapiSender,
-    XapiSendError,
-    XapiTarget,
-    retry_after,
-)
 from integrations.providers.udemy.xapi import (
     CMI5_PROGRESS,
     VERB_COMPLETED,
     VERB_PROGRESSED,
     statement_read,
+)
+from integrations.sandboxes.udemy import SandboxData
+from integrations.sandboxes.udemy.xapi_feed import LearnerFeed
+from integrations.sandboxes.udemy.xapi_sender import (
+    XapiPump,
+    XapiSender,
+    XapiSendError,
+    XapiTarget,
+    retry_after,
 )
 
 SECRET = "s3cr3t-never-shown-anywhere"

@@ -16,9 +16,9 @@ from django.test import Client
 from oauth2_provider.models import AccessToken
 
 from integrations.models import Integration, XapiStatement
-from integrations.providers.udemy.sandbox import SandboxData
-from integrations.providers.udemy.sandbox.xapi_feed import LearnerFeed
-from integrations.providers.udemy.sandbox.xapi_sender import XapiSender, XapiTarget
+from integrations.sandboxes.udemy import SandboxData
+from integrations.sandboxes.udemy.xapi_feed import LearnerFeed
+from integrations.sandboxes.udemy.xapi_sender import XapiSender, XapiTarget
 from integrations.services.xapi_credentials import xapi_credentials_issue
 from integrations.tasks.xapi import xapi_apply
 from lmsbridge.catalog.models import Attempt, Course

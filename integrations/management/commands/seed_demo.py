@@ -1,8 +1,9 @@
 """Create the demo: an admin, a group wired to the Udemy sandbox, its learners, and two groups
-connected to the LearnUpon and Coursebase sandboxes (`manage.py platform_sandbox`). Idempotent.
+connected to the LearnUpon and Coursebase sandboxes (`manage.py sandbox learnupon|coursebase`).
+Idempotent.
 
 The Udemy integration gets xAPI client credentials, written with the door's URLs to
-`var/xapi-demo.json` (mode 0600) for the sandbox's xAPI push (`udemy_sandbox --xapi`): the demo
+`var/xapi-demo.json` (mode 0600) for the sandbox's xAPI push (`sandbox udemy --xapi`): the demo
 group gets real-time statistics. They are kept while that file names the current client; the
 secret is never printed."""
 
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import Integration, PlatformConnection, XapiClient
-from integrations.providers.udemy.sandbox.xapi_sender import XapiTarget
+from integrations.sandboxes.udemy.xapi_sender import XapiTarget
 from integrations.services.xapi_credentials import xapi_credentials_issue
 from lmsbridge.catalog.models import Group, Learner, Membership
 
@@ -31,7 +32,7 @@ SANDBOX = {"seed": 1, "courses": 300, "paths": 12, "learners": 60}
 LEARNUPON_URL = "http://127.0.0.1:8002"
 COURSEBASE_URL = "http://127.0.0.1:8003"
 SITE_URL = "http://127.0.0.1:8000"  # the web process of Procfile.dev
-XAPI_FILE = "xapi-demo.json"  # in the var dir; read by `udemy_sandbox --xapi`
+XAPI_FILE = "xapi-demo.json"  # in the var dir; read by `sandbox udemy --xapi`
 
 
 class Command(BaseCommand):
@@ -59,7 +60,7 @@ class Command(BaseCommand):
         xapi_credentials: str = "",
         **options: Any,
     ) -> None:
-        from integrations.providers.udemy.sandbox import SandboxData
+        from integrations.sandboxes.udemy import SandboxData
 
         platform = Group.objects.get(is_platform=True)
         academy, _ = Group.objects.get_or_create(
@@ -131,7 +132,7 @@ class Command(BaseCommand):
     def _platforms(self, academy: Group, learnupon_url: str, coursebase_url: str) -> None:
         """Two subgroups of the academy, each connected to a platform sandbox (its directory
         import and, for LearnUpon, the push work out of the box)."""
-        from integrations.platforms.learnupon.sandbox_data import LearnUponData
+        from integrations.sandboxes.learnupon.data import LearnUponData
 
         connections = {
             ("learnupon-team", "LearnUpon team"): {

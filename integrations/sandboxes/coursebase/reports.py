@@ -29,9 +29,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ...core.sandbox import Reply, iso
-from .client import REPORT_TYPES
+from ..base import Reply, iso
 
+# The report types of `report.export` as Coursebase documents them, spelled here apart from the
+# client's list: a typo on either side then fails a test instead of agreeing with itself.
+REPORT_TYPES = frozenset(
+    {"activities", "activity_solutions", "courses", "learners", "people", "submission_answers",
+     "submission_rates", "submissions", "video_analytics", "udemy_user_activity",
+     "udemy_user_course_activity", "udemy_user_progress"}
+)  # fmt: skip
 LANGUAGES = frozenset(
     {"en", "ja", "es", "zh_CN", "zh_TW", "fr", "vi", "de", "id", "it", "ko", "pt", "ru", "th"}
 )

@@ -5,7 +5,7 @@ answers use the `{"status": "success", "data": …}` / `{"status": "error", "err
 envelope; lists are paged by an opaque `next` cursor (100 per page, `next: null` at the end).
 Methods: `org.groups.list` (a 3-level tree: org → departments → teams), `org.users.list`,
 `group.users.list` (`group_not_found` for an unknown group), and the courses and report exports
-of `sandbox_reports` (`org.courses.list`, `org.reports.list`, `report.export`,
+of `reports` (`org.courses.list`, `org.reports.list`, `report.export`,
 `report.export.status`, the zip under `/storage/`). Whether Coursebase answers its
 error codes with HTTP 200 or 4xx is not documented: `error_status` picks (200 by default), and
 the client handles both. Faults: `fail(status=429, retry_after=1)`, or
@@ -15,111 +15,27 @@ the client handles both. Faults: `fail(status=429, retry_after=1)`, or
 from __future__ import annotations
 
 import hmac
-import random
-import string
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from functools import partial
 from typing import Any
 
-from ...core.sandbox import Reply, Request, SandboxServer, json_reply
-from ...core.sandbox_faults import Fault
-from .client import CoursebaseCredentials
-from .sandbox_reports import STORAGE_PREFIX, ReportsData, SandboxReports
+from ...platforms.coursebase.client import CoursebaseCredentials
+from ..base import Reply, Request, SandboxServer, json_reply
+from ..faults import Fault
+from .data import CoursebaseData
+from .reports import STORAGE_PREFIX, ReportsData, SandboxReports
 
 PAGE_SIZE = 100
 SAVED_REPORTS = [
     {"report_id": "rpL3arn3rs", "title": "Learner progress report", "type": "learners"},
     {"report_id": "rpC0urs3s0", "title": "Courses report", "type": "courses"},
 ]
-DEPARTMENTS = ["Sales", "Engineering", "Support", "Marketing", "Finance"]
-TEAMS = ["North", "South", "East", "West", "Platform", "Growth"]
-
-
-class CoursebaseData:
-    """A deterministic org: a group tree, users (login_id = e-mail) and group members."""
-
-    def __init__(self, *, seed: int, org: str) -> None:
-        self.seed, self.org = seed, org
-        self.groups: list[dict] = []
-        self.users: list[dict] = []
-        self.members: dict[str, list[dict]] = {}
-        self._rng = random.Random(seed)  # noqa: S311 - deterministic data, not security
-        self._count = 0
-
-    @classmethod
-    def generate(
-        cls,
-        *,
-        seed: int = 1,
-        users: int = 60,
-        departments: int = 3,
-        teams: int = 2,
-        org: str = "Acme",
-    ) -> CoursebaseData:
-        data = cls(seed=seed, org=org)
-        root = data._group(org, None)
-        for d in range(departments):
-            department = data._group(DEPARTMENTS[d % len(DEPARTMENTS)], root)
-            for t in range(teams):
-                data._group(f"{department['name']} {TEAMS[t % len(TEAMS)]}", department)
-        data.add_users(users)
-        return data
-
-    def new_id(self) -> str:
-        return "".join(self._rng.choices(string.ascii_letters + string.digits, k=12))
-
-    def _group(self, name: str, parent: dict | None) -> dict:
-        group = {
-            "group_id": self.new_id(),
-            "name": name,
-            "parent_id": parent["group_id"] if parent else None,
-        }
-        self.groups.append(group)
-        self.members[group["group_id"]] = []
-        return group
-
-    @property
-    def root(self) -> dict:
-        return self.groups[0]
-
-    def leaves(self) -> list[dict]:
-        parents = {g["parent_id"] for g in self.groups}
-        return [g for g in self.groups if g["group_id"] not in parents]
-
-    def add_users(self, n: int) -> list[dict]:
-        """Users in the org group and in one team (and its department); some e-mails are
-        mixed-case on purpose (learners are matched case-insensitively)."""
-        added = []
-        leaves = self.leaves()
-        by_id = {g["group_id"]: g for g in self.groups}
-        for _ in range(n):
-            self._count += 1
-            login = f"cb.user{self._count}@example.com"
-            if self._count % 5 == 0:
-                login = login.upper()
-            user = {"user_id": self.new_id(), "login_id": login}
-            self.users.append(user)
-            added.append(user)
-            role = "admin" if self._count == 1 else "learner"
-            self.members[self.root["group_id"]].append({**user, "role": role})
-            if leaves and leaves[0] is not self.root:
-                team = leaves[self._count % len(leaves)]
-                role = "instructor" if self._count % 10 == 3 else "learner"  # 1 in 10 teaches
-                self.members[team["group_id"]].append({**user, "role": role})
-                department = by_id[team["parent_id"]]
-                if department is not self.root and self._count % 2 == 0:
-                    self.members[department["group_id"]].append({**user, "role": "learner"})
-        return added
-
-    def remove_users(self, ids: list[str]) -> None:
-        gone = set(ids)
-        self.users = [u for u in self.users if u["user_id"] not in gone]
-        for members in self.members.values():
-            members[:] = [m for m in members if m["user_id"] not in gone]
 
 
 class CoursebaseSandbox(SandboxServer):
     """A fake Coursebase org on a loopback port; see the module docstring."""
+
+    data: CoursebaseData
 
     name = "coursebase-sandbox"
     api_prefix = "/api/"
@@ -138,8 +54,7 @@ class CoursebaseSandbox(SandboxServer):
         udemy_reports: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.data = data or CoursebaseData.generate()
+        super().__init__(data or CoursebaseData.generate(), **kwargs)
         self.token, self.domain, self.error_status = token, domain, error_status
         self.reports = SandboxReports(
             reports or ReportsData.generate(self.data.users, course_titles),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from ...core.sandbox import iso
+from ..base import iso
 
 ANCHOR = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)  # the data's "now": no wall clock
 FIRST = ["Ada", "Bruno", "Chloé", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas"]
@@ -46,9 +47,24 @@ class LearnUponData:
         data.add_users(users)
         return data
 
+    def counts(self) -> dict[str, int]:
+        """What the portal holds, for the sandbox's `state()`."""
+        return {
+            "users": len(self.users),
+            "groups": len(self.groups),
+            "courses": len(self.courses),
+            "enrollments": len(self.enrollments),
+        }
+
     def new_id(self) -> int:
         self._next += 1
         return self._next
+
+    def _insert(self, table: dict[int, dict], **fields: Any) -> int:
+        """Store a new record in `table` under a new id (its "id" too); returns the id."""
+        record_id = self.new_id()
+        table[record_id] = {"id": record_id, **fields}
+        return record_id
 
     def _user(self, user_id: int, user_type: str, email: str) -> dict:
         first, last = self._rng.choice(FIRST), self._rng.choice(LAST)
@@ -95,15 +111,13 @@ class LearnUponData:
     def link(self, group: dict, course: dict, re_enroll_completed: bool) -> int:
         """Link a course to a group (LearnUpon API, "Group Courses"): every member is enrolled
         on it, and every later joiner (`join`)."""
-        link_id = self.new_id()
-        self.group_courses[link_id] = {
-            "id": link_id,
-            "group_id": group["id"],
-            "course_id": course["id"],
-            "group_title": group["title"],
-            "course_name": course["name"],
-            "re_enroll_completed": re_enroll_completed,
-        }
+        link_id = self._insert(
+            self.group_courses,
+            group_id=group["id"],
+            group_title=group["title"],
+            **_course_ref(course),
+            re_enroll_completed=re_enroll_completed,
+        )
         by_id = {u["id"]: u for u in self.users}
         for user_id in self.memberships.get(group["id"], []):
             if user_id in by_id:
@@ -125,18 +139,15 @@ class LearnUponData:
             if not (re_enroll_completed and current["status"] in COMPLETE):
                 return None
             del self.enrollments[current["id"]]
-        enrollment_id = self.new_id()
-        self.enrollments[enrollment_id] = {
-            "id": enrollment_id,
-            "user_id": user["id"],
-            "email": user["email"],
-            "course_id": course["id"],
-            "course_name": course["name"],
-            "status": "not_started",
-            "date_enrolled": iso(ANCHOR),
-            "date_completed": None,
-        }
-        return enrollment_id
+        return self._insert(
+            self.enrollments,
+            user_id=user["id"],
+            email=user["email"],
+            **_course_ref(course),
+            status="not_started",
+            date_enrolled=iso(ANCHOR),
+            date_completed=None,
+        )
 
     def remove_users(self, ids: list[int]) -> None:
         """Delete users from the portal (and from their groups)."""
@@ -148,3 +159,8 @@ class LearnUponData:
     def user_by_email(self, email: str) -> dict | None:
         email = email.lower()
         return next((u for u in self.users if u["email"].lower() == email), None)
+
+
+def _course_ref(course: dict) -> dict[str, Any]:
+    """How a link or an enrollment names its course (LearnUpon repeats the name)."""
+    return {"course_id": course["id"], "course_name": course["name"]}

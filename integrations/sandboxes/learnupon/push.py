@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ...core.sandbox import Reply, Request, json_reply
-from .sandbox_data import ANCHOR, COMPLETE, LearnUponData, iso
-from .sandbox_replies import error_reply, int_or_none
+from ..base import Reply, Request, json_reply
+from .data import ANCHOR, COMPLETE, LearnUponData, iso
+from .replies import error_reply, int_or_none
 
 
 class PushEndpoints:

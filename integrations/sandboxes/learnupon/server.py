@@ -6,9 +6,9 @@ It follows the LearnUpon API for every endpoint LMS Bridge uses: HTTP Basic auth
 `remaining_minute`/`remaining_week` with each request, answering 429 once one is spent, and
 renewing at the next minute / week of `clock` (injectable); error bodies
 `{"response_type": "ERROR", "response_code": N, "message": "..."}`, with 404 "Invalid
-parameters" for an unknown path or a malformed parameter (`sandbox_replies`). Endpoints:
+parameters" for an unknown path or a malformed parameter (`replies`). Endpoints:
 users, groups and group_memberships here; courses (+ publish, PUT), group_courses, enrollments
-(+ search) and markcompletes in `sandbox_push` (linking a course to a group enrolls the group's
+(+ search) and markcompletes in `push` (linking a course to a group enrolls the group's
 members, and `data.join()` enrolls a later joiner on the group's linked courses). Faults:
 `fail(status=429, retry_after=1, path_contains="courses")`, and
 `throttle(remaining=1, times=3)` makes the next answers announce a low minute budget.
@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ...core.sandbox import (
+from ...platforms.learnupon.client import LearnUponCredentials
+from ..base import (
     Reply,
     Request,
     SandboxServer,
@@ -32,17 +33,18 @@ from ...core.sandbox import (
     json_reply,
     phrase,
 )
-from ...core.sandbox_faults import Fault
-from .client import LearnUponCredentials
-from .sandbox_data import LearnUponData
-from .sandbox_push import PushEndpoints
-from .sandbox_replies import error_body, error_reply, int_or_none
+from ..faults import Fault
+from .data import LearnUponData
+from .push import PushEndpoints
+from .replies import error_body, error_reply, int_or_none
 
 WEEK_SECONDS = 7 * 24 * 3600
 
 
 class LearnUponSandbox(PushEndpoints, SandboxServer):
     """A fake LearnUpon portal on a loopback port; see the module docstring."""
+
+    data: LearnUponData
 
     name = "learnupon-sandbox"
     api_prefix = "/api/v1/"
@@ -61,11 +63,10 @@ class LearnUponSandbox(PushEndpoints, SandboxServer):
         description_max: int | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(data or LearnUponData.generate(), **kwargs)
         # LearnUpon API, "Create a course": descriptions have character limits and a longer
         # one makes the POST fail (the portal's number is not in the API document).
         self.description_max = description_max
-        self.data = data or LearnUponData.generate()
         self.username, self.password = username, password
         self.page_size = page_size
         self.remaining_minute, self.remaining_week = remaining_minute, remaining_week

@@ -4,8 +4,8 @@
 user-course-activity rows) from `random.Random(seed)` only: same seed, same data, on any machine.
 Its dates lead up to the day before `today` (default: the current UTC date; `anchor_for`), so the
 demo's activity is always recent; pass `today=` for data that is the same on every day.
-`UdemySandbox(data).start()` serves it over real HTTP (the core's loopback server,
-`integrations.core.sandbox`) the way Udemy does: HTTP Basic auth,
+`UdemySandbox(data).start()` serves it over real HTTP (the shared sandbox server,
+`integrations.sandboxes.base`) the way Udemy does: HTTP Basic auth,
 `/api-2.0/organizations/{id}/...` endpoints, page/page_size pagination with absolute
 `next`/`previous` links, `400 {"detail": "Invalid page."}` past the end. Faults (429 with
 Retry-After, 5xx, HTML bodies, truncated JSON, hanging responses) are queued with `fail(...)` so
@@ -33,26 +33,12 @@ Never expose it on a public interface.
 
 Modules: `data` (the organization and its mutators), `catalog` (courses, learning paths),
 `reports` (user-course activity), `vocabulary` (the words it is made of), `images` (its
-pictures), `server` (the API).
+pictures), `server` (the API), `xapi_feed` and `xapi_sender` (Udemy Business's xAPI push).
 """
 
-from ....core.sandbox import Reply, html_page, iso, json_reply
-from ....core.sandbox_faults import Fault
 from .data import SandboxData
 from .reports import ANONYMIZED
-from .server import FAULT_DETAILS, UdemySandbox
-from .vocabulary import anchor_for, slugify
+from .server import UdemySandbox
+from .vocabulary import anchor_for
 
-__all__ = [
-    "ANONYMIZED",
-    "FAULT_DETAILS",
-    "Fault",
-    "Reply",
-    "SandboxData",
-    "UdemySandbox",
-    "anchor_for",
-    "html_page",
-    "iso",
-    "json_reply",
-    "slugify",
-]
+__all__ = ["ANONYMIZED", "SandboxData", "UdemySandbox", "anchor_for"]

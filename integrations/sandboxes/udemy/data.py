@@ -8,7 +8,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
-from ....core.sandbox import iso
+from ..base import iso
 from .reports import (
     COMPLETED,
     FRACTION,
@@ -46,7 +46,7 @@ class SandboxData(Reports):
         self.activity: list[dict] = []
         self.learner_emails: list[str] = []
         self.unknown_emails: list[str] = []
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 - deterministic data, not security
         self._now = self.anchor
         self._used_ids: set[int] = set()
         self._used_slugs: set[str] = set()
@@ -79,7 +79,7 @@ class SandboxData(Reports):
         data._generate_strangers(learners, unknown_learners)
         data.use_ratio_scale(ratio_scale)
         # Mutations draw from their own stream so they do not depend on how much was generated.
-        data._rng = random.Random(seed * 7919 + 17)
+        data._rng = random.Random(seed * 7919 + 17)  # noqa: S311 - deterministic data
         return data
 
     def __eq__(self, other: object) -> bool:
@@ -88,6 +88,14 @@ class SandboxData(Reports):
         return self.snapshot() == other.snapshot()
 
     __hash__ = None  # type: ignore[assignment]
+
+    def counts(self) -> dict[str, int]:
+        """What the organization holds, for the sandbox's `state()`."""
+        return {
+            "courses": len(self.courses),
+            "learning_paths": len(self.learning_paths),
+            "activity": len(self.activity),
+        }
 
     def snapshot(self) -> dict[str, Any]:
         return {

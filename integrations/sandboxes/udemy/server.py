@@ -8,9 +8,9 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from ....core import sandbox as core
-from ....core.sandbox_faults import Fault
-from ..client import UdemyCredentials
+from ...providers.udemy.client import UdemyCredentials
+from .. import base
+from ..faults import Fault
 from .data import SandboxData
 from .images import (
     IMAGE_PATH_RE,
@@ -61,14 +61,16 @@ DATA_SCENARIO_KEYS = {
 }
 
 
-class UdemySandbox(core.SandboxServer):
+class UdemySandbox(base.SandboxServer):
     """A fake Udemy Business API on a loopback port; see the package docstring."""
+
+    data: SandboxData
 
     name = "udemy-sandbox"
     api_prefix = "/api-2.0/"
     server_version = "UdemySandbox/1.0"
     access_log_level = logging.INFO  # the foreground command shows the requests
-    scenario_keys = core.SCENARIO_KEYS | DATA_SCENARIO_KEYS
+    scenario_keys = base.SCENARIO_KEYS | DATA_SCENARIO_KEYS
 
     def __init__(
         self,
@@ -80,8 +82,9 @@ class UdemySandbox(core.SandboxServer):
         organization_id: str = "4242",
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.data = data or SandboxData.generate(organization_name=organization_name)
+        super().__init__(
+            data or SandboxData.generate(organization_name=organization_name), **kwargs
+        )
         self.client_id = client_id
         self.client_secret = client_secret
         self.organization_name = organization_name
@@ -97,18 +100,11 @@ class UdemySandbox(core.SandboxServer):
         org = self.organization_name, self.organization_id
         return UdemyCredentials(self.client_id, self.client_secret, *org, self.api_base_url)
 
-    def _data_state(self) -> dict[str, Any]:
-        return {
-            "courses": len(self.data.courses),
-            "learning_paths": len(self.data.learning_paths),
-            "activity": len(self.data.activity),
-        }
-
     # ------------------------------------------------------------------ the pictures
 
     def respond(
         self, method: str, target: str, headers: Any, raw: bytes, client: str = "127.0.0.1"
-    ) -> core.Reply:
+    ) -> base.Reply:
         """Pictures are answered apart from the API, like a CDN: no auth, and neither the request
         log, the fault queue nor the latency (a browser loading a catalog's images must not use
         up the faults queued for a sync)."""
@@ -126,7 +122,7 @@ class UdemySandbox(core.SandboxServer):
         match = UDEMY_URL_RE.match(url) if isinstance(url, str) else None
         return f"{self.url}{match['path']}" if match else url
 
-    def _player(self, kind: str, key: str, referer: str) -> core.Reply:
+    def _player(self, kind: str, key: str, referer: str) -> base.Reply:
         """A plain page standing in for Udemy's course player: the title and a link back to
         the page that sent the learner here (the console's catalog, else the demo console)."""
         back = referer if referer.startswith(("http://", "https://")) else DEMO_CONSOLE_URL
@@ -138,7 +134,7 @@ class UdemySandbox(core.SandboxServer):
                 None,
             )  # fmt: skip
         if title is None:
-            return core.Reply(404, b"<!doctype html><title>Not found</title><p>No such course.</p>",
+            return base.Reply(404, b"<!doctype html><title>Not found</title><p>No such course.</p>",
                               "text/html; charset=utf-8")  # fmt: skip
         body = (
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -149,17 +145,17 @@ class UdemySandbox(core.SandboxServer):
             f'<p><a href="{html.escape(back)}">Back to LMS Bridge</a></p>'
             "</body></html>"
         )
-        return core.Reply(200, body.encode(), "text/html; charset=utf-8")
+        return base.Reply(200, body.encode(), "text/html; charset=utf-8")
 
-    def _image(self, method: str, path: str) -> core.Reply:
+    def _image(self, method: str, path: str) -> base.Reply:
         if method != "GET":
-            return core.json_reply(405, {"detail": f'Method "{method}" not allowed.'})
+            return base.json_reply(405, {"detail": f'Method "{method}" not allowed.'})
         match = IMAGE_PATH_RE.match(path)
         title = self._image_title(match["kind"], int(match["id"])) if match else None
         if match is None or title is None:
-            return core.json_reply(404, {"detail": "Not found."})
+            return base.json_reply(404, {"detail": "Not found."})
         body = render_svg(entity_id=int(match["id"]), title=title, size=match["size"])
-        return core.Reply(200, body, SVG_CONTENT_TYPE, dict(IMAGE_HEADERS))
+        return base.Reply(200, body, SVG_CONTENT_TYPE, dict(IMAGE_HEADERS))
 
     def _image_title(self, kind: str, entity_id: int) -> Any:
         """The title a picture shows, or None for an id the organization never had (a retired
@@ -185,20 +181,20 @@ class UdemySandbox(core.SandboxServer):
 
     # ------------------------------------------------------------------ the API
 
-    def _serve(self, request: core.Request) -> core.Reply:
+    def _serve(self, request: base.Request) -> base.Reply:
         if request.method != "GET":
-            return core.json_reply(405, {"detail": f'Method "{request.method}" not allowed.'})
+            return base.json_reply(405, {"detail": f'Method "{request.method}" not allowed.'})
         header = request.headers.get("Authorization", "")
-        if not core.basic_auth_matches(header, self.client_id, self.client_secret):
+        if not base.basic_auth_matches(header, self.client_id, self.client_secret):
             www = {"WWW-Authenticate": 'Basic realm="api"'}
-            return core.json_reply(401, {"detail": "Invalid username/password."}, headers=www)
+            return base.json_reply(401, {"detail": "Invalid username/password."}, headers=www)
         match = API_RE.match(request.path)
         if match is None or match["org"] != self.organization_id:
-            return core.json_reply(404, {"detail": "Not found."})
+            return base.json_reply(404, {"detail": "Not found."})
         params = parse_qsl(request.raw_query, keep_blank_values=True)
         return self._page(request.path, params, ENDPOINT_DATA[match["endpoint"]])
 
-    def _page(self, path: str, params: list[tuple[str, str]], source: str) -> core.Reply:
+    def _page(self, path: str, params: list[tuple[str, str]], source: str) -> base.Reply:
         query = dict(params)
         size = _page_size(query.get("page_size"))
         try:
@@ -209,7 +205,7 @@ class UdemySandbox(core.SandboxServer):
             items = _filtered(getattr(self.data, source), query)
             count = len(items)
             if number < 1 or (number > 1 and (number - 1) * size >= count):
-                return core.json_reply(400, {"detail": "Invalid page."})
+                return base.json_reply(400, {"detail": "Invalid page."})
             results = items[(number - 1) * size : number * size]
             if served_as := SERVED_AS.get(source):
                 results = [served_as(item, self.url) for item in results]
@@ -225,7 +221,7 @@ class UdemySandbox(core.SandboxServer):
                 "previous": self._link(path, params, number - 1) if number > 1 else None,
                 "results": results,
             }
-            return core.json_reply(200, payload)
+            return base.json_reply(200, payload)
 
     def _link(self, path: str, params: list[tuple[str, str]], page: int) -> str:
         # Like Django REST framework: other params kept, sorted; page 1 drops the page param.
@@ -235,7 +231,7 @@ class UdemySandbox(core.SandboxServer):
         query = urlencode(kept)
         return f"{self.link_base_url or self.url}{path}" + (f"?{query}" if query else "")
 
-    def _fault_bytes(self, fault: Fault, request: core.Request) -> bytes:
+    def _fault_bytes(self, fault: Fault, request: base.Request) -> bytes:
         if fault.status < 300 and fault.body == "truncated":
             return self._serve(request).body  # the real page, cut in half by the caller
         return super()._fault_bytes(fault, request)
@@ -243,7 +239,7 @@ class UdemySandbox(core.SandboxServer):
     def _fault_body(self, fault: Fault) -> Any:
         if fault.status < 300:  # valid JSON that is not a page envelope
             return {"detail": "OK"}
-        return {"detail": FAULT_DETAILS.get(fault.status, core.phrase(fault.status))}
+        return {"detail": FAULT_DETAILS.get(fault.status, base.phrase(fault.status))}
 
     # ------------------------------------------------------------------ scenarios
 

@@ -30,10 +30,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ....core.sandbox import iso
-from ..xapi import CMI5_PROGRESS, VERB_COMPLETED, VERB_PROGRESSED
+from ..base import iso
 from .data import SandboxData
 from .reports import COMPLETED, COMPLETED_NO_START, FRACTION, complete, rescale, state_of
+
+# The xAPI vocabulary Udemy Business sends (ADL verbs, the cmi5 progress extension), spelled here
+# apart from the product's intake: a typo on either side then fails a test.
+VERB_PROGRESSED = "http://adlnet.gov/expapi/verbs/progressed"
+VERB_COMPLETED = "http://adlnet.gov/expapi/verbs/completed"
+CMI5_PROGRESS = "https://w3id.org/xapi/cmi5/result/extensions/progress"
 
 COURSE_TYPE = "http://adlnet.gov/expapi/activities/course"
 PATH_TYPE = "http://adlnet.gov/expapi/activities/module"  # a learning path: a set of items
@@ -63,7 +68,7 @@ class LearnerFeed:
 
     def __init__(self, data: SandboxData, *, seed: int = 1, paths: bool = True) -> None:
         self.data = data
-        self._rng = random.Random(seed * 31 + 7)
+        self._rng = random.Random(seed * 31 + 7)  # noqa: S311 - deterministic data, not security
         self._recent: deque[dict] = deque(maxlen=RECENT)
         self._known = set(data.learner_emails)
         courses = {c["id"]: c for c in data.courses}

@@ -14,7 +14,7 @@ statements (xAPI 1.0.3, with `X-Experience-API-Version`) as learners progress. T
   log nor an error message carries a request's headers.
 
 `XapiTarget.read(path)` reads the credentials `manage.py seed_demo` writes for the demo (JSON,
-mode 0600). `XapiPump` runs a `LearnerFeed` through a sender on a thread (`udemy_sandbox
+mode 0600). `XapiPump` runs a `LearnerFeed` through a sender on a thread (`sandbox udemy
 --xapi-credentials`).
 """
 
