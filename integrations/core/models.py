@@ -10,6 +10,7 @@ side's constraints and indexes on real foreign keys, and leave the existing tabl
 
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,6 +32,76 @@ def optional_char(verbose_name: str, max_length: int, help_text: str = "") -> mo
     )
 
 
+def optional_user(**options: object) -> models.ForeignKey:
+    """A user the row remembers (who ran, changed or confirmed it), emptied when the user is
+    deleted; no reverse accessor."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        **options,
+    )
+
+
+def belongs_to(model: type[models.Model] | str, related_name: str) -> models.ForeignKey:
+    """The row's owner (an integration, a connection, a run): deleted with it."""
+    return models.ForeignKey(model, on_delete=models.CASCADE, related_name=related_name)
+
+
+def _choices_here(name: str, members: list[tuple[str, tuple[str, str]]]) -> type:
+    """A `TextChoices` named `name`, made for the class body that called the caller: its
+    module and qualified name are that class's, as if the enum were written there."""
+    caller = sys._getframe(2)
+    owner = caller.f_locals.get("__qualname__", "")
+    return models.TextChoices(
+        name,
+        members,
+        module=caller.f_globals["__name__"],
+        qualname=f"{owner}.{name}" if owner else name,
+    )
+
+
+def owner_status(*, inactive: str, active: str) -> type[models.TextChoices]:
+    """An owner's `Status` (the values `OwnerBase` relies on), with the owner's own words for
+    the inactive and active states; "Error" reads the same everywhere. Called in the owner's
+    class body."""
+    return _choices_here(
+        "Status",
+        [
+            ("INACTIVE", ("inactive", inactive)),
+            ("ACTIVE", ("active", active)),
+            ("ERROR", ("error", _("Error"))),
+        ],
+    )
+
+
+def run_trigger(name: str, value: str, label: str) -> type[models.TextChoices]:
+    """A run model's `Trigger`: the schedule, a click and the API (what `core` starts runs
+    with and audits), then the model's own trigger (`name` = `value`, `label`). Called in the
+    run model's class body."""
+    return _choices_here(
+        "Trigger",
+        [
+            ("SCHEDULE", ("schedule", _("Schedule"))),
+            ("MANUAL", ("manual", _("Manual"))),
+            ("API", ("api", _("API"))),
+            (name, (value, label)),
+        ],
+    )
+
+
+def run_kind_and_trigger(
+    kind: type[models.TextChoices], trigger: type[models.TextChoices]
+) -> tuple[models.CharField, models.CharField]:
+    """A run model's `kind` and `trigger` columns, over its `Kind` and `Trigger`."""
+    return (
+        models.CharField(max_length=20, choices=kind.choices),
+        models.CharField(max_length=10, choices=trigger.choices),
+    )
+
+
 class ErrorKind(models.TextChoices):
     """Why an owner is in Error: what the admin has to do differs."""
 
@@ -42,9 +113,9 @@ class ErrorKind(models.TextChoices):
 
 class OwnerBase(models.Model):
     """What runs belong to: a Udemy `Integration`, a `PlatformConnection`. Subclasses add
-    `status` with a `Status` that has ACTIVE, ERROR and INACTIVE (the executor sets the first
-    two), their lease model's foreign key with `related_name="leases"`, and `LAST_RUN_FIELDS`:
-    per run kind, the field dated when a run of that kind goes through.
+    `status` with a `Status` made by `owner_status` (ACTIVE, ERROR and INACTIVE; the executor
+    sets the first two), their lease model's foreign key with `related_name="leases"`, and
+    `LAST_RUN_FIELDS`: per run kind, the field dated when a run of that kind goes through.
 
     Error is a state to recover from, not a stop: an owner in Error keeps its schedule and
     accepts runs (`accepts_runs`); its next successful run brings it back to Active. Only
@@ -103,7 +174,8 @@ class RunBase(models.Model):
     """One execution: status, timestamps, counters, outcome.
 
     Subclasses set `OWNER` (the name of their foreign key), `COUNTERS` (the integer fields a run
-    adds to as it goes, see `core.runs.run_add_counts`), a `Kind` and a `Trigger`.
+    adds to as it goes, see `core.runs.run_add_counts`), a `Kind`, a `Trigger` (`run_trigger`)
+    and their columns (`run_kind_and_trigger`).
     """
 
     OWNER = ""
@@ -118,9 +190,7 @@ class RunBase(models.Model):
     )
     BUSY = (RunStatus.QUEUED, RunStatus.RUNNING)
 
-    triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    triggered_by = optional_user()
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     scheduled_for = models.DateField(
         null=True, blank=True, help_text="Local date of a scheduled run (one per day and kind)."
@@ -230,9 +300,7 @@ class AuditEntryBase(models.Model):
 
     Subclasses add the owner's foreign key with `related_name="audit"`."""
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    actor = optional_user()
     action = models.CharField(max_length=30)
     fields = models.JSONField(default=list, blank=True)
     # The new value of each changed on/off setting ({"sync_tags": false}), so the trail reads

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from integrations.core.models import unique
+from integrations.core.models import belongs_to, unique
 from integrations.models.platforms import PlatformConnection
 from integrations.models.sync import Integration
 
@@ -96,8 +96,8 @@ class AlertOptOut(models.Model):
     """An admin who receives no alert of a group's integrations (set on the integration page
     or through the API)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    group = models.ForeignKey("catalog.Group", on_delete=models.CASCADE, related_name="+")
+    user = belongs_to(settings.AUTH_USER_MODEL, "+")
+    group = belongs_to("catalog.Group", "+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

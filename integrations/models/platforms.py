@@ -6,7 +6,6 @@ Udemy `Integration`, and a group may have a platform connection without one.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,8 +17,13 @@ from integrations.core.models import (
     OwnerBase,
     RunBase,
     RunErrorBase,
+    belongs_to,
     optional_char,
+    optional_user,
+    owner_status,
     run_indexes_and_constraints,
+    run_kind_and_trigger,
+    run_trigger,
     unique,
 )
 
@@ -39,10 +43,7 @@ class PlatformConnection(OwnerBase):
     }
     CONNECTOR_FIELD = "kind"
 
-    class Status(models.TextChoices):
-        INACTIVE = "inactive", _("Not tested")
-        ACTIVE = "active", _("Connected")
-        ERROR = "error", _("Error")
+    Status = owner_status(inactive=_("Not tested"), active=_("Connected"))
 
     group = models.OneToOneField(
         "catalog.Group", on_delete=models.CASCADE, related_name="platform_connection"
@@ -97,13 +98,7 @@ class PlatformConnection(OwnerBase):
     )
     auto_enroll_consent_courses = models.PositiveIntegerField(null=True, blank=True)
     auto_enroll_consent_members = models.PositiveIntegerField(null=True, blank=True)
-    auto_enroll_consent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    auto_enroll_consent_by = optional_user()
     auto_enroll_consent_at = models.DateTimeField(null=True, blank=True)
     auto_enroll_waiting = models.JSONField(
         default=dict,
@@ -152,17 +147,10 @@ class PlatformRun(RunBase):
         COURSES = "courses", _("Course list import")
         REPORTS = "reports", _("Report export")
 
-    class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", _("Schedule")
-        MANUAL = "manual", _("Manual")
-        API = "api", _("API")
-        SYNC = "sync", _("After a Udemy sync")
+    Trigger = run_trigger("SYNC", "sync", _("After a Udemy sync"))
 
-    connection = models.ForeignKey(
-        PlatformConnection, on_delete=models.CASCADE, related_name="runs"
-    )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    connection = belongs_to(PlatformConnection, "runs")
+    kind, trigger = run_kind_and_trigger(Kind, Trigger)
     dry_run = models.BooleanField(default=False)
     removed = models.PositiveIntegerField(default=0, help_text="Memberships removed, detached.")
     deactivated = models.PositiveIntegerField(default=0)
@@ -184,7 +172,7 @@ class PlatformRun(RunBase):
 class PlatformError(RunErrorBase):
     """One item the platform refused or the mapping rejected (or a run-level failure)."""
 
-    run = models.ForeignKey(PlatformRun, on_delete=models.CASCADE, related_name="errors")
+    run = belongs_to(PlatformRun, "errors")
 
 
 class PlatformLedgerItem(models.Model):
@@ -199,9 +187,7 @@ class PlatformLedgerItem(models.Model):
         COURSE = "course", _("Course")
         COMPLETION = "completion", _("Completion")
 
-    connection = models.ForeignKey(
-        PlatformConnection, on_delete=models.CASCADE, related_name="ledger"
-    )
+    connection = belongs_to(PlatformConnection, "ledger")
     item_type = models.CharField(max_length=20, choices=ItemType.choices)
     local_id = models.CharField(max_length=64)
     remote_id = models.CharField(max_length=64, blank=True, default="")
@@ -236,9 +222,7 @@ class PlatformDirectoryLink(models.Model):
         GROUP = "group", _("Group")
         USER = "user", _("User")
 
-    connection = models.ForeignKey(
-        PlatformConnection, on_delete=models.CASCADE, related_name="links"
-    )
+    connection = belongs_to(PlatformConnection, "links")
     item_type = models.CharField(max_length=10, choices=ItemType.choices)
     remote_id = models.CharField(max_length=100)
     group = models.ForeignKey(
@@ -259,9 +243,7 @@ class PlatformDirectoryLink(models.Model):
 class PlatformLease(LeaseBase):
     """At most one running run per (connection, kind)."""
 
-    connection = models.ForeignKey(
-        PlatformConnection, on_delete=models.CASCADE, related_name="leases"
-    )
+    connection = belongs_to(PlatformConnection, "leases")
 
     class Meta:
         constraints = [unique("connection", "kind", name="platform_lease_unique")]
@@ -295,9 +277,7 @@ class PlatformCourse(models.Model):
         AMBIGUOUS = "ambiguous", _("Several courses have this title")
         NONE = "none", _("No synced course has this title")
 
-    connection = models.ForeignKey(
-        PlatformConnection, on_delete=models.CASCADE, related_name="platform_courses"
-    )
+    connection = belongs_to(PlatformConnection, "platform_courses")
     remote_id = models.CharField(max_length=100)
     title = models.CharField(max_length=500)
     present = models.BooleanField(default=True, help_text="In the last complete course list.")
@@ -323,9 +303,7 @@ class PlatformLearnerProgress(models.Model):
     """A learner's progress on a platform course, from the platform's `learners` report
     (matched to learners by e-mail, like Udemy's statistics)."""
 
-    connection = models.ForeignKey(
-        PlatformConnection, on_delete=models.CASCADE, related_name="learner_progress"
-    )
+    connection = belongs_to(PlatformConnection, "learner_progress")
     course_remote_id = models.CharField(max_length=100)
     email = models.CharField(max_length=254, help_text="Lower-cased login ID.")
     status = models.CharField(max_length=20)

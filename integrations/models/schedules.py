@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from integrations.core.models import belongs_to
+
 
 class SyncTime(models.Model):
     class Slot(models.TextChoices):
@@ -14,9 +16,7 @@ class SyncTime(models.Model):
         STATS = "stats", _("Statistics sync")
         STATS_EVENING = "stats_evening", _("Evening statistics sync")
 
-    integration = models.ForeignKey(
-        "integrations.Integration", on_delete=models.CASCADE, related_name="sync_times"
-    )
+    integration = belongs_to("integrations.Integration", "sync_times")
     slot = models.CharField(max_length=20, choices=Slot.choices)
     at = models.TimeField()
 

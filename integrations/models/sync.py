@@ -21,7 +21,12 @@ from integrations.core.models import (
     OwnerBase,
     RunBase,
     RunErrorBase,
+    belongs_to,
+    optional_user,
+    owner_status,
     run_indexes_and_constraints,
+    run_kind_and_trigger,
+    run_trigger,
     unique,
 )
 
@@ -36,10 +41,7 @@ class Integration(OwnerBase):
     LAST_RUN_FIELDS = {"content": "last_content_sync", "stats": "last_stats_sync"}
     CONNECTOR_FIELD = "provider"
 
-    class Status(models.TextChoices):
-        INACTIVE = "inactive", _("Inactive")
-        ACTIVE = "active", _("Active")
-        ERROR = "error", _("Error")
+    Status = owner_status(inactive=_("Inactive"), active=_("Active"))
 
     group = models.ForeignKey(
         "catalog.Group", on_delete=models.CASCADE, related_name="integrations"
@@ -68,13 +70,8 @@ class Integration(OwnerBase):
         "UDEMY_PAGE_CONCURRENCY setting. Lowered at once when Udemy answers 429.",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INACTIVE)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="The admin who set the integration up (their language is the fallback).",
+    owner = optional_user(
+        help_text="The admin who set the integration up (their language is the fallback)."
     )
     activated_at = models.DateTimeField(null=True, blank=True)
     last_content_sync = models.DateTimeField(null=True, blank=True)
@@ -160,15 +157,10 @@ class SyncRun(RunBase):
         CONTENT = "content", _("Content")
         STATS = "stats", _("Statistics")
 
-    class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", _("Schedule")
-        MANUAL = "manual", _("Manual")
-        API = "api", _("API")
-        COMMAND = "command", _("Command")
+    Trigger = run_trigger("COMMAND", "command", _("Command"))
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    integration = belongs_to(Integration, "runs")
+    kind, trigger = run_kind_and_trigger(Kind, Trigger)
     archived = models.PositiveIntegerField(default=0)
     restored = models.PositiveIntegerField(default=0)
     unmatched_learners = models.PositiveIntegerField(default=0)
@@ -268,7 +260,7 @@ class SyncRun(RunBase):
 class SyncError(RunErrorBase):
     """One bad item of a sync (or a run-level failure when `external_id` is empty)."""
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="errors")
+    run = belongs_to(SyncRun, "errors")
 
 
 class SyncPage(models.Model):
@@ -278,7 +270,7 @@ class SyncPage(models.Model):
     checkpoint, and a resumed run still knows every id it saw before the crash.
     """
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="pages")
+    run = belongs_to(SyncRun, "pages")
     stream = models.CharField(max_length=30)
     number = models.PositiveIntegerField()
     external_ids = models.JSONField(default=list)
@@ -299,7 +291,7 @@ class SyncRange(LeaseBase):
     completion ratios for the report's scale, `scale` is the one its pages were applied on.
     """
 
-    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="ranges")
+    run = belongs_to(SyncRun, "ranges")
     kind = models.CharField(max_length=30)  # the stream (`SyncPage.stream`)
     first = models.PositiveIntegerField()
     last = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: to the end.")
@@ -323,7 +315,7 @@ class SyncRange(LeaseBase):
 class SyncLease(LeaseBase):
     """At most one running sync per (integration, kind)."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="leases")
+    integration = belongs_to(Integration, "leases")
 
     class Meta:
         constraints = [unique("integration", "kind", name="lease_unique")]
@@ -334,9 +326,7 @@ class PendingStatistic(models.Model):
     `STATS_PENDING_MAX_AGE_DAYS` after `last_seen` (the last report that named it), at most
     `STATS_PENDING_MAX_ROWS` per integration (`services.stats_pending`)."""
 
-    integration = models.ForeignKey(
-        Integration, on_delete=models.CASCADE, related_name="pending_stats"
-    )
+    integration = belongs_to(Integration, "pending_stats")
     external_course_id = models.CharField(max_length=64)
     email = models.CharField(max_length=254)
     payload = models.JSONField()
@@ -356,7 +346,7 @@ class PendingStatistic(models.Model):
 class AuditEntry(AuditEntryBase):
     """Who changed an integration or requested a sync, and when."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="audit")
+    integration = belongs_to(Integration, "audit")
 
     class Meta(AuditEntryBase.Meta):
         verbose_name = _("audit entry")

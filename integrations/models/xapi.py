@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from integrations.core.models import unique
+from integrations.core.models import belongs_to, unique
 
 
 class XapiClient(models.Model):
@@ -52,9 +52,7 @@ class XapiStatement(models.Model):
         # import, content sync or statistics sync.
         WAITING = "waiting", _("Waiting for a learner or course")
 
-    integration = models.ForeignKey(
-        "integrations.Integration", on_delete=models.CASCADE, related_name="xapi_statements"
-    )
+    integration = belongs_to("integrations.Integration", "xapi_statements")
     statement_id = models.UUIDField()
     raw = models.JSONField()
     digest = models.CharField(max_length=64)  # SHA-256 of the canonical JSON: conflicts
