@@ -12,7 +12,7 @@ from integrations.connectors.connection_settings import SECRET, connection_error
 from integrations.core.kinds import PLATFORM_CHOICES
 from integrations.models import PlatformConnection
 from lmsbridge.catalog.templatetags.admin_words import words_only
-from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
+from lmsbridge.forms import SECRET_HELP_STORED, StrOrPromise, optional_text, secret_field
 
 CATALOGED_CHOICES = [
     (True, _("Yes: list them in the portal catalog (every user of the portal sees them)")),
@@ -25,40 +25,43 @@ CATALOGED_HELP = _(
 )
 
 
+# The help under each text setting (its length is the model column's, `column_text`).
+TEXT_HELP = {
+    "learnupon_portal": _("The subdomain: acme for https://acme.learnupon.com."),
+    "learnupon_owner_id": _(
+        "Numeric id of the LearnUpon admin or instructor who owns pushed courses."
+    ),
+    "target_group_id": _("Numeric id of the LearnUpon group the pushed courses are added to."),
+    "coursebase_domain": _(
+        "The host only, e.g. learn.acme.com (your IT team allows it for this site)."
+    ),
+    "base_url": _("Leave blank to use the platform's address. Only allow-listed hosts."),
+}
+
+
+def column_text(column: str, label: StrOrPromise) -> forms.CharField:
+    """An optional text setting of the connection's `column`: as long as the column allows,
+    with its help from `TEXT_HELP`."""
+    max_length = PlatformConnection._meta.get_field(column).max_length
+    return optional_text(label, max_length, TEXT_HELP.get(column, ""))
+
+
 class PlatformConnectionForm(forms.Form):
     kind = forms.ChoiceField(label=_("Platform"), choices=PLATFORM_CHOICES)
-    learnupon_portal = optional_text(
-        _("LearnUpon portal"), 63, _("The subdomain: acme for https://acme.learnupon.com.")
-    )
-    learnupon_username = optional_text(_("API username"), 200)
+    learnupon_portal = column_text("learnupon_portal", _("LearnUpon portal"))
+    learnupon_username = column_text("learnupon_username", _("API username"))
     learnupon_password = secret_field(_("API password"), max_length=1000)
-    learnupon_owner_id = optional_text(
-        _("Course owner id"),
-        20,
-        _("Numeric id of the LearnUpon admin or instructor who owns pushed courses."),
-    )
-    target_group_id = optional_text(
-        _("Target group id"),
-        20,
-        _("Numeric id of the LearnUpon group the pushed courses are added to."),
-    )
+    learnupon_owner_id = column_text("learnupon_owner_id", _("Course owner id"))
+    target_group_id = column_text("target_group_id", _("Target group id"))
     learnupon_cataloged = forms.NullBooleanField(
         label=_("List the pushed courses in the LearnUpon portal catalog"),
         required=False,
         widget=forms.RadioSelect(choices=CATALOGED_CHOICES),
         help_text=CATALOGED_HELP,
     )
-    coursebase_domain = optional_text(
-        _("Coursebase custom domain"),
-        253,
-        _("The host only, e.g. learn.acme.com (your IT team allows it for this site)."),
-    )
+    coursebase_domain = column_text("coursebase_domain", _("Coursebase custom domain"))
     coursebase_token = secret_field(_("API token"), max_length=1000)
-    base_url = optional_text(
-        _("API base URL (optional)"),
-        300,
-        _("Leave blank to use the platform's address. Only allow-listed hosts."),
-    )
+    base_url = column_text("base_url", _("API base URL (optional)"))
     push_after_sync = forms.BooleanField(
         label=_("Push the catalog and completions after each Udemy sync (LearnUpon)"),
         required=False,
