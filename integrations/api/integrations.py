@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from integrations.api.schema import body_less, refusal
 from integrations.api.serializers import (
     IntegrationSerializer,
     ReviewDecisionSerializer,
@@ -105,13 +106,9 @@ class UdemyActivateView(ApiView):
     """SETUP INTEGRATION: one call to Udemy checks the credentials; if it fails, nothing
     is activated."""
 
-    @extend_schema(
-        summary="SETUP INTEGRATION: check the credentials with Udemy, then activate",
-        request=None,
-        responses={
-            200: IntegrationSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Udemy refused: nothing activated."),
-        },
+    @body_less(
+        "SETUP INTEGRATION: check the credentials with Udemy, then activate",
+        {200: IntegrationSerializer, 400: refusal("Udemy refused: nothing activated.")},
     )
     def post(self, request: Request, slug: str) -> Response:
         result = integration_activate(
@@ -125,10 +122,9 @@ class UdemyActivateView(ApiView):
 class UdemyDeactivateView(ApiView):
     """DEACTIVATE: the daily syncs stop and queued runs are skipped."""
 
-    @extend_schema(
-        summary="DEACTIVATE: stop the daily syncs (catalog and statistics are kept)",
-        request=None,
-        responses={200: IntegrationSerializer},
+    @body_less(
+        "DEACTIVATE: stop the daily syncs (catalog and statistics are kept)",
+        {200: IntegrationSerializer},
     )
     def post(self, request: Request, slug: str) -> Response:
         integration = integration_deactivate(
@@ -248,11 +244,10 @@ UdemyDiscardHeldView = _decision_view(
 class UdemyKeepAbsentView(ApiView):
     """Keep the courses no longer on Udemy until the next complete scan decides again."""
 
-    @extend_schema(
-        summary="Keep the courses no longer on Udemy, until the next scan",
+    @body_less(
+        "Keep the courses no longer on Udemy, until the next scan",
+        {200: OpenApiResponse(description='{"kept": N}'), **_REVIEW_RESPONSES},
         description='Optional body {"count": N}: then N must be the pending number.',
-        request=None,
-        responses={200: OpenApiResponse(description='{"kept": N}'), **_REVIEW_RESPONSES},
     )
     def post(self, request: Request, slug: str) -> Response:
         count = request.data.get("count") if hasattr(request.data, "get") else None

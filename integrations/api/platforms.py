@@ -35,6 +35,7 @@ from integrations.api.platform_serializers import (
     PushRequestSerializer,
     RunConflictSerializer,
 )
+from integrations.api.schema import body_less, refusal
 from integrations.connectors.platforms import PLATFORMS, platform_run_kinds
 from integrations.filters import PlatformCourseFilter, PlatformRunFilter
 from integrations.models import PlatformConnection, PlatformCourse, PlatformRun
@@ -112,10 +113,9 @@ class PlatformConnectionView(ApiGenericView):
 class PlatformTestView(ApiView):
     """Test connection: one cheap call with the saved settings; activates on success."""
 
-    @extend_schema(
-        summary="Test the connection (activates it when the platform accepts it)",
-        request=None,
-        responses={200: CredentialCheckSerializer},
+    @body_less(
+        "Test the connection (activates it when the platform accepts it)",
+        {200: CredentialCheckSerializer},
     )
     def post(self, request: Request, slug: str) -> Response:
         connection = _connection(request, slug)
@@ -152,10 +152,9 @@ CONFLICT = OpenApiResponse(
 class PlatformImportView(ApiView):
     """Import the platform's groups and users now (queued)."""
 
-    @extend_schema(
-        summary="Import the directory now (queued; follow it at .../runs/{id}/)",
-        request=None,
-        responses={202: PlatformRunSerializer, 409: CONFLICT},
+    @body_less(
+        "Import the directory now (queued; follow it at .../runs/{id}/)",
+        {202: PlatformRunSerializer, 409: CONFLICT},
     )
     def post(self, request: Request, slug: str) -> Response:
         connection = _connection(request, slug)
@@ -229,7 +228,7 @@ class PlatformPushView(ApiView):
         responses={
             200: OpenApiResponse(PlatformRunSerializer, description="Dry run: the plan."),
             202: PlatformRunSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="This platform takes no push."),
+            400: refusal("This platform takes no push."),
             409: CONFLICT,
         },
     )

@@ -10,22 +10,34 @@ def _under(prefix: str, routes: list[tuple[str, type, str]]) -> list[URLPattern]
     return [path(prefix + below, view.as_view(), name=name) for below, view, name in routes]
 
 
+def _named_by_path(provider: str, routes: dict[str, type]) -> list[tuple[str, type, str]]:
+    """A provider's routes, each named after its path: `<provider>` for its root,
+    `<provider>-<path with dashes>` below it (`xapi/credentials/`: `udemy-xapi-credentials`)."""
+    return [
+        (below, view, "-".join([provider, *filter(None, below.split("/"))]))
+        for below, view in routes.items()
+    ]
+
+
 urlpatterns = [
     *_under(
         "groups/<slug:slug>/integrations/udemy/",
-        [
-            ("", integrations.UdemyIntegrationView, "udemy"),
-            ("activate/", integrations.UdemyActivateView, "udemy-activate"),
-            ("deactivate/", integrations.UdemyDeactivateView, "udemy-deactivate"),
-            ("sync/", integrations.UdemySyncView, "udemy-sync"),
-            ("alerts/", alerts.UdemyAlertsView, "udemy-alerts"),
-            ("archive-absent/", integrations.UdemyArchiveAbsentView, "udemy-archive-absent"),
-            ("keep-absent/", integrations.UdemyKeepAbsentView, "udemy-keep-absent"),
-            ("publish-held/", integrations.UdemyPublishHeldView, "udemy-publish-held"),
-            ("discard-held/", integrations.UdemyDiscardHeldView, "udemy-discard-held"),
-            ("xapi/", xapi.UdemyXapiStatusView, "udemy-xapi"),
-            ("xapi/credentials/", xapi.UdemyXapiCredentialsView, "udemy-xapi-credentials"),
-        ],
+        _named_by_path(
+            "udemy",
+            {
+                "": integrations.UdemyIntegrationView,
+                "activate/": integrations.UdemyActivateView,
+                "deactivate/": integrations.UdemyDeactivateView,
+                "sync/": integrations.UdemySyncView,
+                "alerts/": alerts.UdemyAlertsView,
+                "archive-absent/": integrations.UdemyArchiveAbsentView,
+                "keep-absent/": integrations.UdemyKeepAbsentView,
+                "publish-held/": integrations.UdemyPublishHeldView,
+                "discard-held/": integrations.UdemyDiscardHeldView,
+                "xapi/": xapi.UdemyXapiStatusView,
+                "xapi/credentials/": xapi.UdemyXapiCredentialsView,
+            },
+        ),
     ),
     *_under(
         "sync-runs/",

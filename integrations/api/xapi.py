@@ -4,19 +4,19 @@ Business uses to push statements, and the door's status. Group admins only."""
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from integrations.api.integrations import udemy_integration
+from integrations.api.schema import body_less, refusal
 from integrations.services.xapi_credentials import (
     SCOPE,
     xapi_credentials_issue,
     xapi_credentials_revoke,
     xapi_status,
 )
-from lmsbridge.api.schema import ErrorSerializer
 from lmsbridge.api.views import ApiView
 
 
@@ -86,11 +86,7 @@ class UdemyXapiCredentialsView(ApiView):
     credentials, scope xapi:write). POST again to rotate: the previous credentials and their
     tokens stop working at once."""
 
-    @extend_schema(
-        summary="Generate (or rotate) the xAPI client credentials",
-        request=None,
-        responses={201: XapiCredentialsSerializer},
-    )
+    @body_less("Generate (or rotate) the xAPI client credentials", {201: XapiCredentialsSerializer})
     def post(self, request: Request, slug: str) -> Response:
         integration = udemy_integration(request, slug)
         issued = xapi_credentials_issue(integration=integration, actor=request.user)
@@ -103,13 +99,9 @@ class UdemyXapiCredentialsView(ApiView):
         response["Cache-Control"] = "no-store"
         return response
 
-    @extend_schema(
-        summary="Revoke the xAPI client credentials and their tokens",
-        request=None,
-        responses={
-            204: None,
-            404: OpenApiResponse(ErrorSerializer, description="No credentials to revoke."),
-        },
+    @body_less(
+        "Revoke the xAPI client credentials and their tokens",
+        {204: None, 404: refusal("No credentials to revoke.")},
     )
     def delete(self, request: Request, slug: str) -> Response:
         integration = udemy_integration(request, slug)
