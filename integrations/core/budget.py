@@ -14,9 +14,11 @@ A scan holds a `BudgetShare`: before its first request it claims at least one sl
 to the client's `retry_after_cap`, then rescheduling the run with the side's `RetryLater`
 instead of blocking a worker), then, every `REFRESH_EVERY` pages, claims what its adaptive
 concurrency wants; what it gets caps the requests it has in flight. A 429's `Retry-After` met by
-any holder is published with the claim and honoured by all of them. Slots expire `SLOT_TTL`
-seconds after their last claim, so a killed worker's slots lapse; a holder that ran on this host
-in a process that no longer exists is dropped at once (`core.lease.holder_is_dead`).
+any holder is published with the claim and honoured by all of them. All of this goes through
+the client's throttle (`core.throttle.Throttle`: `wanted`, `cap`, `on_the_wire`, the pause).
+Slots expire `SLOT_TTL` seconds after their last claim, so a killed worker's slots lapse; a
+holder that ran on this host in a process that no longer exists is dropped at once
+(`core.lease.holder_is_dead`).
 
 A published pause lasts at most `netutil.shared_pause_cap()` (`UPSTREAM_MAX_SHARED_PAUSE`, never
 more than `RUN_MAX_WAIT`): one absurd `Retry-After` must not stop every sync of the account for
@@ -35,7 +37,6 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -251,18 +252,13 @@ def budget_holder() -> str:
 class BudgetShare:
     """One scan's use of `budget` through `client` (a `core.http.JsonHttpClient`).
 
-    `want()` is what the scan would have in flight; `cap(n)` is told what it may.
+    The client's `throttle` says what the scan would have in flight and is told what it may,
+    and carries the account's pause both ways; the client waits (recorded) and names its
+    side's errors.
     """
 
-    def __init__(
-        self,
-        budget: SharedBudget,
-        client: Any,
-        *,
-        want: Callable[[], int],
-        cap: Callable[[int], None],
-    ) -> None:
-        self.budget, self.client, self.want, self.cap = budget, client, want, cap
+    def __init__(self, budget: SharedBudget, client: Any) -> None:
+        self.budget, self.client, self.throttle = budget, client, client.throttle
         self.holder = ""
         self.pages = 0
         self.waited = 0.0  # seconds spent waiting for a first slot
@@ -305,7 +301,7 @@ class BudgetShare:
                 "budget",
             )
         self.started = True
-        self.client.hold_shared_pause(True)
+        self.throttle.hold_pause(True)
 
     def page_done(self) -> None:
         """After a page: every `REFRESH_EVERY` pages, claim what the scan wants now."""
@@ -319,17 +315,17 @@ class BudgetShare:
         holder, self.holder = self.holder, ""
         if self.started:
             self.started = False
-            self.client.hold_shared_pause(False)
+            self.throttle.hold_pause(False)
         try:
-            self.budget.release(holder, self.client.pause_epoch())
+            self.budget.release(holder, self.throttle.pause_epoch())
         except Exception:  # the slots lapse on their own (SLOT_TTL)
             logger.warning("%s budget %s: release failed", *self._who(), exc_info=True)
 
     def _claim(self) -> Grant:
-        want = max(1, int(self.want()))
+        want = max(1, int(self.throttle.wanted))
         try:
-            held = self.client.on_the_wire
-            grant = self.budget.claim(self.holder, want, self.client.pause_epoch(), held)
+            held = self.throttle.on_the_wire
+            grant = self.budget.claim(self.holder, want, self.throttle.pause_epoch(), held)
         except Exception:  # the store is down: go on alone, said in the log
             logger.warning(
                 "%s budget %s unreachable: the scan goes on unshared", *self._who(), exc_info=True
@@ -337,8 +333,8 @@ class BudgetShare:
             return Grant(want, 0.0)
         # Never 0 once started (pages in flight could not complete): a claim that lapsed
         # and was taken over meanwhile keeps one request going.
-        self.cap(max(1, grant.slots))
-        self.client.pause_until_epoch(grant.pause_until)
+        self.throttle.cap(max(1, grant.slots))
+        self.throttle.pause_until_epoch(grant.pause_until)
         return grant
 
     def _who(self) -> tuple[str, str]:

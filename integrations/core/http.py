@@ -16,6 +16,11 @@ HTTP only: no ORM, no mapping. Each choice guards a known trap:
 - No redirects (they would carry the credentials elsewhere), and loopback (sandbox) traffic
   never goes through an environment proxy.
 
+How fast requests go is the client's `throttle`'s to say (`core.throttle.Throttle`): a 429's
+`Retry-After` pause (shared by every request while a scan or a shared budget holds it), and, for
+a side that builds its own (`_new_throttle`), a pace learnt from 429s and a concurrent scan's
+in-flight limit.
+
 A side subclasses `JsonHttpClient`: `vendor` (the name in messages), `errors` (its
 `ErrorFamily`), `settings_prefix` (`{prefix}_CONNECT_TIMEOUT`, `_READ_TIMEOUT`, `_MAX_RETRIES`,
 `_RETRY_AFTER_CAP`), auth, and the hooks below and in `core.http_errors` for its error bodies
@@ -48,7 +53,7 @@ from .netutil import (
     setting_or,
 )
 from .response_body import decode_json, read_body
-from .shared_pause import SharedPause
+from .throttle import PauseTooLong, Throttle
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +77,9 @@ class Result:
     headers: Mapping[str, str]
 
 
-class JsonHttpClient(SharedPause, FailureMessages):
-    """One upstream API at `base_url`; `waits` records every pause (throttle, 429, retry)."""
+class JsonHttpClient(FailureMessages):
+    """One upstream API at `base_url`; `waits` records every pause (throttle, 429, retry);
+    `throttle` (`core.throttle.Throttle`) paces its requests and holds a 429's pause."""
 
     vendor = "The service"
     errors: ErrorFamily = NEUTRAL
@@ -110,21 +116,16 @@ class JsonHttpClient(SharedPause, FailureMessages):
         self.retry_after_cap = float(setting_or(retry_after_cap, f"{prefix}_RETRY_AFTER_CAP", 60.0))
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.request_count = 0
-        self.on_the_wire = 0  # requests sent whose answer is not read yet (a shared budget's)
         self.write_count = 0
-        self.throttled = 0  # 429s answered
         self.waits: list[float] = []
         # Told of every wait as it starts (what, seconds, reason): a run shows it live.
         self.on_wait: Callable[[str, float, str], None] | None = None
-        # Pages may be fetched from several threads: counters under a lock and, while
-        # `shared_pause` is on, a 429's wait pauses every request of this client, not only the
-        # one that met it (the budget is the organization's, not the thread's).
+        # Pages may be fetched from several threads: counters under a lock; the pace, the
+        # requests in flight and a 429's pause are the throttle's (`core.throttle`).
         self._counters = threading.Lock()
-        self._pause_until = 0.0
-        self._waited = threading.local()  # the pause this thread has already slept through
         self._body_limit = threading.local()  # this thread's request's own body limit, if any
-        self._shared_pause_holds = 0  # > 0: a concurrent scan or a shared budget is on
         self._sleep = sleep
+        self.throttle = self._new_throttle(sleep)
         self._random = random.Random()  # noqa: S311 - jitter, not cryptography
         self._own_session = session is None
         self._session = session or requests.Session()
@@ -148,6 +149,16 @@ class JsonHttpClient(SharedPause, FailureMessages):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _new_throttle(self, sleep: Callable[[float], None]) -> Throttle:
+        """This client's throttle: the `Retry-After` pause only (a side that paces its requests
+        or scans pages concurrently builds its own)."""
+        return Throttle(sleep=sleep)
+
+    @property
+    def throttled(self) -> int:
+        """429s answered."""
+        return self.throttle.refusals
 
     @property
     def waited_seconds(self) -> float:
@@ -231,6 +242,7 @@ class JsonHttpClient(SharedPause, FailureMessages):
                 continue
             status = response.status_code
             metrics.record_response(self.vendor, status)
+            self.throttle.answered(status, _elapsed(response))
             self._after_response(response)
             if status == 429:
                 self._handle_429(label, response, budget)
@@ -258,19 +270,14 @@ class JsonHttpClient(SharedPause, FailureMessages):
                 raise self._http_error(response)
 
     def _send(self, method: str, url: str, body: Any) -> requests.Response:
-        if self.shared_pause and self._pause_until > getattr(self._waited, "until", 0.0):
-            pause = self._pause_until - time.monotonic()
-            if pause > self.retry_after_cap:
-                # Another request (of this scan or of another sync of the account) was told to
-                # come back later than the cap: so is this one.
-                raise self.errors.retry_later(
-                    self._rate_limited_message(pause, RetryBudget(0, self.retry_after_cap),
-                                               still=False),
-                    retry_after=pause,
-                )  # fmt: skip
-            self._waited.until = self._pause_until
-            if pause > 0:
-                self._sleep(pause)
+        try:
+            self.throttle.before_send(self.retry_after_cap)
+        except PauseTooLong as paused:
+            budget = RetryBudget(0, self.retry_after_cap)
+            raise self.errors.retry_later(
+                self._rate_limited_message(paused.seconds, budget, still=False),
+                retry_after=paused.seconds,
+            ) from None
         with self._counters:
             self.request_count += 1
             if method in WRITE_METHODS:
@@ -279,8 +286,12 @@ class JsonHttpClient(SharedPause, FailureMessages):
         headers = dict(self._headers)
         if data is not None:
             headers["Content-Type"] = "application/json"
-        with self._counters:
-            self.on_the_wire += 1
+        with self.throttle.in_flight():
+            return self._on_the_wire(method, url, data, headers)
+
+    def _on_the_wire(
+        self, method: str, url: str, data: str | None, headers: dict[str, str]
+    ) -> requests.Response:
         try:
             response = self._session.request(
                 method,
@@ -303,9 +314,6 @@ class JsonHttpClient(SharedPause, FailureMessages):
             raise self.errors.unavailable(
                 f"The request to {self.vendor} failed ({type(exc).__name__})."
             ) from None
-        finally:
-            with self._counters:
-                self.on_the_wire -= 1
 
     def _transient(self, label: str, exc: Exception, budget: RetryBudget, idempotent: bool) -> None:
         error = self.errors.unavailable(self._network_message(exc, budget))
@@ -317,24 +325,19 @@ class JsonHttpClient(SharedPause, FailureMessages):
         self._retry_or_raise(label, budget, error, short_reason(exc))
 
     def _handle_429(self, label: str, response: requests.Response, budget: RetryBudget) -> None:
-        with self._counters:
-            self.throttled += 1
         announced = retry_after_seconds(response.headers.get("Retry-After"))
         wait = announced if announced is not None else self._default_429_wait(budget.made)
         capped = wait if self.cap_own_429_wait else announced
         excerpt = self._excerpt(response.text)
         retry_later = self.errors.retry_later
         if capped is not None and capped > budget.retry_after_cap:
-            with self._counters:  # the other requests of the account stop too (shared pause)
-                self._pause_until = max(self._pause_until, time.monotonic() + wait)
+            self.throttle.pause(wait)  # the other requests of the account stop too (if shared)
             message = self._rate_limited_message(wait, budget, still=False)
             raise retry_later(message, retry_after=wait, excerpt=excerpt)
         if budget.exhausted:
             message = self._rate_limited_message(wait, budget, still=True)
             raise retry_later(message, retry_after=max(wait, 1.0), excerpt=excerpt)
-        with self._counters:
-            self._pause_until = max(self._pause_until, time.monotonic() + wait)
-            self._waited.until = self._pause_until  # this thread sleeps it out just below
+        self.throttle.pause(wait, here=True)  # this thread sleeps it out just below
         self.wait(f"{label}: 429, retry {budget.made}/{budget.max_retries}", wait, "rate_limit")
 
     def _retry_or_raise(
@@ -379,3 +382,9 @@ class JsonHttpClient(SharedPause, FailureMessages):
 
     def _default_429_wait(self, attempt: int) -> float:
         return self._backoff(attempt) + 1.0
+
+
+def _elapsed(response: requests.Response) -> float:
+    """Seconds from sending the request until its headers came back (0 when unknown)."""
+    elapsed = getattr(response, "elapsed", None)
+    return elapsed.total_seconds() if elapsed is not None else 0.0

@@ -123,7 +123,8 @@ def run_stream(
     counted_total = stream.name in run.checkpoint
     entry = run.stream_progress.setdefault(stream.name, _new_entry(stream))
     # The account's budget is claimed here, in the thread that owns the database connection
-    # (its database backend is a row), before the prefetch thread sends the first request.
+    # (its database backend is a row), before the prefetch thread sends the first request;
+    # what it grants caps the client's throttle (`core.throttle`).
     share = stream.budget() if stream.budget else None
     # The pipeline's threads (`services/pipeline.py`): the prefetch only fetches, mapping here
     # overlaps it instead of adding to each fetch, and the writer commits behind the mapping.

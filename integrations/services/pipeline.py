@@ -15,15 +15,17 @@ Thread map (threaded, the default):
   looked up, the pure mapping), hands its commit to the writer, and, once a page is committed,
   runs its `after` hook: lease renewal and the time slice (`core.execute`'s `renew`, which may
   raise `Reschedule`), the command's progress, planner ANALYZE (`planner.refreshing`) and the
-  shared budget's claim (`BudgetShare.page_done`). Hooks run in page order, each after its
-  page's commit and on this thread's database connection.
+  shared budget's claim (`BudgetShare.page_done`, which caps the client's throttle). Hooks run
+  in page order, each after its page's commit and on this thread's database connection.
 - **prefetch** (`sync-prefetch`, one per stream, daemon; `prefetched`): iterates the client's
   page generator (bounds, `next` links, the concurrent scan) and puts pages on a queue. HTTP
   only, never the ORM.
 - **fetch pool** (`udemy-pages`, up to `UDEMY_PAGE_CONCURRENCY`; `core.concurrency.
   fetch_in_order`, started from the prefetch thread by the client's scan): one page request
-  each. It lives in `core` because the provider's client (a lower layer) starts it; this
-  module decides whether it runs (`core.concurrency.fetches_inline` when sequential).
+  each, as many in flight as the client's throttle allows (`core.throttle.Throttle.scan`),
+  each request paced and paused by it. It lives in `core` because the provider's client (a
+  lower layer) starts it; this module decides whether it runs (`core.concurrency.
+  fetches_inline` when sequential).
 - **writer** (`sync-writer`, one; PostgreSQL outside a transaction only; `PageCommits`): each
   page's commit in page order, on its own connection (relaxed commits when the sync relaxed
   them), closed by a last job. On SQLite (one writer at a time anyway) and inside a
@@ -51,8 +53,9 @@ What crosses threads, and how:
   a copy: its lines carry the run's fields through `core.logs`' fallback.
 
 Locks: none here (only main touches the queue of pending commits; `stopped` is an Event). The
-client's `_counters` lock, `AdaptiveLimit._lock` and `Pacer._lock` guard the fetch side
-(`core.http`, `core.concurrency`).
+client's `_counters` lock and its throttle's locks (the throttle's own for the pause and the
+requests on the wire, its limit's and its pacer's) guard the fetch side (`core.http`,
+`core.throttle`).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from integrations.core.concurrency import AdaptiveLimit
+from integrations.core.throttle import AdaptiveLimit
 from integrations.models import SyncPage, SyncRun
 from integrations.providers.udemy.client import UdemyClient
 from lmsbridge.catalog.models import Course
@@ -62,7 +62,7 @@ def test_a_429_storm_halves_the_concurrency_and_the_run_succeeds(
     assert sum(len(p.results) for p in pages) == 1500 and [p.number for p in pages] == list(
         range(1, 16)
     )
-    assert client.throttled >= 1 and client.page_limit.lowest < 8  # it backed off
+    assert client.throttled >= 1 and client.throttle.limit.lowest < 8  # it backed off
     run = run_sync(integration)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error_summary
     assert run.created == 1500

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from integrations.core.concurrency import CREDIT, GROWTH, MARGIN, MIN_SAMPLE, Pacer
+from integrations.core.throttle import CREDIT, GROWTH, MARGIN, MIN_SAMPLE, Pacer
 from integrations.providers.udemy import pages as pages_module
 from integrations.providers.udemy.client import UdemyClient
 
@@ -177,6 +177,6 @@ def test_once_the_rate_is_learnt_the_429s_stop(make_udemy_sandbox, monkeypatch):
     refused = [
         int(parse_qs(e["query"])["page"][0]) for e in sandbox.request_log if e["status"] == 429
     ]
-    assert refused and client.pacer.rate is not None  # the limit was met, and learnt
+    assert refused and client.throttle.pacer.rate is not None  # the limit was met, and learnt
     # Past the pages in flight at the first 429 (and their retries), none is refused.
     assert [page for page in refused if page > refused[0] + 2 * 4] == []

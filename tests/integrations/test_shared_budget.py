@@ -114,9 +114,10 @@ def test_a_scan_takes_over_the_slots_of_a_dead_worker_at_once(make_budget, udemy
     slept = []
     client = _client(udemy_sandbox, sleep=slept.append)
     client.retry_after_cap = 2.0
-    share = BudgetShare(budget, client, want=lambda: 4, cap=client.cap_in_flight)
+    client.page_concurrency = 4  # what the scan wants
+    share = BudgetShare(budget, client)
     with share:
-        assert client.in_flight_cap == 4
+        assert client.throttle.ceiling == 4
     assert slept == []  # no waiting: the dead holder was dropped
 
 
@@ -126,7 +127,8 @@ def test_a_scan_that_gets_no_slot_in_time_is_rescheduled(make_budget, udemy_sand
     budget.claim(holder, 2, 0.0)  # a live holder (this process) keeps both
     client = _client(udemy_sandbox, sleep=lambda s: time.sleep(0.3))
     client.retry_after_cap = 3.0
-    share = BudgetShare(budget, client, want=lambda: 4, cap=client.cap_in_flight)
+    client.page_concurrency = 4  # what the scan wants
+    share = BudgetShare(budget, client)
     with pytest.raises(UdemyRetryLater, match="shared limit"):
         share.start()
     assert share.waited >= 1 and client.waits and set(client.waits) == {1.0}  # recorded waits
@@ -135,8 +137,8 @@ def test_a_scan_that_gets_no_slot_in_time_is_rescheduled(make_budget, udemy_sand
 
 def test_a_pause_shared_above_the_cap_reschedules_the_other_holders(udemy_sandbox):
     client = _client(udemy_sandbox)
-    client.hold_shared_pause(True)
-    client.pause_until_epoch(time.time() + client.retry_after_cap + 60)
+    client.throttle.hold_pause(True)
+    client.throttle.pause_until_epoch(time.time() + client.retry_after_cap + 60)
     with pytest.raises(UdemyRetryLater):
         client.request("GET", client.url_for("courses/list/", {"page_size": 1}))
     assert client.request_count == 0  # nothing was sent

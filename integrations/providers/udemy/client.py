@@ -11,7 +11,7 @@ The retry loop, timeouts, `Retry-After` cap, backoff and excerpt scrubbing are t
 - HTTP Basic auth with the client id and secret, sent as UTF-8;
 - the lists and their paging, every list and page bounded (`providers.udemy.pages`);
 - the organization's request budget shared with its other syncs, and the pace learnt from its
-  429s (`core.budget`, `core.concurrency.Pacer`);
+  429s: the client's `throttle` (`core.throttle.Throttle`, paced) and `core.budget`;
 - error messages an organization admin can act on ("Udemy rejected the credentials (401)...").
 
 The secret lives only in the `auth` tuple handed to requests. It never enters a log line, an
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from base64 import b64encode
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,11 +31,11 @@ import requests
 from django.utils.translation import gettext, gettext_noop
 
 from ...core.budget import BudgetShare, SharedBudget
-from ...core.concurrency import AdaptiveLimit, Pacer
 from ...core.hosts import DNS_LABEL_RE, validated_base_url
 from ...core.http import JsonHttpClient
 from ...core.http_errors import attempts
 from ...core.netutil import RetryBudget, is_loopback_host, setting
+from ...core.throttle import Throttle
 from .errors import (
     UDEMY_ERRORS,
     CredentialCheck,
@@ -154,15 +154,9 @@ class UdemyClient(PagedLists, JsonHttpClient):
         )
         self._origin = origin(self.base_url)
         self.page_concurrency: int | None = None  # None: UDEMY_PAGE_CONCURRENCY
-        self.page_limit: AdaptiveLimit | None = None  # the last concurrent scan's limit
-        # The organization's rate, learnt from its 429s and kept for every scan of this client
-        # (`core.concurrency.Pacer`): requests are spaced just under it once it is known.
-        self.pacer = Pacer()
-        self._scanning = False  # a concurrent scan is under way (page_limit is its limit)
-        # The organization's request budget, shared with its other syncs (`core.budget`), and
-        # the requests in flight it allows this client (None: no cap).
+        # The organization's request budget, shared with its other syncs (`core.budget`); what
+        # it allows this client caps its throttle.
         self.budget: SharedBudget | None = None
-        self.in_flight_cap: int | None = None
 
     # ------------------------------------------------------------------ public API
 
@@ -185,42 +179,18 @@ class UdemyClient(PagedLists, JsonHttpClient):
             f"at {self.host}: {count} courses in the catalog.",
         )
 
-    # ------------------------------------------------------------------ the shared budget
+    # ------------------------------------------------------------------ pace and budget
 
-    def wanted_in_flight(self) -> int:
-        """What the scan under way would have in flight (its adaptive limit), or would start
-        with."""
-        if self._scanning and self.page_limit:
-            return self.page_limit.value
-        return self.configured_concurrency()
-
-    def cap_in_flight(self, slots: int) -> None:
-        """At most `slots` requests in flight (the organization's shared budget says so)."""
-        self.in_flight_cap = slots
-        if self.page_limit:
-            self.page_limit.ceiling = slots
+    def _new_throttle(self, sleep: Callable[[float], None]) -> Throttle:
+        """Paced: the organization's rate, learnt from its 429s, is kept for every scan of this
+        client; a scan starts at `configured_concurrency()`."""
+        return Throttle(paced=True, configured=self.configured_concurrency, sleep=sleep)
 
     def budget_share(self) -> BudgetShare | None:
         """A scan's share of the organization's budget (None when it is not shared)."""
         if self.budget is None:
             return None
-        return BudgetShare(self.budget, self, want=self.wanted_in_flight, cap=self.cap_in_flight)
-
-    # ------------------------------------------------------------------ pacing
-
-    def _send(self, method: str, url: str, body: Any) -> requests.Response:
-        self.pacer.wait()  # no wait before the first 429; a Retry-After pause is the core's
-        return super()._send(method, url, body)
-
-    def _after_response(self, response: requests.Response) -> None:
-        if response.status_code != 429:
-            self.pacer.answered()
-            return
-        # When the request left (`elapsed`: until its headers came back), so that the 429s of
-        # requests already in flight at a cut count as the same event.
-        elapsed = getattr(response, "elapsed", None)
-        seconds = elapsed.total_seconds() if elapsed is not None else 0.0
-        self.pacer.throttled(sent_at=self.pacer.clock() - seconds)
+        return BudgetShare(self.budget, self)
 
     # ------------------------------------------------------------------ Udemy's messages
 

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ...core.concurrency import AdaptiveLimit, fetch_in_order
+from ...core.concurrency import fetch_in_order
 from ...core.netutil import setting, setting_or
+from ...core.throttle import Throttle
 from .errors import UdemyBadResponse, UdemyError, detail_in
 from .page_body import refuse_dense_page, too_many_items
 from .page_progress import Identity, ScanProgress, activity_row, item_id
@@ -62,13 +63,11 @@ class Page:
 
 class PagedLists:
     """The lists of `UdemyClient` and their scans: a mixin of the client, which sets the
-    attributes below and sends the requests (`url_for`, `request`, `hold_shared_pause`)."""
+    attributes below and sends the requests (`url_for`, `request`)."""
 
     _origin: tuple[str, str, int | None]  # the API's own: where `next` may point
     page_concurrency: int | None  # None: UDEMY_PAGE_CONCURRENCY
-    page_limit: AdaptiveLimit | None  # the last concurrent scan's limit
-    in_flight_cap: int | None  # from the organization's shared budget (None: no cap)
-    _scanning: bool  # a concurrent scan is under way (page_limit is its limit)
+    throttle: Throttle  # how many pages may be in flight during a concurrent scan
 
     def iter_course_pages(self, start_page: int = 1) -> Iterator[Page]:
         """The organization's course catalog, one page of up to 100 courses at a time."""
@@ -165,17 +164,8 @@ class PagedLists:
             url = self.url_for(path, {**params, "page": number})
             return self._get_page(url, int(params.get("page_size", PAGE_SIZE)))
 
-        self.page_limit = AdaptiveLimit(concurrency, ceiling=self.in_flight_cap)
-        self._scanning = True
-        self.hold_shared_pause(True)
-        try:
-            yield from fetch_in_order(
-                numbers, fetch, self.page_limit, throttle_count=lambda: self.throttled,
-                name="udemy-pages",
-            )  # fmt: skip
-        finally:
-            self.hold_shared_pause(False)
-            self._scanning = False
+        with self.throttle.scan(concurrency) as scan:
+            yield from fetch_in_order(numbers, fetch, scan, name="udemy-pages")
 
     def configured_concurrency(self) -> int:
         return int(setting_or(self.page_concurrency, "UDEMY_PAGE_CONCURRENCY", 4))
