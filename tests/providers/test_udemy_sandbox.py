@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -18,7 +11,6 @@ import requests
 from integrations.sandboxes.udemy import ANONYMIZED, SandboxData, UdemySandbox
 from tests.celery_worker import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
@@ -388,48 +380,3 @@ def test_an_invalid_scenario_is_400(udemy_sandbox, scenario):
     response = requests.post(f"{udemy_sandbox.url}/_sandbox/scenario", data=scenario, timeout=5)
     assert response.status_code == 400
     assert response.json()["detail"].startswith("Invalid scenario")
-
-
-# --------------------------------------------------------------------------- the command
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_the_management_command_serves_until_sigterm():
-    port = free_port()
-    args = ["--port", str(port), "--courses", "40", "--paths", "3", "--learners", "5"]
-    env = {**os.environ, "DJANGO_ENV": "test", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "sandbox", "udemy", *args, "--org-id", "77"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        state = None
-        deadline = time.monotonic() + 30
-        while state is None and time.monotonic() < deadline and proc.poll() is None:
-            try:
-                state = requests.get(f"http://127.0.0.1:{port}/_sandbox/state", timeout=1).json()
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        if state is None:
-            proc.kill()
-            pytest.fail(f"the sandbox did not start:\n{proc.communicate()[0][-3000:]}")
-        assert (state["courses"], state["learning_paths"]) == (40, 3)
-        url = f"http://127.0.0.1:{port}/api-2.0/organizations/77/courses/list/"
-        assert requests.get(url, auth=("demo-client", "demo-secret"), timeout=5).ok
-        proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, output
-    assert "Udemy sandbox on" in output

@@ -1,5 +1,5 @@
-"""`manage.py sandbox learnupon|coursebase`: the demo's platform sandboxes, served in the
-foreground until SIGTERM, and their data counts in `/_sandbox/state`."""
+"""`manage.py sandbox udemy|learnupon|coursebase` (Procfile.dev's sandboxes): served in the
+foreground until SIGTERM, each answering its API and counting its data in `/_sandbox/state`."""
 
 from __future__ import annotations
 
@@ -13,19 +13,24 @@ from pathlib import Path
 import pytest
 import requests
 
-from integrations.sandboxes.coursebase import CoursebaseSandbox
-from integrations.sandboxes.learnupon import LearnUponSandbox
+from integrations.sandboxes.coursebase import CoursebaseData, CoursebaseSandbox
+from integrations.sandboxes.learnupon import LearnUponData, LearnUponSandbox
 
 ROOT = Path(__file__).resolve().parents[2]
+UDEMY = ["--courses", "40", "--paths", "3", "--learners", "5", "--org-id", "77"]
 
 
-def test_each_platform_sandbox_counts_its_data_in_its_state(
-    learnupon_sandbox: LearnUponSandbox, coursebase_sandbox: CoursebaseSandbox
-):
-    lu = learnupon_sandbox.state()
-    assert (lu["users"], lu["groups"], lu["courses"], lu["enrollments"]) == (61, 4, 0, 0)
-    cb = coursebase_sandbox.state()
-    assert (cb["users"], cb["groups"]) == (60, len(coursebase_sandbox.data.groups))
+def test_each_platform_sandbox_counts_its_data_in_its_state():
+    lu = LearnUponSandbox(LearnUponData.generate(users=9, groups=3)).state()
+    assert (lu["users"], lu["groups"], lu["courses"], lu["enrollments"]) == (10, 3, 0, 0)
+    data = CoursebaseData.generate(users=9, departments=2, teams=2)
+    cb = CoursebaseSandbox(data).state()
+    assert (cb["users"], cb["groups"]) == (9, 1 + 2 + 2 * 2)  # the org, departments, teams
+
+
+def _udemy_courses(url: str) -> requests.Response:
+    auth = ("demo-client", "demo-secret")
+    return requests.get(f"{url}/api-2.0/organizations/77/courses/list/", auth=auth, timeout=5)
 
 
 def _learnupon_groups(url: str) -> requests.Response:
@@ -38,14 +43,19 @@ def _coursebase_users(url: str) -> requests.Response:
 
 
 @pytest.mark.parametrize(
-    ("kind", "api_call"), [("learnupon", _learnupon_groups), ("coursebase", _coursebase_users)]
+    ("kind", "args", "counts", "api_call"),
+    [
+        ("udemy", UDEMY, {"courses": 40, "learning_paths": 3}, _udemy_courses),
+        ("learnupon", ["--users", "7"], {"users": 8}, _learnupon_groups),  # + the portal's admin
+        ("coursebase", ["--users", "7"], {"users": 7}, _coursebase_users),
+    ],
 )
-def test_the_sandbox_command_serves_a_platform_until_sigterm(kind, api_call):
+def test_the_sandbox_command_serves_until_sigterm(kind, args, counts, api_call):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "sandbox", kind, "--port", str(port), "--users", "7"],
+        [sys.executable, "manage.py", "sandbox", kind, "--port", str(port), *args],
         cwd=ROOT,
         env={**os.environ, "DJANGO_ENV": "test", "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
@@ -56,7 +66,7 @@ def test_the_sandbox_command_serves_a_platform_until_sigterm(kind, api_call):
         ready = _line_with("sandbox on", proc.stdout)  # printed once the sandbox listens
         assert f"sandbox on http://127.0.0.1:{port}" in ready, ready + proc.stdout.read()
         state = requests.get(f"http://127.0.0.1:{port}/_sandbox/state", timeout=5).json()
-        assert state["users"] == 7 + (kind == "learnupon")  # LearnUpon's portal has its admin
+        assert {key: state[key] for key in counts} == counts
         assert api_call(f"http://127.0.0.1:{port}").status_code == 200
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
@@ -64,7 +74,7 @@ def test_the_sandbox_command_serves_a_platform_until_sigterm(kind, api_call):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 0
+    assert proc.returncode == 0, output
     assert "sandbox stopped." in output
 
 
