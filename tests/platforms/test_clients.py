@@ -3,6 +3,8 @@ retries, error mapping, the host allow-list, and secrets kept out of every messa
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from integrations.platforms.base import (
@@ -77,6 +79,17 @@ def test_a_429_honours_retry_after_and_loses_nothing(learnupon_sandbox):
     groups = next(lu_client(learnupon_sandbox, sleep=sleeps).iter_group_pages())
     assert len(groups) == 4
     assert sleeps == [2.0, 2.0]
+
+
+def test_a_429s_pause_goes_through_the_clients_throttle_unpaced(learnupon_sandbox, settings):
+    settings.PLATFORM_RETRY_AFTER_CAP = 60
+    sleeps = Sleeps()
+    learnupon_sandbox.fail(status=429, retry_after=30, path_contains="groups")
+    client = lu_client(learnupon_sandbox, sleep=sleeps)
+    client.call("GET", "groups")
+    assert sleeps == [30.0] and client.throttled == client.throttle.refusals == 1
+    assert client.throttle.pacer is None  # no pace learnt: LearnUpon's headers say its own
+    assert client.throttle.pause_epoch() > time.time() + 20  # what a shared budget would get
 
 
 def test_a_429_without_retry_after_waits_for_the_next_minute(learnupon_sandbox, settings):
