@@ -248,10 +248,15 @@ class RunBase(models.Model):
         return None
 
 
+def run_index(owner: str) -> models.Index:
+    """A run model's index: the runs of an owner by kind, newest first."""
+    return models.Index(fields=[owner, "kind", "-created_at"])
+
+
 def run_indexes_and_constraints(owner: str, *, daily_name: str) -> tuple[list, list]:
-    """A run model's `Meta.indexes` and `Meta.constraints`: runs of an owner by kind, newest
-    first; at most one scheduled run per owner, kind and local day (a double beat tick fails)."""
-    index = models.Index(fields=[owner, "kind", "-created_at"])
+    """A run model's `Meta.indexes` and `Meta.constraints`: `run_index`; at most one scheduled
+    run per owner, kind and local day (a double beat tick fails)."""
+    index = run_index(owner)
     daily = models.UniqueConstraint(
         fields=[owner, "kind", "scheduled_for"],
         condition=models.Q(trigger="schedule"),
@@ -282,7 +287,7 @@ class RunErrorBase(models.Model):
 
 class LeaseBase(models.Model):
     """At most one running execution per (owner, kind): taken by a conditional UPDATE
-    (`core.lease`). Subclasses add the owner's foreign key and a unique (owner, kind)."""
+    (`core.lease`). A concrete lease is made by `lease_model`."""
 
     kind = models.CharField(max_length=20)
     holder = models.CharField(max_length=64, blank=True, default="")
@@ -293,6 +298,23 @@ class LeaseBase(models.Model):
 
     def __str__(self) -> str:
         return f"lease {self.kind} until {self.expires_at}"
+
+
+def lease_model(
+    name: str, owner: type[models.Model], field: str, *, constraint: str
+) -> type[LeaseBase]:
+    """The lease model `name` of an owner model, in the calling module: the owner's key
+    `field` (`related_name="leases"`, as `OwnerBase` expects) and a unique (owner, kind) named
+    `constraint`."""
+    meta = type("Meta", (), {"constraints": [unique(field, "kind", name=constraint)]})
+    attrs = {
+        "__module__": sys._getframe(1).f_globals["__name__"],
+        "__qualname__": name,
+        "__doc__": f"At most one running execution per ({field}, kind).",
+        field: belongs_to(owner, "leases"),
+        "Meta": meta,
+    }
+    return type(name, (LeaseBase,), attrs)
 
 
 class AuditEntryBase(models.Model):

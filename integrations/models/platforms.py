@@ -13,11 +13,11 @@ from integrations.core.fields import EncryptedTextField
 from integrations.core.kinds import PLATFORM_CHOICES
 from integrations.core.models import (
     AuditEntryBase,
-    LeaseBase,
     OwnerBase,
     RunBase,
     RunErrorBase,
     belongs_to,
+    lease_model,
     optional_char,
     optional_user,
     owner_status,
@@ -240,13 +240,9 @@ class PlatformDirectoryLink(models.Model):
         return f"{self.item_type} {self.remote_id} of connection {self.connection_id}"
 
 
-class PlatformLease(LeaseBase):
-    """At most one running run per (connection, kind)."""
-
-    connection = belongs_to(PlatformConnection, "leases")
-
-    class Meta:
-        constraints = [unique("connection", "kind", name="platform_lease_unique")]
+PlatformLease = lease_model(
+    "PlatformLease", PlatformConnection, "connection", constraint="platform_lease_unique"
+)
 
 
 class PlatformAuditEntry(AuditEntryBase):

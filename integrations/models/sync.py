@@ -22,9 +22,10 @@ from integrations.core.models import (
     RunBase,
     RunErrorBase,
     belongs_to,
+    lease_model,
     optional_user,
     owner_status,
-    run_indexes_and_constraints,
+    run_index,
     run_kind_and_trigger,
     run_trigger,
     unique,
@@ -198,7 +199,7 @@ class SyncRun(RunBase):
         verbose_name = _("sync run")
         verbose_name_plural = _("sync runs")
         # The core's index; its once-a-day guard is replaced by one per day *and* schedule slot.
-        indexes = run_indexes_and_constraints("integration", daily_name="unused")[0]
+        indexes = [run_index("integration")]
         constraints = [
             models.UniqueConstraint(
                 fields=["integration", "kind", "scheduled_for", "scheduled_slot"],
@@ -312,13 +313,7 @@ class SyncRange(LeaseBase):
         return f"pages {self.first}–{self.last or 'end'}"
 
 
-class SyncLease(LeaseBase):
-    """At most one running sync per (integration, kind)."""
-
-    integration = belongs_to(Integration, "leases")
-
-    class Meta:
-        constraints = [unique("integration", "kind", name="lease_unique")]
+SyncLease = lease_model("SyncLease", Integration, "integration", constraint="lease_unique")
 
 
 class PendingStatistic(models.Model):
