@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import CLIENT_ID, CLIENT_SECRET, ORG_ID, ORG_NAME  # noqa: E402
-from integrations.sandboxes.udemy import SandboxData, UdemySandbox  # noqa: E402
+from integrations.sandboxes.udemy import UdemyData, UdemySandbox  # noqa: E402
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--emails-out", required=True)
     opts = parser.parse_args()
-    data = SandboxData.generate(
+    data = UdemyData.generate(
         seed=opts.seed,
         courses=opts.courses,
         paths=opts.paths,

@@ -17,26 +17,23 @@ from typing import Any
 
 import pytest
 
-from integrations.sandboxes.udemy import SandboxData, UdemySandbox
+from integrations.sandboxes.udemy import UdemySandbox
 
 # Small by default: fast to generate and to sync; tests ask for more when they need it.
 SMALL = {"seed": 1, "courses": 25, "paths": 4, "learners": 10, "activity_per_learner": 5}
-DATA_KWARGS = {*SMALL, "organization_name", "unknown_learners", "ratio_scale"}
 
 
 @pytest.fixture
 def make_udemy_sandbox() -> Iterator[Callable[..., UdemySandbox]]:
-    """Factory: `make_udemy_sandbox(courses=..., seed=..., latency=..., data=...)`, started.
+    """Factory: `make_udemy_sandbox(courses=..., seed=..., latency=...)`, started.
 
-    Keyword arguments of `SandboxData.generate` shape the data (ignored when `data` is given);
-    the others (latency, client_secret, organization_id...) go to `UdemySandbox`.
+    The options of `UdemyData.generate` shape the data (`SMALL` unless given), the others
+    (latency, client_secret, organization_id...) go to `UdemySandbox` (`UdemySandbox.generate`).
     """
     started: list[UdemySandbox] = []
 
-    def factory(*, data: SandboxData | None = None, **kwargs: Any) -> UdemySandbox:
-        data_kwargs = {**SMALL, **{k: kwargs.pop(k) for k in list(kwargs) if k in DATA_KWARGS}}
-        data_kwargs.setdefault("organization_name", kwargs.get("organization_name", "demo"))
-        sandbox = UdemySandbox(data or SandboxData.generate(**data_kwargs), **kwargs)
+    def factory(**options: Any) -> UdemySandbox:
+        sandbox = UdemySandbox.generate(**{**SMALL, **options})
         started.append(sandbox.start())
         return sandbox
 

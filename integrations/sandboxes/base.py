@@ -26,6 +26,7 @@ burst=..., **vendor_options)` (no data: the kind's default data), which implemen
 from __future__ import annotations
 
 import hmac
+import inspect
 import json
 import logging
 import math
@@ -38,7 +39,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from ..core.netutil import is_loopback_host
@@ -116,6 +117,7 @@ class SandboxServer:
     server_version = "Sandbox/1.0"
     access_log_level = logging.DEBUG
     scenario_keys = SCENARIO_KEYS
+    data_class: ClassVar[Any]  # the kind's data: `generate(seed=..., ...)`, `counts()`
 
     def __init__(
         self,
@@ -149,6 +151,16 @@ class SandboxServer:
         self._stopping = threading.Event()
         self._server: LoopbackServer | None = None
         self._thread: threading.Thread | None = None
+
+    @classmethod
+    def generate(cls, **options: Any) -> Self:
+        """A sandbox over data generated for it: the options `data_class.generate` takes (seed,
+        sizes) shape the data, the others configure the server; one both take (Udemy's
+        `organization_name`) goes to both."""
+        shaping = inspect.signature(cls.data_class.generate).parameters
+        serving = inspect.signature(cls).parameters
+        data = cls.data_class.generate(**{k: v for k, v in options.items() if k in shaping})
+        return cls(data, **{k: v for k, v in options.items() if k not in shaping or k in serving})
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from integrations.models import PlatformConnection
-from integrations.sandboxes.udemy import SandboxData, UdemySandbox
+from integrations.sandboxes.udemy import UdemyData, UdemySandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,7 +30,7 @@ def test_seed_demo_connects_groups_to_the_platform_sandboxes():
 
 
 def test_the_sandbox_serves_a_course_player_for_the_urls_it_hands_out():
-    data = SandboxData.generate(seed=1, courses=5, paths=2, learners=2)
+    data = UdemyData.generate(seed=1, courses=5, paths=2, learners=2)
     with UdemySandbox(data) as sandbox:
         client = sandbox.credentials()
         import requests

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from integrations.models import PlatformConnection, PlatformRun
-from integrations.sandboxes.coursebase import CoursebaseData, CoursebaseSandbox
+from integrations.sandboxes.coursebase import CoursebaseSandbox
 from integrations.sandboxes.learnupon import LearnUponData, LearnUponSandbox
 from integrations.services.platform_runs import RUN_PLATFORM_TASK
 from integrations.services.platforms import platform_run_execute
@@ -19,9 +19,6 @@ from tests.run_messages import catch_run_messages
 LU_SECRET = "lu-Pa55word-Never-Shown"
 CB_SECRET = "cb-T0ken-Never-Shown"
 SECRETS = (LU_SECRET, CB_SECRET)
-
-LU_DATA = {"seed", "users", "groups", "portal"}
-CB_DATA = {"seed", "users", "departments", "teams", "org"}
 
 
 def assert_no_secret(content: bytes | str) -> None:
@@ -37,21 +34,25 @@ def _fast_throttle(settings) -> None:
     settings.PLATFORM_RETRY_AFTER_CAP = 5.0
 
 
-@pytest.fixture
-def make_learnupon_sandbox() -> Iterator[Callable[..., LearnUponSandbox]]:
-    """`make_learnupon_sandbox(users=..., groups=..., page_size=...)`, started."""
-    started: list[LearnUponSandbox] = []
+def _started(sandbox_class, **defaults: Any) -> Iterator[Callable[..., Any]]:
+    """A factory of started sandboxes of `sandbox_class` (options of its `generate`, over
+    `defaults`), all stopped when the test ends."""
+    started: list[Any] = []
 
-    def factory(**kwargs: Any) -> LearnUponSandbox:
-        data_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in LU_DATA}
-        kwargs.setdefault("password", LU_SECRET)
-        sandbox = LearnUponSandbox(LearnUponData.generate(**data_kwargs), **kwargs)
+    def factory(**options: Any) -> Any:
+        sandbox = sandbox_class.generate(**{**defaults, **options})
         started.append(sandbox.start())
         return sandbox
 
     yield factory
     for sandbox in started:
         sandbox.stop()
+
+
+@pytest.fixture
+def make_learnupon_sandbox() -> Iterator[Callable[..., LearnUponSandbox]]:
+    """`make_learnupon_sandbox(users=..., groups=..., page_size=...)`, started."""
+    yield from _started(LearnUponSandbox, password=LU_SECRET)
 
 
 @pytest.fixture
@@ -62,18 +63,8 @@ def learnupon_sandbox(make_learnupon_sandbox) -> LearnUponSandbox:
 
 @pytest.fixture
 def make_coursebase_sandbox() -> Iterator[Callable[..., CoursebaseSandbox]]:
-    started: list[CoursebaseSandbox] = []
-
-    def factory(**kwargs: Any) -> CoursebaseSandbox:
-        data_kwargs = {k: kwargs.pop(k) for k in list(kwargs) if k in CB_DATA}
-        kwargs.setdefault("token", CB_SECRET)
-        sandbox = CoursebaseSandbox(CoursebaseData.generate(**data_kwargs), **kwargs)
-        started.append(sandbox.start())
-        return sandbox
-
-    yield factory
-    for sandbox in started:
-        sandbox.stop()
+    """`make_coursebase_sandbox(users=..., departments=..., teams=...)`, started."""
+    yield from _started(CoursebaseSandbox, token=CB_SECRET)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import threading
 
 import requests
 
-from integrations.sandboxes.udemy import SandboxData, UdemySandbox
+from integrations.sandboxes.udemy import UdemyData, UdemySandbox
 
 
 class Clock:
@@ -29,7 +29,7 @@ def get(sandbox: UdemySandbox) -> requests.Response:
 
 def test_the_bucket_refuses_past_the_burst_then_refills():
     clock = Clock()
-    sandbox = UdemySandbox(SandboxData.generate(courses=5), rate_limit=5, burst=3, clock=clock)
+    sandbox = UdemySandbox(UdemyData.generate(courses=5), rate_limit=5, burst=3, clock=clock)
     with sandbox.start():
         statuses = [get(sandbox).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
@@ -43,7 +43,7 @@ def test_the_bucket_refuses_past_the_burst_then_refills():
 
 
 def test_the_limit_is_set_by_the_control_api():
-    sandbox = UdemySandbox(SandboxData.generate(courses=5), clock=Clock())
+    sandbox = UdemySandbox(UdemyData.generate(courses=5), clock=Clock())
     with sandbox.start():
         assert all(get(sandbox).status_code == 200 for _ in range(5))
         sandbox.apply_scenario({"rate_limit": 2, "burst": 1})
@@ -53,7 +53,7 @@ def test_the_limit_is_set_by_the_control_api():
 
 
 def test_jitter_is_random_extra_latency():
-    sandbox = UdemySandbox(SandboxData.generate(courses=5), latency=0.01, jitter=0.05, seed=3)
+    sandbox = UdemySandbox(UdemyData.generate(courses=5), latency=0.01, jitter=0.05, seed=3)
     delays = [
         sandbox.respond("GET", "/api-2.0/organizations/4242/courses/list/", {}, b"").delay
         for _ in range(20)
@@ -63,7 +63,7 @@ def test_jitter_is_random_extra_latency():
 
 
 def test_the_server_records_requests_in_flight():
-    sandbox = UdemySandbox(SandboxData.generate(courses=5), latency=0.3)
+    sandbox = UdemySandbox(UdemyData.generate(courses=5), latency=0.3)
     with sandbox.start():
         threads = [threading.Thread(target=get, args=(sandbox,)) for _ in range(3)]
         for thread in threads:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from integrations.sandboxes.udemy import ANONYMIZED, SandboxData, UdemySandbox
+from integrations.sandboxes.udemy import ANONYMIZED, UdemyData, UdemySandbox
 from tests.celery_worker import wait_for
 
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -26,22 +26,22 @@ def control(sandbox: UdemySandbox, scenario: dict | None = None) -> requests.Res
 
 
 @pytest.fixture(scope="module")
-def demo() -> SandboxData:
+def demo() -> UdemyData:
     """The demo organization (same arguments as Procfile.dev)."""
-    return SandboxData.generate(seed=1, courses=300, paths=12, learners=60)
+    return UdemyData.generate(seed=1, courses=300, paths=12, learners=60)
 
 
 # --------------------------------------------------------------------------- determinism
 
 
 def test_the_same_seed_gives_the_same_data(demo):
-    again = SandboxData.generate(seed=1, courses=300, paths=12, learners=60)
+    again = UdemyData.generate(seed=1, courses=300, paths=12, learners=60)
     assert again == demo
-    assert SandboxData.generate(seed=2, courses=300, paths=12, learners=60) != demo
+    assert UdemyData.generate(seed=2, courses=300, paths=12, learners=60) != demo
 
 
 def test_mutations_are_deterministic_too():
-    first, second = (SandboxData.generate(seed=5, courses=50) for _ in range(2))
+    first, second = (UdemyData.generate(seed=5, courses=50) for _ in range(2))
     for data in (first, second):
         added = data.add_courses(3)
         data.update_courses([c["id"] for c in data.courses[:2]])
@@ -122,7 +122,7 @@ def test_activity_rows_cover_every_case(demo):
 
 
 def test_unknown_learners_are_opt_in():
-    data = SandboxData.generate(courses=20, learners=5, unknown_learners=2)
+    data = UdemyData.generate(courses=20, learners=5, unknown_learners=2)
     assert len(data.unknown_emails) == 2
     emails = {r["user_email"].lower() for r in data.activity}
     assert set(data.unknown_emails) <= emails
@@ -130,7 +130,7 @@ def test_unknown_learners_are_opt_in():
 
 
 def test_mutators_change_the_catalog_and_progress():
-    data = SandboxData.generate(courses=20, learners=10)
+    data = UdemyData.generate(courses=20, learners=10)
     ids = [c["id"] for c in data.courses]
     added = data.add_courses(3)
     assert len({c["id"] for c in data.courses}) == 23
@@ -155,8 +155,8 @@ def test_mutators_change_the_catalog_and_progress():
 
 
 def test_the_0_to_1_switch_serves_every_ratio_as_a_fraction():
-    percent = SandboxData.generate(courses=20, learners=10)
-    fraction = SandboxData.generate(courses=20, learners=10, ratio_scale="0-1")
+    percent = UdemyData.generate(courses=20, learners=10)
+    fraction = UdemyData.generate(courses=20, learners=10, ratio_scale="0-1")
     assert fraction.ratio_scale == "0-1"
     pairs = list(zip(percent.activity, fraction.activity, strict=True))
     for on_100, on_1 in pairs:
@@ -176,7 +176,7 @@ def test_the_0_to_1_switch_serves_every_ratio_as_a_fraction():
 
 
 def test_enroll_only_adds_rows_of_learners_who_have_not_started():
-    data = SandboxData.generate(courses=20, learners=10)
+    data = UdemyData.generate(courses=20, learners=10)
     before = len(data.activity)
     enrolled = data.enroll_only(3)
     assert len(enrolled) == 3 and len(data.activity) == before + 3
@@ -192,12 +192,12 @@ def test_enroll_only_adds_rows_of_learners_who_have_not_started():
 
 
 def test_relaunch_completed_adds_minutes_and_keeps_the_completion():
-    data = SandboxData.generate(courses=20, learners=10)
+    data = UdemyData.generate(courses=20, learners=10)
     ((email, course_id),) = data.relaunch_completed(1, minutes=40)
     (row,) = [
         r for r in data.activity if r["user_email"].lower() == email and r["course_id"] == course_id
     ]
-    again = SandboxData.generate(courses=20, learners=10)
+    again = UdemyData.generate(courses=20, learners=10)
     (original,) = [
         r
         for r in again.activity
@@ -380,3 +380,16 @@ def test_an_invalid_scenario_is_400(udemy_sandbox, scenario):
     response = requests.post(f"{udemy_sandbox.url}/_sandbox/scenario", data=scenario, timeout=5)
     assert response.status_code == 400
     assert response.json()["detail"].startswith("Invalid scenario")
+
+
+def test_generate_splits_its_options_between_the_data_and_the_server():
+    sandbox = UdemySandbox.generate(
+        seed=2, courses=3, paths=0, learners=1, organization_name="acme", latency=0.2
+    )
+    assert sandbox.data == UdemyData.generate(
+        seed=2, courses=3, paths=0, learners=1, organization_name="acme"
+    )
+    assert (sandbox.organization_name, sandbox.data.organization_name) == ("acme", "acme")
+    assert sandbox.latency == 0.2
+    with pytest.raises(TypeError):
+        UdemySandbox.generate(courses=3, colour="blue")  # neither the data's nor the server's

@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from integrations.models import Integration, SyncRun
-from integrations.sandboxes.udemy import SandboxData, anchor_for
+from integrations.sandboxes.udemy import UdemyData, anchor_for
 from integrations.sandboxes.udemy.vocabulary import IMAGE_SIZES
 from integrations.services.sync import sync_execute
 from lmsbridge.catalog.course_selectors import activity_series_for_group
@@ -106,7 +106,7 @@ def test_learning_path_and_item_thumbnails_are_served_too(udemy_sandbox):
 
 
 def test_the_data_holds_paths_and_stays_independent_of_the_port(udemy_sandbox):
-    data = SandboxData.generate(seed=1, courses=25, paths=4, learners=10)
+    data = UdemyData.generate(seed=1, courses=25, paths=4, learners=10)
     course = data.courses[0]
     assert course["images"]["size_480x270"].startswith("/images/course/480x270/")
     assert udemy_sandbox.data == data  # the served URLs are made when a page is served
@@ -136,12 +136,12 @@ def test_a_retired_course_keeps_its_picture(udemy_sandbox):
 # --------------------------------------------------------------------------- activity dates
 
 
-def row_moments(data: SandboxData) -> list[datetime]:
+def row_moments(data: UdemyData) -> list[datetime]:
     return [moment(row[f]) for row in data.activity for f in DATE_FIELDS if row[f]]
 
 
 def test_the_demo_activity_leads_up_to_yesterday():
-    data = SandboxData.generate(**DEMO)
+    data = UdemyData.generate(**DEMO)
     now = datetime.now(UTC)
     window = now - timedelta(days=90)
     moments = row_moments(data)
@@ -155,11 +155,11 @@ def test_the_demo_activity_leads_up_to_yesterday():
 
 def test_a_fixed_today_gives_the_same_data_shifted_by_the_days_between():
     day = date(2025, 6, 3)
-    data = SandboxData.generate(courses=40, learners=10, today=day)
+    data = UdemyData.generate(courses=40, learners=10, today=day)
     assert data.anchor == anchor_for(day) == datetime(2025, 6, 2, 7, tzinfo=UTC)
-    assert data == SandboxData.generate(courses=40, learners=10, today=day)
+    assert data == UdemyData.generate(courses=40, learners=10, today=day)
     assert max(row_moments(data)) <= data.anchor
-    later = SandboxData.generate(courses=40, learners=10, today=day + timedelta(days=10))
+    later = UdemyData.generate(courses=40, learners=10, today=day + timedelta(days=10))
     pairs = list(zip(data.activity, later.activity, strict=True))
     for row, shifted in pairs:
         assert {k: v for k, v in row.items() if k not in DATE_FIELDS} == {
@@ -171,7 +171,7 @@ def test_a_fixed_today_gives_the_same_data_shifted_by_the_days_between():
 
 
 def test_mutations_stay_in_the_past():
-    data = SandboxData.generate(courses=40, learners=10)
+    data = UdemyData.generate(courses=40, learners=10)
     for _ in range(5):
         data.advance_progress(2)
         data.enroll_only(1)

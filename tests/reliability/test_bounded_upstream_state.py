@@ -481,10 +481,10 @@ def test_a_normal_page_is_not_walked_and_a_rich_one_is_accepted(monkeypatch):
     parser (their separators show few values); a page of 100 items of 1,500 values each is
     walked and accepted."""
     from integrations.providers.udemy import page_body
-    from integrations.sandboxes.udemy.data import SandboxData
+    from integrations.sandboxes.udemy.data import UdemyData
     from integrations.sandboxes.udemy.server import SERVED_AS
 
-    data = SandboxData.generate(courses=100, paths=100, learners=1)
+    data = UdemyData.generate(courses=100, paths=100, learners=1)
     walked: list[int] = []
     real_parse = page_body.ijson.basic_parse
     monkeypatch.setattr(

@@ -15,7 +15,7 @@ import requests
 from django.core.management import call_command
 
 from integrations.models import XapiClient
-from integrations.sandboxes.udemy import SandboxData
+from integrations.sandboxes.udemy import UdemyData
 from integrations.sandboxes.udemy.xapi_sender import XapiTarget, XapiUdemySandbox
 
 
@@ -44,7 +44,7 @@ def test_seed_demo_writes_the_credentials_once_readable_by_their_owner_only(
 
 
 def test_the_sandbox_takes_duplicates_and_late_statements_on_demand(tmp_path):
-    data = SandboxData.generate(seed=4, courses=10, paths=2, learners=3, today=date(2026, 12, 1))
+    data = UdemyData.generate(seed=4, courses=10, paths=2, learners=3, today=date(2026, 12, 1))
     with XapiUdemySandbox(data) as sandbox:
         pump = sandbox.attach_pump(tmp_path / "absent.json", batch=2, interval=3600)
         answer = requests.post(

@@ -19,7 +19,7 @@ from integrations.providers.udemy.xapi import (
     VERB_PROGRESSED,
     statement_read,
 )
-from integrations.sandboxes.udemy import SandboxData
+from integrations.sandboxes.udemy import UdemyData
 from integrations.sandboxes.udemy.xapi_feed import LearnerFeed
 from integrations.sandboxes.udemy.xapi_sender import (
     XapiPump,
@@ -79,7 +79,7 @@ def sender(session: FakeSession, waits: list[float], target=TARGET) -> XapiSende
 
 
 def statements(n: int) -> list[dict]:
-    data = SandboxData.generate(seed=2, courses=10, paths=2, learners=3, today=date(2026, 12, 1))
+    data = UdemyData.generate(seed=2, courses=10, paths=2, learners=3, today=date(2026, 12, 1))
     return LearnerFeed(data).advance(n, datetime(2026, 12, 7, 9, tzinfo=UTC))
 
 
@@ -153,7 +153,7 @@ def test_retry_after_reads_seconds_and_http_dates():
 
 
 def test_the_feed_tells_launches_progress_and_completions_forward_only():
-    data = SandboxData.generate(seed=3, courses=20, paths=3, learners=5, today=date(2026, 12, 1))
+    data = UdemyData.generate(seed=3, courses=20, paths=3, learners=5, today=date(2026, 12, 1))
     feed = LearnerFeed(data)
     moment, told = datetime(2026, 12, 7, 9, tzinfo=UTC), {}
     for i in range(200):
@@ -172,7 +172,7 @@ def test_the_feed_tells_launches_progress_and_completions_forward_only():
 
 
 def test_duplicates_are_the_same_statements_and_late_ones_are_older_and_lower():
-    data = SandboxData.generate(seed=3, courses=20, paths=3, learners=5, today=date(2026, 12, 1))
+    data = UdemyData.generate(seed=3, courses=20, paths=3, learners=5, today=date(2026, 12, 1))
     feed = LearnerFeed(data)
     now = datetime(2026, 12, 7, 9, tzinfo=UTC)
     sent = feed.advance(4, now) + feed.advance(4, now + timedelta(minutes=1))
@@ -187,7 +187,7 @@ def test_duplicates_are_the_same_statements_and_late_ones_are_older_and_lower():
 def test_the_pump_waits_for_the_credentials_then_sends_what_was_asked_for(tmp_path):
     import threading
 
-    data = SandboxData.generate(seed=3, courses=20, paths=3, learners=5, today=date(2026, 12, 1))
+    data = UdemyData.generate(seed=3, courses=20, paths=3, learners=5, today=date(2026, 12, 1))
     path = tmp_path / "creds.json"
     session = FakeSession([Answer(200)] * 10)
     pump = XapiPump(LearnerFeed(data), path, lock=threading.RLock(), batch=2, session=session)

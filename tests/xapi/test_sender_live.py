@@ -16,7 +16,7 @@ from django.test import Client
 from oauth2_provider.models import AccessToken
 
 from integrations.models import Integration, XapiStatement
-from integrations.sandboxes.udemy import SandboxData
+from integrations.sandboxes.udemy import UdemyData
 from integrations.sandboxes.udemy.xapi_feed import LearnerFeed
 from integrations.sandboxes.udemy.xapi_sender import XapiSender, XapiTarget
 from integrations.services.xapi_credentials import xapi_credentials_issue
@@ -36,7 +36,7 @@ pytestmark = [pytest.mark.celery_worker, pytest.mark.slow]
 START = datetime(2026, 12, 7, 9, tzinfo=UTC)
 
 
-def wire(data: SandboxData):
+def wire(data: UdemyData):
     """The product's side of the sandbox organization: its learners, courses and paths."""
     group = GroupFactory(name="Live group", slug="live-group")
     admin = group_admin(group, username="live-admin")
@@ -78,7 +78,7 @@ def test_the_sandbox_sender_feeds_the_statistics_through_a_live_server_and_a_wor
 ):
     # The door's own debounced queueing, sent to this test's queue.
     monkeypatch.setattr("integrations.tasks.xapi.xapi_apply", ToQueue(worker_queue))
-    data = SandboxData.generate(seed=5, courses=15, paths=2, learners=6, activity_per_learner=3,
+    data = UdemyData.generate(seed=5, courses=15, paths=2, learners=6, activity_per_learner=3,
                                 today=date(2026, 12, 1))  # fmt: skip
     group, admin, integration = wire(data)
     issued = xapi_credentials_issue(integration=integration, actor=admin)

@@ -26,9 +26,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from integrations.core.netutil import is_loopback_host
 from integrations.sandboxes.base import SandboxServer
-from integrations.sandboxes.coursebase import CoursebaseData, CoursebaseSandbox
-from integrations.sandboxes.learnupon import LearnUponData, LearnUponSandbox
-from integrations.sandboxes.udemy import SandboxData, UdemySandbox
+from integrations.sandboxes.coursebase import CoursebaseSandbox
+from integrations.sandboxes.learnupon import LearnUponSandbox
+from integrations.sandboxes.udemy import UdemySandbox
 from integrations.sandboxes.udemy.xapi_sender import XapiUdemySandbox
 
 from .seed_demo import XAPI_FILE
@@ -129,22 +129,18 @@ def _udemy_arguments(parser: CommandParser) -> None:
 
 def _udemy(opts: dict[str, Any]) -> UdemySandbox:
     """The Udemy sandbox of the options (not started); with the xAPI push when asked for."""
-    data = SandboxData.generate(
+    pushes = opts["xapi"] or opts["xapi_credentials"]
+    return (XapiUdemySandbox if pushes else UdemySandbox).generate(
         seed=opts["seed"],
         courses=opts["courses"],
         paths=opts["paths"],
         learners=opts["learners"],
         activity_per_learner=opts["activity_per_learner"],
-        organization_name=opts["org_name"],
         ratio_scale=opts["ratio_scale"],
-    )
-    pushes = opts["xapi"] or opts["xapi_credentials"]
-    return (XapiUdemySandbox if pushes else UdemySandbox)(
-        data,
-        client_id=opts["client_id"],
-        client_secret=opts["client_secret"],
         organization_name=opts["org_name"],
         organization_id=opts["org_id"],
+        client_id=opts["client_id"],
+        client_secret=opts["client_secret"],
         latency=opts["latency_ms"] / 1000,
         jitter=opts["jitter_ms"] / 1000,
         rate_limit=opts["rate_limit"],
@@ -156,13 +152,13 @@ def _udemy(opts: dict[str, Any]) -> UdemySandbox:
 
 def _platform(kind: str, opts: dict[str, Any]) -> SandboxServer:
     """The LearnUpon or Coursebase sandbox of the options (not started)."""
-    server = {"host": opts["host"], "port": opts["port"], "latency": opts["latency_ms"] / 1000}
-    if kind == "learnupon":
-        return LearnUponSandbox(
-            LearnUponData.generate(seed=opts["seed"], users=opts["users"]), **server
-        )
-    return CoursebaseSandbox(
-        CoursebaseData.generate(seed=opts["seed"], users=opts["users"]), **server
+    sandbox = {"learnupon": LearnUponSandbox, "coursebase": CoursebaseSandbox}[kind]
+    return sandbox.generate(
+        seed=opts["seed"],
+        users=opts["users"],
+        latency=opts["latency_ms"] / 1000,
+        host=opts["host"],
+        port=opts["port"],
     )
 
 

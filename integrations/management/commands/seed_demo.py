@@ -60,7 +60,7 @@ class Command(BaseCommand):
         xapi_credentials: str = "",
         **options: Any,
     ) -> None:
-        from integrations.sandboxes.udemy import SandboxData
+        from integrations.sandboxes.udemy import UdemyData
 
         platform = Group.objects.get(is_platform=True)
         academy, _ = Group.objects.get_or_create(
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         )
         admin = self._user(*DEMO_ADMIN, superuser=True)
         learner_user = self._user(*DEMO_LEARNER, superuser=False)
-        data = SandboxData.generate(**SANDBOX)
+        data = UdemyData.generate(**SANDBOX)
         emails = list(data.learner_emails)
         learner_user.email = emails[0]
         learner_user.save(update_fields=["email"])

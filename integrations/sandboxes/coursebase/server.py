@@ -36,6 +36,7 @@ class CoursebaseSandbox(SandboxServer):
     """A fake Coursebase org on a loopback port; see the module docstring."""
 
     data: CoursebaseData
+    data_class = CoursebaseData
 
     name = "coursebase-sandbox"
     api_prefix = "/api/"

@@ -45,6 +45,7 @@ class LearnUponSandbox(PushEndpoints, SandboxServer):
     """A fake LearnUpon portal on a loopback port; see the module docstring."""
 
     data: LearnUponData
+    data_class = LearnUponData
 
     name = "learnupon-sandbox"
     api_prefix = "/api/v1/"

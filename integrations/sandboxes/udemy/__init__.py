@@ -1,6 +1,6 @@
 """A loopback fake of the Udemy Business API, with deterministic data, for the demo and the tests.
 
-`SandboxData.generate(seed=...)` builds a realistic organization (courses, learning paths,
+`UdemyData.generate(seed=...)` builds a realistic organization (courses, learning paths,
 user-course-activity rows) from `random.Random(seed)` only: same seed, same data, on any machine.
 Its dates lead up to the day before `today` (default: the current UTC date; `anchor_for`), so the
 demo's activity is always recent; pass `today=` for data that is the same on every day.
@@ -36,9 +36,9 @@ Modules: `data` (the organization and its mutators), `catalog` (courses, learnin
 pictures), `server` (the API), `xapi_feed` and `xapi_sender` (Udemy Business's xAPI push).
 """
 
-from .data import SandboxData
+from .data import UdemyData
 from .reports import ANONYMIZED
 from .server import UdemySandbox
 from .vocabulary import anchor_for
 
-__all__ = ["ANONYMIZED", "SandboxData", "UdemySandbox", "anchor_for"]
+__all__ = ["ANONYMIZED", "UdemyData", "UdemySandbox", "anchor_for"]

@@ -1,4 +1,4 @@
-"""Course and learning-path generation of the Udemy sandbox (a mixin of `SandboxData`)."""
+"""Course and learning-path generation of the Udemy sandbox (a mixin of `UdemyData`)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from .reports import (
 from .vocabulary import TICK, anchor_for
 
 
-class SandboxData(Reports):
+class UdemyData(Reports):
     """A deterministic Udemy organization: catalog, learning paths and learner activity.
 
     `learner_emails` are the learners as the learning platform knows them (canonical lower-case);
@@ -67,7 +67,7 @@ class SandboxData(Reports):
         unknown_learners: int = 0,
         ratio_scale: str = PERCENT,
         today: date | None = None,
-    ) -> SandboxData:
+    ) -> UdemyData:
         """Build the organization. `unknown_learners` adds activity of people missing from
         `learner_emails` (by default every non-anonymized row belongs to a known learner);
         `ratio_scale="0-1"` serves completion ratios as fractions (a 0-1 report); `today`
@@ -83,7 +83,7 @@ class SandboxData(Reports):
         return data
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SandboxData):
+        if not isinstance(other, UdemyData):
             return NotImplemented
         return self.snapshot() == other.snapshot()
 

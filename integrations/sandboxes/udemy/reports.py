@@ -1,4 +1,4 @@
-"""User-course-activity generation of the Udemy sandbox (a mixin of `SandboxData`).
+"""User-course-activity generation of the Udemy sandbox (a mixin of `UdemyData`).
 
 The rows of the `analytics/user-course-activity` report: one per learner x course, in every
 state (not started, in progress, completed, completed without a start), with mixed-case e-mails

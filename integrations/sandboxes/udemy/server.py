@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from ...providers.udemy.client import UdemyCredentials
 from .. import base
 from ..faults import Fault
-from .data import SandboxData
+from .data import UdemyData
 from .images import (
     IMAGE_PATH_RE,
     IMAGE_PREFIX,
@@ -64,7 +64,8 @@ DATA_SCENARIO_KEYS = {
 class UdemySandbox(base.SandboxServer):
     """A fake Udemy Business API on a loopback port; see the package docstring."""
 
-    data: SandboxData
+    data: UdemyData
+    data_class = UdemyData
 
     name = "udemy-sandbox"
     api_prefix = "/api-2.0/"
@@ -74,7 +75,7 @@ class UdemySandbox(base.SandboxServer):
 
     def __init__(
         self,
-        data: SandboxData | None = None,
+        data: UdemyData | None = None,
         *,
         client_id: str = "demo-client",
         client_secret: str = "demo-secret",  # noqa: S107 - the sandbox's public demo value
@@ -82,9 +83,7 @@ class UdemySandbox(base.SandboxServer):
         organization_id: str = "4242",
         **kwargs: Any,
     ) -> None:
-        super().__init__(
-            data or SandboxData.generate(organization_name=organization_name), **kwargs
-        )
+        super().__init__(data or UdemyData.generate(organization_name=organization_name), **kwargs)
         self.client_id = client_id
         self.client_secret = client_secret
         self.organization_name = organization_name

@@ -10,7 +10,7 @@ the door accepts ADL's `progressed` and `completed` verbs only.
 not finished (their activity rows) and on one learning path each. `advance(n, now)` moves `n`
 of them forward: a launch, a progress step, or a completion at 100 %. A course's activity row
 moves with it, so the daily report the sandbox serves agrees with what was pushed. When every
-one has finished, learners enroll in new courses (`SandboxData.enroll_only`) and go on.
+one has finished, learners enroll in new courses (`UdemyData.enroll_only`) and go on.
 
 On demand, for the door's guarantees: `duplicates(n)` gives the last statements again (same
 ids, same content: xAPI 1.0.3 makes that a no-op), `out_of_order(n)` statements older than
@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..base import iso
-from .data import SandboxData
+from .data import UdemyData
 from .reports import COMPLETED, COMPLETED_NO_START, FRACTION, complete, rescale, state_of
 
 # The xAPI vocabulary Udemy Business sends (ADL verbs, the cmi5 progress extension), spelled here
@@ -64,9 +64,9 @@ class Pair:
 
 
 class LearnerFeed:
-    """Learners of a `SandboxData` progressing (see the module docstring)."""
+    """Learners of a `UdemyData` progressing (see the module docstring)."""
 
-    def __init__(self, data: SandboxData, *, seed: int = 1, paths: bool = True) -> None:
+    def __init__(self, data: UdemyData, *, seed: int = 1, paths: bool = True) -> None:
         self.data = data
         self._rng = random.Random(seed * 31 + 7)  # noqa: S311 - deterministic data, not security
         self._recent: deque[dict] = deque(maxlen=RECENT)
