@@ -2,7 +2,8 @@
 
 Prints one JSON line ({"port", "courses", "learning_paths", "activity", "learner_emails_path"})
 once it listens, then serves until SIGTERM or until its standard input closes (the parent died).
-No Django: the sandbox module is plain Python.
+No Django apps (the settings only, which bench/common.child_env names): the sandbox is plain
+Python.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import CLIENT_ID, CLIENT_SECRET, ORG_ID, ORG_NAME  # noqa: E402
-from integrations.sandboxes.udemy import UdemyData, UdemySandbox  # noqa: E402
+from integrations.sandboxes.udemy import UdemySandbox  # noqa: E402
 
 
 def main() -> None:
@@ -31,25 +32,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--emails-out", required=True)
     opts = parser.parse_args()
-    data = UdemyData.generate(
+    sandbox = UdemySandbox.generate(
         seed=opts.seed,
         courses=opts.courses,
         paths=opts.paths,
         learners=opts.learners,
         activity_per_learner=opts.activity_per_learner,
         organization_name=ORG_NAME,
-    )
-    Path(opts.emails_out).write_text(json.dumps(data.learner_emails))
-    sandbox = UdemySandbox(
-        data,
+        organization_id=ORG_ID,
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
-        organization_name=ORG_NAME,
-        organization_id=ORG_ID,
         latency=opts.latency,
         host="127.0.0.1",
         port=0,
     )
+    Path(opts.emails_out).write_text(json.dumps(sandbox.data.learner_emails))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()

@@ -19,8 +19,9 @@ public interface.
 Every kind (`sandboxes.udemy`, `.learnupon`, `.coursebase`) has the same shape: its seed data in
 `data.py` (`generate(seed=..., ...)`, deterministic, `counts()` for `state`) and its server in
 `server.py`, `Kind(data=None, *, host=..., port=..., latency=..., jitter=..., rate_limit=...,
-burst=..., **vendor_options)` (no data: the kind's default data), which implements
-`_serve(request)` (the API) and may override `_fault_body(fault)` (the vendor's error envelope).
+burst=..., **vendor_options)` (no data: the kind's default data), or `Kind.generate(seed=...,
+sizes..., server options...)`, which implements `_serve(request)` (the API) and may override
+`_fault_body(fault)` (the vendor's error envelope).
 """
 
 from __future__ import annotations
