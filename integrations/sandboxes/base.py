@@ -156,10 +156,10 @@ class SandboxServer:
     @classmethod
     def generate(cls, **options: Any) -> Self:
         """A sandbox over data generated for it: the options `data_class.generate` takes (seed,
-        sizes) shape the data, the others configure the server; one both take (Udemy's
-        `organization_name`) goes to both."""
+        sizes) shape the data, the others configure the server; one both take goes to both
+        (`seed`, which also seeds the latency jitter; Udemy's `organization_name`)."""
         shaping = inspect.signature(cls.data_class.generate).parameters
-        serving = inspect.signature(cls).parameters
+        serving = {*inspect.signature(cls).parameters, *inspect.signature(SandboxServer).parameters}
         data = cls.data_class.generate(**{k: v for k, v in options.items() if k in shaping})
         return cls(data, **{k: v for k, v in options.items() if k not in shaping or k in serving})
 

@@ -391,5 +391,12 @@ def test_generate_splits_its_options_between_the_data_and_the_server():
     )
     assert (sandbox.organization_name, sandbox.data.organization_name) == ("acme", "acme")
     assert sandbox.latency == 0.2
+    seeded_alike = UdemySandbox(sandbox.data, seed=2, latency=0.2)  # `seed` seeds the jitter too
+    for server in (sandbox, seeded_alike):
+        server.jitter = 0.05
+    path = "/api-2.0/organizations/4242/courses/list/"
+    assert [sandbox.respond("GET", path, {}, b"").delay for _ in range(3)] == [
+        seeded_alike.respond("GET", path, {}, b"").delay for _ in range(3)
+    ]
     with pytest.raises(TypeError):
         UdemySandbox.generate(courses=3, colour="blue")  # neither the data's nor the server's
