@@ -6,6 +6,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY lmsbridge ./lmsbridge
 COPY integrations ./integrations
+COPY catalog ./catalog
+COPY shared ./shared
 RUN pip install --no-cache-dir ".${PIP_EXTRAS}"
 COPY . .
 RUN DJANGO_ENV=development python manage.py collectstatic --noinput

@@ -263,7 +263,7 @@ def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
 def make_owner():
     from django.contrib.auth import get_user_model
 
-    from lmsbridge.catalog.models import Learner
+    from catalog.models import Learner
 
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
@@ -275,8 +275,8 @@ def make_owner():
 
 
 def make_integration(sandbox: Sandbox, label: str, *, tags: bool = True, paths: bool = True):
+    from catalog.models import Group, Learner, Membership
     from integrations.models import Integration
-    from lmsbridge.catalog.models import Group, Learner, Membership
 
     group = Group.objects.create(name=f"Bench {label}", slug=f"bench-{label}")
     # A statistics sync matches only the learners who see the group's catalog: every learner

@@ -8,9 +8,9 @@ implementation would do, so the ratio it shows is a lower bound.
 
 from __future__ import annotations
 
+from catalog.models import Course, Tag
 from integrations.core.records import MappingError
 from integrations.providers.udemy import provider
-from lmsbridge.catalog.models import Course, Tag
 
 FIELDS = (
     "title",

@@ -115,8 +115,8 @@ def slowest_statements(queries: list[dict], top: int = 6) -> list[dict]:
 
 
 def add_learners(emails: list[str]) -> int:
+    from catalog.models import Learner
     from integrations.services.planner import analyze
-    from lmsbridge.catalog.models import Learner
 
     Learner.objects.bulk_create(
         [Learner(email=e) for e in emails], batch_size=2000, ignore_conflicts=True
@@ -220,7 +220,7 @@ def stats(params: dict) -> dict:
     statistics sync (no attempts yet), `reps` interleaved pairs; then, unless `resync` is false,
     (c) one no-change statistics re-sync (the counts section measures re-syncs at latency 0).
     The catalog is synced once beforehand at latency 0."""
-    from lmsbridge.catalog.models import Attempt
+    from catalog.models import Attempt
 
     learners, per, courses = params["learners"], params["activity_per_learner"], params["courses"]
     reps, latency = params["reps"], params["latency"]
@@ -377,7 +377,7 @@ def memory(params: dict) -> dict:
 def naive(params: dict) -> dict:
     """The bulk first sync and the per-item `update_or_create` one, same data, same latency."""
     from bench.naive import naive_content_sync
-    from lmsbridge.catalog.models import Course
+    from catalog.models import Course
 
     courses, paths, latency = params["courses"], params["paths"], params["latency"]
     out: dict[str, Any] = {"params": params}
@@ -430,8 +430,8 @@ def _console_data(*, courses: int, attempts: int, learners: int, errors: int, pa
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from catalog.models import Attempt, Course, Group, Learner, Tag
     from integrations.models import Integration, SyncError, SyncPage, SyncRun
-    from lmsbridge.catalog.models import Attempt, Course, Group, Learner, Tag
 
     now = timezone.now()
     admin = get_user_model().objects.create_superuser(
@@ -608,13 +608,13 @@ def console(params: dict) -> dict:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     slug = group.slug
-    catalog = reverse("integrations:group_catalog", kwargs={"slug": slug})
+    catalog = reverse("catalog:group_catalog", kwargs={"slug": slug})
     pages = {
         "catalog": catalog,
         "catalog_last_page": f"{catalog}?page=999999",  # get_page() clamps to the last
         "catalog_search": f"{catalog}?q=Python",
         "course_dashboard": reverse(
-            "integrations:course_dashboard", kwargs={"slug": slug, "course_id": hot}
+            "catalog:course_dashboard", kwargs={"slug": slug, "course_id": hot}
         ),
         "run_page": reverse("integrations:run", kwargs={"slug": slug, "run_id": run.pk}),
     }

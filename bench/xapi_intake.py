@@ -70,9 +70,9 @@ def seed(params: dict) -> dict:
     learning paths), with xAPI credentials."""
     from django.contrib.auth import get_user_model
 
+    from catalog.models import Course, Group, Learner, Membership
     from integrations.models import Integration
     from integrations.services.xapi_credentials import xapi_credentials_issue
-    from lmsbridge.catalog.models import Course, Group, Learner, Membership
 
     platform = Group.objects.get(is_platform=True)
     group = Group.objects.create(name="Bench", slug="bench", parent=platform)
@@ -183,9 +183,9 @@ def intake(world: dict, base: str, params: dict) -> dict:
 
 
 def apply_backlog(world: dict) -> dict:
+    from catalog.models import Attempt
     from integrations.models import XapiStatement
     from integrations.services.xapi_apply import xapi_apply_pending
-    from lmsbridge.catalog.models import Attempt
 
     began, cpu = time.perf_counter(), time.process_time()
     applied = batches = created = updated = 0

@@ -8,6 +8,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
+        from catalog.panels import register_course_panels
         from integrations.connectors import platforms as platform_connectors
         from integrations.connectors import providers
         from integrations.core.events import owner_status_changed, run_completed, run_ended
@@ -18,7 +19,6 @@ class IntegrationsConfig(AppConfig):
         )
         from integrations.services.platforms import push_after_sync_receiver
         from integrations.web.panels import platform_course_panels
-        from lmsbridge.catalog.panels import register_course_panels
 
         from .schedules import ensure_default_schedules
 

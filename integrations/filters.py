@@ -1,7 +1,7 @@
 """Filters of the run lists (django-filter): the API's sync runs and platform runs, and the
 console's sync and platform run histories.
 
-API filters are strict: a bad value is a 400 naming the parameter (see `lmsbridge.api.filters`).
+API filters are strict: a bad value is a 400 naming the parameter (see `shared.api.filters`).
 The console's are lenient: a value that does not validate is left out and the other filters
 still apply, never an error page.
 """
@@ -15,10 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from django_filters import ChoiceFilter, FilterSet
 from rest_framework import serializers
 
+from catalog.filters import AdministeredGroupFilter
 from integrations.models import PlatformCourse, PlatformRun, SyncRun
-from lmsbridge.api.fields import StrictCharField
-from lmsbridge.api.filters import ApiFilter
-from lmsbridge.catalog.filters import AdministeredGroupFilter
+from shared.api.fields import StrictCharField
+from shared.api.filters import ApiFilter
 
 # --------------------------------------------------------------------------- API
 

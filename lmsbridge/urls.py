@@ -8,13 +8,13 @@ from django.urls import include, path, re_path
 from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView
 
+from catalog import preferences
+from catalog.api import urls as catalog_api
 from integrations.api import urls as integrations_api
 from integrations.api import xapi_door
 from integrations.web import urls as integrations_web
-from lmsbridge.api.docs import api_docs
-from lmsbridge.api.errors import api_not_found
-from lmsbridge.catalog import preferences
-from lmsbridge.catalog.api import urls as catalog_api
+from shared.api.docs import api_docs
+from shared.api.errors import api_not_found
 
 from . import metrics, views
 
@@ -56,6 +56,6 @@ urlpatterns = [
         "groups/<slug:slug>/settings/platform/",
         include((integrations_web.platform_urlpatterns, "platforms")),
     ),
-    path("catalog/", include("lmsbridge.catalog.urls")),
+    path("", include("catalog.urls")),
     path("groups/<slug:slug>/", include(integrations_web)),
 ]

@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from catalog.selectors import group_list_administered
 from integrations.selectors.group_overview import group_rows_with_status
-from lmsbridge.catalog.selectors import group_list_administered
 
 
 @login_required

@@ -5,8 +5,8 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
-from integrations.models import Integration, SyncRun
-from lmsbridge.catalog.models import Attempt, Course, Group, Learner, Membership
+from catalog.models import Attempt, Course, Group, Learner, Membership, Tag
+from integrations.models import AuditEntry, Integration, SyncError, SyncRun
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
@@ -109,3 +109,29 @@ def group_learner(group: Group, username: str | None = None):
     learner = LearnerFactory(email=user.email, user=user)
     MembershipFactory(group=group, learner=learner, role=Membership.Role.LEARNER)
     return user
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Tag {n}")
+
+
+class SyncErrorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncError
+
+    run = factory.SubFactory(SyncRunFactory)
+    external_id = factory.Sequence(lambda n: str(5000 + n))
+    category = "invalid_item"
+    message = factory.Sequence(lambda n: f"Item {n} has no title")
+
+
+class AuditEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AuditEntry
+
+    action = "update"
+    fields = factory.LazyFunction(lambda: ["client_id"])

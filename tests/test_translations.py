@@ -19,7 +19,7 @@ from django.test import override_settings
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
 # What makemessages reads: the console's templates and the Python packages.
-SOURCES = ("templates", "lmsbridge", "integrations")
+SOURCES = ("templates", "lmsbridge", "integrations", "catalog", "shared")
 
 
 def read_po(path: Path) -> list[dict]:

@@ -7,10 +7,10 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from catalog.api.access import administered_group
 from integrations.services.alerts import alerts_enabled, alerts_set_enabled
-from lmsbridge.api.fields import StrictBooleanField
-from lmsbridge.api.views import ApiView
-from lmsbridge.catalog.api.access import administered_group
+from shared.api.fields import StrictBooleanField
+from shared.api.views import ApiView
 
 
 class AlertPreferenceSerializer(serializers.Serializer):

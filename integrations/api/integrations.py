@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from catalog.api.access import administered_group
 from integrations.api.schema import body_less, refusal
 from integrations.api.serializers import (
     IntegrationSerializer,
@@ -36,10 +37,9 @@ from integrations.services.setup import (
     integration_save,
 )
 from integrations.services.sync import sync_request
-from lmsbridge.api.errors import Conflict
-from lmsbridge.api.schema import ErrorSerializer
-from lmsbridge.api.views import ApiGenericView, ApiView, post_action_view
-from lmsbridge.catalog.api.access import administered_group
+from shared.api.errors import Conflict
+from shared.api.schema import ErrorSerializer
+from shared.api.views import ApiGenericView, ApiView, post_action_view
 
 PROVIDER = "udemy"
 

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from integrations.connectors.connection_settings import SECRET, connection_errors
 from integrations.connectors.platforms import PLATFORM_CHOICES
 from integrations.models import PlatformConnection, PlatformCourse, PlatformError, PlatformRun
-from lmsbridge.api.fields import (
+from shared.api.fields import (
     StrictBooleanField,
     StrictCharField,
     UtcDateTimeField,

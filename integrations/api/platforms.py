@@ -24,6 +24,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from catalog.api.access import administered_group
 from integrations.api.platform_serializers import (
     AutoEnrollRequestSerializer,
     CredentialCheckSerializer,
@@ -56,10 +57,9 @@ from integrations.services.platforms import (
     connection_test,
     platform_run_request,
 )
-from lmsbridge.api.errors import Conflict
-from lmsbridge.api.schema import ErrorSerializer
-from lmsbridge.api.views import ApiGenericView, ApiListView, ApiView, post_action_view
-from lmsbridge.catalog.api.access import administered_group
+from shared.api.errors import Conflict
+from shared.api.schema import ErrorSerializer
+from shared.api.views import ApiGenericView, ApiListView, ApiView, post_action_view
 
 RUN_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Run id.")
 

@@ -17,7 +17,7 @@ from integrations.selectors.integrations import (
     sync_run_get_for_user,
     sync_run_list_for_user,
 )
-from lmsbridge.api.views import ApiGenericView, ApiListView
+from shared.api.views import ApiGenericView, ApiListView
 
 RUN_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Run id.")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
-from lmsbridge.api.schema import ErrorSerializer
+from shared.api.schema import ErrorSerializer
 
 
 def refusal(description: str) -> OpenApiResponse:

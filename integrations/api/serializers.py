@@ -14,7 +14,7 @@ from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.models import Integration, SyncError, SyncRun
 from integrations.providers.udemy.settings import settings_errors
 from integrations.selectors.health import integration_health
-from lmsbridge.api.fields import (
+from shared.api.fields import (
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,

@@ -17,7 +17,7 @@ from integrations.services.xapi_credentials import (
     xapi_credentials_revoke,
     xapi_status,
 )
-from lmsbridge.api.views import ApiView
+from shared.api.views import ApiView
 
 
 class XapiCredentialsSerializer(serializers.Serializer):

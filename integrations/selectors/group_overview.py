@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.models import Group
 from integrations.models import Integration, PlatformConnection
-from lmsbridge.catalog.models import Group
 
 
 @dataclass(frozen=True)

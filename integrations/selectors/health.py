@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from catalog.models import Course
 from integrations.models import AuditEntry, Integration, SyncRun
 from integrations.selectors.integrations import run_active_for_integration
-from lmsbridge.catalog.models import Course
 
 DAILY_TASKS = {
     SyncRun.Kind.CONTENT: "integrations.tasks.sync_all_content",

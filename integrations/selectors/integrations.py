@@ -9,10 +9,10 @@ from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext
 
+from catalog.models import Group
+from catalog.selectors import User, group_list_administered
 from integrations.connectors.providers import PROVIDER_CHOICES, PROVIDERS
 from integrations.models import AuditEntry, Integration, SyncError, SyncRun
-from lmsbridge.catalog.models import Group
-from lmsbridge.catalog.selectors import User, group_list_administered
 
 CHART_RUNS = 30
 BUSY_STATUSES = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)

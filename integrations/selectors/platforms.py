@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from catalog.models import Group
 from integrations.models import (
     PlatformAuditEntry,
     PlatformConnection,
@@ -13,7 +14,6 @@ from integrations.models import (
     PlatformLearnerProgress,
     PlatformRun,
 )
-from lmsbridge.catalog.models import Group
 
 
 def connection_for_group(*, group: Group) -> PlatformConnection | None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext
 
+from catalog.templatetags.moments import moment
 from integrations.core.audit_words import audit_sentence
 from integrations.models import AuditEntry, Integration, SyncRun
-from lmsbridge.catalog.templatetags.moments import moment
 
 SUCCEEDED = (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
 FAILED = (SyncRun.Status.FAILED, SyncRun.Status.TIMED_OUT)

@@ -13,11 +13,11 @@ import hashlib
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
+from catalog.models import Attempt
 from integrations.core.bulk_reads import instances_where
 from integrations.core.bulk_writes import bulk_update, insert_rows
 from integrations.core.records import StatRecord
 from integrations.providers.base import StatRow
-from lmsbridge.catalog.models import Attempt
 
 ATTEMPT_FIELDS = [
     "first_activity",

@@ -16,11 +16,11 @@ from typing import NamedTuple
 from django.db import connection, connections
 from django.utils import timezone
 
+from catalog.models import Course, Tag
 from integrations.core.bulk_reads import select_by
 from integrations.core.bulk_writes import bulk_insert, bulk_update, insert_rows, json_rows
 from integrations.core.records import CourseRecord
 from integrations.core.transactions import execute_write
-from lmsbridge.catalog.models import Course, Tag
 
 MODEL_FIELDS = {
     "title": "title",

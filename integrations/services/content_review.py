@@ -34,9 +34,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import ngettext_lazy
 
+from catalog.models import Course
 from integrations.core.audit import audit_record
 from integrations.models import AlertState, AuditEntry, Integration, SyncRun
-from lmsbridge.catalog.models import Course
 
 from .run_warnings import put_warning
 

@@ -11,12 +11,12 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from catalog.models import Course
 from integrations.core.errors import ApiError, AuthError, RetryLater
 from integrations.core.jsoncodec import canonical
 from integrations.core.runs import run_add_counts
 from integrations.models import Integration, SyncPage, SyncRun
 from integrations.providers.base import PageLike, Stream
-from lmsbridge.catalog.models import Course
 
 from .catalog_upsert import StoredCourse, courses_lookup, courses_upsert_page
 from .content_review import held_publish_or_keep, keep_flood_warning, run_warn

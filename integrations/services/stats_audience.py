@@ -16,10 +16,10 @@ none once the audience's learners are all remembered.
 
 from __future__ import annotations
 
+from catalog.models import Membership
+from catalog.selectors import catalog_audience_group_ids
 from integrations.core.bulk_reads import select_where
 from integrations.models import Integration
-from lmsbridge.catalog.models import Membership
-from lmsbridge.catalog.selectors import catalog_audience_group_ids
 
 # The id a lookup gives a learner of the site outside the audience: matched to no one.
 OUTSIDE = 0

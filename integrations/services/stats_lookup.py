@@ -14,11 +14,11 @@ from functools import partial
 
 from django.db.models.functions import Lower
 
+from catalog.models import Attempt, Course, Learner
 from integrations.core.bulk_reads import select_by, select_where
 from integrations.core.records import StatRecord
 from integrations.models import Integration
 from integrations.providers.base import PageLike, Stream
-from lmsbridge.catalog.models import Attempt, Course, Learner
 
 from .attempts import as_row, attempt_pairs, attempts_lookup
 from .paging import map_every_item

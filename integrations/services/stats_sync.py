@@ -29,12 +29,12 @@ from functools import partial
 from django.conf import settings
 from django.db import transaction
 
+from catalog.models import Attempt
 from integrations.core.lease import execution_holder
 from integrations.core.records import MappingError
 from integrations.core.runs import run_add_counts
 from integrations.models import Integration, SyncRun
 from integrations.providers.base import StatRow, Stream
-from lmsbridge.catalog.models import Attempt
 
 from .attempts import as_row, attempt_pairs, attempts_apply
 from .paging import map_page, run_stream, streams_declare

@@ -31,6 +31,7 @@ from django.db import connections, router
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from catalog.models import Attempt, Course, Learner
 from integrations.core.bulk_writes import bulk_update, insert_rows
 from integrations.core.transactions import batched_transaction, execute_write, relaxed_commits
 from integrations.models import Integration, XapiStatement
@@ -41,7 +42,6 @@ from integrations.providers.udemy.xapi import (
     statement_read,
     url_key,
 )
-from lmsbridge.catalog.models import Attempt, Course, Learner
 
 from .attempts import ATTEMPT_FIELDS
 from .stats_audience import audience_of, members_of

@@ -10,8 +10,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from catalog.selectors import group_get_administered
 from integrations.services.alerts import alerts_set_enabled
-from lmsbridge.catalog.selectors import group_get_administered
 
 
 @login_required

@@ -8,11 +8,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from catalog.templatetags.admin_words import words_only
 from integrations.connectors.connection_settings import SECRET, connection_errors, fields_for_kind
 from integrations.core.kinds import PLATFORM_CHOICES
 from integrations.models import PlatformConnection
-from lmsbridge.catalog.templatetags.admin_words import words_only
-from lmsbridge.forms import SECRET_HELP_STORED, StrOrPromise, optional_text, secret_field
+from shared.forms import SECRET_HELP_STORED, StrOrPromise, optional_text, secret_field
 
 CATALOGED_CHOICES = [
     (True, _("Yes: list them in the portal catalog (every user of the portal sees them)")),

@@ -23,6 +23,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.models import Group
+from catalog.selectors import group_get_administered
 from integrations.connectors.providers import PROVIDER_CHOICES, PROVIDERS
 from integrations.filters import RunHistoryFilter
 from integrations.models import Integration, SyncRun
@@ -61,9 +63,7 @@ from integrations.web.run_pages import (
     run_views,
 )
 from integrations.web.xapi import xapi_card_context
-from lmsbridge.catalog.models import Group
-from lmsbridge.catalog.selectors import group_get_administered
-from lmsbridge.charts import run_duration_chart, run_items_chart
+from shared.charts import run_duration_chart, run_items_chart
 
 AUDIT_PAGE_SIZE = 10
 

@@ -9,9 +9,9 @@ from functools import partial
 
 from django.utils.translation import gettext
 
+from catalog.models import Course
+from catalog.panels import CoursePanel
 from integrations.selectors import platforms as selectors
-from lmsbridge.catalog.models import Course
-from lmsbridge.catalog.panels import CoursePanel
 
 
 def platform_course_panels(course: Course) -> list[CoursePanel]:

@@ -21,6 +21,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.models import Group
+from catalog.selectors import group_get_administered
 from integrations.connectors.platforms import PLATFORMS, platform_for, platform_run_kinds
 from integrations.core.kinds import Capability
 from integrations.filters import PlatformRunHistoryFilter
@@ -37,8 +39,6 @@ from integrations.web.run_pages import (
     run_page_context,
     run_views,
 )
-from lmsbridge.catalog.models import Group
-from lmsbridge.catalog.selectors import group_get_administered
 
 PLAN_PAGE_SIZE = 100
 COURSES_PAGE_SIZE = 50

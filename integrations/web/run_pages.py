@@ -18,9 +18,9 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from django_filters import FilterSet
 
+from catalog.models import Group
+from catalog.selectors import group_get_administered
 from integrations.core.reaper import run_close
-from lmsbridge.catalog.models import Group
-from lmsbridge.catalog.selectors import group_get_administered
 
 RUNS_PAGE_SIZE = 25
 ERRORS_PAGE_SIZE = 50

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from catalog.selectors import group_get_administered
 from integrations.connectors.providers import PROVIDERS
 from integrations.selectors.sync_times import (
     SLOTS,
@@ -20,7 +21,6 @@ from integrations.selectors.sync_times import (
     zone_name,
 )
 from integrations.services.sync_times import sync_times_set
-from lmsbridge.catalog.selectors import group_get_administered
 
 
 class SyncTimesForm(forms.Form):

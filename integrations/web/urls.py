@@ -1,5 +1,6 @@
 """Pages of one group (mounted at ``groups/<slug>/``): Settings → Integrations, sync history and
-runs, and the group's catalog pages from `lmsbridge.catalog.urls.group_urlpatterns`."""
+runs, and Settings → Learning platform. The group's content pages are the catalog app's
+(`catalog.urls`)."""
 
 from collections.abc import Callable
 
@@ -8,7 +9,6 @@ from django.urls import URLResolver, include, path
 
 from integrations.web import alerts, platforms, sync_times, xapi
 from integrations.web import integrations as views
-from lmsbridge.catalog.urls import group_urlpatterns
 
 app_name = "integrations"
 
@@ -52,7 +52,6 @@ settings_urlpatterns = [
 
 urlpatterns = [
     path("settings/integrations/", include(settings_urlpatterns)),
-    *group_urlpatterns,
 ]
 
 # Settings → Learning platform of a group (namespace "platforms", under

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from catalog.selectors import group_get_administered
 from integrations.models import Integration
 from integrations.selectors.integrations import integration_for_group
 from integrations.services.xapi_credentials import (
@@ -22,7 +23,6 @@ from integrations.services.xapi_credentials import (
     xapi_credentials_revoke,
     xapi_status,
 )
-from lmsbridge.catalog.selectors import group_get_administered
 
 XAPI_PROVIDER = "udemy"  # Udemy Business is the provider that pushes xAPI statements
 

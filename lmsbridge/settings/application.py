@@ -24,7 +24,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "oauth2_provider",
-    "lmsbridge.catalog",
+    "catalog",
     "integrations",
 ]
 
@@ -41,7 +41,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A signed-in person's stored language and time zone (after the session's user is known).
-    "lmsbridge.catalog.preferences.PreferenceMiddleware",
+    "catalog.preferences.PreferenceMiddleware",
     "lmsbridge.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -66,12 +66,12 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "lmsbridge.catalog.context_processors.navigation",
+                "catalog.context_processors.navigation",
             ],
             # Every time shown names its zone: `{{ when|moment }}` on pages and in e-mails.
             "builtins": [
-                "lmsbridge.catalog.templatetags.moments",
-                "lmsbridge.catalog.templatetags.admin_words",
+                "catalog.templatetags.moments",
+                "catalog.templatetags.admin_words",
             ],
         },
     },

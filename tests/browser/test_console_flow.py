@@ -21,8 +21,8 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
+from catalog.models import Attempt, Course, Learner, Membership
 from integrations.models import Integration, SyncRun
-from lmsbridge.catalog.models import Attempt, Course, Learner, Membership
 from tests.celery_worker import celery_process, wait_for
 from tests.factories import DEFAULT_PASSWORD, GroupFactory, group_admin, group_learner
 

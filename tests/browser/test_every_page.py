@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Attempt, Course, Learner, Membership
 from integrations.models import (
     AuditEntry,
     Integration,
@@ -24,7 +25,6 @@ from integrations.models import (
     SyncRun,
 )
 from integrations.services.sync import sync_execute
-from lmsbridge.catalog.models import Attempt, Course, Learner, Membership
 from tests.browser.test_console_flow import CHROMIUM, log_in, shot
 from tests.factories import GroupFactory, group_admin, group_learner
 
@@ -117,9 +117,9 @@ def admin_pages(world) -> list[tuple[str, str]]:
         ("sync-history", reverse("integrations:history", args=[slug])),
         ("run-page", reverse("integrations:run", args=[slug, run.pk])),
         ("run-page-failed", reverse("integrations:run", args=[slug, world["failed"].pk])),
-        ("catalog", reverse("integrations:group_catalog", args=[slug])),
-        ("course-dashboard", reverse("integrations:course_dashboard", args=[slug, course.pk])),
-        ("group-dashboard", reverse("integrations:group_dashboard", args=[slug])),
+        ("catalog", reverse("catalog:group_catalog", args=[slug])),
+        ("course-dashboard", reverse("catalog:course_dashboard", args=[slug, course.pk])),
+        ("group-dashboard", reverse("catalog:group_dashboard", args=[slug])),
         ("platform", reverse("platforms:connection", args=[slug])),
         ("platform-runs", reverse("platforms:runs", args=[slug])),
         ("platform-run", reverse("platforms:run", args=[slug, world["push"].pk])),

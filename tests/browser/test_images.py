@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from catalog.models import Course
 from integrations.models import Integration, SyncRun
 from integrations.services.sync import sync_execute
-from lmsbridge.catalog.models import Course
 from tests.browser.test_console_flow import CHROMIUM, LAUNCH_ARGS
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -89,7 +89,7 @@ def open_catalog(page, base_url: str, group) -> list[dict]:
     page.fill("#id_password", DEFAULT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
-    page.goto(f"{base_url}{reverse('integrations:group_catalog', args=[group.slug])}")
+    page.goto(f"{base_url}{reverse('catalog:group_catalog', args=[group.slug])}")
     cards = page.get_by_test_id("course-card")
     assert cards.count() == 14
     for i in range(cards.count()):  # the pictures are lazy: bring each one into view

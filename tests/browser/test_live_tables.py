@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Attempt, Learner, Membership
 from integrations.models import (
     PlatformConnection,
     PlatformError,
@@ -17,7 +18,6 @@ from integrations.models import (
     SyncError,
     SyncRun,
 )
-from lmsbridge.catalog.models import Attempt, Learner, Membership
 from tests.browser.test_console_flow import CHROMIUM, log_in
 from tests.factories import CourseFactory, GroupFactory, IntegrationFactory, group_admin
 
@@ -133,7 +133,7 @@ def test_no_column_is_cut_at_1280_in_the_history_and_the_course_dashboard(
     headers = page.locator('[data-testid="run-table"] thead th').all_inner_texts()
     assert [h.strip() for h in headers[:4]] == ["Status", "When", "Kind", "Errors"]
     assert clipped_headers(page, "run-table") == []
-    page.goto(live_server.url + reverse("integrations:course_dashboard", args=[slug, course.pk]))
+    page.goto(live_server.url + reverse("catalog:course_dashboard", args=[slug, course.pk]))
     expect(page.get_by_test_id("attempts")).to_be_visible()
     assert clipped_headers(page, "attempts") == []
 

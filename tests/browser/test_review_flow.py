@@ -8,9 +8,9 @@ import threading
 import pytest
 from django.urls import reverse
 
+from catalog.models import Course
 from integrations.models import Integration, SyncRun
 from integrations.services.sync import sync_execute
-from lmsbridge.catalog.models import Course
 from tests.browser.test_console_flow import shot
 from tests.browser.test_live_tables import open_page
 from tests.factories import GroupFactory, IntegrationFactory, group_admin
@@ -144,7 +144,7 @@ def test_a_launch_reads_the_same_to_the_learner_and_the_admin(live_server, brows
     admin = open_page(browser, live_server.url, 1280)
     admin.goto(
         live_server.url
-        + reverse("integrations:course_dashboard", args=[integration.group.slug, course.pk])
+        + reverse("catalog:course_dashboard", args=[integration.group.slug, course.pk])
     )
     expect(admin.get_by_test_id("summary-completions")).to_have_text("0")
     expect(admin.get_by_test_id("summary-launched")).to_be_visible()

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from catalog.models import Learner
 from integrations.models import Integration, SyncRun
 from integrations.services.sync import sync_execute
-from lmsbridge.catalog.models import Learner
 from tests.factories import GroupFactory, IntegrationFactory, UserFactory
 
 

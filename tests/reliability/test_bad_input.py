@@ -129,7 +129,7 @@ def test_odd_history_filters_are_ignored(admin, group, query):
 def test_odd_catalog_searches_are_answered(admin, group, query):
     IntegrationFactory(group=group)
     for url in (
-        reverse("integrations:group_catalog", args=[group.slug]),
+        reverse("catalog:group_catalog", args=[group.slug]),
         reverse("catalog:learner_catalog"),
     ):
         assert admin.get(f"{url}?{query}").status_code == 200, (url, query)

@@ -23,6 +23,7 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 
+from catalog.models import Course
 from integrations.core.budget import REDIS_PREFIX, DatabaseBudget, RedisBudget, budget_holder
 from integrations.core.execute import Reschedule
 from integrations.core.netutil import human_wait, shared_pause_cap
@@ -33,9 +34,8 @@ from integrations.providers.udemy.client import (
     UdemyRetryLater,
 )
 from integrations.providers.udemy.provider import budget_key
-from lmsbridge.catalog.models import Course
 from tests.hostile_server import hostile_server
-from tests.providers.test_hostile_upstream import client_for
+from tests.integrations.providers.test_hostile_upstream import client_for
 
 REDIS_URL = django_settings.REDIS_URL or "redis://127.0.0.1:6379/3"
 FAR = 999_999_999  # seconds: the Retry-After that paused an organization for 31 years

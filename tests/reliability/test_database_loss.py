@@ -10,12 +10,12 @@ import psycopg
 import pytest
 from django.db import OperationalError, connection
 
+from catalog.models import Course
 from integrations.models import SyncError, SyncLease, SyncPage, SyncRun
 from integrations.services import content_sync
 from integrations.services.pipeline import WRITE_AHEAD
 from integrations.services.sync import SyncExecutor, sync_execute, sync_request_foreground
 from integrations.tasks import run_sync
-from lmsbridge.catalog.models import Course
 
 COURSES = 500  # five pages
 

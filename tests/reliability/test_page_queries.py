@@ -20,8 +20,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Attempt, Course, Group, Learner, Tag
 from integrations.models import Integration, SyncRun
-from lmsbridge.catalog.models import Attempt, Course, Group, Learner, Tag
 from tests.factories import GroupFactory, IntegrationFactory, group_admin, group_learner
 
 pytestmark = pytest.mark.django_db
@@ -129,21 +129,21 @@ def pages(world: World) -> dict[str, tuple[str, str]]:
     """page name -> (who opens it: admin/learner, URL)."""
     slug = world.group.slug
     return {
-        "group catalog": ("admin", reverse("integrations:group_catalog", args=[slug])),
+        "group catalog": ("admin", reverse("catalog:group_catalog", args=[slug])),
         "group catalog, filtered": (
             "admin",
-            reverse("integrations:group_catalog", args=[slug]) + "?tag=Development&q=course",
+            reverse("catalog:group_catalog", args=[slug]) + "?tag=Development&q=course",
         ),
         "course dashboard": (
             "admin",
-            reverse("integrations:course_dashboard", args=[slug, world.hot_course.pk]),
+            reverse("catalog:course_dashboard", args=[slug, world.hot_course.pk]),
         ),
         "course dashboard, sorted": (
             "admin",
-            reverse("integrations:course_dashboard", args=[slug, world.hot_course.pk])
+            reverse("catalog:course_dashboard", args=[slug, world.hot_course.pk])
             + "?sort=-time_spent&page=3",
         ),
-        "group dashboard": ("admin", reverse("integrations:group_dashboard", args=[slug])),
+        "group dashboard": ("admin", reverse("catalog:group_dashboard", args=[slug])),
         "sync history": ("admin", reverse("integrations:history", args=[slug])),
         "integrations": ("admin", reverse("integrations:settings", args=[slug])),
         "run": ("admin", reverse("integrations:run", args=[slug, world.run.pk])),

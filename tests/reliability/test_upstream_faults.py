@@ -9,10 +9,10 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from catalog.models import Course
 from integrations.models import SyncError, SyncPage, SyncRun
 from integrations.providers.udemy import provider
 from integrations.providers.udemy.client import UdemyClient
-from lmsbridge.catalog.models import Course
 
 pytestmark = pytest.mark.django_db
 

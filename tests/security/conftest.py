@@ -9,11 +9,11 @@ from collections.abc import Iterable
 import pytest
 import requests
 
+from catalog.models import Group
 from integrations.models import Integration
-from lmsbridge.catalog.models import Group
 from tests.factories import GroupFactory, IntegrationFactory, group_admin, group_learner
 from tests.integrations.conftest import make_integration, owner, run_sync  # noqa: F401
-from tests.platforms.conftest import make_coursebase_sandbox, make_learnupon_sandbox  # noqa: F401
+from tests.integrations.platforms.conftest import make_coursebase_sandbox, make_learnupon_sandbox  # noqa: F401
 
 CLIENT_ID = "sec-client-id"
 SECRET = "Sup3r-s3cret-VALUE-0xC0FFEE"  # what the integration stores

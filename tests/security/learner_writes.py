@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("lmsbridge", "integrations")
+PACKAGES = ("lmsbridge", "integrations", "catalog", "shared")
 MODELS = {"Learner", "Membership", "Attempt"}
 CASCADES = {"Group", "Course"}  # deleting one deletes memberships or attempts
 RELATED = {"learner", "memberships", "attempts"}
@@ -56,7 +56,7 @@ RAW_SQL = re.compile(
 
 @dataclass(frozen=True)
 class Write:
-    where: str  # "lmsbridge.catalog.services:learner_create"
+    where: str  # "catalog.services:learner_create"
     line: int
     what: str  # the expression, for the failure message
 

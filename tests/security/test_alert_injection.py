@@ -17,13 +17,13 @@ from django.test import RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from catalog.models import Group, Learner
 from integrations.models import AlertEmail, Integration, SyncError, SyncRun
 from integrations.services.alerts import (
     alert_emails_send,
     alerts_on_owner_status_changed,
     alerts_on_run_ended,
 )
-from lmsbridge.catalog.models import Group, Learner
 from tests.factories import GroupFactory, IntegrationFactory, group_admin
 from tests.run_messages import catch_sent_tasks
 

@@ -17,14 +17,14 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from integrations.models import PlatformConnection, PlatformRun
-from lmsbridge.catalog.api.serializers import (
+from catalog.api.serializers import (
     EMAIL_TAKEN,
     EMAIL_UNUSABLE,
     SLUG_TAKEN,
     SLUG_UNAVAILABLE,
 )
-from lmsbridge.catalog.models import Group, Learner, Membership
+from catalog.models import Group, Learner, Membership
+from integrations.models import PlatformConnection, PlatformRun
 from tests.factories import GroupFactory, LearnerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +99,7 @@ def test_a_lost_race_answers_by_the_same_rule(admin_a, emails, monkeypatch):
     """The serializer's check passes, then the service finds the e-mail taken (the database
     constraint settles a real race): the answer still depends only on what A can list."""
     monkeypatch.setattr(
-        "lmsbridge.catalog.api.serializers.LearnerCreateSerializer.validate_email",
+        "catalog.api.serializers.LearnerCreateSerializer.validate_email",
         lambda self, value: value,
     )
     before = learner_state()

@@ -34,6 +34,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from catalog.models import Attempt, Course, Learner, Membership
+from catalog.selectors import group_subtree_ids
 from integrations.models import (
     Integration,
     PlatformConnection,
@@ -41,8 +43,6 @@ from integrations.models import (
     PlatformRun,
     SyncRun,
 )
-from lmsbridge.catalog.models import Attempt, Course, Learner, Membership
-from lmsbridge.catalog.selectors import group_subtree_ids
 from tests.factories import LearnerFactory, MembershipFactory
 
 from .learner_writes import calls_recorded, learner_writes, resolve, scan_source
@@ -282,7 +282,7 @@ def attack_api_learner_create(a: Side, b: Side, request: pytest.FixtureRequest) 
     for email, slug in itertools.product(taken, (a.group.slug, b.group.slug)):
         assert create(email, slug).status_code == 400, email
     request.getfixturevalue("monkeypatch").setattr(
-        "lmsbridge.catalog.api.serializers.LearnerCreateSerializer.validate_email",
+        "catalog.api.serializers.LearnerCreateSerializer.validate_email",
         lambda self, value: value,
     )
     for email in taken:
@@ -377,10 +377,8 @@ DIRECTORY_WRITERS = (
     "integrations.platforms.directory.memberships:deactivate_missing",
 )
 ATTACKS = {
-    "api-learner-create": Attack(
-        attack_api_learner_create, ("lmsbridge.catalog.services:learner_create",)
-    ),
-    "console-start": Attack(attack_start, ("lmsbridge.catalog.services:attempt_launch",)),
+    "api-learner-create": Attack(attack_api_learner_create, ("catalog.services:learner_create",)),
+    "console-start": Attack(attack_start, ("catalog.services:attempt_launch",)),
     "import-learnupon": Attack(
         lambda a, b, request: attack_directory_import("learnupon", a, b, request),
         DIRECTORY_WRITERS,
@@ -395,9 +393,9 @@ ATTACKS = {
     "admin-forms": Attack(
         attack_admin_forms,
         (
-            "lmsbridge.catalog.admin:LearnerAdmin",
-            "lmsbridge.catalog.admin:MembershipInline",
-            "lmsbridge.catalog.admin:AttemptAdmin",
+            "catalog.admin:LearnerAdmin",
+            "catalog.admin:MembershipInline",
+            "catalog.admin:AttemptAdmin",
         ),
     ),
 }
@@ -443,7 +441,7 @@ def test_no_learner_write_lets_group_a_touch_group_b(name: str, sides, request, 
 
 
 SHAPES = """
-from lmsbridge.catalog.models import Learner as Person, Course
+from catalog.models import Learner as Person, Course
 def alias(): Person.objects.filter(pk=1).update(is_active=False)
 def related(user): user.learner.save()
 def manager(group): group.memberships.all().delete()

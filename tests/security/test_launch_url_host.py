@@ -10,11 +10,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from catalog.models import Attempt, Course
 from integrations.core.hosts import url_origin
 from integrations.core.records import MappingError
 from integrations.providers.udemy.launch import launch_origins, launch_url_allowed
 from integrations.providers.udemy.mapping import map_course, map_learning_path
-from lmsbridge.catalog.models import Attempt, Course
 from tests.factories import CourseFactory, GroupFactory, IntegrationFactory, group_learner
 
 ORIGINS = launch_origins(

@@ -14,10 +14,10 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from catalog.templatetags.admin_words import words_only
 from integrations.models import Integration, SyncError, SyncRun
 from integrations.providers.udemy.client import UdemyClient, UdemyConfigError, UdemyCredentials
 from integrations.services.setup import integration_activate
-from lmsbridge.catalog.templatetags.admin_words import words_only
 
 from .conftest import CLIENT_ID, SECRET
 

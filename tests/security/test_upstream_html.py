@@ -9,8 +9,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from catalog.models import Course
 from integrations.models import SyncRun
-from lmsbridge.catalog.models import Course
 from tests.factories import UserFactory, group_learner
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_the_description_is_sanitized_before_it_is_stored(hostile_course):
 def test_the_console_course_page_renders_it_inert(client, hostile_course):
     client.force_login(UserFactory(is_superuser=True, is_staff=True))
     group = hostile_course.group
-    url = reverse("integrations:course_dashboard", args=[group.slug, hostile_course.pk])
+    url = reverse("catalog:course_dashboard", args=[group.slug, hostile_course.pk])
     html = client.get(url).content.decode()
     description = html.split('data-testid="course-description">', 1)[1].split("</div>", 1)[0]
     assert "Download the slides" in description

@@ -1,9 +1,9 @@
 """Promise (Secrets and access): "`manage.py check --deploy` passes with production settings;
 logins are throttled" — and the response headers, CSP and session rules that go with it.
 
-`check --deploy` itself is run by tests/test_foundation.py. Header settings that only production
-turns on (HSTS, secure cookies, SSL redirect) are read by SecurityMiddleware when it is built, so
-they are checked in a subprocess started with DJANGO_ENV=production.
+`check --deploy` itself is run by tests/lmsbridge/test_foundation.py. Header settings that only
+production turns on (HSTS, secure cookies, SSL redirect) are read by SecurityMiddleware when it is
+built, so they are checked in a subprocess started with DJANGO_ENV=production.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.factories import (
     SyncRunFactory,
     UserFactory,
 )
-from tests.test_foundation import ROOT, production_env
+from tests.lmsbridge.test_foundation import ROOT, production_env
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +99,9 @@ def console_pages(client):
         reverse("integrations:provider", args=[slug, "udemy"]),
         reverse("integrations:history", args=[slug]),
         reverse("integrations:run", args=[slug, run.pk]),
-        reverse("integrations:group_catalog", args=[slug]),
-        reverse("integrations:course_dashboard", args=[slug, course.pk]),
-        reverse("integrations:group_dashboard", args=[slug]),
+        reverse("catalog:group_catalog", args=[slug]),
+        reverse("catalog:course_dashboard", args=[slug, course.pk]),
+        reverse("catalog:group_dashboard", args=[slug]),
         reverse("catalog:learner_catalog"),
         reverse("api:docs"),
     ]

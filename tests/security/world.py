@@ -15,6 +15,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from catalog.models import Group, Learner
 from integrations.connectors.providers import PROVIDERS
 from integrations.models import Integration, PlatformConnection, PlatformRun, SyncError, SyncRun
 from integrations.sandboxes.coursebase import CoursebaseSandbox
@@ -22,7 +23,6 @@ from integrations.sandboxes.learnupon.data import LearnUponData
 from integrations.services.platform_execute import platform_run_execute
 from integrations.services.platform_runs import RUN_PLATFORM_TASK
 from integrations.services.sync import RUN_SYNC_TASK, sync_execute
-from lmsbridge.catalog.models import Group, Learner
 from tests.factories import (
     AttemptFactory,
     CourseFactory,

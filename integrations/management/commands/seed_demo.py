@@ -19,10 +19,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Group, Learner, Membership
 from integrations.models import Integration, PlatformConnection, XapiClient
 from integrations.sandboxes.udemy.xapi_sender import XapiTarget
 from integrations.services.xapi_credentials import xapi_credentials_issue
-from lmsbridge.catalog.models import Group, Learner, Membership
 
 DEMO_ADMIN = ("admin", "admin-demo-password")
 DEMO_LEARNER = ("learner", "learner-demo-password")

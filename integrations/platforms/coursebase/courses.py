@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from catalog.models import Course
 from integrations.core.runs import run_add_counts
 from integrations.models import PlatformConnection, PlatformCourse, PlatformRun
-from lmsbridge.catalog.models import Course
 
 from ..directory.common import mapped
 from ..runs import run_set_details

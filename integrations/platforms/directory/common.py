@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from catalog.models import Membership
+from catalog.selectors import group_subtree_ids
 from integrations.core.records import MappingError
 from integrations.core.runs import run_record_bad_items
 from integrations.models import PlatformConnection, PlatformDirectoryLink, PlatformRun
-from lmsbridge.catalog.models import Membership
-from lmsbridge.catalog.selectors import group_subtree_ids
 
 Link = PlatformDirectoryLink
 OnPage = Callable[[], None] | None

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.text import slugify
 
+from catalog.models import Group
 from integrations.core.runs import run_add_counts
 from integrations.models import PlatformConnection, PlatformDirectoryLink, PlatformRun
-from lmsbridge.catalog.models import Group
 
 from ..base import DirectorySource, RemoteGroup
 from ..runs import run_set_details

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from catalog.models import Learner, Membership
 from integrations.core.runs import run_add_counts, run_record_error
 from integrations.models import PlatformRun
-from lmsbridge.catalog.models import Learner, Membership
 
 from ..base import DirectorySource, PlatformNotFound
 from ..runs import run_set_details

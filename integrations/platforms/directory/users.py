@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from catalog.models import Learner
 from integrations.core.runs import run_add_counts
 from integrations.models import PlatformConnection, PlatformDirectoryLink, PlatformRun
-from lmsbridge.catalog.models import Learner
 
 from ..base import DirectorySource, RemoteUser
 from ..runs import run_set_details

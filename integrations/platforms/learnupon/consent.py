@@ -19,8 +19,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from catalog.models import Course
 from integrations.models import PlatformConnection, PlatformLedgerItem
-from lmsbridge.catalog.models import Course
 
 from ..base import PlatformApiError
 from ..ledger import ledger_items

@@ -21,8 +21,8 @@ from typing import Any
 
 from django.db.models import Max
 
+from catalog.models import Attempt, Group
 from integrations.models import PlatformConnection, PlatformLedgerItem
-from lmsbridge.catalog.models import Attempt, Group
 
 from ..ledger import DONE_EARLIER, LedgerPusher, PushJob, ledger_items, ledger_sent
 from .client import LearnUponClient

@@ -22,8 +22,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.models import Course
 from integrations.models import PlatformConnection, PlatformLedgerItem
-from lmsbridge.catalog.models import Course
 
 from ..base import PlatformNotFound, PlatformRejected
 from ..ledger import DONE_EARLIER, LedgerPusher, PushJob, ledger_items, ledger_sent

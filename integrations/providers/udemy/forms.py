@@ -9,10 +9,10 @@ from django import forms
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from catalog.templatetags.admin_words import words_only
 from integrations.core.concurrency import MAX_CONCURRENCY
 from integrations.models import Integration
-from lmsbridge.catalog.templatetags.admin_words import words_only
-from lmsbridge.forms import SECRET_HELP_STORED, optional_text, secret_field
+from shared.forms import SECRET_HELP_STORED, optional_text, secret_field
 
 from .settings import CONFIG_FIELDS, settings_errors
 

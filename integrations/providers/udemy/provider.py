@@ -9,11 +9,11 @@ from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from catalog.models import Course
 from integrations.core.budget import shared_budget
 from integrations.core.kinds import Capability
 from integrations.core.netutil import setting
 from integrations.models import Integration, UpstreamBudget
-from lmsbridge.catalog.models import Course
 
 from ..base import Provider, Stream
 from .client import (

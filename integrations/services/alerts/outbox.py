@@ -16,8 +16,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from catalog.models import Group
 from integrations.models import AlertEmail, Integration, PlatformConnection, PlatformRun, SyncRun
-from lmsbridge.catalog.models import Group
 
 from .messages import (
     Message,

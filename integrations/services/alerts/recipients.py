@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
+from catalog.models import Group, Membership, Preference
+from catalog.preferences import Locale, locale_of, site_locale
 from integrations.models import AlertOptOut
-from lmsbridge.catalog.models import Group, Membership, Preference
-from lmsbridge.catalog.preferences import Locale, locale_of, site_locale
 
 
 def alerts_enabled(*, user: AbstractBaseUser, group: Group) -> bool:

@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class CatalogConfig(AppConfig):
-    name = "lmsbridge.catalog"
-    label = "catalog"
-    verbose_name = "Platform: groups, learners, catalog"
