@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..base import Reply, iso
+from ..exchange import Reply, iso
 
 # The report types of `report.export` as Coursebase documents them, spelled here apart from the
 # client's list: a typo on either side then fails a test instead of agreeing with itself.

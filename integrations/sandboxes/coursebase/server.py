@@ -20,7 +20,8 @@ from functools import partial
 from typing import Any
 
 from ...platforms.coursebase.client import CoursebaseCredentials
-from ..base import Reply, Request, SandboxServer, json_reply
+from ..base import SandboxServer
+from ..exchange import Reply, Request, json_reply
 from ..faults import Fault
 from .data import CoursebaseData
 from .reports import STORAGE_PREFIX, ReportsData, SandboxReports

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..base import iso
+from ..exchange import iso
 
 ANCHOR = datetime(2025, 6, 2, 7, 0, tzinfo=UTC)  # the data's "now": no wall clock
 FIRST = ["Ada", "Bruno", "Chloé", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jonas"]

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ..base import Reply, Request, json_reply
+from ..exchange import Reply, Request, json_reply
 from .data import ANCHOR, COMPLETE, LearnUponData, iso
 from .replies import error_reply, int_or_none
 

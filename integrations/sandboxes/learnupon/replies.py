@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..base import Reply, json_reply
+from ..exchange import Reply, json_reply
 
 
 def int_or_none(value: Any) -> int | None:

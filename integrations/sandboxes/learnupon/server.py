@@ -25,14 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ...platforms.learnupon.client import LearnUponCredentials
-from ..base import (
-    Reply,
-    Request,
-    SandboxServer,
-    basic_auth_matches,
-    json_reply,
-    phrase,
-)
+from ..base import SandboxServer
+from ..exchange import Reply, Request, basic_auth_matches, json_reply, phrase
 from ..faults import Fault
 from .data import LearnUponData
 from .push import PushEndpoints

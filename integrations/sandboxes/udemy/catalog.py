@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, timedelta
 
-from ..base import iso
+from ..exchange import iso
 from .images import course_image_path, item_image_path, path_image_path
 from .vocabulary import (
     FIRST_NAMES,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from itertools import islice
 from typing import Any
 
-from ..base import iso
+from ..exchange import iso
 from .reports import (
     COMPLETED,
     FRACTION,

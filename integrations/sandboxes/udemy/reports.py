@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ..base import iso
+from ..exchange import iso
 from .catalog import Catalog
 from .vocabulary import DOMAINS, FIRST_NAMES, LAST_NAMES, slugify
 

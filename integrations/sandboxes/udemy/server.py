@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ...providers.udemy.client import UdemyCredentials
-from .. import base
+from .. import base, exchange
 from ..faults import Fault
 from .data import UdemyData
 from .images import (
@@ -103,7 +103,7 @@ class UdemySandbox(base.SandboxServer):
 
     def respond(
         self, method: str, target: str, headers: Any, raw: bytes, client: str = "127.0.0.1"
-    ) -> base.Reply:
+    ) -> exchange.Reply:
         """Pictures are answered apart from the API, like a CDN: no auth, and neither the request
         log, the fault queue nor the latency (a browser loading a catalog's images must not use
         up the faults queued for a sync)."""
@@ -121,7 +121,7 @@ class UdemySandbox(base.SandboxServer):
         match = UDEMY_URL_RE.match(url) if isinstance(url, str) else None
         return f"{self.url}{match['path']}" if match else url
 
-    def _player(self, kind: str, key: str, referer: str) -> base.Reply:
+    def _player(self, kind: str, key: str, referer: str) -> exchange.Reply:
         """A plain page standing in for Udemy's course player: the title and a link back to
         the page that sent the learner here (the console's catalog, else the demo console)."""
         back = referer if referer.startswith(("http://", "https://")) else DEMO_CONSOLE_URL
@@ -133,8 +133,8 @@ class UdemySandbox(base.SandboxServer):
                 None,
             )  # fmt: skip
         if title is None:
-            return base.Reply(404, b"<!doctype html><title>Not found</title><p>No such course.</p>",
-                              "text/html; charset=utf-8")  # fmt: skip
+            missing = b"<!doctype html><title>Not found</title><p>No such course.</p>"
+            return exchange.Reply(404, missing, "text/html; charset=utf-8")
         body = (
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -144,17 +144,17 @@ class UdemySandbox(base.SandboxServer):
             f'<p><a href="{html.escape(back)}">Back to LMS Bridge</a></p>'
             "</body></html>"
         )
-        return base.Reply(200, body.encode(), "text/html; charset=utf-8")
+        return exchange.Reply(200, body.encode(), "text/html; charset=utf-8")
 
-    def _image(self, method: str, path: str) -> base.Reply:
+    def _image(self, method: str, path: str) -> exchange.Reply:
         if method != "GET":
-            return base.json_reply(405, {"detail": f'Method "{method}" not allowed.'})
+            return exchange.json_reply(405, {"detail": f'Method "{method}" not allowed.'})
         match = IMAGE_PATH_RE.match(path)
         title = self._image_title(match["kind"], int(match["id"])) if match else None
         if match is None or title is None:
-            return base.json_reply(404, {"detail": "Not found."})
+            return exchange.json_reply(404, {"detail": "Not found."})
         body = render_svg(entity_id=int(match["id"]), title=title, size=match["size"])
-        return base.Reply(200, body, SVG_CONTENT_TYPE, dict(IMAGE_HEADERS))
+        return exchange.Reply(200, body, SVG_CONTENT_TYPE, dict(IMAGE_HEADERS))
 
     def _image_title(self, kind: str, entity_id: int) -> Any:
         """The title a picture shows, or None for an id the organization never had (a retired
@@ -180,20 +180,20 @@ class UdemySandbox(base.SandboxServer):
 
     # ------------------------------------------------------------------ the API
 
-    def _serve(self, request: base.Request) -> base.Reply:
+    def _serve(self, request: exchange.Request) -> exchange.Reply:
         if request.method != "GET":
-            return base.json_reply(405, {"detail": f'Method "{request.method}" not allowed.'})
+            return exchange.json_reply(405, {"detail": f'Method "{request.method}" not allowed.'})
         header = request.headers.get("Authorization", "")
-        if not base.basic_auth_matches(header, self.client_id, self.client_secret):
+        if not exchange.basic_auth_matches(header, self.client_id, self.client_secret):
             www = {"WWW-Authenticate": 'Basic realm="api"'}
-            return base.json_reply(401, {"detail": "Invalid username/password."}, headers=www)
+            return exchange.json_reply(401, {"detail": "Invalid username/password."}, headers=www)
         match = API_RE.match(request.path)
         if match is None or match["org"] != self.organization_id:
-            return base.json_reply(404, {"detail": "Not found."})
+            return exchange.json_reply(404, {"detail": "Not found."})
         params = parse_qsl(request.raw_query, keep_blank_values=True)
         return self._page(request.path, params, ENDPOINT_DATA[match["endpoint"]])
 
-    def _page(self, path: str, params: list[tuple[str, str]], source: str) -> base.Reply:
+    def _page(self, path: str, params: list[tuple[str, str]], source: str) -> exchange.Reply:
         query = dict(params)
         size = _page_size(query.get("page_size"))
         try:
@@ -204,7 +204,7 @@ class UdemySandbox(base.SandboxServer):
             items = _filtered(getattr(self.data, source), query)
             count = len(items)
             if number < 1 or (number > 1 and (number - 1) * size >= count):
-                return base.json_reply(400, {"detail": "Invalid page."})
+                return exchange.json_reply(400, {"detail": "Invalid page."})
             results = items[(number - 1) * size : number * size]
             if served_as := SERVED_AS.get(source):
                 results = [served_as(item, self.url) for item in results]
@@ -220,7 +220,7 @@ class UdemySandbox(base.SandboxServer):
                 "previous": self._link(path, params, number - 1) if number > 1 else None,
                 "results": results,
             }
-            return base.json_reply(200, payload)
+            return exchange.json_reply(200, payload)
 
     def _link(self, path: str, params: list[tuple[str, str]], page: int) -> str:
         # Like Django REST framework: other params kept, sorted; page 1 drops the page param.
@@ -230,7 +230,7 @@ class UdemySandbox(base.SandboxServer):
         query = urlencode(kept)
         return f"{self.link_base_url or self.url}{path}" + (f"?{query}" if query else "")
 
-    def _fault_bytes(self, fault: Fault, request: base.Request) -> bytes:
+    def _fault_bytes(self, fault: Fault, request: exchange.Request) -> bytes:
         if fault.status < 300 and fault.body == "truncated":
             return self._serve(request).body  # the real page, cut in half by the caller
         return super()._fault_bytes(fault, request)
@@ -238,7 +238,7 @@ class UdemySandbox(base.SandboxServer):
     def _fault_body(self, fault: Fault) -> Any:
         if fault.status < 300:  # valid JSON that is not a page envelope
             return {"detail": "OK"}
-        return {"detail": FAULT_DETAILS.get(fault.status, base.phrase(fault.status))}
+        return {"detail": FAULT_DETAILS.get(fault.status, exchange.phrase(fault.status))}
 
     # ------------------------------------------------------------------ scenarios
 

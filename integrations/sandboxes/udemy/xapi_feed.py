@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..base import iso
+from ..exchange import iso
 from .data import UdemyData
 from .reports import COMPLETED, COMPLETED_NO_START, FRACTION, complete, rescale, state_of
 
