@@ -41,12 +41,20 @@ class ClientConnector(PlatformConnector):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        declared = {"secret_field", "required_fields", "credential_columns"} & set(vars(cls))
+        if declared:  # derived below: a declaration of its own would be silently replaced
+            raise TypeError(f"{cls.__name__}: {', '.join(sorted(declared))} follow from "
+                            "credentials_class and are not declared")  # fmt: skip
         fields = dataclasses.fields(cls.credentials_class)
+        secrets = [f.name for f in fields if not f.repr]
+        if len(secrets) != 1:  # without one, the secret would be an ordinary (shown) setting
+            raise TypeError(f"{cls.__name__}: its credentials class must declare exactly one "
+                            f"field with repr=False (the secret), not {len(secrets)}")  # fmt: skip
         columns = {
             f.name: f.name if f.name == "base_url" else f"{cls.key}_{f.name}" for f in fields
         }
         cls.credential_columns = columns
-        cls.secret_field = next((columns[f.name] for f in fields if not f.repr), "")
+        cls.secret_field = columns[secrets[0]]
         cls.required_fields = tuple(
             column
             for name, column in columns.items()

@@ -21,8 +21,8 @@ PUBLIC_ROUTES = {
 }
 
 # Machine doors authenticated by an OAuth bearer token only (Udemy Business's xAPI): no session,
-# no cookie, so no CSRF token either; a browser session gets 401 there. `tests/xapi` holds their
-# isolation promises (a token of A on B's door, revocation).
+# no cookie, so no CSRF token either; a browser session gets 401 there.
+# `tests/integrations/xapi` holds their isolation promises (a token of A on B's door, revocation).
 BEARER_ROUTES = {"xapi:token", "xapi:statements"}
 
 # Only platform superusers may use these (closing a stuck run): everyone else gets a 404.

@@ -100,3 +100,47 @@ def test_a_client_kind_reads_its_columns_from_its_credentials():
     for connector in (learnupon, coursebase):
         assert set(connector.credential_columns.values()) <= model_columns
         assert connector.host_field in connector.credential_columns.values()
+
+
+def _client_kind(credentials: type, **declared: Any) -> type:
+    from integrations.platforms.connector_common import ClientConnector
+
+    return type("Acme", (ClientConnector,), {"key": "acme", "credentials_class": credentials,
+                                            **declared})  # fmt: skip
+
+
+def test_a_client_kind_without_exactly_one_secret_is_refused_when_defined():
+    """A credentials class that forgets `repr=False` would make its secret an ordinary setting,
+    shown again in the form: the class is refused, as one with two secrets is."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class NoSecret:
+        host: str
+        api_key: str
+        base_url: str = ""
+
+    @dataclasses.dataclass
+    class TwoSecrets:
+        host: str
+        api_key: str = dataclasses.field(repr=False)
+        pin: str = dataclasses.field(repr=False, default="")
+
+    with pytest.raises(TypeError, match="exactly one field with repr=False"):
+        _client_kind(NoSecret)
+    with pytest.raises(TypeError, match="exactly one field with repr=False"):
+        _client_kind(TwoSecrets)
+
+
+def test_a_client_kind_may_not_declare_what_follows_from_its_credentials():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Credentials:
+        host: str
+        api_key: str = dataclasses.field(repr=False)
+
+    with pytest.raises(TypeError, match="secret_field follow from credentials_class"):
+        _client_kind(Credentials, secret_field="acme_api_key")
+    kind = _client_kind(Credentials)
+    assert (kind.secret_field, kind.required_fields) == ("acme_api_key", ("acme_host",))
